@@ -1,0 +1,2 @@
+/** @partita/expressions — DynamoDB's expression language and item operations. */
+export {}
