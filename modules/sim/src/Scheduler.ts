@@ -67,12 +67,7 @@ export class Scheduler {
     if (Number.isNaN(atMs) || atMs === Number.POSITIVE_INFINITY) {
       throw new RangeError(`Scheduler.scheduleAt: bad time ${atMs}`)
     }
-    const e = new Entry(
-      atMs < this.nowMs ? this.nowMs : atMs,
-      this.seq++,
-      fn,
-      label === "" ? 0 : hashString32(label),
-    )
+    const e = new Entry(Math.max(atMs, this.nowMs), this.seq++, fn, label === "" ? 0 : hashString32(label))
     this.bySeq.set(e.seq, e)
     this.push(e)
     return e.seq

@@ -40,3 +40,40 @@ export {
   type RunSimOptions,
 } from "./SimEffect.ts"
 export { SimDeadlockError, SimDiskError, SimStepLimitError } from "./Errors.ts"
+export {
+  History,
+  toOperations,
+  toJepsenLog,
+  toKvEdn,
+  type EventType,
+  type HistoryEvent,
+  type OpHandle,
+  type OpInput,
+  type OpOutput,
+  type Operation,
+  type ToOperationsOptions,
+} from "./History.ts"
+export {
+  parseHistory,
+  parseJepsenLog,
+  parseKvEdn,
+  detectFormat,
+  HistoryFormatError,
+  type HistoryFormat,
+} from "./formats.ts"
+export {
+  checkOperations,
+  checkHistory,
+  casRegisterModel,
+  registerModel,
+  kvModel,
+  modelByName,
+  partitionByKey,
+  Illegal,
+  DEFAULT_CHECK_STEPS_MAX,
+  type CheckOptions,
+  type CheckResult,
+  type Model,
+  type RegisterValue,
+  type Verdict,
+} from "./Linearizability.ts"
