@@ -80,6 +80,41 @@ describe("encodeKeyValue", () => {
     assert.equal(encodeKeyValue({ S: "user#42" }), "user#42")
   })
 
+  it("keeps numbers, binaries and Latin-1 strings in one-byte code units (compact strings)", () => {
+    fc.assert(
+      fc.property(
+        keyNumber,
+        fc.uint8Array({ maxLength: 20 }),
+        fc.string({ unit: "binary-ascii" }),
+        (n, b, s) => {
+          for (const enc of [
+            encodeKeyValue({ N: n }),
+            encodeKey({ B: b }, { N: n }),
+            encodeKey({ S: s }, { B: b }),
+          ])
+            for (let i = 0; i < enc.length; i++) assert.ok(enc.charCodeAt(i) < 0x100)
+        },
+      ),
+      { numRuns: RUNS },
+    )
+  })
+
+  it("matches the documented layout byte for byte", () => {
+    const units = (s: string) => Array.from(s, (c) => c.charCodeAt(0))
+    assert.deepEqual(units(encodeKeyValue({ N: "0" })), [0x80])
+    assert.deepEqual(units(encodeKeyValue({ N: "123.4" })), [0x81, 2 + 130, 1 + 12, 1 + 34, 0])
+    assert.deepEqual(units(encodeKeyValue({ N: "-0.5" })), [0x7f, 255 - (-1 + 130), 100 - 50, 101])
+    assert.deepEqual(
+      units(encodeKey({ S: "a\u0000" }, { B: Uint8Array.of(0, 255) })),
+      [0x61, 0, 1, 0, 0, 0, 255],
+    )
+    assert.deepEqual(units(encodeKeyValue({ S: "\ue000\u{10000}" })), [
+      0xd800,
+      0xd800 + 0x2000,
+      0xdc00 + 0x2000,
+    ])
+  })
+
   it("orders numbers numerically across signs, exponents and digit counts", () => {
     const sorted = [
       "-9.9999999999999999999999999999999999999E+125",
