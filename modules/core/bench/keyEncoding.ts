@@ -172,8 +172,8 @@ const scan = <K>(t: BTree<K, number>, from: K): number => {
 
 /** Runs the suite; `quick` uses fewer keys and rounds (< 30 s). */
 export const runCoreBench = async (opts: { quick: boolean }): Promise<BenchReport> => {
-  const n = opts.quick ? 20_000 : 200_000
-  const rounds = opts.quick ? 3 : 7
+  const n = opts.quick ? 20_000 : 100_000
+  const rounds = opts.quick ? 3 : 11
   const rows: BenchRow[] = []
   for (const [label, keys] of Object.entries(datasets(n))) {
     const strs = keys.map(([p, s]) => encodeKey(p, s))

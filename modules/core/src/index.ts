@@ -6,6 +6,7 @@
  * This file is the public face; the machinery lives in `src/internal/`.
  */
 export * from "./AttributeValue.ts"
+export * from "./Capacity.ts"
 export * from "./Errors.ts"
 export * from "./ItemSize.ts"
 export * from "./KeyEncoding.ts"
