@@ -44,7 +44,14 @@ const invalid = (message: string): ValidationException =>
   new ValidationException({ message: `One or more parameter values were invalid: ${message}` })
 
 const tagOf = (v: unknown): string =>
-  typeof v === "object" && v !== null ? (Object.keys(v).join(",") ?? "?") : typeof v
+  typeof v === "object" && v !== null ? Object.keys(v).join(",") || "nothing" : typeof v
+
+/** True when the object has exactly one own enumerable key (no array allocated). */
+const hasOneKey = (v: object): boolean => {
+  let n = 0
+  for (const _ in v) if (++n > 1) return false
+  return n === 1
+}
 
 /**
  * Checks one key attribute of `item`: present, of the declared type, non-empty, within the size
@@ -64,7 +71,7 @@ const checkKeyAttribute = (
   switch (attr.type) {
     case "S": {
       const s = (v as { S?: unknown }).S
-      if (typeof s !== "string" || Object.keys(v).length !== 1)
+      if (typeof s !== "string" || !hasOneKey(v))
         return invalid(`Type mismatch for key ${attr.name}: expected S, got ${tagOf(v)}`)
       if (s.length === 0)
         return invalid(
@@ -76,7 +83,7 @@ const checkKeyAttribute = (
     }
     case "B": {
       const b = (v as { B?: unknown }).B
-      if (!(b instanceof Uint8Array) || Object.keys(v).length !== 1)
+      if (!(b instanceof Uint8Array) || !hasOneKey(v))
         return invalid(`Type mismatch for key ${attr.name}: expected B, got ${tagOf(v)}`)
       if (b.length === 0)
         return invalid(
@@ -87,7 +94,7 @@ const checkKeyAttribute = (
     }
     case "N": {
       const n = (v as { N?: unknown }).N
-      if (typeof n !== "string" || Object.keys(v).length !== 1)
+      if (typeof n !== "string" || !hasOneKey(v))
         return invalid(`Type mismatch for key ${attr.name}: expected N, got ${tagOf(v)}`)
       const d = parseDecimal(n)
       if (typeof d === "string") return invalid(`Key ${attr.name}: ${d}`)

@@ -133,11 +133,18 @@ const fromJsonValue = (u: unknown, level: number): unknown => {
   return u
 }
 
+/** Sets an own property, even for the name "__proto__" (which plain assignment would not). */
+const setOwn = <V>(o: Record<string, V>, name: string, v: V): void => {
+  if (name === "__proto__")
+    Object.defineProperty(o, name, { value: v, enumerable: true, writable: true, configurable: true })
+  else o[name] = v
+}
+
 const fromJsonMap = (m: Record<string, unknown>, level: number): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const name in m) {
     try {
-      out[name] = fromJsonValue(m[name], level)
+      setOwn(out, name, fromJsonValue(m[name], level))
     } catch (p) {
       if (p instanceof Problem) p.path.push(name)
       throw p
@@ -157,7 +164,7 @@ const toJsonValue = (v: AttributeValue): DynamoJsonAttributeValue => {
 /** Converts an item to DynamoDB's wire JSON (binaries as base64). */
 export const toDynamoJson = (item: Item): DynamoJsonItem => {
   const out: Record<string, DynamoJsonAttributeValue> = {}
-  for (const name in item) out[name] = toJsonValue(item[name]!)
+  for (const name in item) setOwn(out, name, toJsonValue(item[name]!))
   return out
 }
 

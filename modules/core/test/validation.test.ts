@@ -210,3 +210,15 @@ describe("normalizeItem", () => {
     assert.deepEqual(normalizeItem({ a: { N: "1.0" } }), { a: { N: "1" } })
   })
 })
+
+describe("attribute names that are JS specials", () => {
+  it("keeps an attribute named __proto__ as data through the JSON boundary", () => {
+    const json = JSON.parse('{"__proto__": {"S": "x"}, "m": {"M": {"__proto__": {"N": "1.0"}}}}')
+    const item = Either.getOrThrow(fromDynamoJson(json))
+    assert.deepEqual(Object.keys(item), ["__proto__", "m"])
+    assert.deepEqual(Object.getOwnPropertyDescriptor(item, "__proto__")?.value, { S: "x" })
+    const m = (item.m as { M: Record<string, unknown> }).M
+    assert.deepEqual(Object.getOwnPropertyDescriptor(m, "__proto__")?.value, { N: "1" })
+    assert.deepEqual(Object.keys(toDynamoJson(item)), ["__proto__", "m"])
+  })
+})
