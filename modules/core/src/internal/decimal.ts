@@ -78,16 +78,17 @@ export const parseDecimal = (text: string): Decimal | string => {
       if (expNegative) exp = -exp
     }
   }
-  // First and last non-zero digit over the concatenated mantissa (int digits then frac digits).
+  // First and last non-zero digit over the concatenated mantissa (int digits then frac digits),
+  // as positions in that concatenation.
   const intLen = intEnd - intStart
-  const fracLen = fracEnd - fracStart
-  const total = intLen + fracLen
-  const at = (k: number): number => text.charCodeAt(k < intLen ? intStart + k : fracStart + k - intLen)
+  const total = intLen + (fracEnd - fracStart)
   let first = 0
-  while (first < total && at(first) === 48) first++
+  while (first < intLen && text.charCodeAt(intStart + first) === 48) first++
+  if (first === intLen) while (first < total && text.charCodeAt(fracStart + first - intLen) === 48) first++
   if (first === total) return ZERO
   let last = total - 1
-  while (at(last) === 48) last--
+  while (last >= intLen && text.charCodeAt(fracStart + last - intLen) === 48) last--
+  if (last < intLen) while (text.charCodeAt(intStart + last) === 48) last--
   const count = last - first + 1
   if (count > NUMBER_DIGITS_MAX)
     return `${show(text)} has ${count} significant digits; DynamoDB keeps at most ${NUMBER_DIGITS_MAX}`

@@ -105,22 +105,22 @@ export const encodeBinary = (bytes: Uint8Array, delimited: boolean): string => {
   return b.done()
 }
 
+/** One-unit strings for 00–FF: concatenating them is the cheapest way to build a short string. */
+const UNIT = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i))
+
 /** Encodes a parsed decimal (self-delimiting). */
 export const encodeDecimal = (d: Decimal): string => {
   const digits = d.digits
   const n = digits.length
   if (n === 0) return NUM_ZERO_STR
-  const b = new Builder("")
   const biased = d.exponent + NUM_EXP_BIAS
   const neg = d.negative
-  b.push(neg ? NUM_NEG : NUM_POS)
-  b.push(neg ? 255 - biased : biased)
+  let out = neg ? UNIT[NUM_NEG]! + UNIT[255 - biased]! : UNIT[NUM_POS]! + UNIT[biased]!
   for (let i = 0; i < n; i += 2) {
     const pair = (digits.charCodeAt(i) - 48) * 10 + (i + 1 < n ? digits.charCodeAt(i + 1) - 48 : 0)
-    b.push(neg ? 100 - pair : 1 + pair)
+    out += UNIT[neg ? 100 - pair : 1 + pair]!
   }
-  b.push(neg ? NUM_NEG_TERMINATOR : NUM_POS_TERMINATOR)
-  return b.done()
+  return out + UNIT[neg ? NUM_NEG_TERMINATOR : NUM_POS_TERMINATOR]!
 }
 
 /** Encodes number text; throws a plain Error on invalid text (callers validate first). */
