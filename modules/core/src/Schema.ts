@@ -12,6 +12,7 @@ import { ValidationException } from "./Errors.ts"
 import { MAX_ITEM_SIZE_BYTES } from "./ItemSize.ts"
 import { fromBase64, toBase64 } from "./internal/utf8.ts"
 import { checkItem, checkValue, NESTING_LEVELS_MAX, Problem, renderPath } from "./internal/validate.ts"
+import { type KeySchema, keyOf } from "./KeySchema.ts"
 import { normalizeAttributeValue, normalizeItem } from "./Validation.ts"
 
 /** An attribute value in DynamoDB's wire JSON: like {@link AttributeValue} with binaries as base64 text. */
@@ -87,6 +88,37 @@ export const ItemSchema: Schema.Schema<Item> = Schema.declare(
   },
   { identifier: "Item", description: "a DynamoDB item" },
 )
+
+/**
+ * Schema of an item stored in a table with key schema `keySchema`: {@link ItemSchema}'s checks plus the
+ * key attributes (present, of the declared type, not empty, within 2048 / 1024 bytes).
+ */
+export const itemSchemaFor = (keySchema: KeySchema): Schema.Schema<Item> =>
+  Schema.declare(
+    [],
+    {
+      decode: () => (input, _options, ast) => {
+        const m = checkedItem(input)
+        if (m !== undefined) return ParseResult.fail(new ParseResult.Type(ast, input, m))
+        const key = keyOf(input as Item, keySchema)
+        return Either.isLeft(key)
+          ? ParseResult.fail(new ParseResult.Type(ast, input, key.left.message))
+          : ParseResult.succeed(normalizeItem(input as Item))
+      },
+      encode: () => (input, _options, ast) => {
+        const m =
+          checkedItem(input) ??
+          Either.match(keyOf(input as Item, keySchema), {
+            onLeft: (e) => e.message,
+            onRight: () => undefined,
+          })
+        return m === undefined
+          ? ParseResult.succeed(input as Item)
+          : ParseResult.fail(new ParseResult.Type(ast, input, m))
+      },
+    },
+    { identifier: "TableItem", description: "a DynamoDB item with the table's key attributes" },
+  )
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Uint8Array)

@@ -9,6 +9,8 @@ import {
   ItemFromDynamoJson,
   ItemSchema,
   isAttributeValue,
+  itemSchemaFor,
+  makeKeySchema,
   MAX_NESTING_LEVELS,
   normalizeItem,
   toDynamoJson,
@@ -146,6 +148,37 @@ describe("ItemSchema", () => {
       l: { L: [{ N: "+5" }] },
     })
     assert.deepEqual(r, { a: { N: "150" }, s: { NS: ["0", "7"] }, l: { L: [{ N: "5" }] } })
+  })
+
+  it("rejects an empty key string, a missing key and a wrong key type when it knows the key schema", () => {
+    const schema = itemSchemaFor(makeKeySchema("pk", "S", "sk", "B"))
+    const message = (u: unknown): string => {
+      const r = Schema.decodeUnknownEither(schema)(u)
+      assert.ok(Either.isLeft(r))
+      return ParseResult.TreeFormatter.formatErrorSync(r.left)
+    }
+    assert.match(
+      message({ pk: { S: "" }, sk: { B: Uint8Array.of(1) } }),
+      /key attribute cannot contain an empty string value. Key: pk/,
+    )
+    assert.match(message({ pk: { S: "a" }, sk: { B: new Uint8Array(0) } }), /empty binary value. Key: sk/)
+    assert.match(message({ pk: { S: "a" } }), /Missing the key sk in the item/)
+    assert.match(
+      message({ pk: { N: "1" }, sk: { B: Uint8Array.of(1) } }),
+      /Type mismatch for key pk: expected S, got N/,
+    )
+    assert.match(
+      message({ pk: { S: "a" }, sk: { B: Uint8Array.of(1) }, x: { SS: [] } }),
+      /item\.x: an SS set must not be empty/,
+    )
+    assert.deepEqual(
+      Schema.decodeUnknownSync(schema)({ pk: { S: "a" }, sk: { B: Uint8Array.of(1) }, n: { N: "01" } }),
+      {
+        pk: { S: "a" },
+        sk: { B: Uint8Array.of(1) },
+        n: { N: "1" },
+      },
+    )
   })
 
   it("rejects an item over 400 KB", () => {
