@@ -63,6 +63,24 @@ export const partitionKeyRange = (
 }
 
 /**
+ * The half-open range `[start, end)` of encoded keys with partition key `pk` whose S or B sort key
+ * begins with `prefix` (Query's `begins_with(sk, :p)`). An empty prefix gives the whole partition.
+ */
+export const beginsWithRange = (
+  pk: AttributeValue,
+  prefix: AttributeValue,
+): { readonly start: EncodedKey; readonly end: EncodedKey } => {
+  if (!("S" in prefix) && !("B" in prefix)) throw new Error("beginsWithRange: the prefix must be S or B")
+  const start = encodeKey(pk, prefix)
+  const base = codec.encodeScalar(pk, true).length
+  // The successor of every extension of `start`: drop trailing FFFF units, bump the last one.
+  let i = start.length
+  while (i > base && start.charCodeAt(i - 1) === 0xffff) i--
+  if (i === base) return { start, end: partitionKeyRange(pk).end }
+  return { start, end: start.slice(0, i - 1) + String.fromCharCode(start.charCodeAt(i - 1) + 1) }
+}
+
+/**
  * DynamoDB's order of two key scalars of the same type, computed directly (not through the
  * encoding): numbers numerically, strings by UTF-8 bytes (= code points), binaries by unsigned bytes.
  * Negative, zero or positive like `a - b`. A reference for tests and for non-hot paths.

@@ -3,6 +3,7 @@ import assert from "node:assert/strict"
 import {
   type AttributeValue,
   compareKeyValues,
+  beginsWithRange,
   decodeKey,
   decodeKeyValue,
   encodedKeyFromBytes,
@@ -234,6 +235,39 @@ describe("encodeKey (composite)", () => {
       { numRuns: RUNS },
     )
   })
+
+  for (const skType of ["S", "B"] as const)
+    it(`bounds begins_with on a ${skType} sort key to exactly the keys with that prefix`, () => {
+      const prefixOf = (v: AttributeValue, n: number): AttributeValue =>
+        "S" in v ? { S: Array.from(v.S).slice(0, n).join("") } : { B: (v as { B: Uint8Array }).B.slice(0, n) }
+      const startsWith = (v: AttributeValue, p: AttributeValue): boolean =>
+        "S" in v && "S" in p
+          ? v.S.startsWith(p.S)
+          : "B" in v && "B" in p && p.B.every((x, i) => v.B[i] === x) && v.B.length >= p.B.length
+      fc.assert(
+        fc.property(
+          keyValueOf("S"),
+          keyValueOf(skType),
+          keyValueOf(skType),
+          fc.nat(4),
+          keyValueOf("S"),
+          (pk, a, b, n, otherPk) => {
+            const p = prefixOf(a, n)
+            const { start, end } = beginsWithRange(pk, p)
+            const inRange = (k: string) => start <= k && k < end
+            assert.ok(inRange(encodeKey(pk, a)), "a value with the prefix is inside")
+            assert.equal(inRange(encodeKey(pk, b)), startsWith(b, p))
+            if (referenceCompare(pk, otherPk) !== 0) assert.ok(!inRange(encodeKey(otherPk, a)))
+          },
+        ),
+        { numRuns: RUNS },
+      )
+      const all = beginsWithRange(
+        { S: "p" },
+        skType === "S" ? { S: "\u{10ffff}" } : { B: Uint8Array.of(255) },
+      )
+      assert.ok(all.start < all.end)
+    })
 
   it("converts encodings to bytes whose unsigned order is the key order, and back", () => {
     fc.assert(
