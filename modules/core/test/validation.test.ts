@@ -1,7 +1,9 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import {
+  ATTRIBUTE_TYPES,
   AttributeValueSchema,
+  attributeType,
   attributeValueFromDynamoJson,
   type AttributeValue,
   fromDynamoJson,
@@ -253,5 +255,23 @@ describe("attribute names that are JS specials", () => {
     const m = (item.m as { M: Record<string, unknown> }).M
     assert.deepEqual(Object.getOwnPropertyDescriptor(m, "__proto__")?.value, { N: "1" })
     assert.deepEqual(Object.keys(toDynamoJson(item)), ["__proto__", "m"])
+  })
+})
+
+describe("attributeType", () => {
+  it("names the data type of each value", () => {
+    const values: ReadonlyArray<AttributeValue> = [
+      { S: "" },
+      { N: "1" },
+      { B: new Uint8Array(0) },
+      { BOOL: true },
+      { NULL: true },
+      { M: {} },
+      { L: [] },
+      { SS: ["a"] },
+      { NS: ["1"] },
+      { BS: [new Uint8Array(0)] },
+    ]
+    assert.deepEqual(values.map(attributeType), [...ATTRIBUTE_TYPES])
   })
 })
