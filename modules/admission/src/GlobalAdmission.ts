@@ -1,0 +1,171 @@
+import { Clock, Context, Data, Effect, Layer } from "effect"
+import { ProvisionedThroughputExceededException } from "./errors.ts"
+import {
+  type GacGrant,
+  type GacOptions,
+  type GacReport,
+  GacRing,
+  GacServerCore,
+  RouterAdmissionCore,
+  defaultGacOptions,
+} from "./internal/gac.ts"
+import { MILLI_PER_UNIT } from "./internal/constants.ts"
+
+/** The GAC server could not be reached (lost message, timeout, server down). */
+export class GacUnreachable extends Data.TaggedError("GacUnreachable")<{ readonly server: string }> {}
+
+/** How a router reaches GAC servers: one report in, one grant out. Sim and real transports are layers. */
+export interface GacTransportService {
+  readonly request: (server: string, report: GacReport) => Effect.Effect<GacGrant, GacUnreachable>
+}
+
+/** Tag of the router → GAC transport. */
+export class GacTransport extends Context.Tag("@partita/admission/GacTransport")<
+  GacTransport,
+  GacTransportService
+>() {
+  /**
+   * In-process GAC servers, timed by Effect's Clock. `restart(id)` replaces a server by a fresh
+   * instance and `setDown(id, down)` makes it unreachable, for tests.
+   */
+  static inProcess(servers: ReadonlyArray<string>, options: GacOptions = defaultGacOptions) {
+    return Layer.effect(
+      GacTransport,
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const cores = new Map(servers.map((s) => [s, new GacServerCore(s, now - options.warmupMs, options)]))
+        const down = new Set<string>()
+        const service: GacTransportService & {
+          restart: (id: string) => Effect.Effect<void>
+          setDown: (id: string, isDown: boolean) => void
+        } = {
+          request: (server, report) =>
+            Effect.flatMap(Clock.currentTimeMillis, (t) => {
+              const core = cores.get(server)
+              if (core === undefined || down.has(server)) return Effect.fail(new GacUnreachable({ server }))
+              return Effect.succeed(core.onReport(report, t))
+            }),
+          restart: (id) =>
+            Effect.map(Clock.currentTimeMillis, (t) => {
+              cores.set(id, new GacServerCore(id, t, options))
+            }),
+          setDown: (id, isDown) => {
+            if (isDown) down.add(id)
+            else down.delete(id)
+          },
+        }
+        return service
+      }),
+    )
+  }
+}
+
+/** A table as the router knows it from metadata: its provisioned rates. */
+export interface TableRates {
+  readonly id: string
+  readonly readCapacityUnits: number
+  readonly writeCapacityUnits: number
+}
+
+/** Configuration of one router's global admission. */
+export interface GlobalAdmissionConfig {
+  readonly routerId: string
+  readonly servers: ReadonlyArray<string>
+  readonly tables: ReadonlyArray<TableRates>
+  /** Routers expected per table before GAC answers (start rate = provisioned / hint). */
+  readonly routerHint?: number
+  readonly options?: Partial<GacOptions>
+}
+
+/** A router's global admission: a local bucket per table and kind, refilled from GAC. */
+export interface GlobalAdmissionService {
+  /**
+   * Plain hot-path check: takes `costMilli` from the table's local bucket if it can; returns
+   * whether the request is admitted. No Effect, no allocation.
+   */
+  readonly tryAdmit: (table: string, kind: "read" | "write", costMilli: number, nowMs: number) => boolean
+  /** Effect form of `tryAdmit` using the Clock; fails with ProvisionedThroughputExceededException. */
+  readonly admit: (
+    table: string,
+    kind: "read" | "write",
+    costMilli: number,
+  ) => Effect.Effect<void, ProvisionedThroughputExceededException>
+  /** One round of GAC traffic: sends due reports over the transport and applies the grants. */
+  readonly tick: Effect.Effect<void>
+  /** The pure router core (slots, rates, grants), for metrics and tests. */
+  readonly core: RouterAdmissionCore
+}
+
+/** Tag of the router-side global admission service. */
+export class GlobalAdmission extends Context.Tag("@partita/admission/GlobalAdmission")<
+  GlobalAdmission,
+  GlobalAdmissionService
+>() {
+  /** The service over a GacTransport. */
+  static layer(config: GlobalAdmissionConfig): Layer.Layer<GlobalAdmission, never, GacTransport> {
+    return Layer.effect(
+      GlobalAdmission,
+      Effect.gen(function* () {
+        const transport = yield* GacTransport
+        const now = yield* Clock.currentTimeMillis
+        return makeGlobalAdmission(config, transport, now)
+      }),
+    )
+  }
+}
+
+function makeGlobalAdmission(
+  config: GlobalAdmissionConfig,
+  transport: GacTransportService,
+  nowMs: number,
+): GlobalAdmissionService {
+  const options = { ...defaultGacOptions, ...config.options }
+  const core = new RouterAdmissionCore(config.routerId, new GacRing(config.servers), options)
+  const slots = new Map<string, number>()
+  for (const t of config.tables) {
+    slots.set(
+      `${t.id}/r`,
+      core.addBucket(`${t.id}/r`, t.readCapacityUnits * MILLI_PER_UNIT, nowMs, config.routerHint),
+    )
+    slots.set(
+      `${t.id}/w`,
+      core.addBucket(`${t.id}/w`, t.writeCapacityUnits * MILLI_PER_UNIT, nowMs, config.routerHint),
+    )
+  }
+  const tryAdmit = (table: string, kind: "read" | "write", costMilli: number, now: number): boolean => {
+    const slot = slots.get(kind === "read" ? `${table}/r` : `${table}/w`)
+    if (slot === undefined) return false
+    if (!core.canTake(slot, costMilli, now)) {
+      core.noteThrottled(slot, costMilli)
+      return false
+    }
+    core.take(slot, costMilli, now)
+    return true
+  }
+  return {
+    core,
+    tryAdmit,
+    admit: (table, kind, costMilli) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        tryAdmit(table, kind, costMilli, now)
+          ? Effect.void
+          : Effect.fail(
+              new ProvisionedThroughputExceededException({
+                message: "The level of configured provisioned throughput for the table was exceeded.",
+                reason:
+                  kind === "read"
+                    ? "TableReadProvisionedThroughputExceeded"
+                    : "TableWriteProvisionedThroughputExceeded",
+                resource: table,
+              }),
+            ),
+      ),
+    tick: Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      for (const o of core.tick(now)) {
+        const grant = yield* Effect.either(transport.request(o.to, o.report))
+        if (grant._tag === "Right") core.onGrant(grant.right, yield* Clock.currentTimeMillis)
+      }
+    }),
+  }
+}
