@@ -33,7 +33,8 @@ export class GacTransport extends Context.Tag("@partita/admission/GacTransport")
       GacTransport,
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        const cores = new Map(servers.map((s) => [s, new GacServerCore(s, now - options.warmupMs, options)]))
+        const ring = new GacRing(servers)
+        const cores = new Map(servers.map((s) => [s, new GacServerCore(s, now - options.warmupMs, options, ring)]))
         const down = new Set<string>()
         const service: GacTransportService & {
           restart: (id: string) => Effect.Effect<void>
@@ -47,7 +48,7 @@ export class GacTransport extends Context.Tag("@partita/admission/GacTransport")
             }),
           restart: (id) =>
             Effect.map(Clock.currentTimeMillis, (t) => {
-              cores.set(id, new GacServerCore(id, t, options))
+              cores.set(id, new GacServerCore(id, t, options, ring))
             }),
           setDown: (id, isDown) => {
             if (isDown) down.add(id)

@@ -37,12 +37,15 @@ export const ADAPTIVE_GAIN_PERMILLE = 1000
 export const GAC_REPLENISH_INTERVAL_MS = 2000
 /** GAC tokens expire this long after the router received them (our choice: survives two lost reports). */
 export const GAC_GRANT_VALID_MS = 6000
-/** A router's local table bucket holds this much of its granted rate. */
-export const ROUTER_BUCKET_CAPACITY_MS = 1000
+/** A router's local table bucket holds this much of its granted rate (small: it bounds overshoot). */
+export const ROUTER_BUCKET_CAPACITY_MS = 200
 /** GAC forgets a router that has not reported for this long. */
 export const GAC_ROUTER_ACTIVE_MS = 5000
-/** A GAC bucket younger than this (fresh table or restarted server) keeps the rate each router already holds. */
-export const GAC_WARMUP_MS = 3000
+/** A GAC bucket younger than this (fresh table or restarted server) keeps the rate each router already holds
+ * (two and a half replenish intervals: every router has reported at least twice). */
+export const GAC_WARMUP_MS = 5000
+/** A router whose grant expired runs at this fraction (per-mille) of min(last grant, its fair share). */
+export const GAC_DEGRADED_PERMILLE = 500
 /** A router re-sends an unanswered report to the next GAC server on the ring after this long. */
 export const GAC_REQUEST_TIMEOUT_MS = 500
 /** Virtual nodes per GAC server on the hash ring. */

@@ -6,6 +6,7 @@ import {
   GAC_ROUTER_ACTIVE_MS,
   GAC_ROUTERS_PER_BUCKET_MAX,
   GAC_WARMUP_MS,
+  GAC_DEGRADED_PERMILLE,
   MILLI_PER_UNIT,
   ROUTER_BUCKET_CAPACITY_MS,
 } from "./constants.ts"
@@ -129,6 +130,8 @@ export const defaultGacOptions: GacOptions = {
 interface RouterEntry {
   demand: number
   lastMs: number
+  /** The rate last granted to this router, milli-units/s. */
+  granted: number
 }
 
 interface ServerBucket {
@@ -146,11 +149,25 @@ export class GacServerCore {
   /** Reports handled and grants issued since start. */
   readonly stats = { reports: 0, grants: 0 }
 
+  private readonly owned = new Map<string, boolean>()
+
+  /** `ring` (optional) tells the server which buckets it owns; without it, it owns every bucket. */
   constructor(
     readonly serverId: string,
     readonly startedMs: number,
     readonly options: GacOptions = defaultGacOptions,
+    readonly ring?: GacRing,
   ) {}
+
+  private owns(bucket: string): boolean {
+    if (this.ring === undefined) return true
+    let o = this.owned.get(bucket)
+    if (o === undefined) {
+      o = this.ring.preference(bucket)[0] === this.serverId
+      this.owned.set(bucket, o)
+    }
+    return o
+  }
 
   /** Handles one report and answers with the router's grant. */
   onReport(r: GacReport, nowMs: number): GacGrant {
@@ -163,7 +180,7 @@ export class GacServerCore {
     let e = b.routers.get(r.routerId)
     if (e === undefined) {
       if (b.routers.size >= GAC_ROUTERS_PER_BUCKET_MAX) this.prune(b, nowMs)
-      e = { demand: 0, lastMs: nowMs }
+      e = { demand: 0, lastMs: nowMs, granted: r.heldMilliPerSec }
       b.routers.set(r.routerId, e)
     }
     e.demand = r.demandMilliPerSec
@@ -172,14 +189,23 @@ export class GacServerCore {
     const R = r.provisionedMilliPerSec
     const n = b.routers.size
     let rate: number
-    const warm = nowMs - Math.max(b.createdMs, this.startedMs) < this.options.warmupMs
+    // Uninformed: a fresh bucket (new table, restart) has not heard from every router yet, and a
+    // fail-over server only hears from the few routers that could not reach the owner. Both keep
+    // each router at the rate it already holds, so admitted traffic does not move.
+    const age = nowMs - Math.max(b.createdMs, this.startedMs)
+    const warm = age < this.options.warmupMs || !this.owns(r.bucket)
     if (warm) {
       // Ephemeral state: we do not yet know the other routers, so keep what this one holds.
       rate =
         r.heldMilliPerSec > 0 ? Math.min(r.heldMilliPerSec, R) : Math.floor(R / Math.max(1, r.knownRouters))
     } else {
-      rate = share(b, r.routerId, R)
+      // Never promise more than what the other routers' live grants leave of R: grants computed
+      // from stale demands would otherwise add up to more than the table's rate.
+      let others = 0
+      for (const [id, o] of b.routers) if (id !== r.routerId) others += o.granted
+      rate = Math.min(share(b, r.routerId, R), Math.max(0, R - others))
     }
+    e.granted = rate
     this.stats.grants++
     return {
       _tag: "GacGrant",
@@ -187,7 +213,7 @@ export class GacServerCore {
       bucket: r.bucket,
       rateMilliPerSec: rate,
       validForMs: this.options.grantValidMs,
-      activeRouters: warm ? Math.max(n, r.knownRouters) : n,
+      activeRouters: warm ? r.knownRouters : n,
       seq: r.seq,
     }
   }
@@ -198,7 +224,9 @@ export class GacServerCore {
   }
 
   private prune(b: ServerBucket, nowMs: number): void {
-    for (const [id, e] of b.routers) if (nowMs - e.lastMs > this.options.routerActiveMs) b.routers.delete(id)
+    // A silent router keeps counting until its last grant has expired: it may still be using it.
+    const keepMs = Math.max(this.options.routerActiveMs, this.options.grantValidMs)
+    for (const [id, e] of b.routers) if (nowMs - e.lastMs > keepMs) b.routers.delete(id)
   }
 }
 
@@ -305,12 +333,15 @@ export class RouterAdmissionCore {
     return this.byKey.get(bucketKey)
   }
 
-  /** True if the slot's bucket could give `n` milli-units at `now` (changes nothing). */
+  /** True if the slot's bucket can admit `n` milli-units at `now` (changes nothing but expiry). */
   canTake(slot: number, n: number, nowMs: number): boolean {
     const s = this.slots[slot]!
     if (nowMs > s.expiresMs && !s.degraded) this.degrade(s, nowMs)
-    const a = s.bucket.available(nowMs)
-    return a >= n && a >= 0
+    // A request larger than the bucket can ever hold is admitted from a full bucket and leaves it in
+    // debt, so small grants never starve large items; otherwise the bucket must hold all of it.
+    const b = s.bucket
+    const a = b.available(nowMs)
+    return a > 0 && a >= (n < b.capacityMilli ? n : b.capacityMilli)
   }
 
   /** Takes `n` after a successful `canTake` and counts it as consumption. */
@@ -333,7 +364,8 @@ export class RouterAdmissionCore {
       if (s.pending !== null && nowMs - s.pendingSentMs >= this.options.requestTimeoutMs) {
         s.attempt++
         s.pendingSentMs = nowMs
-        out.push({ to: s.preference[s.attempt % s.preference.length]!, report: s.pending })
+        // Retry the owner once (a lost message is likelier than a dead server), then fail over.
+        out.push({ to: s.preference[(s.attempt >> 1) % s.preference.length]!, report: s.pending })
       }
       if (nowMs < s.nextReportMs) continue
       const spanMs = Math.max(1, nowMs - s.windowStartMs)
@@ -382,8 +414,10 @@ export class RouterAdmissionCore {
   }
 
   private degrade(s: RouterSlot, nowMs: number): void {
-    const conservative = Math.floor(s.provisionedMilliPerSec / Math.max(1, s.knownRouters))
-    const rate = Math.min(s.grantMilliPerSec, conservative)
+    // GAC stops counting us once the grant has expired, so we fall to half our fair share at most:
+    // the table can exceed its rate by at most R / (2n) per router cut off from GAC.
+    const fair = Math.floor(s.provisionedMilliPerSec / Math.max(1, s.knownRouters))
+    const rate = Math.floor((Math.min(s.grantMilliPerSec, fair) * GAC_DEGRADED_PERMILLE) / 1000)
     s.degraded = true
     s.bucket.setRate(rate, this.capacityFor(rate), nowMs)
   }
