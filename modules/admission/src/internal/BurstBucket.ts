@@ -2,7 +2,7 @@ import {
   BURST_WINDOW_MS,
   MILLI_PER_UNIT,
   PARTITION_BUCKET_CAPACITY_MS,
-  REFILL_GAP_MAX_MS,
+  RATE_MAX_MILLI_PER_SEC,
 } from "./constants.ts"
 
 /**
@@ -47,7 +47,7 @@ export class BurstBucket {
       this.pMs = this.lastMs
       return
     }
-    const acc = this.rateMilliPerSec * Math.min(dt, REFILL_GAP_MAX_MS) + this.carry
+    const acc = this.rateMilliPerSec * dt + this.carry
     const add = Math.floor(acc / MILLI_PER_UNIT)
     let a = this.allocMilli + add
     let b = this.burstMilli
@@ -84,7 +84,7 @@ export class BurstBucket {
   }
 
   private setCaps(rateMilliPerSec: number): void {
-    if (!Number.isSafeInteger(rateMilliPerSec) || rateMilliPerSec < 0)
+    if (!Number.isSafeInteger(rateMilliPerSec) || rateMilliPerSec < 0 || rateMilliPerSec > RATE_MAX_MILLI_PER_SEC)
       throw new RangeError(`BurstBucket: rate ${rateMilliPerSec} must be a non-negative integer`)
     this.rateMilliPerSec = rateMilliPerSec
     this.allocCapMilli = Math.floor((rateMilliPerSec * PARTITION_BUCKET_CAPACITY_MS) / MILLI_PER_UNIT)

@@ -1,11 +1,12 @@
-import { MILLI_PER_UNIT, RATE_MAX_MILLI_PER_SEC, REFILL_GAP_MAX_MS } from "./constants.ts"
+import { CAPACITY_MAX_MILLI, MILLI_PER_UNIT, RATE_MAX_MILLI_PER_SEC } from "./constants.ts"
 
 /**
  * An integer token bucket with lazy refill.
  *
  * Units: tokens in milli-units, rate in milli-units per second, time in integer milliseconds.
  * Refill is `rate × elapsed_ms / 1000` with the remainder carried to the next refill, so a bucket
- * never drifts however long it runs. The bucket has no clock: every call gets `now`.
+ * never drifts however long it runs. The product is exact below 2^53; past that the refill exceeds
+ * CAPACITY_MAX_MILLI, so the bucket is simply full (and the remainder reset). The bucket has no clock: every call gets `now`.
  *
  * A refused `tryTake` writes nothing at all (the refill it computed is thrown away), so a throttled
  * request leaves the bucket exactly as it was. `charge` takes tokens unconditionally and may leave
@@ -36,7 +37,7 @@ export class TokenBucket {
   available(nowMs: number): number {
     const dt = nowMs - this.lastMs
     if (dt <= 0) return this.tokens
-    const acc = this.rateMilliPerSec * Math.min(dt, REFILL_GAP_MAX_MS) + this.carry
+    const acc = this.rateMilliPerSec * dt + this.carry
     const t = this.tokens + Math.floor(acc / MILLI_PER_UNIT)
     return Math.min(t, this.capacityMilli)
   }
@@ -50,7 +51,7 @@ export class TokenBucket {
       this.tokens = t - n
       return true
     }
-    const acc = this.rateMilliPerSec * Math.min(dt, REFILL_GAP_MAX_MS) + this.carry
+    const acc = this.rateMilliPerSec * dt + this.carry
     const add = Math.floor(acc / MILLI_PER_UNIT)
     let t = this.tokens + add
     let carry = acc - add * MILLI_PER_UNIT
@@ -95,7 +96,7 @@ export class TokenBucket {
   refill(nowMs: number): void {
     const dt = nowMs - this.lastMs
     if (dt <= 0) return
-    const acc = this.rateMilliPerSec * Math.min(dt, REFILL_GAP_MAX_MS) + this.carry
+    const acc = this.rateMilliPerSec * dt + this.carry
     const add = Math.floor(acc / MILLI_PER_UNIT)
     this.tokens += add
     this.carry = acc - add * MILLI_PER_UNIT
@@ -114,6 +115,6 @@ function assertRate(rateMilliPerSec: number, capacityMilli: number): void {
     rateMilliPerSec > RATE_MAX_MILLI_PER_SEC
   )
     throw new RangeError(`TokenBucket: rate ${rateMilliPerSec} milli/s out of [0, ${RATE_MAX_MILLI_PER_SEC}]`)
-  if (!Number.isSafeInteger(capacityMilli) || capacityMilli < 0)
-    throw new RangeError(`TokenBucket: capacity ${capacityMilli} milli must be a non-negative integer`)
+  if (!Number.isSafeInteger(capacityMilli) || capacityMilli < 0 || capacityMilli > CAPACITY_MAX_MILLI)
+    throw new RangeError(`TokenBucket: capacity ${capacityMilli} milli out of [0, ${CAPACITY_MAX_MILLI}]`)
 }

@@ -62,7 +62,8 @@ export const ON_DEMAND_WINDOW_MS = 1000
 /** On-demand admits up to this multiple of the previous peak (paper §4.5: double). */
 export const ON_DEMAND_PEAK_MULTIPLE = 2
 
-/** Largest refill step: a longer gap is treated as this long (keeps rate × gap exact in a double). */
-export const REFILL_GAP_MAX_MS = 1_000_000
-/** Largest rate a bucket accepts: 1 M units/s (rate × REFILL_GAP_MAX_MS stays below 2^53). */
+/** Largest rate a bucket accepts: 1 M units/s. */
 export const RATE_MAX_MILLI_PER_SEC = 1_000_000_000
+/** Largest bucket capacity: 1 G units. With the rate bound, any refill too large for exact double
+ * arithmetic (rate × ms ≥ 2^53) is far above this, so such a bucket is simply full. */
+export const CAPACITY_MAX_MILLI = 1_000_000_000_000
