@@ -24,40 +24,54 @@ export class GacTransport extends Context.Tag("@partita/admission/GacTransport")
   GacTransport,
   GacTransportService
 >() {
-  /**
-   * In-process GAC servers, timed by Effect's Clock. `restart(id)` replaces a server by a fresh
-   * instance and `setDown(id, down)` makes it unreachable, for tests.
-   */
-  static inProcess(servers: ReadonlyArray<string>, options: GacOptions = defaultGacOptions) {
+  /** In-process GAC servers (see `makeInProcessGac`), timed by Effect's Clock. */
+  static inProcess(
+    servers: ReadonlyArray<string>,
+    options: GacOptions = defaultGacOptions,
+  ): Layer.Layer<GacTransport> {
     return Layer.effect(
       GacTransport,
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const ring = new GacRing(servers)
-        const cores = new Map(servers.map((s) => [s, new GacServerCore(s, now - options.warmupMs, options, ring)]))
-        const down = new Set<string>()
-        const service: GacTransportService & {
-          restart: (id: string) => Effect.Effect<void>
-          setDown: (id: string, isDown: boolean) => void
-        } = {
-          request: (server, report) =>
-            Effect.flatMap(Clock.currentTimeMillis, (t) => {
-              const core = cores.get(server)
-              if (core === undefined || down.has(server)) return Effect.fail(new GacUnreachable({ server }))
-              return Effect.succeed(core.onReport(report, t))
-            }),
-          restart: (id) =>
-            Effect.map(Clock.currentTimeMillis, (t) => {
-              cores.set(id, new GacServerCore(id, t, options, ring))
-            }),
-          setDown: (id, isDown) => {
-            if (isDown) down.add(id)
-            else down.delete(id)
-          },
-        }
-        return service
-      }),
+      Effect.map(Clock.currentTimeMillis, (now) => makeInProcessGac(servers, now, options).transport),
     )
+  }
+}
+
+/** In-process GAC servers with test controls: restart one (fresh, empty state) or make it unreachable. */
+export interface InProcessGac {
+  readonly transport: GacTransportService
+  readonly restart: (server: string, nowMs: number) => void
+  readonly setDown: (server: string, down: boolean) => void
+  readonly servers: ReadonlyMap<string, GacServerCore>
+}
+
+/** Builds in-process GAC servers on a hash ring; `request` reads the time from Effect's Clock. */
+export function makeInProcessGac(
+  servers: ReadonlyArray<string>,
+  nowMs: number,
+  options: GacOptions = defaultGacOptions,
+): InProcessGac {
+  const ring = new GacRing(servers)
+  const cores = new Map(
+    servers.map((s) => [s, new GacServerCore(s, nowMs - options.warmupMs, options, ring)]),
+  )
+  const down = new Set<string>()
+  return {
+    servers: cores,
+    transport: {
+      request: (server, report) =>
+        Effect.flatMap(Clock.currentTimeMillis, (t) => {
+          const core = cores.get(server)
+          if (core === undefined || down.has(server)) return Effect.fail(new GacUnreachable({ server }))
+          return Effect.succeed(core.onReport(report, t))
+        }),
+    },
+    restart: (server, t) => {
+      cores.set(server, new GacServerCore(server, t, options, ring))
+    },
+    setDown: (server, isDown) => {
+      if (isDown) down.add(server)
+      else down.delete(server)
+    },
   }
 }
 

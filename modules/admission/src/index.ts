@@ -79,5 +79,7 @@ export {
   GlobalAdmission,
   type GlobalAdmissionConfig,
   type GlobalAdmissionService,
+  type InProcessGac,
+  makeInProcessGac,
   type TableRates,
 } from "./GlobalAdmission.ts"

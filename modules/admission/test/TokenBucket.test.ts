@@ -1,6 +1,12 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { BURST_WINDOW_MS, BurstBucket, CAPACITY_MAX_MILLI, MILLI_PER_UNIT, TokenBucket } from "@partita/admission"
+import {
+  BURST_WINDOW_MS,
+  BurstBucket,
+  CAPACITY_MAX_MILLI,
+  MILLI_PER_UNIT,
+  TokenBucket,
+} from "@partita/admission"
 import fc from "fast-check"
 
 const RUNS = Number(process.env.PARTITA_FC_RUNS ?? 1000)

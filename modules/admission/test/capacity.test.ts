@@ -53,20 +53,28 @@ describe("capacity accounting", () => {
 
   it("prices any size consistently: eventual = strong / 2, transactional = 2 × strong, query ≤ batch", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 400 * KB }), { minLength: 1, maxLength: 20 }), (sizes) => {
-        for (const s of sizes) {
-          assert.equal(readCostMilli(s, "eventual") * 2, readCostMilli(s, "strong"))
-          assert.equal(readCostMilli(s, "transactional"), 2 * readCostMilli(s, "strong"))
-          assert.equal(readCostMilli(s, "strong") % 1000, 0)
-        }
-        assert.ok(queryCostMilli(sizes, "strong") <= batchGetCostMilli(sizes, "strong"))
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 400 * KB }), { minLength: 1, maxLength: 20 }),
+        (sizes) => {
+          for (const s of sizes) {
+            assert.equal(readCostMilli(s, "eventual") * 2, readCostMilli(s, "strong"))
+            assert.equal(readCostMilli(s, "transactional"), 2 * readCostMilli(s, "strong"))
+            assert.equal(readCostMilli(s, "strong") % 1000, 0)
+          }
+          assert.ok(queryCostMilli(sizes, "strong") <= batchGetCostMilli(sizes, "strong"))
+        },
+      ),
       { numRuns: 1000 },
     )
   })
 
   it("reports read and write units of one request together", () => {
     const cc = toConsumedCapacity({ tableName: "orders", readMilli: 4000, writeMilli: 2000 })
-    assert.deepEqual(cc, { TableName: "orders", CapacityUnits: 6, ReadCapacityUnits: 4, WriteCapacityUnits: 2 })
+    assert.deepEqual(cc, {
+      TableName: "orders",
+      CapacityUnits: 6,
+      ReadCapacityUnits: 4,
+      WriteCapacityUnits: 2,
+    })
   })
 })

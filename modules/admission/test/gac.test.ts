@@ -108,7 +108,10 @@ describe("GAC under simulation (lossy network, skewed demand)", () => {
           demand: skewed(routers),
         })
         const c = convergence(res.admitted, R, STEP_MS, 0.03)
-        assert.ok(c.convergedAfterMs <= 4 * GAC_REPLENISH_INTERVAL_MS, `seed ${seed}: converged after ${c.convergedAfterMs}`)
+        assert.ok(
+          c.convergedAfterMs <= 4 * GAC_REPLENISH_INTERVAL_MS,
+          `seed ${seed}: converged after ${c.convergedAfterMs}`,
+        )
         // The only overshoot is what the routers' 200 ms buckets held when demand stepped up.
         assert.ok(c.overshoot <= 0.22, `seed ${seed}: overshoot ${c.overshoot}`)
         // Before the step, demand (R/2) was admitted in full.
@@ -134,7 +137,10 @@ describe("GAC under simulation (lossy network, skewed demand)", () => {
         for (let r = 0; r < n; r++) {
           const want = r < 2 ? 2 * R : R / 20
           const floor = Math.min(want, R / n)
-          assert.ok(res.perRouter[r]![w]! >= floor * 0.95, `seed ${seed} w ${w} router ${r}: ${res.perRouter[r]![w]}`)
+          assert.ok(
+            res.perRouter[r]![w]! >= floor * 0.95,
+            `seed ${seed} w ${w} router ${r}: ${res.perRouter[r]![w]}`,
+          )
         }
         assert.ok(res.admitted[w]! <= R * 1.01)
         assert.ok(res.admitted[w]! >= R * 0.97)
@@ -183,7 +189,10 @@ describe("GAC under simulation (lossy network, skewed demand)", () => {
         const restarted = runGacSim({ ...base, restartOwnerAtMs: 22_000 })
         for (let w = 20; w < 40; w++) {
           const d = Math.abs(plain.admitted[w]! - restarted.admitted[w]!)
-          assert.ok(d <= R * 0.02, `n ${n} seed ${seed} window ${w}: ${plain.admitted[w]} vs ${restarted.admitted[w]}`)
+          assert.ok(
+            d <= R * 0.02,
+            `n ${n} seed ${seed} window ${w}: ${plain.admitted[w]} vs ${restarted.admitted[w]}`,
+          )
         }
       }
     }

@@ -50,7 +50,10 @@ describe("stages on the same recorded skewed workload", () => {
         return hotThrottled(s)
       })
       for (let i = 1; i < order.length; i++)
-        assert.ok(throttled[i]! < throttled[i - 1]!, `seed ${seed}: ${order.join(" > ")} = ${throttled.join(" > ")}`)
+        assert.ok(
+          throttled[i]! < throttled[i - 1]!,
+          `seed ${seed}: ${order.join(" > ")} = ${throttled.join(" > ")}`,
+        )
       // The table is under its total, so GAC throttles (nearly) nothing.
       assert.ok(throttled[3]! <= reqs.length * 1e-4, `gac throttled ${throttled[3]}`)
     }
@@ -257,7 +260,8 @@ describe("a throttled request has no side effect", () => {
   /** Admission state of a stage: every bucket, without counters or probe scratch space. */
   function state(s: AdmissionStage): string {
     return JSON.stringify(s, (k, v) => {
-      if (k === "metrics" || k === "tableK" || k === "partK" || k === "nodeK" || k === "routerK") return undefined
+      if (k === "metrics" || k === "tableK" || k === "partK" || k === "nodeK" || k === "routerK")
+        return undefined
       if (k === "pAlloc" || k === "pBurst" || k === "pCarry" || k === "pMs") return undefined
       if (k === "throttledMilli" || k === "c" || k === "ring" || k === "preference") return undefined
       if (v instanceof Map) return [...v.entries()]

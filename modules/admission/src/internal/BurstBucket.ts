@@ -84,7 +84,11 @@ export class BurstBucket {
   }
 
   private setCaps(rateMilliPerSec: number): void {
-    if (!Number.isSafeInteger(rateMilliPerSec) || rateMilliPerSec < 0 || rateMilliPerSec > RATE_MAX_MILLI_PER_SEC)
+    if (
+      !Number.isSafeInteger(rateMilliPerSec) ||
+      rateMilliPerSec < 0 ||
+      rateMilliPerSec > RATE_MAX_MILLI_PER_SEC
+    )
       throw new RangeError(`BurstBucket: rate ${rateMilliPerSec} must be a non-negative integer`)
     this.rateMilliPerSec = rateMilliPerSec
     this.allocCapMilli = Math.floor((rateMilliPerSec * PARTITION_BUCKET_CAPACITY_MS) / MILLI_PER_UNIT)

@@ -341,7 +341,7 @@ export class RouterAdmissionCore {
     // debt, so small grants never starve large items; otherwise the bucket must hold all of it.
     const b = s.bucket
     const a = b.available(nowMs)
-    return a > 0 && a >= (n < b.capacityMilli ? n : b.capacityMilli)
+    return a > 0 && a >= Math.min(n, b.capacityMilli)
   }
 
   /** Takes `n` after a successful `canTake` and counts it as consumption. */

@@ -386,7 +386,8 @@ export class GacStage extends StageBase {
     this.opts = { ...defaultGacOptions, ...options.gac }
     const ids = options.gacServers ?? ["gac-0", "gac-1", "gac-2"]
     this.ring = new GacRing(ids)
-    for (const id of ids) this.servers.set(id, new GacServerCore(id, nowMs - this.opts.warmupMs, this.opts, this.ring))
+    for (const id of ids)
+      this.servers.set(id, new GacServerCore(id, nowMs - this.opts.warmupMs, this.opts, this.ring))
     const nRouters = Math.max(1, topology.routers.length)
     this.routers = topology.routers.map((r) => {
       const core = new RouterAdmissionCore(r, this.ring, this.opts)

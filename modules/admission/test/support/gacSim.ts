@@ -71,7 +71,8 @@ export function runGacSim(o: GacSimOptions): GacSimResult {
     }
     queue.splice(lo, 0, e)
   }
-  const cutOff = (r: number, t: number) => o.cut !== undefined && o.cut.router === r && t >= o.cut.fromMs && t < o.cut.toMs
+  const cutOff = (r: number, t: number) =>
+    o.cut !== undefined && o.cut.router === r && t >= o.cut.fromMs && t < o.cut.toMs
   const windows = Math.ceil(o.durationMs / 1000)
   const admitted = new Array<number>(windows).fill(0)
   const demanded = new Array<number>(windows).fill(0)

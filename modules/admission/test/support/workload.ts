@@ -68,13 +68,38 @@ export function skewedWorkload(seed: number, durationMs: number, routers = 4): R
     accOR += (otherReadUnits * stepMs) / 1000 / 0.9
     accOW += (otherWriteUnits * stepMs) / 1000
     const at = () => t + rng.int(0, stepMs - 1)
-    for (; accHR >= 1; accHR--) out.push({ t: at(), router: rng.int(0, routers - 1), partition: pickHot(), kind: READ, cost: readCost() })
+    for (; accHR >= 1; accHR--)
+      out.push({
+        t: at(),
+        router: rng.int(0, routers - 1),
+        partition: pickHot(),
+        kind: READ,
+        cost: readCost(),
+      })
     for (; accHW >= 1; accHW--)
-      out.push({ t: at(), router: rng.int(0, routers - 1), partition: pickHot(), kind: WRITE, cost: MILLI_PER_UNIT })
+      out.push({
+        t: at(),
+        router: rng.int(0, routers - 1),
+        partition: pickHot(),
+        kind: WRITE,
+        cost: MILLI_PER_UNIT,
+      })
     for (; accOR >= 1; accOR--)
-      out.push({ t: at(), router: rng.int(0, routers - 1), partition: 4 + rng.int(0, 1), kind: READ, cost: readCost() })
+      out.push({
+        t: at(),
+        router: rng.int(0, routers - 1),
+        partition: 4 + rng.int(0, 1),
+        kind: READ,
+        cost: readCost(),
+      })
     for (; accOW >= 1; accOW--)
-      out.push({ t: at(), router: rng.int(0, routers - 1), partition: 4 + rng.int(0, 1), kind: WRITE, cost: MILLI_PER_UNIT })
+      out.push({
+        t: at(),
+        router: rng.int(0, routers - 1),
+        partition: 4 + rng.int(0, 1),
+        kind: WRITE,
+        cost: MILLI_PER_UNIT,
+      })
   }
   out.sort((a, b) => a.t - b.t)
   return out
@@ -82,7 +107,10 @@ export function skewedWorkload(seed: number, durationMs: number, routers = 4): R
 
 /** Replays recorded requests against a stage, ticking it every `tickMs` of virtual time. */
 export function replay(
-  stage: { admit: (r: number, p: number, k: Kind, n: number, t: number) => number; tick: (t: number) => void },
+  stage: {
+    admit: (r: number, p: number, k: Kind, n: number, t: number) => number
+    tick: (t: number) => void
+  },
   reqs: ReadonlyArray<Req>,
   tickMs = 100,
 ): void {
