@@ -19,6 +19,8 @@ export {
   type ReadMode,
   batchGetCostMilli,
   batchWriteCostMilli,
+  type CapacityRequest,
+  consumedCapacity,
   queryCostMilli,
   readCostMilli,
   toConsumedCapacity,

@@ -3,6 +3,7 @@ import { describe, it } from "node:test"
 import {
   batchGetCostMilli,
   batchWriteCostMilli,
+  consumedCapacity,
   queryCostMilli,
   readCostMilli,
   toConsumedCapacity,
@@ -76,5 +77,28 @@ describe("capacity accounting", () => {
       ReadCapacityUnits: 4,
       WriteCapacityUnits: 2,
     })
+  })
+})
+
+describe("consumed capacity per request", () => {
+  it("prices each operation the way DynamoDB does", () => {
+    const KB = 1024
+    assert.deepEqual(consumedCapacity("t", { op: "GetItem", bytes: 100, mode: "eventual" }), {
+      tableName: "t",
+      readMilli: 500,
+      writeMilli: 0,
+    })
+    assert.equal(consumedCapacity("t", { op: "PutItem", bytes: 2.5 * KB }).writeMilli, 3000)
+    assert.equal(
+      consumedCapacity("t", { op: "Scan", itemBytes: [KB, KB, KB, KB], mode: "eventual" }).readMilli,
+      500,
+    )
+    assert.equal(
+      consumedCapacity("t", { op: "BatchGetItem", itemBytes: [KB, KB], mode: "eventual" }).readMilli,
+      1000,
+    )
+    // Two 1 KB items in a transaction cost 4 WCU (a known emulator bug reports 2).
+    assert.equal(consumedCapacity("t", { op: "TransactWriteItems", itemBytes: [KB, KB] }).writeMilli, 4000)
+    assert.equal(consumedCapacity("t", { op: "TransactGetItems", itemBytes: [KB, 5 * KB] }).readMilli, 6000)
   })
 })

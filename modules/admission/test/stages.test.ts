@@ -302,3 +302,18 @@ describe("a throttled request has no side effect", () => {
     })
   }
 })
+
+describe("charge-after (debt)", () => {
+  for (const name of ["static", "burst", "adaptive", "gac", "on-demand"] as StageName[]) {
+    it(`${name}: a partition in debt refuses requests until it has refilled`, () => {
+      const s = makeStage(name, small)
+      // Admit a small estimate, then learn the Query read 50,000 units more than that.
+      assert.ok(isAdmitted(s.admit(0, 0, READ, U / 2, 0)))
+      s.charge(0, 0, READ, 50_000 * U, 0)
+      assert.equal(s.metrics.partitions[0]!.read.consumedMilli, 50_000 * U + U / 2)
+      assert.ok(!isAdmitted(s.admit(0, 0, READ, U / 2, 1)))
+      // 50,000 units of debt at the allocation (or partition maximum) takes a long while to repay.
+      assert.ok(!isAdmitted(s.admit(0, 0, READ, U / 2, 10_000)))
+    })
+  }
+})

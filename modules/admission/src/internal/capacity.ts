@@ -50,6 +50,47 @@ export function batchWriteCostMilli(itemBytes: ReadonlyArray<number>, transactio
   return total
 }
 
+/** One data-plane request, described by what it read or wrote (sizes in bytes). */
+export type CapacityRequest =
+  | { readonly op: "GetItem"; readonly bytes: number; readonly mode: ReadMode }
+  | { readonly op: "PutItem" | "UpdateItem" | "DeleteItem"; readonly bytes: number }
+  | {
+      readonly op: "Query" | "Scan"
+      readonly itemBytes: ReadonlyArray<number>
+      readonly mode: "eventual" | "strong"
+    }
+  | {
+      readonly op: "BatchGetItem"
+      readonly itemBytes: ReadonlyArray<number>
+      readonly mode: "eventual" | "strong"
+    }
+  | { readonly op: "BatchWriteItem"; readonly itemBytes: ReadonlyArray<number> }
+  | { readonly op: "TransactGetItems"; readonly itemBytes: ReadonlyArray<number> }
+  | { readonly op: "TransactWriteItems"; readonly itemBytes: ReadonlyArray<number> }
+
+/** The capacity one request consumes, as DynamoDB charges it. */
+export function consumedCapacity(tableName: string, r: CapacityRequest): ConsumedCapacityMilli {
+  switch (r.op) {
+    case "GetItem":
+      return { tableName, readMilli: readCostMilli(r.bytes, r.mode), writeMilli: 0 }
+    case "PutItem":
+    case "UpdateItem":
+    case "DeleteItem":
+      return { tableName, readMilli: 0, writeMilli: writeCostMilli(r.bytes) }
+    case "Query":
+    case "Scan":
+      return { tableName, readMilli: queryCostMilli(r.itemBytes, r.mode), writeMilli: 0 }
+    case "BatchGetItem":
+      return { tableName, readMilli: batchGetCostMilli(r.itemBytes, r.mode), writeMilli: 0 }
+    case "BatchWriteItem":
+      return { tableName, readMilli: 0, writeMilli: batchWriteCostMilli(r.itemBytes) }
+    case "TransactGetItems":
+      return { tableName, readMilli: batchGetCostMilli(r.itemBytes, "transactional"), writeMilli: 0 }
+    case "TransactWriteItems":
+      return { tableName, readMilli: 0, writeMilli: batchWriteCostMilli(r.itemBytes, true) }
+  }
+}
+
 /** Capacity consumed by one request, in exact milli-units. */
 export interface ConsumedCapacityMilli {
   readonly tableName: string

@@ -58,6 +58,12 @@ export interface AdmissionStage {
    * nothing but counters.
    */
   admit(router: number, partition: number, kind: Kind, costMilli: number, nowMs: number): Decision
+  /**
+   * Charges `costMilli` more to a request already admitted (charge-after: a Query or Scan whose size
+   * is known only once read). Never refused; buckets may go into debt, and requests to an indebted
+   * bucket are throttled until it has refilled.
+   */
+  charge(router: number, partition: number, kind: Kind, costMilli: number, nowMs: number): void
   /** Background work due at `now`: controllers, peer-capacity collection, GAC exchanges. */
   tick(nowMs: number): void
   /** Current allocation of a partition, milli-units/s (the partition bucket's rate). */
@@ -110,8 +116,17 @@ abstract class StageBase implements AdmissionStage {
   }
 
   abstract admit(router: number, partition: number, kind: Kind, costMilli: number, nowMs: number): Decision
+  abstract charge(router: number, partition: number, kind: Kind, costMilli: number, nowMs: number): void
   abstract allocation(partition: number, kind: Kind): number
   tick(_nowMs: number): void {}
+
+  protected countCharge(router: number, p: number, kind: Kind, n: number): void {
+    this.tableK[kind][this.c.partitionTable[p]!]!.consumedMilli += n
+    this.partK[kind][p]!.consumedMilli += n
+    this.nodeK[kind][this.c.partitionLeader[p]!]!.consumedMilli += n
+    const rc = this.routerK[kind][router]
+    if (rc !== undefined) rc.consumedMilli += n
+  }
 
   protected count(router: number, p: number, kind: Kind, n: number, d: Decision): Decision {
     const t = this.tableK[kind][this.c.partitionTable[p]!]!
@@ -171,6 +186,11 @@ export class StaticStage extends StageBase {
     return this.count(router, p, kind, n, ok ? ADMITTED : THROTTLED_PARTITION)
   }
 
+  charge(router: number, p: number, kind: Kind, n: number, nowMs: number): void {
+    this.buckets[kind][p]!.charge(n, nowMs)
+    this.countCharge(router, p, kind, n)
+  }
+
   allocation(p: number, kind: Kind): number {
     return this.buckets[kind][p]!.rateMilliPerSec
   }
@@ -214,6 +234,8 @@ export class BurstStage extends StageBase {
     const b = this.parts[kind][p]!
     const node = this.nodes[kind][this.c.partitionLeader[p]!]!
     b.probe(nowMs)
+    // In debt after a charge-after: refused until the allocation has refilled.
+    if (b.pAlloc < 0) return this.count(router, p, kind, n, THROTTLED_PARTITION)
     if (b.pAlloc >= n) {
       b.commit()
       b.allocMilli -= n
@@ -233,6 +255,16 @@ export class BurstStage extends StageBase {
       this.chargePeers(p, n, nowMs)
     }
     return this.count(router, p, kind, n, ADMITTED_BURST)
+  }
+
+  charge(router: number, p: number, kind: Kind, n: number, nowMs: number): void {
+    const b = this.parts[kind][p]!
+    b.probe(nowMs)
+    b.commit()
+    b.allocMilli -= n
+    this.nodes[kind][this.c.partitionLeader[p]!]!.charge(n, nowMs)
+    if (kind === WRITE) this.chargePeers(p, n, nowMs)
+    this.countCharge(router, p, kind, n)
   }
 
   override tick(nowMs: number): void {
@@ -418,6 +450,12 @@ export class GacStage extends StageBase {
     return this.count(router, p, kind, n, ADMITTED)
   }
 
+  charge(router: number, p: number, kind: Kind, n: number, nowMs: number): void {
+    this.routers[router]!.take(this.c.partitionTable[p]! * 2 + kind, n, nowMs)
+    this.parts[kind][p]!.charge(n, nowMs)
+    this.countCharge(router, p, kind, n)
+  }
+
   /** Exchanges reports and grants with the in-process GAC servers (synchronously, no loss). */
   override tick(nowMs: number): void {
     this.routers.forEach((r, ri) => {
@@ -492,6 +530,14 @@ export class OnDemandStage extends StageBase {
     tb.charge(n, nowMs)
     this.windowMilli[kind][t] = this.windowMilli[kind][t]! + n
     return this.count(router, p, kind, n, ADMITTED)
+  }
+
+  charge(router: number, p: number, kind: Kind, n: number, nowMs: number): void {
+    const t = this.c.partitionTable[p]!
+    this.tables[kind][t]!.charge(n, nowMs)
+    this.parts[kind][p]!.charge(n, nowMs)
+    this.windowMilli[kind][t] = this.windowMilli[kind][t]! + n
+    this.countCharge(router, p, kind, n)
   }
 
   override tick(nowMs: number): void {
