@@ -36,6 +36,8 @@ export interface BenchReport {
     restartMaxDeviationPct: number
     seeds: number
   }>
+  /** Everything above as one flat record of numbers, for the harness. */
+  readonly figures: Record<string, number>
   readonly markdown: string
 }
 
@@ -207,7 +209,16 @@ export async function runAdmissionBench(opts: { quick: boolean }): Promise<Bench
     ),
     "",
   ].join("\n")
+  const figures: Record<string, number> = {}
+  for (const [k, v] of Object.entries(perSec)) figures[`decisionsPerSec.${k}`] = Math.round(v)
+  for (const [k, v] of Object.entries(ratios)) figures[`ratio.${k}`] = v
+  for (const g of gac) {
+    figures[`gac.${g.routers}.convergedAfterMs`] = g.convergedAfterMs
+    figures[`gac.${g.routers}.overshootPct`] = g.overshootPct
+    figures[`gac.${g.routers}.restartMaxDeviationPct`] = g.restartMaxDeviationPct
+  }
   const report: BenchReport = {
+    figures,
     suite: "admission",
     runtime,
     machine,

@@ -14,9 +14,14 @@ import { MILLI_PER_UNIT } from "./internal/constants.ts"
 /** The GAC server could not be reached (lost message, timeout, server down). */
 export class GacUnreachable extends Data.TaggedError("GacUnreachable")<{ readonly server: string }> {}
 
-/** How a router reaches GAC servers: one report in, one grant out. Sim and real transports are layers. */
+/**
+ * How a router reaches GAC servers. `request` sends one report; it answers with the grant when the
+ * transport is synchronous (in-process), or `null` when the grant will arrive as a message, to be
+ * handed to `GlobalAdmissionService.deliver` (a simulated or real network). Lost reports need no
+ * handling here: the router core re-sends them after a timeout.
+ */
 export interface GacTransportService {
-  readonly request: (server: string, report: GacReport) => Effect.Effect<GacGrant, GacUnreachable>
+  readonly request: (server: string, report: GacReport) => Effect.Effect<GacGrant | null, GacUnreachable>
 }
 
 /** Tag of the router → GAC transport. */
@@ -107,6 +112,8 @@ export interface GlobalAdmissionService {
   ) => Effect.Effect<void, ProvisionedThroughputExceededException>
   /** One round of GAC traffic: sends due reports over the transport and applies the grants. */
   readonly tick: Effect.Effect<void>
+  /** Applies a grant that arrived as a message (asynchronous transports); false if stale. */
+  readonly deliver: (grant: GacGrant, nowMs: number) => boolean
   /** The pure router core (slots, rates, grants), for metrics and tests. */
   readonly core: RouterAdmissionCore
 }
@@ -160,6 +167,7 @@ function makeGlobalAdmission(
   return {
     core,
     tryAdmit,
+    deliver: (grant, now) => core.onGrant(grant, now),
     admit: (table, kind, costMilli) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         tryAdmit(table, kind, costMilli, now)
@@ -179,7 +187,8 @@ function makeGlobalAdmission(
       const now = yield* Clock.currentTimeMillis
       for (const o of core.tick(now)) {
         const grant = yield* Effect.either(transport.request(o.to, o.report))
-        if (grant._tag === "Right") core.onGrant(grant.right, yield* Clock.currentTimeMillis)
+        if (grant._tag === "Right" && grant.right !== null)
+          core.onGrant(grant.right, yield* Clock.currentTimeMillis)
       }
     }),
   }
