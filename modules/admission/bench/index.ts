@@ -30,6 +30,7 @@ export interface BenchReport {
   readonly decisionsPerSec: Record<string, number>
   readonly ratios: Record<string, number>
   readonly gac: ReadonlyArray<{
+    scenario: "skewed" | "uniform"
     routers: number
     convergedAfterMs: number
     overshootPct: number
@@ -140,41 +141,49 @@ function gacBench(quick: boolean): BenchReport["gac"] {
   const R = 10_000
   const stepMs = 10_000
   const out: Array<BenchReport["gac"][number]> = []
-  for (const routers of [10, 100]) {
-    const conv: number[] = []
-    const over: number[] = []
-    const dev: number[] = []
-    for (let seed = 1; seed <= seeds; seed++) {
-      const base = {
-        seed,
-        routers,
-        servers: 3,
-        provisionedUnits: R,
-        durationMs: 40_000,
-        lossRate: 0.02,
-        delayMs: [1, 30] as const,
-        // Quiet at R/2, then a step to 1.2 R with one router wanting 0.6 R.
-        demand: (r: number, t: number) =>
-          t < stepMs ? (0.5 * R) / routers : r === 0 ? 0.6 * R : (0.6 * R) / (routers - 1),
+  const scenarios = {
+    // Quiet at R/2, then a step to 1.2 R with one router wanting 0.6 R.
+    skewed: (routers: number) => (r: number, t: number) =>
+      t < stepMs ? (0.5 * R) / routers : r === 0 ? 0.6 * R : (0.6 * R) / (routers - 1),
+    // Quiet at R/2, then 2 R spread evenly over the routers.
+    uniform: (routers: number) => (_r: number, t: number) =>
+      t < stepMs ? (0.5 * R) / routers : (2 * R) / routers,
+  } as const
+  for (const scenario of ["skewed", "uniform"] as const)
+    for (const routers of [10, 100]) {
+      const conv: number[] = []
+      const over: number[] = []
+      const dev: number[] = []
+      for (let seed = 1; seed <= seeds; seed++) {
+        const base = {
+          seed,
+          routers,
+          servers: 3,
+          provisionedUnits: R,
+          durationMs: 40_000,
+          lossRate: 0.02,
+          delayMs: [1, 30] as const,
+          demand: scenarios[scenario](routers),
+        }
+        const res = runGacSim(base)
+        const c = convergence(res.admitted, R, stepMs, 0.03)
+        conv.push(c.convergedAfterMs)
+        over.push(c.overshoot)
+        const restarted = runGacSim({ ...base, restartOwnerAtMs: 22_000 })
+        let worst = 0
+        for (let w = 20; w < 40; w++)
+          worst = Math.max(worst, Math.abs(restarted.admitted[w]! - res.admitted[w]!) / R)
+        dev.push(worst)
       }
-      const res = runGacSim(base)
-      const c = convergence(res.admitted, R, stepMs, 0.03)
-      conv.push(c.convergedAfterMs)
-      over.push(c.overshoot)
-      const restarted = runGacSim({ ...base, restartOwnerAtMs: 22_000 })
-      let worst = 0
-      for (let w = 20; w < 40; w++)
-        worst = Math.max(worst, Math.abs(restarted.admitted[w]! - res.admitted[w]!) / R)
-      dev.push(worst)
+      out.push({
+        scenario,
+        routers,
+        convergedAfterMs: median(conv),
+        overshootPct: Math.round(median(over) * 1000) / 10,
+        restartMaxDeviationPct: Math.round(median(dev) * 1000) / 10,
+        seeds,
+      })
     }
-    out.push({
-      routers,
-      convergedAfterMs: median(conv),
-      overshootPct: Math.round(median(over) * 1000) / 10,
-      restartMaxDeviationPct: Math.round(median(dev) * 1000) / 10,
-      seeds,
-    })
-  }
   return out
 }
 
@@ -198,14 +207,17 @@ export async function runAdmissionBench(opts: { quick: boolean }): Promise<Bench
       ([k, v]) => `Ratio ${k}: **${v.toFixed(2)}×** (same process, per-round median).`,
     ),
     "",
-    "GAC in simulation (3 GAC servers, 2 % message loss, 1–30 ms delay, 2 s replenish interval; demand steps",
-    "from 0.5 R to 1.2 R with one router wanting 0.6 R; converged = every later 1 s window within 3 % of R):",
+    "GAC in simulation (3 GAC servers, 2 % message loss, 1–30 ms delay, 2 s replenish interval). At 10 s demand",
+    "steps from 0.5 R to 1.2 R with one router wanting 0.6 R (skewed), or to 2 R spread evenly (uniform).",
+    "Converged = every later 1 s window within 3 % of R; overshoot = the largest 1 s window above R;",
+    "restart = the owning GAC server restarts empty at 22 s, largest change of a 1 s window against the same run",
+    "without restart. Medians over seeds.",
     "",
-    "| routers | converged after | overshoot (max 1 s window) | owner restart: max deviation | seeds |",
-    "|---|---|---|---|---|",
+    "| demand step | routers | converged after | overshoot | owner restart: max deviation | seeds |",
+    "|---|---|---|---|---|---|",
     ...gac.map(
       (g) =>
-        `| ${g.routers} | ${(g.convergedAfterMs / 1000).toFixed(0)} s | ${g.overshootPct} % | ${g.restartMaxDeviationPct} % | ${g.seeds} |`,
+        `| ${g.scenario} | ${g.routers} | ${(g.convergedAfterMs / 1000).toFixed(0)} s | ${g.overshootPct} % | ${g.restartMaxDeviationPct} % | ${g.seeds} |`,
     ),
     "",
   ].join("\n")
@@ -213,9 +225,10 @@ export async function runAdmissionBench(opts: { quick: boolean }): Promise<Bench
   for (const [k, v] of Object.entries(perSec)) figures[`decisionsPerSec.${k}`] = Math.round(v)
   for (const [k, v] of Object.entries(ratios)) figures[`ratio.${k}`] = v
   for (const g of gac) {
-    figures[`gac.${g.routers}.convergedAfterMs`] = g.convergedAfterMs
-    figures[`gac.${g.routers}.overshootPct`] = g.overshootPct
-    figures[`gac.${g.routers}.restartMaxDeviationPct`] = g.restartMaxDeviationPct
+    const k = `gac.${g.scenario}.${g.routers}`
+    figures[`${k}.convergedAfterMs`] = g.convergedAfterMs
+    figures[`${k}.overshootPct`] = g.overshootPct
+    figures[`${k}.restartMaxDeviationPct`] = g.restartMaxDeviationPct
   }
   const report: BenchReport = {
     figures,
