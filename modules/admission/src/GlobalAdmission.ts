@@ -11,6 +11,9 @@ import {
 } from "./internal/gac.ts"
 import { MILLI_PER_UNIT } from "./internal/constants.ts"
 
+/** The Clock's time as the integer milliseconds every core expects (simulated clocks may be fractional). */
+const clockMs: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, Math.floor)
+
 /** The GAC server could not be reached (lost message, timeout, server down). */
 export class GacUnreachable extends Data.TaggedError("GacUnreachable")<{ readonly server: string }> {}
 
@@ -36,7 +39,7 @@ export class GacTransport extends Context.Tag("@partita/admission/GacTransport")
   ): Layer.Layer<GacTransport> {
     return Layer.effect(
       GacTransport,
-      Effect.map(Clock.currentTimeMillis, (now) => makeInProcessGac(servers, now, options).transport),
+      Effect.map(clockMs, (now) => makeInProcessGac(servers, now, options).transport),
     )
   }
 }
@@ -64,7 +67,7 @@ export function makeInProcessGac(
     servers: cores,
     transport: {
       request: (server, report) =>
-        Effect.flatMap(Clock.currentTimeMillis, (t) => {
+        Effect.flatMap(clockMs, (t) => {
           const core = cores.get(server)
           if (core === undefined || down.has(server)) return Effect.fail(new GacUnreachable({ server }))
           return Effect.succeed(core.onReport(report, t))
@@ -129,7 +132,7 @@ export class GlobalAdmission extends Context.Tag("@partita/admission/GlobalAdmis
       GlobalAdmission,
       Effect.gen(function* () {
         const transport = yield* GacTransport
-        const now = yield* Clock.currentTimeMillis
+        const now = yield* clockMs
         return makeGlobalAdmission(config, transport, now)
       }),
     )
@@ -169,7 +172,7 @@ function makeGlobalAdmission(
     tryAdmit,
     deliver: (grant, now) => core.onGrant(grant, now),
     admit: (table, kind, costMilli) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(clockMs, (now) =>
         tryAdmit(table, kind, costMilli, now)
           ? Effect.void
           : Effect.fail(
@@ -184,11 +187,10 @@ function makeGlobalAdmission(
             ),
       ),
     tick: Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
+      const now = yield* clockMs
       for (const o of core.tick(now)) {
         const grant = yield* Effect.either(transport.request(o.to, o.report))
-        if (grant._tag === "Right" && grant.right !== null)
-          core.onGrant(grant.right, yield* Clock.currentTimeMillis)
+        if (grant._tag === "Right" && grant.right !== null) core.onGrant(grant.right, yield* clockMs)
       }
     }),
   }

@@ -298,8 +298,17 @@ export class RouterAdmissionCore {
     readonly options: GacOptions = defaultGacOptions,
   ) {}
 
-  /** Registers a table bucket and returns its slot number; starts at `provisioned / routerHint`. */
-  addBucket(bucketKey: string, provisionedMilliPerSec: number, nowMs: number, routerHint = 1): number {
+  /**
+   * Registers a table bucket and returns its slot number; starts at `provisioned / routerHint`.
+   * The first report goes out at `firstReportMs` (default now; routers may stagger their reports).
+   */
+  addBucket(
+    bucketKey: string,
+    provisionedMilliPerSec: number,
+    nowMs: number,
+    routerHint = 1,
+    firstReportMs = nowMs,
+  ): number {
     const existing = this.byKey.get(bucketKey)
     if (existing !== undefined) return existing
     const start = Math.floor(provisionedMilliPerSec / Math.max(1, routerHint))
@@ -315,7 +324,7 @@ export class RouterAdmissionCore {
       windowStartMs: nowMs,
       admittedMilli: 0,
       throttledMilli: 0,
-      nextReportMs: nowMs,
+      nextReportMs: firstReportMs,
       seq: 0,
       pending: null,
       pendingSentMs: 0,
