@@ -9,14 +9,24 @@ import { Data } from "effect"
  */
 export class ProvisionedThroughputExceededException extends Data.TaggedError(
   "ProvisionedThroughputExceededException",
-)<{ readonly message: string; readonly reason: string; readonly resource: string }> {}
+)<{ readonly message: string; readonly reason: string; readonly resource: string }> {
+  /** The SDKs retry it with exponential backoff. */
+  readonly retryable = true
+  /** HTTP status DynamoDB answers with. */
+  readonly status = 400
+}
 
 /** DynamoDB's error where it throttles without a provisioned rate (on-demand table allowance). */
 export class ThrottlingException extends Data.TaggedError("ThrottlingException")<{
   readonly message: string
   readonly reason: string
   readonly resource: string
-}> {}
+}> {
+  /** The SDKs retry it with exponential backoff. */
+  readonly retryable = true
+  /** HTTP status DynamoDB answers with. */
+  readonly status = 400
+}
 
 /**
  * Maps a throttle decision (a plain result code from the hot path) to DynamoDB's error, at the
