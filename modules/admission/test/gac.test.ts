@@ -198,3 +198,29 @@ describe("GAC under simulation (lossy network, skewed demand)", () => {
     }
   })
 })
+
+describe("GAC server core: liveness and memory", () => {
+  it("gives a newcomer at least half of its fair share while the others still hold everything", () => {
+    const s = new GacServerCore("g", -10_000)
+    // Two routers hold all 3,000 units and want more.
+    s.onReport(report("a", 5000, 1, 1500_000), 0)
+    s.onReport(report("b", 5000, 1, 1500_000), 0)
+    s.onReport(report("a", 5000, 2, 1500_000), 6000)
+    s.onReport(report("b", 5000, 2, 1500_000), 6000)
+    // c arrives wanting 1,000: R/n = 1,000, so it gets at least 500 at once...
+    const first = s.onReport(report("c", 1000, 1, 0), 6100).rateMilliPerSec
+    assert.ok(first >= 500_000 && first <= 1000_000, `first grant ${first}`)
+    // ...and its whole share once a and b have reported again.
+    s.onReport(report("a", 5000, 3, 1500_000), 8000)
+    s.onReport(report("b", 5000, 3, 1500_000), 8000)
+    assert.equal(s.onReport(report("c", 1000, 2, first), 8100).rateMilliPerSec, 1000_000)
+  })
+
+  it("forgets buckets nobody reports to", () => {
+    const s = new GacServerCore("g", 0)
+    for (let i = 0; i < 100; i++) s.onReport({ ...report("a", 1, 1), bucket: `t${i}/r` }, 0)
+    assert.equal(s.bucketCount, 100)
+    s.sweep(60_000)
+    assert.equal(s.bucketCount, 0)
+  })
+})

@@ -50,6 +50,8 @@ export const GAC_DEGRADED_PERMILLE = 500
 export const GAC_REQUEST_TIMEOUT_MS = 500
 /** Virtual nodes per GAC server on the hash ring. */
 export const GAC_RING_VNODES = 64
+/** A GAC server sweeps silent routers and idle buckets once per this many reports. */
+export const GAC_SWEEP_EVERY_REPORTS = 1024
 /** Upper bound on routers tracked per GAC bucket. */
 export const GAC_ROUTERS_PER_BUCKET_MAX = 10_000
 

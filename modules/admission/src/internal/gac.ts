@@ -5,6 +5,7 @@ import {
   GAC_RING_VNODES,
   GAC_ROUTER_ACTIVE_MS,
   GAC_ROUTERS_PER_BUCKET_MAX,
+  GAC_SWEEP_EVERY_REPORTS,
   GAC_WARMUP_MS,
   GAC_DEGRADED_PERMILLE,
   MILLI_PER_UNIT,
@@ -172,6 +173,7 @@ export class GacServerCore {
   /** Handles one report and answers with the router's grant. */
   onReport(r: GacReport, nowMs: number): GacGrant {
     this.stats.reports++
+    if (this.stats.reports % GAC_SWEEP_EVERY_REPORTS === 0) this.sweep(nowMs)
     let b = this.buckets.get(r.bucket)
     if (b === undefined) {
       b = { createdMs: nowMs, routers: new Map() }
@@ -200,10 +202,13 @@ export class GacServerCore {
         r.heldMilliPerSec > 0 ? Math.min(r.heldMilliPerSec, R) : Math.floor(R / Math.max(1, r.knownRouters))
     } else {
       // Never promise more than what the other routers' live grants leave of R: grants computed
-      // from stale demands would otherwise add up to more than the table's rate.
+      // from stale demands would otherwise add up to more than the table's rate. But never less
+      // than half of min(share, R/n) either, so a newcomer is not starved while the others shrink.
       let others = 0
       for (const [id, o] of b.routers) if (id !== r.routerId) others += o.granted
-      rate = Math.min(share(b, r.routerId, R), Math.max(0, R - others))
+      const fair = share(b, r.routerId, R)
+      const floor = Math.floor(Math.min(fair, R / n) / 2)
+      rate = Math.min(fair, Math.max(floor, R - others))
     }
     e.granted = rate
     this.stats.grants++
@@ -216,6 +221,19 @@ export class GacServerCore {
       activeRouters: warm ? r.knownRouters : n,
       seq: r.seq,
     }
+  }
+
+  /** Forgets silent routers everywhere and buckets nobody reports to (bounded memory). */
+  sweep(nowMs: number): void {
+    for (const [key, b] of this.buckets) {
+      this.prune(b, nowMs)
+      if (b.routers.size === 0) this.buckets.delete(key)
+    }
+  }
+
+  /** Table buckets currently tracked. */
+  get bucketCount(): number {
+    return this.buckets.size
   }
 
   /** Routers currently tracked for a bucket (for tests and metrics). */
