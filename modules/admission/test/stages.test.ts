@@ -93,6 +93,18 @@ describe("static", () => {
   })
 })
 
+describe("allocation", () => {
+  it("splits the table's rate equally and caps a partition at the partition maximum", () => {
+    const big: Topology = {
+      ...small,
+      tables: [{ ...small.tables[0]!, readCapacityUnits: 10_000, writeCapacityUnits: 500 }],
+    }
+    const s = new StaticStage(big)
+    assert.equal(s.allocation(0, READ), 3000 * U) // not 5,000: the table needs more partitions
+    assert.equal(s.allocation(1, WRITE), 250 * U)
+  })
+})
+
 describe("burst", () => {
   it("admits past the allocation from banked credit while the node has spare capacity", () => {
     const s = new BurstStage(small)

@@ -1,4 +1,4 @@
-import { MILLI_PER_UNIT } from "./constants.ts"
+import { MILLI_PER_UNIT, PARTITION_MAX_RCU, PARTITION_MAX_WCU } from "./constants.ts"
 
 /** Capacity kind: reads (RCU) or writes (WCU). */
 export type Kind = 0 | 1
@@ -100,13 +100,13 @@ export function compile(spec: Topology): Compiled {
       c.partitionTable.push(ti)
       c.partitionLeader.push(replicas[0]!)
       c.partitionPeers.push(replicas.slice(1))
+      // An allocation never exceeds the partition maximum: DynamoDB splits a table rather than
+      // give one partition more (the partitioner decides how many partitions a table has).
       const n = t.partitions.length
-      c.partitionAllocMilli[0].push(
-        Math.floor((p.readCapacityUnits ?? t.readCapacityUnits / n) * MILLI_PER_UNIT),
-      )
-      c.partitionAllocMilli[1].push(
-        Math.floor((p.writeCapacityUnits ?? t.writeCapacityUnits / n) * MILLI_PER_UNIT),
-      )
+      const read = Math.min(p.readCapacityUnits ?? t.readCapacityUnits / n, PARTITION_MAX_RCU)
+      const write = Math.min(p.writeCapacityUnits ?? t.writeCapacityUnits / n, PARTITION_MAX_WCU)
+      c.partitionAllocMilli[0].push(Math.floor(read * MILLI_PER_UNIT))
+      c.partitionAllocMilli[1].push(Math.floor(write * MILLI_PER_UNIT))
       parts.push(pi)
     }
     c.tablePartitions.push(parts)
