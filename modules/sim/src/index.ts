@@ -77,3 +77,10 @@ export {
   type RegisterValue,
   type Verdict,
 } from "./Linearizability.ts"
+export {
+  SimDisk,
+  DEFAULT_SECTOR_BYTES,
+  type CrashMode,
+  type DiskOptions,
+  type DiskStats,
+} from "./Disk.ts"
