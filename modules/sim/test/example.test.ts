@@ -33,11 +33,11 @@ export const runToy = (seed: number, staleReads: boolean) => {
     else if (m.kind === "read") net.send("replica", from, { kind: "reply", id: m.id, value: replicaValue })
   })
   const clients = ["c0", "c1", "c2"]
-  clients.forEach((c, i) =>
+  for (const [i, c] of clients.entries()) {
     net.addNode(c, `az-${i + 1}`, (m) => {
       if (m.kind === "reply") pending.get(m.id)?.(m.value)
-    }),
-  )
+    })
+  }
 
   /** Send a request and wait for the reply on virtual time; fails with a timeout after 20 ms. */
   const call = (client: string, to: string, req: (id: number) => Msg) =>
