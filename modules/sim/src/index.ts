@@ -84,3 +84,9 @@ export {
   type DiskOptions,
   type DiskStats,
 } from "./Disk.ts"
+export {
+  makeEndpoint,
+  DEFAULT_INBOX_MESSAGES_MAX,
+  type Envelope,
+  type SimEndpoint,
+} from "./SimTransport.ts"

@@ -13,6 +13,7 @@ import {
   SimService,
   SimStepLimitError,
   Zipf,
+  makeEndpoint,
 } from "../src/index.ts"
 
 describe("Prng", () => {
@@ -219,5 +220,36 @@ describe("Effect on virtual time", () => {
       }),
     )
     assert.equal(v, 42)
+  })
+})
+
+describe("SimEndpoint (Effect face of the network)", () => {
+  it("ping-pong between two fiber nodes on virtual time", () => {
+    const sim = new Sim(11)
+    const net = new SimNetwork<number>(sim)
+    net.addNode("a", "az1").addNode("b", "az2")
+    const out = runSim(
+      sim,
+      Effect.gen(function* () {
+        const a = yield* makeEndpoint(net, "a")
+        const b = yield* makeEndpoint(net, "b")
+        const echo = Effect.gen(function* () {
+          for (;;) {
+            const { from, msg } = yield* b.receive
+            yield* b.send(from, msg + 1)
+          }
+        })
+        yield* Effect.fork(echo)
+        let v = 0
+        for (let i = 0; i < 10; i++) {
+          yield* a.send("b", v)
+          v = (yield* a.receive).msg
+        }
+        return v
+      }),
+    )
+    assert.equal(out, 10)
+    assert.equal(net.stats.delivered, 20)
+    assert.ok(sim.now > 0)
   })
 })
