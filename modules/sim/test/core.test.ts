@@ -14,6 +14,7 @@ import {
   SimStepLimitError,
   Zipf,
   makeEndpoint,
+  simLayer,
 } from "../src/index.ts"
 
 describe("Prng", () => {
@@ -251,5 +252,25 @@ describe("SimEndpoint (Effect face of the network)", () => {
     assert.equal(out, 10)
     assert.equal(net.stats.delivered, 20)
     assert.ok(sim.now > 0)
+  })
+})
+
+describe("runSim on one Sim, twice", () => {
+  it("continues the Random stream and the clock instead of restarting them", () => {
+    const sim = new Sim(21)
+    const a = runSim(sim, Effect.zipLeft(Random.next, Effect.sleep(10)))
+    const b = runSim(sim, Random.next)
+    assert.notEqual(a, b)
+    assert.equal(sim.now, 10)
+    const layered = Effect.runSync(
+      Effect.provide(
+        Effect.gen(function* () {
+          return { t: yield* Clock.currentTimeMillis, s: yield* SimService }
+        }),
+        simLayer(sim),
+      ),
+    )
+    assert.equal(layered.t, 10)
+    assert.equal(layered.s, sim)
   })
 })
