@@ -90,3 +90,4 @@ export {
   type Envelope,
   type SimEndpoint,
 } from "./SimTransport.ts"
+export { seedsFromEnv, forEachSeed, SEEDS_ENV } from "./Seeds.ts"

@@ -15,6 +15,8 @@ import {
   Zipf,
   makeEndpoint,
   simLayer,
+  seedsFromEnv,
+  forEachSeed,
 } from "../src/index.ts"
 
 describe("Prng", () => {
@@ -272,5 +274,22 @@ describe("runSim on one Sim, twice", () => {
     )
     assert.equal(layered.t, 10)
     assert.equal(layered.s, sim)
+  })
+})
+
+describe("seed sweeps", () => {
+  it("reads counts, ranges and lists, and names the failing seed", () => {
+    assert.deepEqual(seedsFromEnv(3, undefined), [1, 2, 3])
+    assert.deepEqual(seedsFromEnv(3, "5"), [1, 2, 3, 4, 5])
+    assert.deepEqual(seedsFromEnv(3, "10-12"), [10, 11, 12])
+    assert.deepEqual(seedsFromEnv(3, "7, 42"), [7, 42])
+    assert.throws(() => seedsFromEnv(3, "x"), RangeError)
+    assert.throws(
+      () =>
+        forEachSeed([1, 2, 3], (s) => {
+          if (s === 2) throw new Error("boom")
+        }),
+      /seed 2 failed \(replay: PARTITA_SEEDS=2\): boom/,
+    )
   })
 })
