@@ -166,7 +166,11 @@ export const runSimExit = <A, E>(
       throw new SimStepLimitError({ limit: tasksMax, nowMs: sim.now })
     }
     const exit = fiber.unsafePoll()
-    if (exit !== null) return exit
+    if (exit !== null) {
+      // Let interrupted child fibers finish their finalizers (cancelling their pending sleeps).
+      fs.flush(tasksMax)
+      return exit
+    }
     if (steps >= stepsMax) {
       abandon(fiber, fs)
       throw new SimStepLimitError({ limit: stepsMax, nowMs: sim.now })

@@ -293,3 +293,19 @@ describe("seed sweeps", () => {
     )
   })
 })
+
+describe("runSim cleanup", () => {
+  it("interrupts child fibers when the program ends, cancelling their pending sleeps", () => {
+    const sim = new Sim(1)
+    const v = runSim(
+      sim,
+      Effect.gen(function* () {
+        yield* Effect.fork(Effect.forever(Effect.sleep(1000)))
+        yield* Effect.sleep(10)
+        return "done"
+      }),
+    )
+    assert.equal(v, "done")
+    assert.equal(sim.scheduler.pending, 0)
+  })
+})
