@@ -20,6 +20,13 @@ import {
 } from "../src/index.ts"
 
 describe("Prng", () => {
+  it("is xoshiro128**: matches the reference outputs from state (1, 2, 3, 4)", () => {
+    const p = new Prng(0)
+    p.restore([1, 2, 3, 4])
+    const got = Array.from({ length: 8 }, () => p.nextU32())
+    assert.deepEqual(got, [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849])
+  })
+
   it("gives the same stream for the same seed and a different one for another seed", () => {
     const a = new Prng(42)
     const b = new Prng(42)
