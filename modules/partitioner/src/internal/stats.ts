@@ -127,7 +127,7 @@ export class AccessStats {
 
   /** Number of accesses currently in the sample (≤ capacity). */
   get sampled(): number {
-    return this.size <= this.capacity ? this.size : this.capacity
+    return Math.min(this.size, this.capacity)
   }
 
   /** The sample with unbiased weight estimates (allocates; for planning, not the request path). */
@@ -140,7 +140,7 @@ export class AccessStats {
       const w = this.weight[i]!
       out.push({
         key: { hash: wordsToHex(this.words, i * 4), sortKey: this.sortKeys[i] },
-        weight: w > tau ? w : tau,
+        weight: Math.max(w, tau),
       })
     }
     return out
