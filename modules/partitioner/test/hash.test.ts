@@ -15,7 +15,14 @@ function md5Hex(bytes: Uint8Array): string {
 
 describe("md5Into", () => {
   it("matches node:crypto on the RFC 1321 test suite", () => {
-    for (const s of ["", "a", "abc", "message digest", "abcdefghijklmnopqrstuvwxyz", "1234567890".repeat(8)]) {
+    for (const s of [
+      "",
+      "a",
+      "abc",
+      "message digest",
+      "abcdefghijklmnopqrstuvwxyz",
+      "1234567890".repeat(8),
+    ]) {
       const bytes = new TextEncoder().encode(s)
       assert.equal(md5Hex(bytes), createHash("md5").update(bytes).digest("hex"), s)
     }

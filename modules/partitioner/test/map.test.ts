@@ -70,7 +70,10 @@ describe("PartitionMap", () => {
     const gap = { ...a, end: { hash: "1".padEnd(32, "0") } }
     assert.throws(() => PartitionMap.fromData({ ...data, partitions: [gap, b] }), /ends where/)
     assert.throws(() => PartitionMap.fromData({ ...data, partitions: [b, a] }), /invariant/)
-    assert.throws(() => PartitionMap.fromData({ ...data, partitions: [{ ...b, end: undefined }] }), /starts at 0/)
+    assert.throws(
+      () => PartitionMap.fromData({ ...data, partitions: [{ ...b, end: undefined }] }),
+      /starts at 0/,
+    )
   })
 
   it("routes keys at and around boundaries like a linear scan", () => {
@@ -146,7 +149,8 @@ describe("PartitionMap under arbitrary sequences of splits (property)", () => {
             } else {
               const p = map.partitions[int(r, map.size)]!
               const key = r() < 0.3 ? (hashMidpoint(p) ?? randomKey(r, p)) : randomKey(r, p)
-              const inside = compareBoundary(p.start, key) < 0 && (p.end === undefined || compareBoundary(key, p.end) < 0)
+              const inside =
+                compareBoundary(p.start, key) < 0 && (p.end === undefined || compareBoundary(key, p.end) < 0)
               const result = splitAt(map, p.id, key, r() < 0.5 ? "size" : "consumption")
               assert.equal(Either.isRight(result), inside)
               if (Either.isLeft(result)) continue

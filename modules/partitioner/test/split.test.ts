@@ -25,7 +25,10 @@ function hashes(n: number): Uint32Array {
 }
 
 /** Shares of a recorded stream that each partition of `map` receives. */
-function shares(map: PartitionMap, stream: ReadonlyArray<[Uint32Array, number, string | undefined]>): number[] {
+function shares(
+  map: PartitionMap,
+  stream: ReadonlyArray<[Uint32Array, number, string | undefined]>,
+): number[] {
   const counts = new Array<number>(map.size).fill(0)
   for (const [h, at, sk] of stream) counts[map.locate(h[at]!, h[at + 1]!, h[at + 2]!, h[at + 3]!, sk)]!++
   return counts.map((c) => c / stream.length)
@@ -158,7 +161,10 @@ describe("AccessStats", () => {
 
 describe("splitForSize", () => {
   const h = hashes(400)
-  const samples = Array.from({ length: 400 }, (_, i) => ({ hash: wordsToHex(h, i * 4), bytes: 1000 + (i % 7) * 100 }))
+  const samples = Array.from({ length: 400 }, (_, i) => ({
+    hash: wordsToHex(h, i * 4),
+    bytes: 1000 + (i % 7) * 100,
+  }))
 
   it("splits above the threshold at the median key by bytes", () => {
     const map = table("even")
@@ -205,7 +211,10 @@ describe("medianSplit", () => {
 
 describe("throughput allocation", () => {
   it("reproduces the paper's worked example under `even` (and 5,000/8 = 625, not the printed 675)", () => {
-    let map = PartitionMap.make({ table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 3200 } }, 4)
+    let map = PartitionMap.make(
+      { table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 3200 } },
+      4,
+    )
     assert.deepEqual(
       map.partitions.map((p) => p.allocation.wcu),
       [800, 800, 800, 800],
@@ -226,7 +235,10 @@ describe("throughput allocation", () => {
   })
 
   it("dilutes throughput on a split for size under `even`", () => {
-    let map = PartitionMap.make({ table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 1000 } }, 4)
+    let map = PartitionMap.make(
+      { table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 1000 } },
+      4,
+    )
     const h = hashes(100)
     const inP0 = Array.from({ length: 100 }, (_, i) => ({ hash: wordsToHex(h, i * 4), bytes: 10 })).filter(
       (s) => s.hash < "4".padEnd(32, "0"),
@@ -239,11 +251,17 @@ describe("throughput allocation", () => {
   })
 
   it("re-spreads the table's throughput over all partitions on a split for consumption under `even`", () => {
-    const map = PartitionMap.make({ table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 1000 } }, 4)
+    const map = PartitionMap.make(
+      { table: "t", hash: "md5", policy: "even", provisioned: { rcu: 0, wcu: 1000 } },
+      4,
+    )
     const h = hashes(2000)
     const stats = new AccessStats()
-    for (let i = 0; i < 2000; i++) if (wordsToHex(h, i * 4) < "4".padEnd(32, "0")) stats.record(h, i * 4, undefined, 0, 2)
-    const next = Either.getOrThrow(splitForConsumption(map, "p0", stats, { windowMs: 1000, thresholdShare: 0.1 })).map
+    for (let i = 0; i < 2000; i++)
+      if (wordsToHex(h, i * 4) < "4".padEnd(32, "0")) stats.record(h, i * 4, undefined, 0, 2)
+    const next = Either.getOrThrow(
+      splitForConsumption(map, "p0", stats, { windowMs: 1000, thresholdShare: 0.1 }),
+    ).map
     assert.ok(next.partitions.every((p) => p.allocation.wcu === 200))
   })
 
