@@ -17,8 +17,13 @@ import {
   type Throughput,
 } from "./types.ts"
 
-const bucketBits = 16
-const bucketCount = 1 << bucketBits
+/**
+ * The bucket index has 2^bits entries over the top bits of the hash, bits = ⌈log2 n⌉ + 1 clamped
+ * to [4, 18]: about two buckets per partition, so most lookups find a bucket with no boundary
+ * inside and answer from the index alone (one memory access); at most 1 MiB per map.
+ */
+const bucketBitsMin = 4
+const bucketBitsMax = 18
 
 /** Query bounds on the sort key for `routeRange`, both inclusive; omit a side for "open". */
 export interface SortKeyRange {
@@ -49,6 +54,7 @@ export class PartitionMap implements PartitionMapData {
   private readonly s3: Uint32Array
   private readonly sk: Array<EncodedKey | undefined>
   private readonly bucket: Uint32Array
+  private readonly bucketShift: number
   private readonly byId: Map<string, number>
   private readonly scratch = new Uint32Array(4)
 
@@ -95,10 +101,13 @@ export class PartitionMap implements PartitionMapData {
     }
     assert(data.partitions[n - 1]!.end === undefined, "last partition runs to the end of the key space")
     this.maxEpoch = maxEpoch
+    const bits = Math.min(bucketBitsMax, Math.max(bucketBitsMin, Math.ceil(Math.log2(n)) + 1))
+    const bucketCount = 2 ** bits
+    this.bucketShift = 32 - bits
     this.bucket = new Uint32Array(bucketCount + 1)
     let i = 0
     for (let b = 0; b < bucketCount; b++) {
-      const w0 = (b << (32 - bucketBits)) >>> 0
+      const w0 = (b << this.bucketShift) >>> 0
       while (i + 1 < n && this.startLE(i + 1, w0, 0, 0, 0, undefined, false)) i++
       this.bucket[b] = i
     }
@@ -254,9 +263,10 @@ export class PartitionMap implements PartitionMapData {
     sortKey: EncodedKey | undefined,
     sortKeyMax: boolean,
   ): number {
-    const b = w0 >>> (32 - bucketBits)
+    const b = w0 >>> this.bucketShift
     let lo = this.bucket[b]!
     let hi = this.bucket[b + 1]!
+    if (lo === hi) return lo
     // Invariant: start[lo] ≤ key < start[hi + 1]; the answer is in [lo, hi].
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1

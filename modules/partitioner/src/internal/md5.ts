@@ -6,14 +6,9 @@
 
 /** Message words of the block being compressed (reused; single-threaded JS makes this safe). */
 const X = new Int32Array(16)
-/** Tail buffer for the last one or two blocks (padding + bit length). */
-const TAIL = new Uint8Array(128)
 
-/** One round of state kept in module-level variables to avoid returning tuples. */
-let A = 0
-let B = 0
-let C = 0
-let D = 0
+/** The running digest state (a, b, c, d), kept in a typed array: no allocation, no boxed globals. */
+const S = new Int32Array(4)
 
 function loadBlock(bytes: Uint8Array, at: number): void {
   for (let i = 0; i < 16; i++) {
@@ -40,10 +35,10 @@ function compress(): void {
   const x13 = X[13]!
   const x14 = X[14]!
   const x15 = X[15]!
-  let a = A
-  let b = B
-  let c = C
-  let d = D
+  let a = S[0]!
+  let b = S[1]!
+  let c = S[2]!
+  let d = S[3]!
   let t = 0
   // Round 1: F = (b & c) | (~b & d)
   t = (a + ((b & c) | (~b & d)) + x0 - 680876936) | 0
@@ -177,10 +172,10 @@ function compress(): void {
   c = (((t << 15) | (t >>> 17)) + d) | 0
   t = (b + (d ^ (c | ~a)) + x9 - 343485551) | 0
   b = (((t << 21) | (t >>> 11)) + c) | 0
-  A = (A + a) | 0
-  B = (B + b) | 0
-  C = (C + c) | 0
-  D = (D + d) | 0
+  S[0] = (S[0]! + a) | 0
+  S[1] = (S[1]! + b) | 0
+  S[2] = (S[2]! + c) | 0
+  S[3] = (S[3]! + d) | 0
 }
 
 /** Byte-swaps a 32-bit word: MD5's state is little-endian, our positions are big-endian words. */
@@ -193,38 +188,30 @@ function bswap(x: number): number {
  * Allocation-free; `length` lets callers hash a prefix of a reused scratch buffer.
  */
 export function md5Into(bytes: Uint8Array, length: number, out: Uint32Array, at: number): void {
-  A = 0x67452301
-  B = 0xefcdab89 | 0
-  C = 0x98badcfe | 0
-  D = 0x10325476
+  if (length >= 1 << 28) throw new RangeError("md5Into hashes keys shorter than 256 MiB")
+  S[0] = 0x67452301
+  S[1] = 0xefcdab89 | 0
+  S[2] = 0x98badcfe | 0
+  S[3] = 0x10325476
   const full = length & ~63
   for (let i = 0; i < full; i += 64) {
     loadBlock(bytes, i)
     compress()
   }
+  // Last block(s): the tail bytes, 0x80, zeros, then the bit length (little-endian) in X[14..15].
   const rest = length - full
-  for (let i = 0; i < rest; i++) TAIL[i] = bytes[full + i]!
-  TAIL[rest] = 0x80
-  const tailLength = rest < 56 ? 64 : 128
-  for (let i = rest + 1; i < tailLength - 8; i++) TAIL[i] = 0
-  // Message length in bits, little-endian 64-bit; keys are far below 2^29 bytes.
-  const bits = length * 8
-  TAIL[tailLength - 8] = bits & 0xff
-  TAIL[tailLength - 7] = (bits >>> 8) & 0xff
-  TAIL[tailLength - 6] = (bits >>> 16) & 0xff
-  TAIL[tailLength - 5] = (bits >>> 24) & 0xff
-  TAIL[tailLength - 4] = 0
-  TAIL[tailLength - 3] = 0
-  TAIL[tailLength - 2] = 0
-  TAIL[tailLength - 1] = 0
-  loadBlock(TAIL, 0)
-  compress()
-  if (tailLength === 128) {
-    loadBlock(TAIL, 64)
+  X.fill(0)
+  for (let i = 0; i < rest; i++) X[i >> 2]! |= bytes[full + i]! << ((i & 3) << 3)
+  X[rest >> 2]! |= 0x80 << ((rest & 3) << 3)
+  if (rest >= 56) {
     compress()
+    X.fill(0)
   }
-  out[at] = bswap(A)
-  out[at + 1] = bswap(B)
-  out[at + 2] = bswap(C)
-  out[at + 3] = bswap(D)
+  // Keys are far below 2^29 bytes, so the bit length fits the low word.
+  X[14] = length * 8
+  compress()
+  out[at] = bswap(S[0]!)
+  out[at + 1] = bswap(S[1]!)
+  out[at + 2] = bswap(S[2]!)
+  out[at + 3] = bswap(S[3]!)
 }

@@ -245,58 +245,65 @@ function repairInto(c: Cluster, moves: Move[]): NoValidPlacement | undefined {
   return undefined
 }
 
-/** Moves replicas from the most to the least loaded nodes until scores are within tolerance. */
+/** Can the replica of `id` on `src` move to `dst` (AZ rule, one replica per node, capacity)? */
+function canMove(c: Cluster, id: string, src: number, dst: number): boolean {
+  const list = c.replicas.get(id)!
+  const az = c.azOf[dst]!
+  for (const i of list) {
+    if (i === dst) return false
+    if (i !== src && c.azOf[i] === az) return false
+  }
+  return c.nodes[dst]!.draining !== true && c.fits(dst, c.demand.get(id)!)
+}
+
+/**
+ * Greedy rebalancing: each step moves the one replica that most evens out a (loaded, light) node
+ * pair, trying the lightest destinations and the heaviest sources first, until no pair differs by
+ * more than `tolerance` or no move improves (every move strictly lowers the pair's maximum, so
+ * this terminates) or `movesMax` is reached.
+ */
 function rebalanceInto(c: Cluster, moves: Move[], options: PlacementOptions): void {
   const tolerance = options.tolerance ?? 0.05
   const movesMax = options.movesMax ?? 10_000
   const n = c.nodes.length
   const scores = new Float64Array(n)
   for (let step = 0; step < movesMax; step++) {
-    let src = -1
-    const dsts: number[] = []
+    const active: number[] = []
     for (let i = 0; i < n; i++) {
       scores[i] = c.score(i, undefined, undefined)
-      if (c.nodes[i]!.draining === true) continue
-      dsts.push(i)
-      if (src < 0 || scores[i]! > scores[src]!) src = i
+      if (c.nodes[i]!.draining !== true) active.push(i)
     }
-    if (src < 0) return
-    dsts.sort((a, b) => scores[a]! - scores[b]!)
-    const top = scores[src]!
-    let done = true
+    const dsts = [...active].sort((a, b) => scores[a]! - scores[b]!)
+    const srcs = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!)
+    let moved = false
     for (const dst of dsts) {
-      if (top - scores[dst]! <= tolerance) break
-      // The replica on src whose move lowers max(src, dst) the most.
-      let bestId: string | undefined
-      let bestAfter = top
-      for (const id of c.hosted[src]!) {
-        const d = c.demand.get(id)!
-        const others = c.replicas.get(id)!.filter((i) => i !== src)
-        if (
-          !c.eligible(
-            dst,
-            d,
-            others.map((i) => c.azOf[i]!),
-          )
-        )
-          continue
-        const after = Math.max(c.score(src, undefined, d), c.score(dst, d, undefined))
-        if (after < bestAfter - 1e-12) {
-          bestAfter = after
-          bestId = id
+      for (const src of srcs) {
+        const top = scores[src]!
+        if (top - scores[dst]! <= tolerance) break
+        let bestId: string | undefined
+        let bestAfter = top
+        for (const id of c.hosted[src]!) {
+          if (!canMove(c, id, src, dst)) continue
+          const d = c.demand.get(id)!
+          const after = Math.max(c.score(src, undefined, d), c.score(dst, d, undefined))
+          if (after < bestAfter - 1e-12) {
+            bestAfter = after
+            bestId = id
+          }
         }
+        if (bestId === undefined) continue
+        const d = c.demand.get(bestId)!
+        c.remove(src, d)
+        c.add(dst, d)
+        const list = c.replicas.get(bestId)!
+        list[list.indexOf(src)] = dst
+        moves.push({ partitionId: bestId, from: c.nodes[src]!.id, to: c.nodes[dst]!.id })
+        moved = true
+        break
       }
-      if (bestId === undefined) continue
-      const d = c.demand.get(bestId)!
-      c.remove(src, d)
-      c.add(dst, d)
-      const list = c.replicas.get(bestId)!
-      list[list.indexOf(src)] = dst
-      moves.push({ partitionId: bestId, from: c.nodes[src]!.id, to: c.nodes[dst]!.id })
-      done = false
-      break
+      if (moved) break
     }
-    if (done) return
+    if (!moved) return
   }
 }
 
