@@ -14,7 +14,6 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { Either } from "effect"
 import {
   hashKeyInto,
-  hexToWords,
   type Partition,
   PartitionMap,
   placeAll,
