@@ -172,8 +172,14 @@ describe("membership changes", () => {
     )
     assert.ok(plan.moves.length > 0)
     assert.ok(plan.moves.every((m) => m.to === "new"))
+    // The new node joins az1 and relieves its most loaded node; other AZs are untouched.
+    const before = nodeScores(start)
     const scores = nodeScores(plan.state)
-    assert.ok(scores.get("new")! > 0)
+    const az1 = nodes.filter((n) => n.az === "az1").map((n) => n.id)
+    const peakBefore = Math.max(...az1.map((id) => before.get(id)!))
+    const peakAfter = Math.max(...[...az1, "new"].map((id) => scores.get(id)!))
+    assert.ok(peakAfter < peakBefore * 0.6, `az1 peak ${peakBefore} → ${peakAfter}`)
+    assert.ok(plan.moves.every((m) => az1.includes(m.from!)))
     assert.deepEqual(placementViolations(plan.state), [])
   })
 
