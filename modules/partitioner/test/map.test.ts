@@ -29,7 +29,10 @@ function reference(partitions: ReadonlyArray<Partition>, key: Boundary): number 
 function routeKey(map: PartitionMap, key: Boundary): number {
   const w = new Uint32Array(4)
   hexToWords(key.hash, w)
-  return map.locate(w[0]!, w[1]!, w[2]!, w[3]!, key.sortKey)
+  const i = map.locate(w[0]!, w[1]!, w[2]!, w[3]!, key.sortKey)
+  // The route path (bucket shortcut) must agree with the search.
+  assert.equal(map.routeHashed(w, 0, key.sortKey), map.partitions[i])
+  return i
 }
 
 const sortKeys = ["a", "b", "bb", "c", "m", "z"]

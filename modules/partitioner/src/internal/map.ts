@@ -55,6 +55,8 @@ export class PartitionMap implements PartitionMapData {
   private readonly sk: Array<EncodedKey | undefined>
   private readonly bucket: Uint32Array
   private readonly bucketShift: number
+  /** The partition owning all of bucket b when no boundary falls inside it (one load on the route path). */
+  private readonly whole: Array<Partition | undefined>
   private readonly byId: Map<string, number>
   private readonly scratch = new Uint32Array(4)
 
@@ -112,6 +114,11 @@ export class PartitionMap implements PartitionMapData {
       this.bucket[b] = i
     }
     this.bucket[bucketCount] = n - 1
+    this.whole = new Array<Partition | undefined>(bucketCount)
+    for (let b = 0; b < bucketCount; b++) {
+      const lo = this.bucket[b]!
+      this.whole[b] = lo === this.bucket[b + 1]! ? data.partitions[lo] : undefined
+    }
   }
 
   /** Builds a map from stored data, checking every invariant (contiguous cover, unique ids). */
@@ -192,12 +199,20 @@ export class PartitionMap implements PartitionMapData {
   route(partitionKey: PartitionKeyInput, sortKey?: EncodedKey): Partition {
     const w = this.scratch
     hashKeyInto(this.hash, partitionKey, w, 0)
-    return this.partitions[this.locate(w[0]!, w[1]!, w[2]!, w[3]!, sortKey)]!
+    const w0 = w[0]!
+    return (
+      this.whole[w0 >>> this.bucketShift] ??
+      this.partitions[this.locateKey(w0, w[1]!, w[2]!, w[3]!, sortKey, false)]!
+    )
   }
 
   /** Routes an already-hashed key held in `hash[at..at+4)`. No allocation. */
   routeHashed(hash: Uint32Array, at: number, sortKey?: EncodedKey): Partition {
-    return this.partitions[this.locate(hash[at]!, hash[at + 1]!, hash[at + 2]!, hash[at + 3]!, sortKey)]!
+    const w0 = hash[at]!
+    return (
+      this.whole[w0 >>> this.bucketShift] ??
+      this.partitions[this.locateKey(w0, hash[at + 1]!, hash[at + 2]!, hash[at + 3]!, sortKey, false)]!
+    )
   }
 
   /**
