@@ -46,6 +46,8 @@ export {
   replicasPerPartition,
   type StorageNode,
 } from "./internal/placement.ts"
+/** Decoding partition maps from outside input. */
+export { decodePartitionMap, InvalidPartitionMap, PartitionMapDataSchema } from "./internal/schema.ts"
 /** The Effect service. */
 export {
   type CreateTable,

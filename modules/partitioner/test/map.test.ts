@@ -5,6 +5,7 @@ import fc from "fast-check"
 import {
   type Boundary,
   compareBoundary,
+  decodePartitionMap,
   hashMidpoint,
   hexToWords,
   type Partition,
@@ -220,5 +221,22 @@ describe("PartitionMap under arbitrary sequences of splits (property)", () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe("decodePartitionMap", () => {
+  it("decodes stored JSON into an equal map", () => {
+    const map = PartitionMap.make(config, 3)
+    const decoded = decodePartitionMap(JSON.parse(JSON.stringify(map.toData())))
+    assert.ok(Either.isRight(decoded))
+    assert.equal(JSON.stringify(decoded.right.toData()), JSON.stringify(map.toData()))
+  })
+
+  it("fails with a ParseError on malformed input and InvalidPartitionMap on a broken cover", () => {
+    const data = JSON.parse(JSON.stringify(PartitionMap.make(config, 2).toData()))
+    const bad = decodePartitionMap({ ...data, hash: "sha1" })
+    assert.ok(Either.isLeft(bad) && bad.left._tag === "ParseError")
+    const gap = decodePartitionMap({ ...data, partitions: [data.partitions[1]] })
+    assert.ok(Either.isLeft(gap) && gap.left._tag === "InvalidPartitionMap")
   })
 })
