@@ -13,6 +13,7 @@ import { createHash } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { Either } from "effect"
 import {
+  AccessStats,
   hashKeyInto,
   type Partition,
   PartitionMap,
@@ -419,9 +420,10 @@ async function placementSuite(
 export async function runPartitionerBench(opts: {
   quick: boolean
   /** Run only these suites (default all). */
-  suites?: ReadonlyArray<"hash" | "route" | "placement">
+  suites?: ReadonlyArray<"hash" | "route" | "stats" | "placement">
 }): Promise<BenchReport> {
-  const want = (s: "hash" | "route" | "placement") => opts.suites === undefined || opts.suites.includes(s)
+  const want = (s: "hash" | "route" | "stats" | "placement") =>
+    opts.suites === undefined || opts.suites.includes(s)
   const rt = runtime()
   const rounds = opts.quick ? 5 : 11
   const batch = opts.quick ? 100_000 : 1_000_000
@@ -453,6 +455,32 @@ export async function runPartitionerBench(opts: {
     }
   }
 
+  if (want("stats")) {
+    // Per-request cost of recording an access for split-by-consumption (prehashed keys).
+    const probes = new Uint32Array(65536 * 4)
+    let x = 99
+    for (let i = 0; i < probes.length; i++) {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      probes[i] = x >>> 0
+    }
+    const stats = new AccessStats({ seed: 3 })
+    const res = measure(
+      [
+        {
+          name: "AccessStats.record (1,024 slots)",
+          run: (k) => {
+            for (let i = 0; i < k; i++) stats.record(probes, (i & 65535) << 2, undefined, 1, 0)
+            return stats.accesses
+          },
+        },
+      ],
+      batch,
+      rounds,
+    )
+    rows.push(...rowsOf("access statistics", res, undefined))
+  }
   if (want("placement")) await placementSuite(opts.quick, rows, checks)
 
   const report: BenchReport = {
@@ -498,7 +526,9 @@ if (import.meta.main) {
   const only = args.find((a) => a.startsWith("--suite="))?.slice("--suite=".length)
   const report = await runPartitionerBench({
     quick,
-    ...(only === undefined ? {} : { suites: only.split(",") as Array<"hash" | "route" | "placement"> }),
+    ...(only === undefined
+      ? {}
+      : { suites: only.split(",") as Array<"hash" | "route" | "stats" | "placement"> }),
   })
   console.log(table(report.rows))
   for (const c of report.checks)
