@@ -75,7 +75,8 @@ export class PartitionMap implements PartitionMapData {
     this.s1 = new Uint32Array(n)
     this.s2 = new Uint32Array(n)
     this.s3 = new Uint32Array(n)
-    this.sk = new Array<EncodedKey | undefined>(n)
+    // Arrays are filled by push: `new Array(n)` makes holey (or, in JSC, sparse) storage.
+    this.sk = []
     this.byId = new Map()
     const w = new Uint32Array(4)
     let maxEpoch = 0
@@ -86,7 +87,7 @@ export class PartitionMap implements PartitionMapData {
       this.s1[i] = w[1]!
       this.s2[i] = w[2]!
       this.s3[i] = w[3]!
-      this.sk[i] = p.start.sortKey
+      this.sk.push(p.start.sortKey)
       assert(!this.byId.has(p.id), `duplicate partition id ${p.id}`)
       this.byId.set(p.id, i)
       if (p.epoch > maxEpoch) maxEpoch = p.epoch
@@ -114,10 +115,10 @@ export class PartitionMap implements PartitionMapData {
       this.bucket[b] = i
     }
     this.bucket[bucketCount] = n - 1
-    this.whole = new Array<Partition | undefined>(bucketCount)
+    this.whole = []
     for (let b = 0; b < bucketCount; b++) {
       const lo = this.bucket[b]!
-      this.whole[b] = lo === this.bucket[b + 1]! ? data.partitions[lo] : undefined
+      this.whole.push(lo === this.bucket[b + 1]! ? data.partitions[lo] : undefined)
     }
   }
 

@@ -68,7 +68,8 @@ export class AccessStats {
     this.prio = new Float64Array(slots)
     this.weight = new Float64Array(slots)
     this.words = new Uint32Array(slots * 4)
-    this.sortKeys = new Array<EncodedKey | undefined>(slots).fill(undefined)
+    this.sortKeys = []
+    for (let i = 0; i < slots; i++) this.sortKeys.push(undefined)
   }
 
   /** Forgets everything (start of a new window); the generator restarts from the seed. */
