@@ -1,4 +1,4 @@
-/** Seeded helpers for tests (no Math.random: runs are reproducible from their seed). */
+/** Seeded helpers for tests (no ambient randomness: runs are reproducible from their seed). */
 
 /** mulberry32: a small seeded generator of floats in [0, 1). */
 export function rng(seed: number): () => number {
