@@ -969,7 +969,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     if (lo < keys.length && keys[lo] === key) {
       const old = kids[lo] as V
       kids[lo] = value
-      if (old === value) return old
+      if (Object.is(old, value)) return old
       hashItem(key, digest(old))
       let d0 = -HASH_OUT[0]!
       let d1 = -HASH_OUT[1]!
