@@ -144,7 +144,10 @@ describe("bulk load", () => {
     assert.equal(a.checksum(), b.checksum())
     assert.equal(c.checksum(), b.checksum())
     assert.equal(a.bytes, b.bytes)
-    assert.deepStrictEqual([...a.range({ gte: pad(100), limit: 3 })], [...b.range({ gte: pad(100), limit: 3 })])
+    assert.deepStrictEqual(
+      [...a.range({ gte: pad(100), limit: 3 })],
+      [...b.range({ gte: pad(100), limit: 3 })],
+    )
   })
 
   it("rejects unsorted or duplicate keys and a non-empty target", () => {

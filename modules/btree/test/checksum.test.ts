@@ -23,7 +23,8 @@ function prng(seed: number): () => number {
 
 const N = 3000
 const key = (i: number): string => `pk#${String(i * 37).padStart(7, "0")}`
-const value = (i: number): Scalar => (i % 3 === 0 ? i : i % 3 === 1 ? `v${i}` : new Uint8Array([i & 255, i >> 8]))
+const value = (i: number): Scalar =>
+  i % 3 === 0 ? i : i % 3 === 1 ? `v${i}` : new Uint8Array([i & 255, i >> 8])
 
 function shuffled(n: number, seed: number): number[] {
   const rnd = prng(seed)

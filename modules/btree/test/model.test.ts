@@ -214,7 +214,9 @@ class ChecksumCmd implements fc.Command<Model, Real> {
     const all = sortedEntries(m.map)
     assert.equal(r.tree.checksum(), modelChecksum(all))
     assert.equal(r.tree.size, all.length)
-    const part = all.filter(([k]) => (this.lo === undefined || k >= this.lo) && (this.hi === undefined || k < this.hi))
+    const part = all.filter(
+      ([k]) => (this.lo === undefined || k >= this.lo) && (this.hi === undefined || k < this.hi),
+    )
     const s = r.tree.rangeSummary(this.lo, this.hi)
     assert.equal(s.checksum, modelChecksum(part))
     assert.equal(s.count, part.length)
@@ -239,9 +241,13 @@ class InvariantsCmd implements fc.Command<Model, Real> {
 
 const commandArbs = [
   fc.tuple(keyArb, valueArb).map(([k, v]) => new SetCmd(k, v)),
-  fc.tuple(fc.constantFrom("", "a", "b"), fc.integer({ min: 1, max: 80 })).map(([b, n]) => new SetManyCmd(b, n)),
+  fc
+    .tuple(fc.constantFrom("", "a", "b"), fc.integer({ min: 1, max: 80 }))
+    .map(([b, n]) => new SetManyCmd(b, n)),
   keyArb.map((k) => new DeleteCmd(k)),
-  fc.tuple(fc.constantFrom("", "a", "b"), fc.nat(80), fc.nat(80)).map(([b, x, y]) => new DeleteManyCmd(b, x, y)),
+  fc
+    .tuple(fc.constantFrom("", "a", "b"), fc.nat(80), fc.nat(80))
+    .map(([b, x, y]) => new DeleteManyCmd(b, x, y)),
   rangeArb.map((o) => new DeleteRangeCmd(o)),
   keyArb.map((k) => new GetCmd(k)),
   rangeArb.map((o) => new RangeCmd(o)),
@@ -257,11 +263,15 @@ const commandArbs = [
 describe("BTree against a sorted Map model", () => {
   it(`agrees on every read, keeps snapshots frozen and checksums exact (${MODEL_RUNS} runs)`, () => {
     fc.assert(
-      fc.property(fc.commands(commandArbs, { maxCommands: 50, size: "max" }), fc.constantFrom(8, 9, 16), (cmds, max) => {
-        const model: Model = { map: new Map(), snaps: [] }
-        const real: Real = { tree: new BTree<Scalar>({ nodeEntriesMax: max }) }
-        fc.modelRun(() => ({ model, real }), [...cmds, new InvariantsCmd(), new CheckSnapshotsCmd()])
-      }),
+      fc.property(
+        fc.commands(commandArbs, { maxCommands: 50, size: "max" }),
+        fc.constantFrom(8, 9, 16),
+        (cmds, max) => {
+          const model: Model = { map: new Map(), snaps: [] }
+          const real: Real = { tree: new BTree<Scalar>({ nodeEntriesMax: max }) }
+          fc.modelRun(() => ({ model, real }), [...cmds, new InvariantsCmd(), new CheckSnapshotsCmd()])
+        },
+      ),
       { numRuns: MODEL_RUNS },
     )
   })
