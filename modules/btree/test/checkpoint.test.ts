@@ -2,14 +2,14 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Either } from "effect"
+import { Effect, Either, type Scope } from "effect"
 import { BTree, CheckpointCorrupt, type Scalar, stringCodec } from "../src/index.ts"
 
 /** Items in the large round trip (about 1.2 s under Bun here); PARTITA_BTREE_BIG_ITEMS overrides. */
 const BIG_ITEMS = Number(process.env["PARTITA_BTREE_BIG_ITEMS"] ?? 1_000_000)
 
-const run = <A, E>(eff: Effect.Effect<A, E, FileSystem.FileSystem>): Promise<A> =>
-  Effect.runPromise(Effect.scoped(eff).pipe(Effect.provide(NodeContext.layer)) as Effect.Effect<A, E, never>)
+const run = <A, E>(eff: Effect.Effect<A, E, FileSystem.FileSystem | Scope.Scope>): Promise<A> =>
+  Effect.runPromise(Effect.scoped(eff).pipe(Effect.provide(NodeContext.layer)))
 
 const withTempDir = <A, E>(
   f: (dir: string, fs: FileSystem.FileSystem) => Effect.Effect<A, E, FileSystem.FileSystem>,
