@@ -25,75 +25,87 @@ const TAG_STRING = 1
 const TAG_BYTES = 2
 const TAG_NUMBER = 3
 
-/** Output lanes of the last `hashItem` call. */
-export const HASH_OUT = new Int32Array(4)
+/** Output of the last `hashItem` call: lanes 0..3, and [4] = 1 when the key is all ASCII. */
+export const HASH_OUT = new Int32Array(5)
 
 const f64 = new Float64Array(1)
 const f64Words = new Int32Array(f64.buffer)
 
-let h1 = 0
-let h2 = 0
-let h3 = 0
-let h4 = 0
+/** Hash state between absorb calls: h1..h4. */
+const ST = new Int32Array(4)
 
-function block(k1: number, k2: number, k3: number, k4: number): void {
-  k1 = Math.imul(k1, C1)
-  k1 = (k1 << 15) | (k1 >>> 17)
-  k1 = Math.imul(k1, C2)
-  h1 ^= k1
-  h1 = (h1 << 19) | (h1 >>> 13)
-  h1 = (h1 + h2) | 0
-  h1 = (Math.imul(h1, 5) + 0x561ccd1b) | 0
-
-  k2 = Math.imul(k2, C2)
-  k2 = (k2 << 16) | (k2 >>> 16)
-  k2 = Math.imul(k2, C3)
-  h2 ^= k2
-  h2 = (h2 << 17) | (h2 >>> 15)
-  h2 = (h2 + h3) | 0
-  h2 = (Math.imul(h2, 5) + 0x0bcaa747) | 0
-
-  k3 = Math.imul(k3, C3)
-  k3 = (k3 << 17) | (k3 >>> 15)
-  k3 = Math.imul(k3, C4)
-  h3 ^= k3
-  h3 = (h3 << 15) | (h3 >>> 17)
-  h3 = (h3 + h4) | 0
-  h3 = (Math.imul(h3, 5) + 0x96cd1c35) | 0
-
-  k4 = Math.imul(k4, C4)
-  k4 = (k4 << 18) | (k4 >>> 14)
-  k4 = Math.imul(k4, C1)
-  h4 ^= k4
-  h4 = (h4 << 13) | (h4 >>> 19)
-  h4 = (h4 + h1) | 0
-  h4 = (Math.imul(h4, 5) + 0x32ac3b17) | 0
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r))
 }
 
-function absorbString(s: string): void {
+/** Absorbs one 16-byte block (k1..k4) into ST. Kept small so the JIT inlines it. */
+function block(k1: number, k2: number, k3: number, k4: number): void {
+  let h1 = ST[0]!
+  let h2 = ST[1]!
+  let h3 = ST[2]!
+  let h4 = ST[3]!
+  h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2)
+  h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0
+  h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3)
+  h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0
+  h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4)
+  h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0
+  h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1)
+  h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0
+  ST[0] = h1
+  ST[1] = h2
+  ST[2] = h3
+  ST[3] = h4
+}
+
+/** Absorbs a string's UTF-16 code units, zero-padded to whole blocks; returns their bitwise OR. */
+function absorbString(s: string): number {
   const n = s.length
+  let or = 0
+  let h1 = ST[0]!
+  let h2 = ST[1]!
+  let h3 = ST[2]!
+  let h4 = ST[3]!
   let i = 0
-  for (; i + 8 <= n; i += 8) {
-    block(
-      s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16),
-      s.charCodeAt(i + 2) | (s.charCodeAt(i + 3) << 16),
-      s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 16),
-      s.charCodeAt(i + 6) | (s.charCodeAt(i + 7) << 16),
-    )
+  while (i < n) {
+    let k1: number
+    let k2: number
+    let k3: number
+    let k4: number
+    if (i + 8 <= n) {
+      k1 = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)
+      k2 = s.charCodeAt(i + 2) | (s.charCodeAt(i + 3) << 16)
+      k3 = s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 16)
+      k4 = s.charCodeAt(i + 6) | (s.charCodeAt(i + 7) << 16)
+    } else {
+      const r = n - i
+      k1 = s.charCodeAt(i)
+      k2 = 0
+      k3 = 0
+      k4 = 0
+      if (r > 1) k1 |= s.charCodeAt(i + 1) << 16
+      if (r > 2) k2 = s.charCodeAt(i + 2)
+      if (r > 3) k2 |= s.charCodeAt(i + 3) << 16
+      if (r > 4) k3 = s.charCodeAt(i + 4)
+      if (r > 5) k3 |= s.charCodeAt(i + 5) << 16
+      if (r > 6) k4 = s.charCodeAt(i + 6)
+    }
+    i += 8
+    or |= k1 | k2 | k3 | k4
+    h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2)
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0
+    h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3)
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0
+    h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4)
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0
+    h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1)
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0
   }
-  const r = n - i
-  if (r === 0) return
-  let w1 = 0
-  let w2 = 0
-  let w3 = 0
-  let w0 = s.charCodeAt(i)
-  if (r > 1) w0 |= s.charCodeAt(i + 1) << 16
-  if (r > 2) w1 = s.charCodeAt(i + 2)
-  if (r > 3) w1 |= s.charCodeAt(i + 3) << 16
-  if (r > 4) w2 = s.charCodeAt(i + 4)
-  if (r > 5) w2 |= s.charCodeAt(i + 5) << 16
-  if (r > 6) w3 = s.charCodeAt(i + 6)
-  block(w0, w1, w2, w3)
+  ST[0] = h1
+  ST[1] = h2
+  ST[2] = h3
+  ST[3] = h4
+  return or
 }
 
 function word(b: Uint8Array, i: number, n: number): number {
@@ -103,6 +115,7 @@ function word(b: Uint8Array, i: number, n: number): number {
   return w
 }
 
+/** Absorbs bytes, little-endian words, zero-padded to whole blocks. */
 function absorbBytes(b: Uint8Array): void {
   const n = b.length
   for (let i = 0; i < n; i += 16) {
@@ -120,13 +133,11 @@ function fmix(h: number): number {
 }
 
 function finish(len: number): void {
-  h1 ^= len
-  h2 ^= len
-  h3 ^= len
-  h4 ^= len
-  h1 = (h1 + h2) | 0
-  h1 = (h1 + h3) | 0
-  h1 = (h1 + h4) | 0
+  let h1 = ST[0]! ^ len
+  let h2 = ST[1]! ^ len
+  let h3 = ST[2]! ^ len
+  let h4 = ST[3]! ^ len
+  h1 = (h1 + h2 + h3 + h4) | 0
   h2 = (h2 + h1) | 0
   h3 = (h3 + h1) | 0
   h4 = (h4 + h1) | 0
@@ -134,16 +145,11 @@ function finish(len: number): void {
   h2 = fmix(h2)
   h3 = fmix(h3)
   h4 = fmix(h4)
-  h1 = (h1 + h2) | 0
-  h1 = (h1 + h3) | 0
-  h1 = (h1 + h4) | 0
-  h2 = (h2 + h1) | 0
-  h3 = (h3 + h1) | 0
-  h4 = (h4 + h1) | 0
+  h1 = (h1 + h2 + h3 + h4) | 0
   HASH_OUT[0] = h1
-  HASH_OUT[1] = h2
-  HASH_OUT[2] = h3
-  HASH_OUT[3] = h4
+  HASH_OUT[1] = (h2 + h1) | 0
+  HASH_OUT[2] = (h3 + h1) | 0
+  HASH_OUT[3] = (h4 + h1) | 0
 }
 
 /** What a value contributes to its item hash: code units, bytes, or a float64. */
@@ -151,25 +157,27 @@ export type DigestInput = string | Uint8Array | number
 
 /** Hashes one (key, value digest) item into `HASH_OUT`. */
 export function hashItem(key: string, v: DigestInput): void {
-  h1 = SEED1
-  h2 = SEED2
-  h3 = SEED3
-  h4 = SEED4
+  ST[0] = SEED1
+  ST[1] = SEED2
+  ST[2] = SEED3
+  ST[3] = SEED4
   const kl = key.length
+  let or: number
   if (typeof v === "string") {
     block(kl, TAG_STRING, v.length, 0)
-    absorbString(key)
+    or = absorbString(key)
     absorbString(v)
     finish(kl + v.length)
   } else if (typeof v === "number") {
     f64[0] = v
     block(kl, TAG_NUMBER, f64Words[0]!, f64Words[1]!)
-    absorbString(key)
+    or = absorbString(key)
     finish(kl + 4)
   } else {
     block(kl, TAG_BYTES, v.length, 0)
-    absorbString(key)
+    or = absorbString(key)
     absorbBytes(v)
     finish(kl + v.length)
   }
+  HASH_OUT[4] = (or & 0xff80ff80) === 0 ? 1 : 0
 }

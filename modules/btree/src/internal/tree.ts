@@ -375,6 +375,7 @@ function buildFromSorted<V>(
   const sizeOf = codec.sizeOf
   const digest = codec.digest
   let pos = 0
+  let prev: string | undefined
   for (let l = 0; l < leafCount; l++) {
     const end = Math.floor(((l + 1) * n) / leafCount)
     const ks = keys.slice(pos, end)
@@ -388,12 +389,17 @@ function buildFromSorted<V>(
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i]!
       const v = vs[i] as V
+      // Checked here, not in a separate pass: each key's characters are touched once.
+      if (prev !== undefined && !(prev < k)) {
+        throw new RangeError(`bulkLoad: keys not strictly ascending at index ${pos + i}`)
+      }
+      prev = k
       hashItem(k, digest(v))
       s0 = (s0 + HASH_OUT[0]!) | 0
       s1 = (s1 + HASH_OUT[1]!) | 0
       s2 = (s2 + HASH_OUT[2]!) | 0
       s3 = (s3 + HASH_OUT[3]!) | 0
-      bytes += utf8Length(k) + sizeOf(v)
+      bytes += (HASH_OUT[4] === 1 ? k.length : utf8Length(k)) + sizeOf(v)
     }
     leaf.count = ks.length
     leaf.bytes = bytes
@@ -425,13 +431,6 @@ function buildFromSorted<V>(
     level = next
   }
   return level[0]!
-}
-
-function checkSorted(keys: readonly string[]): void {
-  for (let i = 1; i < keys.length; i++) {
-    if (!(keys[i - 1]! < keys[i]!))
-      throw new RangeError(`bulkLoad: keys not strictly ascending at index ${i}`)
-  }
 }
 
 /**
@@ -832,7 +831,6 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     options?: BTreeOptions<V> & { readonly fill?: number },
   ): BTree<V> {
     if (keys.length !== values.length) throw new RangeError("fromSorted: keys and values differ in length")
-    checkSorted(keys)
     const t = new BTree<V>(options)
     const fill = options?.fill ?? BULK_LOAD_FILL_DEFAULT
     if (!(fill >= 0.5 && fill <= 1)) throw new RangeError("fromSorted: fill must be in [0.5, 1]")
@@ -907,7 +905,6 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       keys.push(k)
       values.push(v)
     }
-    checkSorted(keys)
     this._root = buildFromSorted(keys, values, this.codec, this.max, BULK_LOAD_FILL_DEFAULT)
     this._mod++
     return this
@@ -1001,7 +998,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const d1 = HASH_OUT[1]!
     const d2 = HASH_OUT[2]!
     const d3 = HASH_OUT[3]!
-    const db = utf8Length(key) + this.sizeOf(value)
+    const db = (HASH_OUT[4] === 1 ? key.length : utf8Length(key)) + this.sizeOf(value)
     if (lo === keys.length) {
       keys.push(key)
       kids.push(value)
@@ -1089,7 +1086,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
         s1 = (s1 + HASH_OUT[1]!) | 0
         s2 = (s2 + HASH_OUT[2]!) | 0
         s3 = (s3 + HASH_OUT[3]!) | 0
-        bytes += utf8Length(k) + sizeOf(v)
+        bytes += (HASH_OUT[4] === 1 ? k.length : utf8Length(k)) + sizeOf(v)
       }
       count = to - from
     } else {
@@ -1150,7 +1147,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const d1 = HASH_OUT[1]!
     const d2 = HASH_OUT[2]!
     const d3 = HASH_OUT[3]!
-    const db = utf8Length(key) + this.sizeOf(old)
+    const db = (HASH_OUT[4] === 1 ? key.length : utf8Length(key)) + this.sizeOf(old)
     if (i === keys.length - 1) {
       keys.pop()
       kids.pop()
