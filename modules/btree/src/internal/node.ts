@@ -9,8 +9,12 @@ export class Node {
   keys: string[]
   kids: any[]
   leaf: boolean
-  /** Reachable from more than one tree (snapshot or clone): copy before writing. */
-  shared: boolean
+  /**
+   * The writer that created this node. A tree writes a node in place only if it owns it;
+   * `snapshot()` and `clone()` give the tree a fresh owner id, so every existing node becomes
+   * copy-on-write in O(1), without touching any node.
+   */
+  owner: number
   count: number
   bytes: number
   s0: number
@@ -18,11 +22,11 @@ export class Node {
   s2: number
   s3: number
 
-  constructor(leaf: boolean, keys: string[], kids: any[]) {
+  constructor(leaf: boolean, keys: string[], kids: any[], owner: number) {
     this.keys = keys
     this.kids = kids
     this.leaf = leaf
-    this.shared = false
+    this.owner = owner
     this.count = 0
     this.bytes = 0
     this.s0 = 0
@@ -32,19 +36,15 @@ export class Node {
   }
 }
 
-/** Copy-on-write: a private copy of `n`; its children become shared by both copies. */
-export function cloneNode(n: Node): Node {
-  const c = new Node(n.leaf, n.keys.slice(), n.kids.slice())
+/** Copy-on-write: a copy of `n` owned by `owner`; the children stay shared (and not owned). */
+export function cloneNode(n: Node, owner: number): Node {
+  const c = new Node(n.leaf, n.keys.slice(), n.kids.slice(), owner)
   c.count = n.count
   c.bytes = n.bytes
   c.s0 = n.s0
   c.s1 = n.s1
   c.s2 = n.s2
   c.s3 = n.s3
-  if (!n.leaf) {
-    const kids = n.kids
-    for (let i = 0; i < kids.length; i++) (kids[i] as Node).shared = true
-  }
   return c
 }
 

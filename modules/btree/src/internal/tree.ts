@@ -137,9 +137,12 @@ class Acc {
   }
 }
 
-function emptyLeaf(): Node {
-  return new Node(true, [], [])
+function emptyLeaf(owner: number): Node {
+  return new Node(true, [], [], owner)
 }
+
+/** Owner ids for copy-on-write; 0 is owned by no writer. */
+let nextOwner = 1
 
 /** Normalised bounds: `lo`/`hi` undefined means unbounded. */
 interface Bounds {
@@ -196,7 +199,7 @@ class Walker {
   nodes: Node[] = []
   idx: number[] = []
   depth = 0
-  leaf: Node = emptyLeaf()
+  leaf: Node = emptyLeaf(0)
   i = 0
   done = false
 
@@ -366,9 +369,10 @@ function buildFromSorted<V>(
   codec: ValueCodec<V>,
   max: number,
   fill: number,
+  owner: number,
 ): Node {
   const n = keys.length
-  if (n === 0) return emptyLeaf()
+  if (n === 0) return emptyLeaf(owner)
   const target = Math.max(2, Math.min(max, Math.ceil(max * fill)))
   const leafCount = Math.ceil(n / target)
   let level: Node[] = new Array(leafCount)
@@ -380,7 +384,7 @@ function buildFromSorted<V>(
     const end = Math.floor(((l + 1) * n) / leafCount)
     const ks = keys.slice(pos, end)
     const vs = values.slice(pos, end)
-    const leaf = new Node(true, ks, vs)
+    const leaf = new Node(true, ks, vs, owner)
     let s0 = 0
     let s1 = 0
     let s2 = 0
@@ -419,7 +423,7 @@ function buildFromSorted<V>(
       const end = Math.floor(((l + 1) * m) / parents)
       const kids = level.slice(p, end)
       const ks = new Array<string>(kids.length)
-      const node = new Node(false, ks, kids)
+      const node = new Node(false, ks, kids, owner)
       for (let i = 0; i < kids.length; i++) {
         const kid = kids[i]!
         ks[i] = kid.keys[kid.keys.length - 1]!
@@ -713,9 +717,12 @@ export class BTreeView<V> {
 
   /** An O(1) read-only view of the current content that later writes never change. */
   snapshot(): BTreeView<V> {
-    this._root.shared = true
+    this.disown()
     return new BTreeView(this._root, this.codec, this.nodeEntriesMax)
   }
+
+  /** A writer stops owning its nodes (views own none). */
+  protected disown(): void {}
 
   /** The checkpoint file's bytes for the current content (see the README for the format). */
   toCheckpointBytes(options?: CheckpointOptions): Uint8Array {
@@ -743,7 +750,7 @@ export class BTreeView<V> {
   ): Effect.Effect<void, PlatformError, FileSystem.FileSystem> {
     return Effect.gen(this, function* () {
       const fs = yield* FileSystem.FileSystem
-      const bytes = this.snapshot().toCheckpointBytes(options)
+      const bytes = this.toCheckpointBytes(options)
       const tmp = `${path}.tmp`
       yield* Effect.scoped(
         Effect.gen(function* () {
@@ -813,15 +820,17 @@ function checkNodeEntriesMax(n: number): number {
 export class BTree<V = Scalar> extends BTreeView<V> {
   private readonly max: number
   private readonly min: number
+  private owner: number
   private readonly pn: Node[] = []
   private readonly pi: number[] = []
 
   /** An empty tree. */
   constructor(options?: BTreeOptions<V>) {
     const max = checkNodeEntriesMax(options?.nodeEntriesMax ?? NODE_ENTRIES_MAX_DEFAULT)
-    super(emptyLeaf(), options?.codec ?? (scalarCodec as unknown as ValueCodec<V>), max)
+    super(emptyLeaf(0), options?.codec ?? (scalarCodec as unknown as ValueCodec<V>), max)
     this.max = max
     this.min = max >> 2
+    this.owner = nextOwner++
   }
 
   /** A tree holding `keys[i] -> values[i]`; keys strictly ascending. O(n), much faster than `set`. */
@@ -834,7 +843,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const t = new BTree<V>(options)
     const fill = options?.fill ?? BULK_LOAD_FILL_DEFAULT
     if (!(fill >= 0.5 && fill <= 1)) throw new RangeError("fromSorted: fill must be in [0.5, 1]")
-    t._root = buildFromSorted(keys, values, t.codec, t.max, fill)
+    t._root = buildFromSorted(keys, values, t.codec, t.max, fill, t.owner)
     return t
   }
 
@@ -861,7 +870,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
         new CheckpointCorrupt({ path, page: footerPage, reason: `value decode failed: ${String(e)}` }),
       )
     }
-    t._root = buildFromSorted(d.keys, values, t.codec, t.max, BULK_LOAD_FILL_DEFAULT)
+    t._root = buildFromSorted(d.keys, values, t.codec, t.max, BULK_LOAD_FILL_DEFAULT, t.owner)
     const r = t._root
     const [l0, l1, l2, l3] = d.footer.lanes
     if (r.count !== d.footer.itemCount || r.s0 !== l0 || r.s1 !== l1 || r.s2 !== l2 || r.s3 !== l3) {
@@ -905,7 +914,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       keys.push(k)
       values.push(v)
     }
-    this._root = buildFromSorted(keys, values, this.codec, this.max, BULK_LOAD_FILL_DEFAULT)
+    this._root = buildFromSorted(keys, values, this.codec, this.max, BULK_LOAD_FILL_DEFAULT, this.owner)
     this._mod++
     return this
   }
@@ -913,14 +922,18 @@ export class BTree<V = Scalar> extends BTreeView<V> {
   /** A writable copy sharing all nodes with this tree (copy-on-write), O(1). */
   clone(): BTree<V> {
     const t = new BTree<V>({ codec: this.codec, nodeEntriesMax: this.max })
-    this._root.shared = true
+    this.disown()
     t._root = this._root
     return t
   }
 
+  protected override disown(): void {
+    this.owner = nextOwner++
+  }
+
   /** Removes every item. */
   clear(): void {
-    this._root = emptyLeaf()
+    this._root = emptyLeaf(this.owner)
     this._mod++
   }
 
@@ -928,7 +941,8 @@ export class BTree<V = Scalar> extends BTreeView<V> {
   set(key: EncodedKey, value: V): V | undefined {
     this._mod++
     let node = this._root
-    if (node.shared) node = this._root = cloneNode(node)
+    const owner = this.owner
+    if (node.owner !== owner) node = this._root = cloneNode(node, owner)
     const pn = this.pn
     const pi = this.pi
     let depth = 0
@@ -942,10 +956,10 @@ export class BTree<V = Scalar> extends BTreeView<V> {
         else hi = mid
       }
       // A key above the subtree's max is new: it becomes the last child's max.
-      if (keys[lo]! < key) keys[lo] = key
+      if (lo === keys.length - 1 && keys[lo]! < key) keys[lo] = key
       let child = node.kids[lo] as Node
-      if (child.shared) {
-        child = cloneNode(child)
+      if (child.owner !== owner) {
+        child = cloneNode(child, owner)
         node.kids[lo] = child
       }
       pn[depth] = node
@@ -1041,6 +1055,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
           false,
           [child.keys[child.keys.length - 1]!, right.keys[right.keys.length - 1]!],
           [child, right],
+          this.owner,
         )
         addAggregate(root, child, 1)
         addAggregate(root, right, 1)
@@ -1059,7 +1074,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
 
   /** Moves entries [at, end) of `n` into a new right sibling, moving their aggregate too. */
   private splitNode(n: Node, at: number): Node {
-    const right = new Node(n.leaf, n.keys.splice(at), n.kids.splice(at))
+    const right = new Node(n.leaf, n.keys.splice(at), n.kids.splice(at), this.owner)
     this.aggregateInto(right, 0, right.keys.length, right)
     addAggregate(n, right, -1)
     return right
@@ -1114,7 +1129,8 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const rootKeys = node.keys
     if (rootKeys.length === 0 || rootKeys[rootKeys.length - 1]! < key) return undefined
     this._mod++
-    if (node.shared) node = this._root = cloneNode(node)
+    const owner = this.owner
+    if (node.owner !== owner) node = this._root = cloneNode(node, owner)
     const pn = this.pn
     const pi = this.pi
     let depth = 0
@@ -1128,8 +1144,8 @@ export class BTree<V = Scalar> extends BTreeView<V> {
         else hi = mid
       }
       let child = node.kids[lo] as Node
-      if (child.shared) {
-        child = cloneNode(child)
+      if (child.owner !== owner) {
+        child = cloneNode(child, owner)
         node.kids[lo] = child
       }
       pn[depth] = node
@@ -1201,7 +1217,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       const ck = (p.kids[j] as Node).keys
       const m = ck[ck.length - 1]
       if (m !== undefined && p.keys[j] !== m) {
-        if (p.shared) throw new Error("BTree internal error: separator fix on a shared node")
+        if (p.owner !== this.owner) throw new Error("BTree internal error: separator fix on a shared node")
         p.keys[j] = m
       }
     }
@@ -1230,8 +1246,8 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const r = l + 1
     let left = pk[l] as Node
     let right = pk[r] as Node
-    if (left.shared) pk[l] = left = cloneNode(left)
-    if (right.shared) pk[r] = right = cloneNode(right)
+    if (left.owner !== this.owner) pk[l] = left = cloneNode(left, this.owner)
+    if (right.owner !== this.owner) pk[r] = right = cloneNode(right, this.owner)
     const ln = left.keys.length
     const rn = right.keys.length
     if (ln + rn <= this.max) {
@@ -1245,7 +1261,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       parent.keys[l] = left.keys[left.keys.length - 1]!
       return
     }
-    const moved = new Node(left.leaf, [], [])
+    const moved = new Node(left.leaf, [], [], 0)
     if (ln > rn) {
       const from = (ln + rn + 1) >> 1
       this.aggregateInto(left, from, ln, moved)
