@@ -2,10 +2,11 @@
  * 128-bit item hash for the incremental checksums.
  *
  * The mixing is MurmurHash3 x86_128 (Austin Appleby, public domain): 16-byte blocks, four
- * 32-bit lanes, the `fmix32` avalanche at the end. The input stream is made injective by a
- * header block `(key length, value tag, value length or number bits…)` followed by the key's
- * UTF-16 code units and the value's units/bytes, each zero-padded to a whole block. Because
- * both lengths are in the header, zero padding cannot make two different items agree.
+ * 32-bit lanes, the `fmix32` avalanche at the end. The input stream is made injective by
+ * length-prefixing: a block `(key length, key tag)`, the key's UTF-16 code units zero-padded
+ * to whole blocks, then a block `(value tag, value length | float64 bits)` and the value's
+ * units/bytes, zero-padded. Each length precedes its data, so padding cannot make two
+ * different items agree.
  *
  * The result is written to `HASH_OUT` (four signed 32-bit lanes) so the hot path allocates
  * nothing. Not a cryptographic hash: see the README for what that means for collisions.
@@ -155,29 +156,54 @@ function finish(len: number): void {
 /** What a value contributes to its item hash: code units, bytes, or a float64. */
 export type DigestInput = string | Uint8Array | number
 
-/** Hashes one (key, value digest) item into `HASH_OUT`. */
-export function hashItem(key: string, v: DigestInput): void {
+const TAG_KEY = 0x4b4559
+const KEY_ST = new Int32Array(4)
+let keyUnits = 0
+
+/**
+ * Absorbs the key part of an item hash and remembers it, so `hashValue` can complete the hash
+ * for several values of one key (an overwrite hashes the old and the new item). Sets
+ * `HASH_OUT[4]` to 1 when the key is all ASCII.
+ */
+export function hashKey(key: string): void {
   ST[0] = SEED1
   ST[1] = SEED2
   ST[2] = SEED3
   ST[3] = SEED4
   const kl = key.length
-  let or: number
+  block(kl, TAG_KEY, 0, 0)
+  const or = absorbString(key)
+  KEY_ST[0] = ST[0]!
+  KEY_ST[1] = ST[1]!
+  KEY_ST[2] = ST[2]!
+  KEY_ST[3] = ST[3]!
+  keyUnits = kl
+  HASH_OUT[4] = (or & 0xff80ff80) === 0 ? 1 : 0
+}
+
+/** Completes the item hash of the last `hashKey` key with value digest `v` into `HASH_OUT[0..3]`. */
+export function hashValue(v: DigestInput): void {
+  ST[0] = KEY_ST[0]!
+  ST[1] = KEY_ST[1]!
+  ST[2] = KEY_ST[2]!
+  ST[3] = KEY_ST[3]!
   if (typeof v === "string") {
-    block(kl, TAG_STRING, v.length, 0)
-    or = absorbString(key)
+    block(TAG_STRING, v.length, 0, 0)
     absorbString(v)
-    finish(kl + v.length)
+    finish(keyUnits + v.length)
   } else if (typeof v === "number") {
     f64[0] = v
-    block(kl, TAG_NUMBER, f64Words[0]!, f64Words[1]!)
-    or = absorbString(key)
-    finish(kl + 4)
+    block(TAG_NUMBER, f64Words[0]!, f64Words[1]!, 0)
+    finish(keyUnits + 4)
   } else {
-    block(kl, TAG_BYTES, v.length, 0)
-    or = absorbString(key)
+    block(TAG_BYTES, v.length, 0, 0)
     absorbBytes(v)
-    finish(kl + v.length)
+    finish(keyUnits + v.length)
   }
-  HASH_OUT[4] = (or & 0xff80ff80) === 0 ? 1 : 0
+}
+
+/** Hashes one (key, value digest) item into `HASH_OUT` (lanes 0..3, ASCII flag 4). */
+export function hashItem(key: string, v: DigestInput): void {
+  hashKey(key)
+  hashValue(v)
 }

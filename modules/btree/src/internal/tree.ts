@@ -4,7 +4,7 @@ import type { EncodedKey } from "@partita/core"
 import { Effect, Either } from "effect"
 import { CHECKPOINT_PAGE_BYTES_DEFAULT, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts"
 import { type Scalar, scalarCodec, utf8Length, type ValueCodec } from "./codec.ts"
-import { type DigestInput, HASH_OUT, hashItem } from "./hash.ts"
+import { type DigestInput, HASH_OUT, hashItem, hashKey, hashValue } from "./hash.ts"
 import { CheckpointCorrupt } from "./errors.ts"
 import { addAggregate, cloneNode, lowerBound, Node } from "./node.ts"
 
@@ -981,12 +981,13 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       const old = kids[lo] as V
       kids[lo] = value
       if (Object.is(old, value)) return old
-      hashItem(key, digest(old))
+      hashKey(key)
+      hashValue(digest(old))
       let d0 = -HASH_OUT[0]!
       let d1 = -HASH_OUT[1]!
       let d2 = -HASH_OUT[2]!
       let d3 = -HASH_OUT[3]!
-      hashItem(key, digest(value))
+      hashValue(digest(value))
       d0 = (d0 + HASH_OUT[0]!) | 0
       d1 = (d1 + HASH_OUT[1]!) | 0
       d2 = (d2 + HASH_OUT[2]!) | 0
