@@ -1,0 +1,156 @@
+/**
+ * Placeholder substitution: resolves `#name` and `:value` placeholders against a request's
+ * ExpressionAttributeNames / ExpressionAttributeValues, recording which were used so the request
+ * can reject unused ones, as DynamoDB does.
+ */
+import type { AttributeValue } from "@partita/core"
+import type { PathAst } from "./ast.ts"
+import { invalid } from "./errors.ts"
+import { canonicalValue } from "./values.ts"
+
+/** A resolved document path: attribute names and list indexes. */
+export type Path = ReadonlyArray<string | number>
+
+/** ExpressionAttributeNames. */
+export type NameMap = { readonly [placeholder: string]: string }
+/** ExpressionAttributeValues. */
+export type ValueMap = { readonly [placeholder: string]: AttributeValue }
+
+/** Per-request substitution state shared by all expressions of one request. */
+export class Binder {
+  readonly usedNames = new Set<string>()
+  readonly usedValues = new Set<string>()
+  private readonly canonical = new Map<string, AttributeValue>()
+
+  constructor(
+    readonly names: NameMap | undefined,
+    readonly values: ValueMap | undefined,
+  ) {}
+
+  /** Resolves a parsed path; `what` names the expression in errors. */
+  path(p: PathAst, what: string): Path {
+    let out: (string | number)[] | undefined
+    for (let i = 0; i < p.length; i++) {
+      const e = p[i]!
+      if (typeof e === "string" && e.charCodeAt(0) === 35) {
+        out ??= p.slice(0, i) as (string | number)[]
+        out.push(this.name(e, what))
+      } else if (out !== undefined) out.push(e)
+    }
+    return out ?? p
+  }
+
+  /** Resolves one `#name`. */
+  name(placeholder: string, what: string): string {
+    const v =
+      this.names !== undefined && Object.hasOwn(this.names, placeholder) ? this.names[placeholder] : undefined
+    if (v === undefined) {
+      return invalid(
+        `Invalid ${what}: An expression attribute name used in the document path is not defined; attribute name: ${placeholder}`,
+      )
+    }
+    if (typeof v !== "string" || v.length === 0) {
+      invalid(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${placeholder}`)
+    }
+    this.usedNames.add(placeholder)
+    return v
+  }
+
+  /** Resolves one `:value`, validated and with canonical numbers. */
+  value(placeholder: string, what: string): AttributeValue {
+    const hit = this.canonical.get(placeholder)
+    if (hit !== undefined) return hit
+    const v =
+      this.values !== undefined && Object.hasOwn(this.values, placeholder)
+        ? this.values[placeholder]
+        : undefined
+    if (v === undefined) {
+      return invalid(
+        `Invalid ${what}: An expression attribute value used in expression is not defined; attribute value: ${placeholder}`,
+      )
+    }
+    let c: AttributeValue
+    try {
+      c = canonicalValue(v)
+    } catch (e) {
+      return invalid(
+        `ExpressionAttributeValues contains invalid value: ${(e as Error).message} for key ${placeholder}`,
+      )
+    }
+    this.usedValues.add(placeholder)
+    this.canonical.set(placeholder, c)
+    return c
+  }
+
+  /** Rejects names or values that no expression of the request used. */
+  checkUnused(): void {
+    if (this.names !== undefined) {
+      const keys = Object.keys(this.names)
+      if (keys.length === 0) invalid("ExpressionAttributeNames must not be empty")
+      const unused = keys.filter((k) => !this.usedNames.has(k))
+      if (unused.length > 0) {
+        invalid(
+          `Value provided in ExpressionAttributeNames unused in expressions: keys: {${unused.join(", ")}}`,
+        )
+      }
+    }
+    if (this.values !== undefined) {
+      const keys = Object.keys(this.values)
+      if (keys.length === 0) invalid("ExpressionAttributeValues must not be empty")
+      const unused = keys.filter((k) => !this.usedValues.has(k))
+      if (unused.length > 0) {
+        invalid(
+          `Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(", ")}}`,
+        )
+      }
+    }
+  }
+}
+
+/** Text of a resolved path in DynamoDB's error style: `[a, b, [2]]`. */
+export const showPath = (p: Path): string =>
+  `[${p.map((e) => (typeof e === "number" ? `[${e}]` : e)).join(", ")}]`
+
+/**
+ * DynamoDB's rule that one request may not name two paths where one contains the other
+ * ("overlap") or where one indexes a list that the other treats as a map ("conflict").
+ */
+export const checkPathsDisjoint = (paths: ReadonlyArray<Path>, what: string): void => {
+  // Sort-free pairwise check over a trie keeps this linear in the total path length.
+  interface Node {
+    end: Path | undefined
+    kids: Map<string | number, Node>
+    first: Path
+  }
+  const root: Node = { end: undefined, kids: new Map(), first: [] }
+  for (const p of paths) {
+    let node = root
+    for (let i = 0; i < p.length; i++) {
+      if (node.end !== undefined) overlap(node.end, p, what)
+      const e = p[i]!
+      // A list index and a map key under the same parent cannot both be right.
+      for (const [k, other] of node.kids) {
+        if (typeof k !== typeof e) conflict(other.first, p, what)
+        break
+      }
+      let kid = node.kids.get(e)
+      if (kid === undefined) {
+        kid = { end: undefined, kids: new Map(), first: p }
+        node.kids.set(e, kid)
+      }
+      node = kid
+    }
+    if (node.end !== undefined || node.kids.size > 0) overlap(node.end ?? node.first, p, what)
+    node.end = p
+  }
+}
+
+const overlap = (a: Path, b: Path, what: string): never =>
+  invalid(
+    `Invalid ${what}: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${showPath(a)}, path two: ${showPath(b)}`,
+  )
+
+const conflict = (a: Path, b: Path, what: string): never =>
+  invalid(
+    `Invalid ${what}: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: ${showPath(a)}, path two: ${showPath(b)}`,
+  )
