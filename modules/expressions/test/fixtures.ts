@@ -101,6 +101,22 @@ export const valuePool: Record<string, AttributeValue> = {
   ":lit": S("literal"),
   ":accent": S("accent"),
   ":bigger": N("12345678901234567890123456789012345679"),
+  ":p2": N("0.2"),
+  ":max": N("9.9999999999999999999999999999999999999E+125"),
+  ":tiny": N("1E-130"),
+  ":e30": N("1E+30"),
+  ":em30": N("1E-30"),
+  ":l1": L(S("z")),
+  ":l0": L(),
+  ":emptyMap": M({}),
+  ":sbc": SS("b", "c"),
+  ":sa": SS("a"),
+  ":sab": SS("a", "b"),
+  ":sz": SS("z"),
+  ":n15": NS("1.0", "5"),
+  ":n1": NS("1"),
+  ":b9": BS([9]),
+  ":b1": BS([1]),
 }
 
 /** Names referenced by `#name` in table cases. */

@@ -63,11 +63,11 @@ const underflow = (): never =>
 
 /** Builds a Decimal from normalised digits (no leading/trailing zeros), enforcing DynamoDB's limits. */
 const checked = (neg: boolean, digits: string, exp: number): Decimal => {
-  if (digits.length > numberDigitsMax)
-    invalid("Attempting to store more than 38 significant digits in a Number")
+  // Range before precision: a sum past the largest number reports overflow, as DynamoDB does.
   const adjusted = exp + digits.length - 1
   if (adjusted > numberExponentMax) overflow()
   if (adjusted < numberExponentMin) underflow()
+  if (digits.length > numberDigitsMax) invalid("Attempting to store more than 38 significant digits in a Number")
   return { neg, coef: BigInt(digits), exp }
 }
 
