@@ -60,7 +60,9 @@ export const conditionCases: ReadonlyArray<Case> = [
   c("id >= :u1", true),
   c("e = :empty", true),
   c("e < :a", true),
-  c("astral > :bmp", true, { msg: "U+10000 sorts after U+FFFD in UTF-8 although its UTF-16 units sort before" }),
+  c("astral > :bmp", true, {
+    msg: "U+10000 sorts after U+FFFD in UTF-8 although its UTF-16 units sort before",
+  }),
   c("bmp < :astral", true),
   c("astral = :astral", true),
   // --- binaries by unsigned byte ---
@@ -290,8 +292,14 @@ export const conditionCases: ReadonlyArray<Case> = [
   c("n = :ten", V, { names: { "#n": "n" }, msg: "ExpressionAttributeNames unused" }),
   c("#n = :ten", V, { names: { "#n": "n", "#s": "s" }, values: { ":ten": { N: "10" } }, msg: "unused" }),
   c("n = :undefined", V, { msg: "attribute value used in expression is not defined" }),
-  c("n = :ten", V, { values: { ":ten": { N: "10" }, ":nine": { N: "9" } }, msg: "ExpressionAttributeValues unused" }),
-  c("n = :ten", V, { values: { ":ten": { N: "not a number" } }, msg: "ExpressionAttributeValues contains invalid value" }),
+  c("n = :ten", V, {
+    values: { ":ten": { N: "10" }, ":nine": { N: "9" } },
+    msg: "ExpressionAttributeValues unused",
+  }),
+  c("n = :ten", V, {
+    values: { ":ten": { N: "not a number" } },
+    msg: "ExpressionAttributeValues contains invalid value",
+  }),
   c("n = :ten", V, { values: { ":ten": { N: "1e200" } }, msg: "overflow" }),
   c("ss = :ss", V, { values: { ":ss": { SS: [] } } }),
   c("ss = :ss", V, { values: { ":ss": { SS: ["a", "a"] } }, msg: "duplicates" }),

@@ -142,8 +142,10 @@ export const placeholdersFor = (
   const names: Record<string, string> = {}
   const values: Record<string, AttributeValue> = {}
   for (const text of texts) {
-    for (const m of text.matchAll(/#[A-Za-z0-9_]+/g)) if (namePool[m[0]] !== undefined) names[m[0]] = namePool[m[0]]!
-    for (const m of text.matchAll(/:[A-Za-z0-9_]+/g)) if (valuePool[m[0]] !== undefined) values[m[0]] = valuePool[m[0]]!
+    for (const m of text.matchAll(/#[A-Za-z0-9_]+/g))
+      if (namePool[m[0]] !== undefined) names[m[0]] = namePool[m[0]]!
+    for (const m of text.matchAll(/:[A-Za-z0-9_]+/g))
+      if (valuePool[m[0]] !== undefined) values[m[0]] = valuePool[m[0]]!
   }
   return {
     names: Object.keys(names).length > 0 ? names : undefined,

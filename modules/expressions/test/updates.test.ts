@@ -51,7 +51,10 @@ export const updateCases: ReadonlyArray<Case> = [
   u("SET newattr = :e1", set({ newattr: N("10") })),
   u("SET n = :hello", set({ n: S("hello world") }), { msg: "SET may change the type" }),
   u("SET s = :true, n = :null", set({ s: BOOL(true), n: NULL })),
-  u("SET newattr = :map", set({ newattr: M({ a: S("x"), nested: M({ deep: N("42") }), arr: L(S("p"), S("q")) }) })),
+  u(
+    "SET newattr = :map",
+    set({ newattr: M({ a: S("x"), nested: M({ deep: N("42") }), arr: L(S("p"), S("q")) }) }),
+  ),
   u("SET newattr = :emptyMap", set({ newattr: M({}) })),
   u("SET newattr = :l0", set({ newattr: L() })),
   u("SET newattr = :empty", set({ newattr: S("") })),
@@ -80,7 +83,9 @@ export const updateCases: ReadonlyArray<Case> = [
   u("SET l.x = :a", V),
   u("SET l[1] = :a", set({ l: L(N("0"), S("a"), N("2"), N("3")) })),
   u("SET l[4] = :a", set({ l: L(N("0"), N("1"), N("2"), N("3"), S("a")) })),
-  u("SET l[100] = :a", set({ l: L(N("0"), N("1"), N("2"), N("3"), S("a")) }), { msg: "past the end appends" }),
+  u("SET l[100] = :a", set({ l: L(N("0"), N("1"), N("2"), N("3"), S("a")) }), {
+    msg: "past the end appends",
+  }),
   u("SET l[0] = :a, l[1] = :b", set({ l: L(S("a"), S("b"), N("2"), N("3")) })),
   u("SET l[0].x = :a", V),
   u("SET m.#a = :two", set({ m: M({ a: N("2"), kid: M({ b: S("y") }), arr: L(S("p")) }) })),
@@ -121,7 +126,10 @@ export const updateCases: ReadonlyArray<Case> = [
   u("SET newattr = list_append(:l1, :l1)", set({ newattr: L(S("z"), S("z")) })),
   u("SET l = list_append(l, :l0)", same),
   u("SET newattr = list_append(if_not_exists(newattr, :l0), :l1)", set({ newattr: L(S("z")) })),
-  u("SET m.arr = list_append(m.arr, :l1)", set({ m: M({ a: N("1"), kid: M({ b: S("y") }), arr: L(S("p"), S("z")) }) })),
+  u(
+    "SET m.arr = list_append(m.arr, :l1)",
+    set({ m: M({ a: N("1"), kid: M({ b: S("y") }), arr: L(S("p"), S("z")) }) }),
+  ),
   u("SET l = list_append(l, :one)", V, { msg: "incorrect data type" }),
   u("SET l = list_append(s, :l1)", V),
   u("SET l = list_append(absent, :l1)", V),
@@ -191,8 +199,14 @@ export const updateCases: ReadonlyArray<Case> = [
   // --- several clauses ---
   u("SET s = :a REMOVE n", set({ s: S("a") }, ["n"])),
   u("REMOVE n SET s = :a", set({ s: S("a") }, ["n"])),
-  u("SET s = :a REMOVE n ADD newattr :one DELETE ss :sa", set({ s: S("a"), newattr: N("1"), ss: SS("b") }, ["n"])),
-  u("SET s = :a, t = :false REMOVE n, l[0]", set({ s: S("a"), t: BOOL(false), l: L(N("1"), N("2"), N("3")) }, ["n"])),
+  u(
+    "SET s = :a REMOVE n ADD newattr :one DELETE ss :sa",
+    set({ s: S("a"), newattr: N("1"), ss: SS("b") }, ["n"]),
+  ),
+  u(
+    "SET s = :a, t = :false REMOVE n, l[0]",
+    set({ s: S("a"), t: BOOL(false), l: L(N("1"), N("2"), N("3")) }, ["n"]),
+  ),
   u("SET s = :a SET n = :one", V, { msg: 'The "SET" section can only be used once' }),
   u("REMOVE s REMOVE n", V),
   u("ADD n :one ADD newattr :one", V),
@@ -220,7 +234,10 @@ export const updateCases: ReadonlyArray<Case> = [
   u("SET l[0] = :a, l.x = :b", V, { msg: "conflict" }),
   u("SET m.a = :a, m.kid.b = :b", set({ m: M({ a: S("a"), kid: M({ b: S("b") }), arr: L(S("p")) }) })),
   u("SET l[1] = :a REMOVE l[2]", set({ l: L(N("0"), S("a"), N("3")) })),
-  u("SET m.a = :a, m.ab = :b", set({ m: M({ a: S("a"), kid: M({ b: S("y") }), arr: L(S("p")), ab: S("b") }) })),
+  u(
+    "SET m.a = :a, m.ab = :b",
+    set({ m: M({ a: S("a"), kid: M({ b: S("y") }), arr: L(S("p")), ab: S("b") }) }),
+  ),
   // --- reserved words, names, values ---
   u("SET name = :a", V, { msg: "reserved keyword" }),
   u("SET #name = :a", set({ name: S("a") })),

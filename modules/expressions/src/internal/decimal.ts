@@ -67,7 +67,8 @@ const checked = (neg: boolean, digits: string, exp: number): Decimal => {
   const adjusted = exp + digits.length - 1
   if (adjusted > numberExponentMax) overflow()
   if (adjusted < numberExponentMin) underflow()
-  if (digits.length > numberDigitsMax) invalid("Attempting to store more than 38 significant digits in a Number")
+  if (digits.length > numberDigitsMax)
+    invalid("Attempting to store more than 38 significant digits in a Number")
   return { neg, coef: BigInt(digits), exp }
 }
 

@@ -486,6 +486,12 @@ const fnv1a = (s: string): number => {
     h ^= s.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
+  // Final avalanche (MurmurHash3 fmix32): FNV alone barely moves the high bits that pick the segment.
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
   return h >>> 0
 }
 
