@@ -184,7 +184,7 @@ describe("projection expressions (table)", () => {
 describe("numbers (table)", () => {
   for (const k of numberCases) {
     it(`${k.op}(${k.a}${k.b === undefined ? "" : `, ${k.b}`}) → ${String(k.expect).slice(0, 40)}`, () => {
-      const r =
+      const r: Either.Either<string | number, { _tag: string }> =
         k.op === "canon"
           ? canonicalNumber(k.a)
           : k.op === "add"
