@@ -48,21 +48,27 @@ const pathArb: fc.Arbitrary<PathAst> = fc
   .map(([h, rest]) => [h, ...rest])
 const pathOperand = pathArb.map((path): OperandAst => ({ k: "path", path }))
 const valueOperand = valueName.map((name): OperandAst => ({ k: "value", name }))
-const sizeOperand = pathArb.map((path): OperandAst => ({ k: "call", fn: "size", args: [{ k: "path", path }] }))
+const sizeOperand = pathArb.map(
+  (path): OperandAst => ({ k: "call", fn: "size", args: [{ k: "path", path }] }),
+)
 const condOperand = fc.oneof(pathOperand, valueOperand, sizeOperand)
 
 const leafCondition: fc.Arbitrary<ConditionAst> = fc.oneof(
   fc
     .tuple(fc.constantFrom("=", "<>", "<", "<=", ">", ">=" as const), condOperand, condOperand)
     .map(([op, l, r]): ConditionAst => ({ k: "cmp", op, l, r })),
-  fc.tuple(condOperand, condOperand, condOperand).map(([v, lo, hi]): ConditionAst => ({ k: "between", v, lo, hi })),
+  fc
+    .tuple(condOperand, condOperand, condOperand)
+    .map(([v, lo, hi]): ConditionAst => ({ k: "between", v, lo, hi })),
   fc
     .tuple(condOperand, fc.array(condOperand, { minLength: 1, maxLength: 4 }))
     .map(([v, list]): ConditionAst => ({ k: "in", v, list })),
   fc
     .tuple(fc.constantFrom("attribute_exists", "attribute_not_exists" as const), pathOperand)
     .map(([fn, p]): ConditionAst => ({ k: "fn", fn, args: [p] })),
-  fc.tuple(pathOperand, valueOperand).map(([p, v]): ConditionAst => ({ k: "fn", fn: "attribute_type", args: [p, v] })),
+  fc
+    .tuple(pathOperand, valueOperand)
+    .map(([p, v]): ConditionAst => ({ k: "fn", fn: "attribute_type", args: [p, v] })),
   fc
     .tuple(fc.constantFrom("begins_with", "contains" as const), pathOperand, condOperand)
     .map(([fn, p, o]): ConditionAst => ({ k: "fn", fn, args: [p, o] })),
@@ -72,7 +78,9 @@ const conditionArb: fc.Arbitrary<ConditionAst> = fc.letrec<{ c: ConditionAst }>(
   c: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
     leafCondition,
-    fc.tuple(fc.constantFrom("and", "or" as const), tie("c"), tie("c")).map(([k, l, r]): ConditionAst => ({ k, l, r })),
+    fc
+      .tuple(fc.constantFrom("and", "or" as const), tie("c"), tie("c"))
+      .map(([k, l, r]): ConditionAst => ({ k, l, r })),
     tie("c").map((c): ConditionAst => ({ k: "not", c })),
   ),
 })).c
@@ -82,21 +90,29 @@ const updOperand: fc.Arbitrary<OperandAst> = fc.letrec<{ o: OperandAst }>((tie) 
     { depthSize: "small" },
     pathOperand,
     valueOperand,
-    fc.tuple(pathOperand, tie("o")).map(([p, d]): OperandAst => ({ k: "call", fn: "if_not_exists", args: [p, d] })),
-    fc.tuple(tie("o"), tie("o")).map(([l, r]): OperandAst => ({ k: "call", fn: "list_append", args: [l, r] })),
+    fc
+      .tuple(pathOperand, tie("o"))
+      .map(([p, d]): OperandAst => ({ k: "call", fn: "if_not_exists", args: [p, d] })),
+    fc
+      .tuple(tie("o"), tie("o"))
+      .map(([l, r]): OperandAst => ({ k: "call", fn: "list_append", args: [l, r] })),
   ),
 })).o
 
 const actionFor = (kind: "SET" | "REMOVE" | "ADD" | "DELETE"): fc.Arbitrary<UpdateActionAst> => {
   switch (kind) {
     case "SET":
-      return fc.tuple(
-        pathArb,
-        fc.oneof(
-          updOperand,
-          fc.tuple(fc.constantFrom("+", "-" as const), updOperand, updOperand).map(([op, l, r]) => ({ k: "arith" as const, op, l, r })),
-        ),
-      ).map(([path, value]): UpdateActionAst => ({ k: "SET", path, value }))
+      return fc
+        .tuple(
+          pathArb,
+          fc.oneof(
+            updOperand,
+            fc
+              .tuple(fc.constantFrom("+", "-" as const), updOperand, updOperand)
+              .map(([op, l, r]) => ({ k: "arith" as const, op, l, r })),
+          ),
+        )
+        .map(([path, value]): UpdateActionAst => ({ k: "SET", path, value }))
     case "REMOVE":
       return pathArb.map((path): UpdateActionAst => ({ k: "REMOVE", path }))
     default:
@@ -107,7 +123,11 @@ const actionFor = (kind: "SET" | "REMOVE" | "ADD" | "DELETE"): fc.Arbitrary<Upda
 const updateArb: fc.Arbitrary<UpdateAst> = fc
   .shuffledSubarray(["SET", "REMOVE", "ADD", "DELETE"] as const, { minLength: 1 })
   .chain((kinds) =>
-    fc.tuple(...kinds.map((kind) => fc.array(actionFor(kind), { minLength: 1, maxLength: 3 }).map((actions) => ({ kind, actions })))),
+    fc.tuple(
+      ...kinds.map((kind) =>
+        fc.array(actionFor(kind), { minLength: 1, maxLength: 3 }).map((actions) => ({ kind, actions })),
+      ),
+    ),
   )
   .map((clauses): UpdateAst => ({ clauses }))
 
@@ -286,7 +306,10 @@ const valueArb: fc.Arbitrary<AttributeValue> = fc.letrec<{ v: AttributeValue }>(
 const itemArb: fc.Arbitrary<Item> = fc.dictionary(fc.constantFrom(...names), valueArb, { maxKeys: 4 })
 
 const textPath = fc
-  .tuple(fc.constantFrom(...names), fc.array(fc.oneof(fc.constantFrom(...names), fc.nat({ max: 3 })), { maxLength: 2 }))
+  .tuple(
+    fc.constantFrom(...names),
+    fc.array(fc.oneof(fc.constantFrom(...names), fc.nat({ max: 3 })), { maxLength: 2 }),
+  )
   .map(([h, rest]) => h + rest.map((e) => (typeof e === "number" ? `[${e}]` : `.${e}`)).join(""))
 const textOperand = fc.oneof(
   textPath,
@@ -296,7 +319,9 @@ const textOperand = fc.oneof(
 )
 const textAction = fc.oneof(
   fc.tuple(textPath, textOperand).map(([p, o]) => `SET ${p} = ${o}`),
-  fc.tuple(textPath, textOperand, fc.constantFrom("+", "-"), textOperand).map(([p, l, op, r]) => `SET ${p} = ${l} ${op} ${r}`),
+  fc
+    .tuple(textPath, textOperand, fc.constantFrom("+", "-"), textOperand)
+    .map(([p, l, op, r]) => `SET ${p} = ${l} ${op} ${r}`),
   textPath.map((p) => `REMOVE ${p}`),
   fc.tuple(textPath, fc.constantFrom(":n", ":ss", ":ns", ":s")).map(([p, v]) => `ADD ${p} ${v}`),
   fc.tuple(textPath, fc.constantFrom(":ss", ":ns", ":n")).map(([p, v]) => `DELETE ${p} ${v}`),
@@ -319,7 +344,9 @@ const updateValues: Record<string, AttributeValue> = {
   ":ns": { NS: ["1", "7"] },
 }
 const valuesFor = (text: string): Record<string, AttributeValue> =>
-  Object.fromEntries(Object.entries(updateValues).filter(([k]) => new RegExp(`${k}(?![A-Za-z0-9_])`).test(text)))
+  Object.fromEntries(
+    Object.entries(updateValues).filter(([k]) => new RegExp(`${k}(?![A-Za-z0-9_])`).test(text)),
+  )
 
 describe("random update expressions on random items", () => {
   it("give a valid item or a ValidationException, never anything else, never mutating the input", () => {
@@ -338,7 +365,10 @@ describe("random update expressions on random items", () => {
         }
         applied++
         const v = validateItem(r.right)
-        assert.ok(Either.isRight(v), `${text} on ${snapshot} gave an invalid item: ${show(r.right)} (${show(v)})`)
+        assert.ok(
+          Either.isRight(v),
+          `${text} on ${snapshot} gave an invalid item: ${show(r.right)} (${show(v)})`,
+        )
         assert.equal(show(v.right), show(r.right), "numbers in the result are canonical")
         assert.ok(itemSize(r.right) <= itemBytesMax)
       }),
@@ -353,7 +383,11 @@ describe("random update expressions on random items", () => {
         const full = { ...item, pk: { S: "k" } }
         assert.ok(Either.isRight(putItem(store, { Item: full })))
         const before = show(Either.getOrThrow(getItem(store, { Key: { pk: { S: "k" } } })).Item)
-        const r = updateItem(store, { Key: { pk: { S: "k" } }, UpdateExpression: text, ExpressionAttributeValues: valuesFor(text) })
+        const r = updateItem(store, {
+          Key: { pk: { S: "k" } },
+          UpdateExpression: text,
+          ExpressionAttributeValues: valuesFor(text),
+        })
         const after = show(Either.getOrThrow(getItem(store, { Key: { pk: { S: "k" } } })).Item)
         if (Either.isLeft(r)) assert.equal(after, before)
         else assert.equal(after, show(r.right.write.image))
