@@ -5,7 +5,7 @@
  * unsigned bytes).
  */
 import type { AttributeValue, Item, KeyType } from "@partita/core"
-import BTree from "sorted-btree"
+import BTreeModule from "sorted-btree"
 import { canonicalNumber } from "./decimal.ts"
 import { invalid } from "./errors.ts"
 import { compareScalars, typeOf } from "./values.ts"
@@ -114,6 +114,10 @@ export const checkKeyValue = (attr: KeyAttribute, v: AttributeValue): AttributeV
   return v
 }
 
+// sorted-btree is CommonJS: Bun's default import is the class, Deno's is `module.exports`.
+const BTree: typeof BTreeModule =
+  (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule
+
 interface TreeKey {
   readonly p: string
   readonly s: AttributeValue | undefined
@@ -133,7 +137,7 @@ const compareTreeKeys = (a: TreeKey, b: TreeKey): number => {
  * order is partition key text order, then sort key order.
  */
 export class InMemoryItemStore implements ItemStore {
-  private readonly tree = new BTree<TreeKey, Item>(undefined, compareTreeKeys)
+  private readonly tree: BTreeModule<TreeKey, Item> = new BTree<TreeKey, Item>(undefined, compareTreeKeys)
 
   constructor(readonly keySchema: TableKeySchema) {}
 
