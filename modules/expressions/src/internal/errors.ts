@@ -1,3 +1,4 @@
+import type { Item } from "@partita/core"
 import { Data } from "effect"
 
 /**
@@ -12,10 +13,14 @@ export class ValidationException extends Data.TaggedError("ValidationException")
 export class ConditionalCheckFailedException extends Data.TaggedError("ConditionalCheckFailedException")<{
   readonly message: string
   /** The item as it was when the condition failed (DynamoDB's ReturnValuesOnConditionCheckFailure). */
-  readonly item?: import("@partita/core").Item | undefined
+  readonly item?: Item | undefined
 }> {}
 
-/** Throws a ValidationException; internal helpers throw and the public face converts to values. */
+/**
+ * Throws a ValidationException. Internal helpers throw (cheap on the hot path, no Either per
+ * step); every public function catches these at its boundary and returns them as values.
+ * (Local error classes: switch to core's once they land on main; the `_tag`s are the same.)
+ */
 export const invalid = (message: string): never => {
   throw new ValidationException({ message })
 }

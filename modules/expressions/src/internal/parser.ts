@@ -290,6 +290,7 @@ class Parser {
 
   private operand(): OperandAst {
     const tok = this.peek()
+    if (tok.t === T.Name && GRAMMAR_KEYWORDS.has(tok.text.toUpperCase())) this.fail("an operand")
     if (tok.t === T.Colon) {
       this.next()
       if (!this.values.includes(tok.text)) this.values.push(tok.text)
@@ -297,7 +298,7 @@ class Parser {
     }
     if (tok.t === T.Name && this.toks[this.i + 1]!.t === T.LParen) return this.call()
     if (tok.t === T.Name || tok.t === T.Hash) return { k: "path", path: this.path() }
-    return this.fail("an operand (a document path, :value or function)")
+    return this.fail("an operand")
   }
 
   private call(): OperandAst {
