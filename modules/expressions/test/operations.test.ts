@@ -1,7 +1,7 @@
 /** Item operations over the in-memory store: conditions, ReturnValues, paging, segments, errors. */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import type { Item } from "@partita/core"
+import type { AttributeValue, Item } from "@partita/core"
 import {
   deleteItem,
   getItem,
@@ -100,6 +100,34 @@ describe("putItem / getItem / deleteItem", () => {
       "ValidationException",
     )
     assert.equal(t.size, 0)
+  })
+  it("accepts 32 levels of nested documents and rejects 33", () => {
+    const nest = (levels: number): AttributeValue => (levels === 0 ? S("leaf") : M({ x: nest(levels - 1) }))
+    const t = table()
+    ok(putItem(t, { Item: { pk: S("a"), sk: N("1"), d: nest(32) } }))
+    fails(
+      putItem(t, { Item: { pk: S("a"), sk: N("2"), d: nest(33) } }),
+      "ValidationException",
+      "Nesting Levels",
+    )
+    // d.x…x (31 steps) holds the level-31 map; a value two maps deep there reaches level 33.
+    const deepPath = `d${".x".repeat(30)}`
+    fails(
+      updateItem(t, {
+        Key: { pk: S("a"), sk: N("1") },
+        UpdateExpression: `SET ${deepPath} = :m`,
+        ExpressionAttributeValues: { ":m": M({ x: M({ x: M({}) }) }) },
+      }),
+      "ValidationException",
+      "Nesting Levels",
+    )
+    ok(
+      updateItem(t, {
+        Key: { pk: S("a"), sk: N("1") },
+        UpdateExpression: `SET ${deepPath} = :m`,
+        ExpressionAttributeValues: { ":m": M({ x: M({}) }) },
+      }),
+    )
   })
   it("allows empty strings in non-key attributes", () => {
     ok(putItem(table(), { Item: { pk: S("a"), sk: N("1"), v: S("") } }))

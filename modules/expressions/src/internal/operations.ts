@@ -25,7 +25,7 @@ import {
   validateKey,
 } from "./store.ts"
 import { applyUpdate, bindUpdate } from "./update.ts"
-import { canonicalItem, itemBytesMax, itemSize } from "./values.ts"
+import { canonicalItem, itemBytesMax, itemSize, nestingTooDeep } from "./values.ts"
 
 /** Most data one Query or Scan page reads before stopping (1 MB), applied before the filter. */
 export const pageBytesMax = 1024 * 1024
@@ -336,6 +336,7 @@ export const planUpdateItem = (
     const next = update === undefined ? base : applyUpdate(update, base)
     const size = itemSize(next)
     if (size > itemBytesMax) invalid("Item size to update has exceeded the maximum allowed size")
+    if (update !== undefined && nestingTooDeep(next)) invalid("Nesting Levels have exceeded supported limits")
     const paths = update?.paths ?? []
     let attributes: Item | undefined
     switch (input.ReturnValues) {

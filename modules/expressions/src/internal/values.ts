@@ -14,7 +14,7 @@ export const typeTags: ReadonlyArray<TypeTag> = ["S", "SS", "N", "NS", "B", "BS"
 
 /** Largest item DynamoDB stores, in bytes. */
 export const itemBytesMax = 400 * 1024
-/** Deepest nesting of maps and lists DynamoDB accepts. */
+/** Most levels of nested maps and lists DynamoDB accepts (a top-level map or list is level 1). */
 export const nestingLevelsMax = 32
 
 type AnyValue = {
@@ -213,7 +213,6 @@ export const showValue = (v: AttributeValue): string => {
  * ValidationException for malformed values, empty or duplicate sets, bad numbers, deep nesting.
  */
 export const canonicalValue = (v: AttributeValue, depth = 0): AttributeValue => {
-  if (depth > nestingLevelsMax) invalid("Nesting Levels have exceeded supported limits")
   if (v === null || typeof v !== "object")
     return invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
   const keys = Object.keys(v)
@@ -248,6 +247,7 @@ export const canonicalValue = (v: AttributeValue, depth = 0): AttributeValue => 
       return v
     case "L": {
       if (!Array.isArray(a.L)) invalid("Invalid attribute value type")
+      if (depth >= nestingLevelsMax) invalid("Nesting Levels have exceeded supported limits")
       let changed = false
       const out = a.L!.map((e) => {
         const c = canonicalValue(e, depth + 1)
@@ -258,6 +258,7 @@ export const canonicalValue = (v: AttributeValue, depth = 0): AttributeValue => 
     }
     case "M": {
       if (a.M === null || typeof a.M !== "object") invalid("Invalid attribute value type")
+      if (depth >= nestingLevelsMax) invalid("Nesting Levels have exceeded supported limits")
       let changed = false
       const out: Record<string, AttributeValue> = {}
       for (const k of Object.keys(a.M!)) {
@@ -380,6 +381,23 @@ export const valueSize = (v: AttributeValue): number => {
 }
 
 const numberSize = (text: string): number => Math.ceil(significantDigits(text) / 2) + 1
+
+/** True when some map or list in the item nests deeper than DynamoDB allows (32 levels). */
+export const nestingTooDeep = (item: Item): boolean => {
+  const deep = (v: AttributeValue, depth: number): boolean => {
+    const a = v as AnyValue
+    if (a.M !== undefined) {
+      if (depth >= nestingLevelsMax) return true
+      for (const k in a.M) if (deep(a.M[k]!, depth + 1)) return true
+    } else if (a.L !== undefined) {
+      if (depth >= nestingLevelsMax) return true
+      for (const e of a.L) if (deep(e, depth + 1)) return true
+    }
+    return false
+  }
+  for (const k in item) if (deep(item[k]!, 0)) return true
+  return false
+}
 
 /** Deep copy-free helper: the attribute at `name` of a map value, if the value is a map. */
 export const mapOf = (v: AttributeValue | undefined): Item | undefined => (v as AnyValue | undefined)?.M
