@@ -16,6 +16,9 @@ export type NameMap = { readonly [placeholder: string]: string }
 /** ExpressionAttributeValues. */
 export type ValueMap = { readonly [placeholder: string]: AttributeValue }
 
+const NAME_KEY = /^#[A-Za-z0-9_]+$/
+const VALUE_KEY = /^:[A-Za-z0-9_]+$/
+
 /** Per-request substitution state shared by all expressions of one request. */
 export class Binder {
   readonly usedNames = new Set<string>()
@@ -87,6 +90,10 @@ export class Binder {
     if (this.names !== undefined) {
       const keys = Object.keys(this.names)
       if (keys.length === 0) invalid("ExpressionAttributeNames must not be empty")
+      for (const k of keys) {
+        if (!NAME_KEY.test(k))
+          invalid(`ExpressionAttributeNames contains invalid key: Syntax error; key: "${k}"`)
+      }
       const unused = keys.filter((k) => !this.usedNames.has(k))
       if (unused.length > 0) {
         invalid(
@@ -97,6 +104,10 @@ export class Binder {
     if (this.values !== undefined) {
       const keys = Object.keys(this.values)
       if (keys.length === 0) invalid("ExpressionAttributeValues must not be empty")
+      for (const k of keys) {
+        if (!VALUE_KEY.test(k))
+          invalid(`ExpressionAttributeValues contains invalid key: Syntax error; key: "${k}"`)
+      }
       const unused = keys.filter((k) => !this.usedValues.has(k))
       if (unused.length > 0) {
         invalid(

@@ -300,6 +300,15 @@ export const conditionCases: ReadonlyArray<Case> = [
   c("ss = :ss", V, { values: { ":ss": { SS: ["a", "a"] } }, msg: "duplicates" }),
   c("n = :ten", V, { names: {}, values: { ":ten": { N: "10" } }, msg: "must not be empty" }),
   c("# = :ten", V),
+  c("n = :ten", V, {
+    names: { n: "n" },
+    values: { ":ten": { N: "10" } },
+    msg: "ExpressionAttributeNames contains invalid key",
+  }),
+  c("n = :ten", V, {
+    values: { ":ten": { N: "10" }, ten: { N: "10" } },
+    msg: "ExpressionAttributeValues contains invalid key",
+  }),
   c("n = :", V),
   // --- reserved words need #names ---
   c("name = :a", V, { msg: "reserved keyword: name" }),
