@@ -18,7 +18,7 @@ import type {
   UpdateClauseKind,
 } from "./ast.ts"
 import { invalid } from "./errors.ts"
-import { isReservedWord } from "./reserved.ts"
+import { reservedWords } from "./reserved.ts"
 
 /** Longest expression DynamoDB accepts, in bytes (4 KB). */
 export const expressionBytesMax = 4096
@@ -51,6 +51,8 @@ const enum T {
 interface Token {
   readonly t: T
   readonly text: string
+  /** Upper-cased text of a name (keywords and reserved words are case-insensitive). */
+  readonly upper: string
   readonly pos: number
 }
 
@@ -72,19 +74,22 @@ const tokenize = (src: string, what: string): Token[] => {
     if (isNameStart(c)) {
       i++
       while (i < n && isNameChar(src.charCodeAt(i))) i++
-      out.push({ t: T.Name, text: src.slice(start, i), pos: start })
+      const text = src.slice(start, i)
+      out.push({ t: T.Name, text, upper: text.toUpperCase(), pos: start })
       continue
     }
     if (c === 35 || c === 58) {
       i++
       while (i < n && isNameChar(src.charCodeAt(i))) i++
       if (i === start + 1) syntaxAt(what, src, src[start]!, start, "a placeholder name after it")
-      out.push({ t: c === 35 ? T.Hash : T.Colon, text: src.slice(start, i), pos: start })
+      const text = src.slice(start, i)
+      out.push({ t: c === 35 ? T.Hash : T.Colon, text, upper: text, pos: start })
       continue
     }
     if (c >= 48 && c <= 57) {
       while (i < n && src.charCodeAt(i) >= 48 && src.charCodeAt(i) <= 57) i++
-      out.push({ t: T.Int, text: src.slice(start, i), pos: start })
+      const text = src.slice(start, i)
+      out.push({ t: T.Int, text, upper: text, pos: start })
       continue
     }
     i++
@@ -138,9 +143,9 @@ const tokenize = (src: string, what: string): Token[] => {
       default:
         return syntaxAt(what, src, String.fromCodePoint(src.codePointAt(start)!), start, "a valid character")
     }
-    out.push({ t, text, pos: start })
+    out.push({ t, text, upper: text, pos: start })
   }
-  out.push({ t: T.Eof, text: "<EOF>", pos: n })
+  out.push({ t: T.Eof, text: "<EOF>", upper: "<EOF>", pos: n })
   return out
 }
 
@@ -179,7 +184,8 @@ class Parser {
   private nesting = 0
   private readonly names: string[] = []
   private readonly values: string[] = []
-  private readonly parenNodes = new WeakSet<object>()
+  /** The last condition parsed inside parentheses (identity tells `((x))` apart from `(x) AND y`). */
+  private lastParenthesized: ConditionAst | undefined = undefined
   private readonly toks: Token[]
 
   constructor(
@@ -218,7 +224,7 @@ class Parser {
 
   private isKeyword(word: string): boolean {
     const tok = this.peek()
-    return tok.t === T.Name && tok.text.toUpperCase() === word
+    return tok.t === T.Name && tok.upper === word
   }
 
   private countOperator(): void {
@@ -252,9 +258,9 @@ class Parser {
       return tok.text
     }
     if (tok.t === T.Name) {
-      const upper = tok.text.toUpperCase()
+      const upper = tok.upper
       if (GRAMMAR_KEYWORDS.has(upper)) this.fail("an attribute name")
-      if (isReservedWord(upper)) {
+      if (reservedWords.has(upper)) {
         invalid(`Invalid ${this.what}: Attribute name is a reserved keyword; reserved keyword: ${tok.text}`)
       }
       this.next()
@@ -290,7 +296,7 @@ class Parser {
 
   private operand(): OperandAst {
     const tok = this.peek()
-    if (tok.t === T.Name && GRAMMAR_KEYWORDS.has(tok.text.toUpperCase())) this.fail("an operand")
+    if (tok.t === T.Name && GRAMMAR_KEYWORDS.has(tok.upper)) this.fail("an operand")
     if (tok.t === T.Colon) {
       this.next()
       if (!this.values.includes(tok.text)) this.values.push(tok.text)
@@ -391,9 +397,10 @@ class Parser {
       const inner = this.or()
       this.nesting--
       this.expect(T.RParen, '")"')
-      if (this.parenNodes.has(inner))
+      // Operators build new nodes, so `inner` is the last parenthesized node only for `((x))`.
+      if (this.lastParenthesized === inner)
         invalid(`Invalid ${this.what}: The expression has redundant parentheses;`)
-      this.parenNodes.add(inner)
+      this.lastParenthesized = inner
       return inner
     }
     if (tok.t === T.Name && this.toks[this.i + 1]!.t === T.LParen && CONDITION_FUNCTIONS.has(tok.text)) {
@@ -450,7 +457,7 @@ class Parser {
     const seen = new Set<string>()
     do {
       const tok = this.peek()
-      const kind = tok.t === T.Name ? tok.text.toUpperCase() : ""
+      const kind = tok.t === T.Name ? tok.upper : ""
       if (kind !== "SET" && kind !== "REMOVE" && kind !== "ADD" && kind !== "DELETE") {
         this.fail("SET, REMOVE, ADD or DELETE")
       }
