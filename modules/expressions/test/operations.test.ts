@@ -560,3 +560,21 @@ describe("scan", () => {
     fails(scan(t, { Segment: -1, TotalSegments: 2 }), "ValidationException")
   })
 })
+
+describe("itemSize (DynamoDB's published size rules)", () => {
+  const cases: ReadonlyArray<[string, Item, number]> = [
+    ["string: UTF-8 bytes", { a: S("abc") }, 1 + 3],
+    ["name and value in UTF-8", { é: S("é") }, 2 + 2],
+    ["number: ⌈significant digits / 2⌉ + 1", { a: N("100") }, 1 + 2],
+    ["number with fraction and sign", { a: N("-12.345") }, 1 + 4],
+    ["number with exponent", { a: N("1.5e10") }, 1 + 2],
+    ["zero", { a: N("0") }, 1 + 2],
+    ["binary: raw bytes", { ab: { B: new Uint8Array([1, 2, 3]) } }, 2 + 3],
+    ["boolean and null: 1 byte", { a: { BOOL: true }, b: { NULL: true } }, 2 + 2],
+    ["list: 3 + 1 per element", { a: L(S("x"), N("1")) }, 1 + 3 + (1 + 1) + (1 + 2)],
+    ["map: 3 + 1 per entry + names", { a: M({ b: S("x") }) }, 1 + 3 + (1 + 1 + 1)],
+    ["string set: sum of elements", { a: { SS: ["x", "yz"] } }, 1 + 3],
+    ["number set", { a: NS("1", "22") }, 1 + 2 + 2],
+  ]
+  for (const [name, item, size] of cases) it(`${name}: ${size}`, () => assert.equal(itemSize(item), size))
+})
