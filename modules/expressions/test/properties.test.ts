@@ -12,6 +12,7 @@ import {
   type ConditionAst,
   canonicalNumber,
   compareNumbers,
+  deleteItem,
   getItem,
   InMemoryItemStore,
   itemBytesMax,
@@ -25,6 +26,8 @@ import {
   printProjection,
   printUpdate,
   putItem,
+  query,
+  scan,
   subtractNumbers,
   type UpdateActionAst,
   type UpdateAst,
@@ -393,6 +396,61 @@ describe("random update expressions on random items", () => {
         else assert.equal(after, show(r.right.write.image))
       }),
       { numRuns: runs },
+    )
+  })
+})
+
+describe("malformed requests", () => {
+  it("every operation returns a value (never throws) for arbitrary request shapes", () => {
+    const store = new InMemoryItemStore({ partitionKey: { name: "pk", type: "S" } })
+    assert.ok(Either.isRight(putItem(store, { Item: { pk: { S: "k" }, a: { N: "1" } } })))
+    const junk = fc.oneof(
+      fc.anything(),
+      valueArb,
+      itemArb,
+      fc.constantFrom("a = :v", "SET a = :v", "pk = :v", ""),
+    )
+    const request = fc.record(
+      {
+        Key: fc.oneof(junk, fc.constant({ pk: { S: "k" } })),
+        Item: fc.oneof(
+          junk,
+          itemArb.map((i) => ({ ...i, pk: { S: "k" } })),
+        ),
+        ConditionExpression: junk,
+        UpdateExpression: junk,
+        KeyConditionExpression: fc.oneof(junk, fc.constant("pk = :v")),
+        FilterExpression: junk,
+        ProjectionExpression: junk,
+        ExpressionAttributeNames: junk,
+        ExpressionAttributeValues: fc.oneof(junk, fc.dictionary(fc.constantFrom(":v", ":w", "#x"), junk)),
+        ReturnValues: fc.oneof(
+          junk,
+          fc.constantFrom("NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"),
+        ),
+        Limit: junk,
+        Segment: junk,
+        TotalSegments: junk,
+        ExclusiveStartKey: junk,
+        ScanIndexForward: junk,
+      },
+      { requiredKeys: [] },
+    )
+    fc.assert(
+      fc.property(request, (req) => {
+        const r = req as never
+        for (const op of [getItem, putItem, deleteItem, updateItem, query, scan]) {
+          const out = (op as (s: typeof store, r: never) => Either.Either<unknown, { _tag: string }>)(
+            store,
+            r,
+          )
+          assert.ok(Either.isEither(out))
+          if (Either.isLeft(out)) {
+            assert.ok(["ValidationException", "ConditionalCheckFailedException"].includes(out.left._tag))
+          }
+        }
+      }),
+      { numRuns: runs * 3 },
     )
   })
 })

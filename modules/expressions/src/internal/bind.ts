@@ -16,6 +16,8 @@ export type NameMap = { readonly [placeholder: string]: string }
 /** ExpressionAttributeValues. */
 export type ValueMap = { readonly [placeholder: string]: AttributeValue }
 
+const isMap = (v: unknown): boolean => v !== null && typeof v === "object" && !Array.isArray(v)
+
 const NAME_KEY = /^#[A-Za-z0-9_]+$/
 const VALUE_KEY = /^:[A-Za-z0-9_]+$/
 
@@ -28,7 +30,13 @@ export class Binder {
   constructor(
     readonly names: NameMap | undefined,
     readonly values: ValueMap | undefined,
-  ) {}
+  ) {
+    if (names !== undefined && !isMap(names))
+      invalid("ExpressionAttributeNames must be a map of #name to attribute name")
+    if (values !== undefined && !isMap(values)) {
+      invalid("ExpressionAttributeValues must be a map of :value to attribute value")
+    }
+  }
 
   /** Resolves a parsed path; `what` names the expression in errors. */
   path(p: PathAst, what: string): Path {

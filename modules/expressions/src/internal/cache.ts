@@ -6,7 +6,7 @@
  */
 import type { ConditionAst, Parsed, ProjectionAst, UpdateAst } from "./ast.ts"
 import { ValidationException } from "./errors.ts"
-import { parseConditionText, parseProjectionText, parseUpdateText } from "./parser.ts"
+import { parseConditionText, parseProjectionText, parseUpdateText, requireText } from "./parser.ts"
 
 /** Default number of parsed expressions kept per cache. */
 export const expressionCacheEntriesMax = 1024
@@ -54,17 +54,17 @@ export class ExpressionCache {
 
   /** Parsed condition (throws the cached ValidationException for invalid text). */
   condition(text: string, what = "ConditionExpression"): Parsed<ConditionAst> {
-    return this.get(`C${what}\u0000${text}`, () => parseConditionText(text, what))
+    return this.get(`C${what}\u0000${requireText(text, what)}`, () => parseConditionText(text, what))
   }
 
   /** Parsed update expression. */
   update(text: string): Parsed<UpdateAst> {
-    return this.get(`U\u0000${text}`, () => parseUpdateText(text))
+    return this.get(`U\u0000${requireText(text, "UpdateExpression")}`, () => parseUpdateText(text))
   }
 
   /** Parsed projection expression. */
   projection(text: string): Parsed<ProjectionAst> {
-    return this.get(`P\u0000${text}`, () => parseProjectionText(text))
+    return this.get(`P\u0000${requireText(text, "ProjectionExpression")}`, () => parseProjectionText(text))
   }
 
   /** Drops every entry. */

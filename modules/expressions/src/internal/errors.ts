@@ -24,3 +24,12 @@ export class ConditionalCheckFailedException extends Data.TaggedError("Condition
 export const invalid = (message: string): never => {
   throw new ValidationException({ message })
 }
+
+/** Text of an arbitrary request value for an error message (never throws). */
+export const textOf = (v: unknown): string => {
+  try {
+    return typeof v === "string" ? v : (JSON.stringify(v) ?? String(v))
+  } catch {
+    return `<${typeof v}>`
+  }
+}

@@ -13,7 +13,7 @@ import type { ConditionAst } from "./ast.ts"
 import { Binder, type NameMap, type Path, type ValueMap } from "./bind.ts"
 import { type ExpressionCache, defaultExpressionCache } from "./cache.ts"
 import { bindCondition, type Predicate } from "./condition.ts"
-import { ConditionalCheckFailedException, invalid, ValidationException } from "./errors.ts"
+import { ConditionalCheckFailedException, invalid, textOf, ValidationException } from "./errors.ts"
 import { bindKeyCondition, sortKeyPosition, sortKeyStart } from "./keyCondition.ts"
 import { bindProjection, project } from "./projection.ts"
 import {
@@ -220,7 +220,7 @@ const validatePutItem = (raw: Item, schema: TableKeySchema): Item => {
 const checkReturnValues = (rv: string | undefined, allowed: ReadonlyArray<string>): void => {
   if (rv !== undefined && !allowed.includes(rv)) {
     invalid(
-      `1 validation error detected: Value '${rv}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`,
+      `1 validation error detected: Value '${textOf(rv)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`,
     )
   }
 }
@@ -376,7 +376,7 @@ export const updateItem = (
 const checkLimit = (limit: number | undefined): void => {
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
     invalid(
-      `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+      `1 validation error detected: Value '${textOf(limit)}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1`,
     )
   }
 }
@@ -524,12 +524,12 @@ export const scan = (
       }
       if (!Number.isInteger(total) || total! < 1 || total! > totalSegmentsMax) {
         invalid(
-          `1 validation error detected: Value '${total}' at 'totalSegments' failed to satisfy constraint: Member must have value between 1 and ${totalSegmentsMax}`,
+          `1 validation error detected: Value '${textOf(total)}' at 'totalSegments' failed to satisfy constraint: Member must have value between 1 and ${totalSegmentsMax}`,
         )
       }
       if (!Number.isInteger(seg) || seg! < 0 || seg! >= total!) {
         invalid(
-          `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${seg} is not less than TotalSegments: ${total}`,
+          `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${textOf(seg)} is not less than TotalSegments: ${textOf(total)}`,
         )
       }
     }

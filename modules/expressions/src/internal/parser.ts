@@ -178,6 +178,10 @@ const ARITY: Record<string, number> = {
 
 type Mode = "condition" | "update" | "projection"
 
+/** Rejects an expression parameter that is not text (requests come from outside). */
+export const requireText = (src: unknown, what: string): string =>
+  typeof src === "string" ? src : invalid(`Invalid ${what}: the expression must be a string`)
+
 class Parser {
   private i = 0
   private operators = 0
@@ -193,6 +197,7 @@ class Parser {
     private readonly what: string,
     private readonly mode: Mode,
   ) {
+    requireText(src, what)
     if (src.length > expressionBytesMax) {
       invalid(
         `Invalid ${what}: Expression size has exceeded the maximum allowed size; expression size: ${src.length}`,
