@@ -135,7 +135,13 @@ export const showPath = (p: Path): string =>
  * ("overlap") or where one indexes a list that the other treats as a map ("conflict").
  */
 export const checkPathsDisjoint = (paths: ReadonlyArray<Path>, what: string): void => {
-  // Sort-free pairwise check over a trie keeps this linear in the total path length.
+  // Typical requests name a handful of paths: compare pairs without allocating.
+  if (paths.length <= pairwisePathsMax) {
+    for (let i = 1; i < paths.length; i++)
+      for (let j = 0; j < i; j++) comparePaths(paths[j]!, paths[i]!, what)
+    return
+  }
+  // Many paths: a trie keeps the check linear in the total path length.
   interface Node {
     end: Path | undefined
     kids: Map<string | number, Node>
@@ -162,6 +168,21 @@ export const checkPathsDisjoint = (paths: ReadonlyArray<Path>, what: string): vo
     if (node.end !== undefined || node.kids.size > 0) overlap(node.end ?? node.first, p, what)
     node.end = p
   }
+}
+
+/** Up to this many paths are checked pairwise; more go through a trie. */
+const pairwisePathsMax = 16
+
+const comparePaths = (a: Path, b: Path, what: string): void => {
+  const n = a.length < b.length ? a.length : b.length
+  for (let k = 0; k < n; k++) {
+    const x = a[k]!
+    const y = b[k]!
+    if (x === y) continue
+    if (typeof x !== typeof y) conflict(a, b, what)
+    return // they part here: disjoint
+  }
+  overlap(a, b, what) // one is a prefix of the other (or they are equal)
 }
 
 const overlap = (a: Path, b: Path, what: string): never =>

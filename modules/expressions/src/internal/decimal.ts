@@ -219,13 +219,37 @@ export const compareNumberText = (a: string, b: string): number => {
   return compareDecimal(parseDecimal(a), parseDecimal(b))
 }
 
+/** Longest canonical integer text (digits) whose sums stay exact as JS safe integers. */
+const smallIntegerDigitsMax = 15
+
+/**
+ * True for a canonical integer of at most 15 digits ("0", "-42"). Sums and differences of two such
+ * integers are below 2^53 in magnitude, so integer arithmetic on them is exact (no rounding ever
+ * happens: this is a fast path for counters, not floating point).
+ */
+const isSmallInteger = (s: string): boolean => {
+  const n = s.length
+  const start = s.charCodeAt(0) === 45 ? 1 : 0
+  if (n === start || n - start > smallIntegerDigitsMax) return false
+  if (s.charCodeAt(start) === 48) return n === 1 // "0" only; "-0" and "007" are not canonical
+  for (let i = start; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
 /** Adds two DynamoDB number texts exactly, returning canonical text. */
 export const addNumberText = (a: string, b: string): string =>
-  formatDecimal(addDecimal(parseDecimal(a), parseDecimal(b)))
+  isSmallInteger(a) && isSmallInteger(b)
+    ? String(Number(a) + Number(b))
+    : formatDecimal(addDecimal(parseDecimal(a), parseDecimal(b)))
 
 /** Subtracts two DynamoDB number texts exactly, returning canonical text. */
 export const subtractNumberText = (a: string, b: string): string =>
-  formatDecimal(subtractDecimal(parseDecimal(a), parseDecimal(b)))
+  isSmallInteger(a) && isSmallInteger(b)
+    ? String(Number(a) - Number(b))
+    : formatDecimal(subtractDecimal(parseDecimal(a), parseDecimal(b)))
 
 /**
  * Count of significant digits of a (valid) number text, for DynamoDB's item-size formula, without
