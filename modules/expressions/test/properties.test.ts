@@ -269,6 +269,16 @@ describe("decimal arithmetic", () => {
       { numRuns: runs * 3 },
     )
   })
+  it("small integers (the exact fast path) agree with BigInt", () => {
+    const int = fc.bigInt({ min: -(10n ** 15n) + 1n, max: 10n ** 15n - 1n })
+    fc.assert(
+      fc.property(int, int, (a, b) => {
+        assert.equal(Either.getOrThrow(addNumbers(String(a), String(b))), String(a + b))
+        assert.equal(Either.getOrThrow(subtractNumbers(String(a), String(b))), String(a - b))
+      }),
+      { numRuns: runs * 3 },
+    )
+  })
   it("compare agrees with the reference", () => {
     fc.assert(
       fc.property(numberText, numberText, (a, b) => {
