@@ -174,7 +174,7 @@ export const checkPathsDisjoint = (paths: ReadonlyArray<Path>, what: string): vo
 const pairwisePathsMax = 16
 
 const comparePaths = (a: Path, b: Path, what: string): void => {
-  const n = a.length < b.length ? a.length : b.length
+  const n = Math.min(a.length, b.length)
   for (let k = 0; k < n; k++) {
     const x = a[k]!
     const y = b[k]!
