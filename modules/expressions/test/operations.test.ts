@@ -266,6 +266,34 @@ describe("updateItem", () => {
     )
     assert.deepEqual(ok(getItem(t, { Key: key })).Item, { ...key, v: S("text") })
   })
+  it("ADD and DELETE on large sets (linear set operations)", () => {
+    const t = table()
+    const evens = Array.from({ length: 10_000 }, (_, i) => String(i * 2))
+    const odds = Array.from({ length: 10_000 }, (_, i) => String(i * 2 + 1))
+    ok(putItem(t, { Item: { ...key, s: { NS: evens } } }))
+    const added = ok(
+      updateItem(t, {
+        Key: key,
+        UpdateExpression: "ADD s :o",
+        ExpressionAttributeValues: { ":o": { NS: [...odds, "0.0"] } },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    )
+    assert.equal(
+      (added.Attributes?.s as { NS: string[] }).NS.length,
+      20_000,
+      "0.0 equals 0, already a member",
+    )
+    const removed = ok(
+      updateItem(t, {
+        Key: key,
+        UpdateExpression: "DELETE s :e",
+        ExpressionAttributeValues: { ":e": { NS: evens } },
+        ReturnValues: "UPDATED_NEW",
+      }),
+    )
+    assert.deepEqual([...(removed.Attributes?.s as { NS: string[] }).NS].sort(), [...odds].sort())
+  })
   it("plans without touching the store", () => {
     const t = table()
     const w = ok(

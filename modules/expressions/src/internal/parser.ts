@@ -188,6 +188,8 @@ class Parser {
   private nesting = 0
   private readonly names: string[] = []
   private readonly values: string[] = []
+  /** Placeholders seen so far (a Set keeps first-use bookkeeping linear). */
+  private readonly seen = new Set<string>()
   /** The last condition parsed inside parentheses (identity tells `((x))` apart from `(x) AND y`). */
   private lastParenthesized: ConditionAst | undefined = undefined
   private readonly toks: Token[]
@@ -232,6 +234,13 @@ class Parser {
     return tok.t === T.Name && tok.upper === word
   }
 
+  private useValue(name: string): void {
+    if (!this.seen.has(name)) {
+      this.seen.add(name)
+      this.values.push(name)
+    }
+  }
+
   private countOperator(): void {
     if (++this.operators > expressionOperatorsMax) {
       invalid(
@@ -259,7 +268,10 @@ class Parser {
     const tok = this.peek()
     if (tok.t === T.Hash) {
       this.next()
-      if (!this.names.includes(tok.text)) this.names.push(tok.text)
+      if (!this.seen.has(tok.text)) {
+        this.seen.add(tok.text)
+        this.names.push(tok.text)
+      }
       return tok.text
     }
     if (tok.t === T.Name) {
@@ -304,7 +316,7 @@ class Parser {
     if (tok.t === T.Name && GRAMMAR_KEYWORDS.has(tok.upper)) this.fail("an operand")
     if (tok.t === T.Colon) {
       this.next()
-      if (!this.values.includes(tok.text)) this.values.push(tok.text)
+      this.useValue(tok.text)
       return { k: "value", name: tok.text }
     }
     if (tok.t === T.Name && this.toks[this.i + 1]!.t === T.LParen) return this.call()
@@ -501,7 +513,7 @@ class Parser {
     const v = this.peek()
     if (v.t !== T.Colon) this.fail(`a :value for ${kind}`)
     this.next()
-    if (!this.values.includes(v.text)) this.values.push(v.text)
+    this.useValue(v.text)
     return { k: kind, path, value: v.text }
   }
 

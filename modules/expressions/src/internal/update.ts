@@ -8,9 +8,9 @@ import type { AttributeValue, Item } from "@partita/core"
 import type { OperandAst, SetValueAst, UpdateAst } from "./ast.ts"
 import { type Binder, checkPathsDisjoint, type Path } from "./bind.ts"
 import { getPath } from "./condition.ts"
-import { addNumberText, compareNumberText, subtractNumberText } from "./decimal.ts"
+import { addNumberText, subtractNumberText } from "./decimal.ts"
 import { invalid } from "./errors.ts"
-import { compareBytes, typeLongName, typeOf } from "./values.ts"
+import { bytesKey, numberKey, stringKey, typeLongName, typeOf } from "./values.ts"
 
 type AnyValue = {
   N?: string
@@ -149,15 +149,12 @@ const added = (cur: AttributeValue | undefined, v: AttributeValue): AttributeVal
   const c = cur as AnyValue
   const x = v as AnyValue
   if (x.N !== undefined) return c.N !== undefined ? { N: addNumberText(c.N, x.N) } : wrongType()
-  if (x.SS !== undefined)
-    return c.SS !== undefined ? { SS: union(c.SS, x.SS, (p, q) => p === q) } : wrongType()
+  if (x.SS !== undefined) return c.SS !== undefined ? { SS: union(c.SS, x.SS, stringKey) } : wrongType()
   if (x.NS !== undefined) {
-    return c.NS !== undefined
-      ? { NS: union(c.NS, x.NS, (p, q) => compareNumberText(p, q) === 0) }
-      : wrongType()
+    return c.NS !== undefined ? { NS: union(c.NS, x.NS, numberKey) } : wrongType()
   }
   if (x.BS !== undefined) {
-    return c.BS !== undefined ? { BS: union(c.BS, x.BS, (p, q) => compareBytes(p, q) === 0) } : wrongType()
+    return c.BS !== undefined ? { BS: union(c.BS, x.BS, bytesKey) } : wrongType()
   }
   return wrongType()
 }
@@ -166,24 +163,37 @@ const deleted = (cur: AttributeValue, v: AttributeValue): AttributeValue => {
   const c = cur as AnyValue
   const x = v as AnyValue
   let out: AttributeValue
-  if (x.SS !== undefined && c.SS !== undefined) out = { SS: minus(c.SS, x.SS, (p, q) => p === q) }
+  if (x.SS !== undefined && c.SS !== undefined) out = { SS: minus(c.SS, x.SS, stringKey) }
   else if (x.NS !== undefined && c.NS !== undefined) {
-    out = { NS: minus(c.NS, x.NS, (p, q) => compareNumberText(p, q) === 0) }
+    out = { NS: minus(c.NS, x.NS, numberKey) }
   } else if (x.BS !== undefined && c.BS !== undefined) {
-    out = { BS: minus(c.BS, x.BS, (p, q) => compareBytes(p, q) === 0) }
+    out = { BS: minus(c.BS, x.BS, bytesKey) }
   } else return wrongType()
   const o = out as AnyValue
   return (o.SS ?? o.NS ?? o.BS)!.length === 0 ? EMPTIED : out
 }
 
-const union = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, eq: (p: T, q: T) => boolean): T[] => {
+/** a ∪ b keeping a's order, then b's new elements; linear through element keys. */
+const union = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, key: (e: T) => string): T[] => {
   const out = a.slice()
-  for (const e of b) if (!out.some((x) => eq(x, e))) out.push(e)
+  const keys = new Set<string>()
+  for (const e of a) keys.add(key(e))
+  for (const e of b) {
+    const k = key(e)
+    if (!keys.has(k)) {
+      keys.add(k)
+      out.push(e)
+    }
+  }
   return out
 }
 
-const minus = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, eq: (p: T, q: T) => boolean): T[] =>
-  a.filter((x) => !b.some((e) => eq(x, e)))
+/** a − b, linear through element keys. */
+const minus = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, key: (e: T) => string): T[] => {
+  const drop = new Set<string>()
+  for (const e of b) drop.add(key(e))
+  return a.filter((e) => !drop.has(key(e)))
+}
 
 const compareRemovalOrder = (a: Path, b: Path): number => {
   const n = Math.min(a.length, b.length)

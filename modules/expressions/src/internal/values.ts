@@ -136,15 +136,29 @@ export const equalValues = (a: AttributeValue, b: AttributeValue): boolean => {
     }
     return true
   }
-  if (x.SS !== undefined) return y.SS !== undefined && sameSet(x.SS, y.SS, (p, q) => p === q)
-  if (x.NS !== undefined)
-    return y.NS !== undefined && sameSet(x.NS, y.NS, (p, q) => compareNumberText(p, q) === 0)
-  if (x.BS !== undefined) return y.BS !== undefined && sameSet(x.BS, y.BS, (p, q) => compareBytes(p, q) === 0)
+  if (x.SS !== undefined) return y.SS !== undefined && sameSet(x.SS, y.SS, stringKey)
+  if (x.NS !== undefined) return y.NS !== undefined && sameSet(x.NS, y.NS, numberKey)
+  if (x.BS !== undefined) return y.BS !== undefined && sameSet(x.BS, y.BS, bytesKey)
   return false
 }
 
-const sameSet = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, eq: (p: T, q: T) => boolean): boolean =>
-  a.length === b.length && a.every((p) => b.some((q) => eq(p, q)))
+/** Set element keys: equal elements have equal keys (numbers by value, bytes by content). */
+export const stringKey = (s: string): string => s
+export const numberKey = (n: string): string => canonicalNumber(n)
+export const bytesKey = (b: Uint8Array): string => {
+  let k = ""
+  for (let i = 0; i < b.length; i++) k += String.fromCharCode(b[i]!)
+  return k
+}
+
+/** Same elements, in linear time (sets hold no duplicates). */
+const sameSet = <T>(a: ReadonlyArray<T>, b: ReadonlyArray<T>, key: (e: T) => string): boolean => {
+  if (a.length !== b.length) return false
+  const keys = new Set<string>()
+  for (const e of a) keys.add(key(e))
+  for (const e of b) if (!keys.has(key(e))) return false
+  return true
+}
 
 /** True when the set contains an element equal to `e`. */
 export const setHas = (set: AttributeValue, e: AttributeValue): boolean => {
