@@ -130,14 +130,15 @@ export const applyUpdate = (u: BoundUpdate, item: Item): Item => {
   // Phase 2: write. Removals go last and, within one list, from the highest index down, so each
   // index names the element it named in the old item.
   const work: Record<string, AttributeValue> = { ...item }
+  const owned: Owned = new Set()
   const removals: Path[] = []
   for (const s of sets) {
     if (s.value === EMPTIED) removals.push(s.path)
-    else writePath(work, s.path, s.value)
+    else writePath(work, s.path, s.value, owned)
   }
   for (const a of u.actions) if (a.k === "REMOVE") removals.push(a.path)
   removals.sort(compareRemovalOrder)
-  for (const p of removals) removePath(work, p)
+  for (const p of removals) removePath(work, p, owned)
   return work
 }
 
@@ -207,7 +208,40 @@ const compareRemovalOrder = (a: Path, b: Path): number => {
   return a.length - b.length
 }
 
-const writePath = (work: Record<string, AttributeValue>, path: Path, value: AttributeValue): void => {
+/**
+ * Containers copied during one update. The first write below a container copies it (the input
+ * item is never touched); later writes under the same container mutate that private copy, so many
+ * actions on one big list or map cost one copy, not one each.
+ */
+type Owned = Set<AttributeValue>
+
+type MutableList = { L: AttributeValue[] }
+type MutableMap = { M: Record<string, AttributeValue> }
+
+const ownList = (v: AttributeValue, owned: Owned): MutableList | undefined => {
+  const l = (v as AnyValue).L
+  if (l === undefined) return undefined
+  if (owned.has(v)) return v as MutableList
+  const c: MutableList = { L: l.slice() }
+  owned.add(c)
+  return c
+}
+
+const ownMap = (v: AttributeValue, owned: Owned): MutableMap | undefined => {
+  const m = (v as AnyValue).M
+  if (m === undefined) return undefined
+  if (owned.has(v)) return v as MutableMap
+  const c: MutableMap = { M: { ...m } }
+  owned.add(c)
+  return c
+}
+
+const writePath = (
+  work: Record<string, AttributeValue>,
+  path: Path,
+  value: AttributeValue,
+  owned: Owned,
+): void => {
   const head = path[0] as string
   if (path.length === 1) {
     work[head] = value
@@ -215,40 +249,44 @@ const writePath = (work: Record<string, AttributeValue>, path: Path, value: Attr
   }
   const parent = work[head]
   if (parent === undefined) badPath()
-  work[head] = writeIn(parent!, path, 1, value)
+  work[head] = writeIn(parent!, path, 1, value, owned)
 }
 
-const writeIn = (v: AttributeValue, path: Path, i: number, value: AttributeValue): AttributeValue => {
+const writeIn = (
+  v: AttributeValue,
+  path: Path,
+  i: number,
+  value: AttributeValue,
+  owned: Owned,
+): AttributeValue => {
   const e = path[i]!
   const last = i === path.length - 1
   if (typeof e === "number") {
-    const l = (v as AnyValue).L
-    if (l === undefined) return badPath()
-    const copy = l.slice()
+    const c = ownList(v, owned) ?? badPath()
+    const list = c.L
     if (last) {
       // Writing past the end appends, as DynamoDB does.
-      if (e >= copy.length) copy.push(value)
-      else copy[e] = value
+      if (e >= list.length) list.push(value)
+      else list[e] = value
     } else {
-      const child = copy[e]
+      const child = list[e]
       if (child === undefined) return badPath()
-      copy[e] = writeIn(child, path, i + 1, value)
+      list[e] = writeIn(child, path, i + 1, value, owned)
     }
-    return { L: copy }
+    return c
   }
-  const m = (v as AnyValue).M
-  if (m === undefined) return badPath()
-  const copy: Record<string, AttributeValue> = { ...m }
-  if (last) copy[e] = value
+  const c = ownMap(v, owned) ?? badPath()
+  const map = c.M
+  if (last) map[e] = value
   else {
-    const child = Object.hasOwn(m, e) ? m[e] : undefined
+    const child = Object.hasOwn(map, e) ? map[e] : undefined
     if (child === undefined) return badPath()
-    copy[e] = writeIn(child, path, i + 1, value)
+    map[e] = writeIn(child, path, i + 1, value, owned)
   }
-  return { M: copy }
+  return c
 }
 
-const removePath = (work: Record<string, AttributeValue>, path: Path): void => {
+const removePath = (work: Record<string, AttributeValue>, path: Path, owned: Owned): void => {
   const head = path[0] as string
   if (path.length === 1) {
     delete work[head]
@@ -256,27 +294,27 @@ const removePath = (work: Record<string, AttributeValue>, path: Path): void => {
   }
   const parent = work[head]
   if (parent === undefined) return
-  work[head] = removeIn(parent, path, 1)
+  work[head] = removeIn(parent, path, 1, owned)
 }
 
 /** Removes the element at path[i..]; absent elements are left alone (REMOVE is idempotent). */
-const removeIn = (v: AttributeValue, path: Path, i: number): AttributeValue => {
+const removeIn = (v: AttributeValue, path: Path, i: number, owned: Owned): AttributeValue => {
   const e = path[i]!
   const last = i === path.length - 1
   if (typeof e === "number") {
     const l = (v as AnyValue).L
     if (l === undefined) return badPath()
     if (e >= l.length) return v
-    const copy = l.slice()
-    if (last) copy.splice(e, 1)
-    else copy[e] = removeIn(copy[e]!, path, i + 1)
-    return { L: copy }
+    const c = ownList(v, owned)!
+    if (last) c.L.splice(e, 1)
+    else c.L[e] = removeIn(c.L[e]!, path, i + 1, owned)
+    return c
   }
   const m = (v as AnyValue).M
   if (m === undefined) return badPath()
   if (!Object.hasOwn(m, e)) return v
-  const copy: Record<string, AttributeValue> = { ...m }
-  if (last) delete copy[e]
-  else copy[e] = removeIn(m[e]!, path, i + 1)
-  return { M: copy }
+  const c = ownMap(v, owned)!
+  if (last) delete c.M[e]
+  else c.M[e] = removeIn(c.M[e]!, path, i + 1, owned)
+  return c
 }
