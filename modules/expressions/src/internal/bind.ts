@@ -95,35 +95,29 @@ export class Binder {
 
   /** Rejects names or values that no expression of the request used. */
   checkUnused(): void {
-    if (this.names !== undefined) {
-      const keys = Object.keys(this.names)
-      if (keys.length === 0) invalid("ExpressionAttributeNames must not be empty")
-      for (const k of keys) {
-        if (!NAME_KEY.test(k))
-          invalid(`ExpressionAttributeNames contains invalid key: Syntax error; key: "${k}"`)
-      }
-      const unused = keys.filter((k) => !this.usedNames.has(k))
-      if (unused.length > 0) {
-        invalid(
-          `Value provided in ExpressionAttributeNames unused in expressions: keys: {${unused.join(", ")}}`,
-        )
-      }
-    }
-    if (this.values !== undefined) {
-      const keys = Object.keys(this.values)
-      if (keys.length === 0) invalid("ExpressionAttributeValues must not be empty")
-      for (const k of keys) {
-        if (!VALUE_KEY.test(k))
-          invalid(`ExpressionAttributeValues contains invalid key: Syntax error; key: "${k}"`)
-      }
-      const unused = keys.filter((k) => !this.usedValues.has(k))
-      if (unused.length > 0) {
-        invalid(
-          `Value provided in ExpressionAttributeValues unused in expressions: keys: {${unused.join(", ")}}`,
-        )
-      }
-    }
+    if (this.names !== undefined) checkMap(this.names, this.usedNames, "ExpressionAttributeNames", NAME_KEY)
+    if (this.values !== undefined)
+      checkMap(this.values, this.usedValues, "ExpressionAttributeValues", VALUE_KEY)
   }
+}
+
+/**
+ * Every key of a placeholder map must have been used. A used key was found in an expression, so
+ * only unused keys need the syntax check (a bad key is reported as such, not as unused).
+ */
+const checkMap = (map: object, used: ReadonlySet<string>, what: string, syntax: RegExp): void => {
+  let count = 0
+  let unused: string[] | undefined
+  for (const k in map) {
+    if (!Object.hasOwn(map, k)) continue
+    count++
+    if (!used.has(k)) (unused ??= []).push(k)
+  }
+  if (count === 0) invalid(`${what} must not be empty`)
+  if (unused === undefined) return
+  for (const k of unused)
+    if (!syntax.test(k)) invalid(`${what} contains invalid key: Syntax error; key: "${k}"`)
+  invalid(`Value provided in ${what} unused in expressions: keys: {${unused.join(", ")}}`)
 }
 
 /** Text of a resolved path in DynamoDB's error style: `[a, b, [2]]`. */

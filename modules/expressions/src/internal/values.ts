@@ -229,16 +229,23 @@ export const showValue = (v: AttributeValue): string => {
 export const canonicalValue = (v: AttributeValue, depth = 0): AttributeValue => {
   if (v === null || typeof v !== "object")
     return invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
-  const keys = Object.keys(v)
-  if (keys.length !== 1) {
+  // Count keys without allocating an array (this runs for every value of every request).
+  let tag: string | undefined
+  let count = 0
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue
+    tag = k
+    if (++count > 1) break
+  }
+  if (count !== 1) {
     return invalid(
-      keys.length === 0
+      count === 0
         ? "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
         : "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
     )
   }
   const a = v as AnyValue
-  switch (keys[0]) {
+  switch (tag) {
     case "S":
       if (typeof a.S !== "string") invalid("Invalid attribute value type")
       return v
@@ -314,7 +321,7 @@ export const canonicalValue = (v: AttributeValue, depth = 0): AttributeValue => 
         ),
       }
     default:
-      return invalid(`Supplied AttributeValue has an unsupported datatype: ${keys[0]}`)
+      return invalid(`Supplied AttributeValue has an unsupported datatype: ${tag}`)
   }
 }
 
