@@ -3,12 +3,16 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import type { AttributeValue, Item } from "@partita/core"
 import {
+  applyWrite,
   deleteItem,
   getItem,
   InMemoryItemStore,
   type ItemStore,
+  type ItemWrite,
   itemSize,
   pageBytesMax,
+  planDeleteItem,
+  planPutItem,
   planUpdateItem,
   putItem,
   query,
@@ -605,4 +609,66 @@ describe("itemSize (DynamoDB's published size rules)", () => {
     ["number set", { a: NS("1", "22") }, 1 + 2 + 2],
   ]
   for (const [name, item, size] of cases) it(`${name}: ${size}`, () => assert.equal(itemSize(item), size))
+})
+
+describe("plan on a leader, apply the image everywhere", () => {
+  it("replicas that apply the leader's decided images converge, failed conditions write nothing", () => {
+    const schema = {
+      partitionKey: { name: "pk", type: "S" as const },
+      sortKey: { name: "sk", type: "N" as const },
+    }
+    const leader = new InMemoryItemStore(schema)
+    const follower = new InMemoryItemStore(schema)
+    const requests = [
+      () =>
+        planPutItem(leader, {
+          Item: { pk: S("a"), sk: N("1"), n: N("0") },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      () =>
+        planPutItem(leader, {
+          Item: { pk: S("a"), sk: N("1"), n: N("9") },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      () =>
+        planUpdateItem(leader, {
+          Key: { pk: S("a"), sk: N("1") },
+          UpdateExpression: "ADD n :d",
+          ExpressionAttributeValues: { ":d": N("0.5") },
+        }),
+      () =>
+        planUpdateItem(leader, {
+          Key: { pk: S("a"), sk: N("2") },
+          UpdateExpression: "SET l = list_append(if_not_exists(l, :e), :x)",
+          ExpressionAttributeValues: { ":e": L(), ":x": L(S("x")) },
+        }),
+      () =>
+        planDeleteItem(leader, {
+          Key: { pk: S("a"), sk: N("2") },
+          ConditionExpression: "size(l) > :z",
+          ExpressionAttributeValues: { ":z": N("5") },
+        }),
+      () =>
+        planDeleteItem(leader, {
+          Key: { pk: S("a"), sk: N("2") },
+          ConditionExpression: "size(l) = :one",
+          ExpressionAttributeValues: { ":one": N("1") },
+        }),
+    ]
+    const log: ItemWrite[] = []
+    let failed = 0
+    for (const plan of requests) {
+      const r = plan()
+      if (Either.isLeft(r)) {
+        failed++
+        continue
+      }
+      applyWrite(leader, r.right.write) // the leader applies its own decision...
+      log.push(r.right.write) // ...and replicates the image, not the expression
+    }
+    for (const w of log) applyWrite(follower, w)
+    assert.equal(failed, 2)
+    assert.deepEqual([...follower.scan(undefined)], [...leader.scan(undefined)])
+    assert.deepEqual([...leader.scan(undefined)], [{ pk: S("a"), sk: N("1"), n: N("0.5") }])
+  })
 })
