@@ -82,6 +82,14 @@ const handWritten = (item: Item): boolean => {
   return st?.S === "active" && qty?.N !== undefined && Number(qty.N) >= 5 && item.locked === undefined
 }
 
+/** "bun 1.4.4", "deno 2.9.6" or "node v22…". */
+export const runtimeName = (): string => {
+  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } }
+  if (g.Bun !== undefined) return `bun ${g.Bun.version}`
+  if (g.Deno !== undefined) return `deno ${g.Deno.version.deno}`
+  return `node ${process.version}`
+}
+
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
@@ -219,10 +227,7 @@ export const runExpressionsBench = async (opts: { quick: boolean }): Promise<Ben
     },
   ]
   const evalOps = ops("condition: evaluate")
-  const runtime =
-    typeof (globalThis as { Bun?: { version: string } }).Bun !== "undefined"
-      ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
-      : `node ${process.version}`
+  const runtime = runtimeName()
   return {
     suite: "expressions",
     runtime,
@@ -266,7 +271,8 @@ if (import.meta.main) {
   const report = await runExpressionsBench({ quick })
   const dir = new URL("../../../results/expressions/", import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
-  const stem = quick ? "expressions-quick" : "expressions"
+  const runtime = runtimeName().split(" ")[0]
+  const stem = `expressions${runtime === "bun" ? "" : `-${runtime}`}${quick ? "-quick" : ""}`
   writeFileSync(`${dir}${stem}.json`, `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(`${dir}${stem}.md`, toMarkdown(report))
   console.log(toMarkdown(report))

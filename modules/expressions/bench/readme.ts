@@ -19,10 +19,16 @@ const region = (src: string, name: string, indent: number): string =>
     .trim()
 
 const example = readFileSync(here("../test/example.test.ts"), "utf8")
-const benchPath = here("../../../results/expressions/expressions.md")
-const bench = existsSync(benchPath)
-  ? readFileSync(benchPath, "utf8").split("\n").slice(1).join("\n").trim()
-  : "(run the benchmark to fill this in)"
+const table = (file: string): string | undefined => {
+  const path = here(`../../../results/expressions/${file}`)
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : undefined
+}
+const bun = table("expressions.md")
+const deno = table("expressions-deno.md")
+const bench = [
+  bun === undefined ? "(run the benchmark to fill this in)" : bun.replace(/^# /, "### "),
+  deno === undefined ? "" : `\nThe same suite under Deno (V8), for comparison:\n\n${deno.replace(/^# /, "### ")}`,
+].join("\n")
 const cases = conditionCases.length + updateCases.length + projectionCases.length + numberCases.length
 const out = readFileSync(here("../README.template.md"), "utf8")
   .replace("// {{IMPORTS}}", region(example, "imports", 0))
