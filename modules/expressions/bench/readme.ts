@@ -27,7 +27,9 @@ const bun = table("expressions.md")
 const deno = table("expressions-deno.md")
 const bench = [
   bun === undefined ? "(run the benchmark to fill this in)" : bun.replace(/^# /, "### "),
-  deno === undefined ? "" : `\nThe same suite under Deno (V8), for comparison:\n\n${deno.replace(/^# /, "### ")}`,
+  deno === undefined
+    ? ""
+    : `\nThe same suite under Deno (V8), for comparison:\n\n${deno.replace(/^# /, "### ")}`,
 ].join("\n")
 const cases = conditionCases.length + updateCases.length + projectionCases.length + numberCases.length
 const out = readFileSync(here("../README.template.md"), "utf8")
