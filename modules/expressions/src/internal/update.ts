@@ -293,18 +293,21 @@ const removePath = (work: Record<string, AttributeValue>, path: Path, owned: Own
     return
   }
   const parent = work[head]
-  if (parent === undefined) return
-  work[head] = removeIn(parent, path, 1, owned)
+  if (parent === undefined) badPath()
+  work[head] = removeIn(parent!, path, 1, owned)
 }
 
-/** Removes the element at path[i..]; absent elements are left alone (REMOVE is idempotent). */
+/**
+ * Removes the element at path[i..]. As in DynamoDB, the removed element's parent must exist (and
+ * be a map or list as the path says); the element itself may be absent, which is a no-op.
+ */
 const removeIn = (v: AttributeValue, path: Path, i: number, owned: Owned): AttributeValue => {
   const e = path[i]!
   const last = i === path.length - 1
   if (typeof e === "number") {
     const l = (v as AnyValue).L
     if (l === undefined) return badPath()
-    if (e >= l.length) return v
+    if (e >= l.length) return last ? v : badPath()
     const c = ownList(v, owned)!
     if (last) c.L.splice(e, 1)
     else c.L[e] = removeIn(c.L[e]!, path, i + 1, owned)
@@ -312,7 +315,7 @@ const removeIn = (v: AttributeValue, path: Path, i: number, owned: Owned): Attri
   }
   const m = (v as AnyValue).M
   if (m === undefined) return badPath()
-  if (!Object.hasOwn(m, e)) return v
+  if (!Object.hasOwn(m, e)) return last ? v : badPath()
   const c = ownMap(v, owned)!
   if (last) delete c.M[e]
   else c.M[e] = removeIn(c.M[e]!, path, i + 1, owned)
