@@ -125,6 +125,7 @@ export const applyUpdate = (u: BoundUpdate, item: Item): Item => {
     else if (a.k === "DELETE") {
       const cur = getPath(item, a.path)
       if (cur !== undefined) sets.push({ path: a.path, value: deleted(cur, a.value) })
+      else if (!parentExists(item, a.path)) badPath() // like REMOVE: only the last step may be absent
     }
   }
   // Phase 2: write. Removals go last and, within one list, from the highest index down, so each
@@ -140,6 +141,14 @@ export const applyUpdate = (u: BoundUpdate, item: Item): Item => {
   removals.sort(compareRemovalOrder)
   for (const p of removals) removePath(work, p, owned)
   return work
+}
+
+/** True when the container that would hold the path's last step exists with the right type. */
+const parentExists = (item: Item, path: Path): boolean => {
+  if (path.length === 1) return true
+  const parent = getPath(item, path.slice(0, -1)) as AnyValue | undefined
+  if (parent === undefined) return false
+  return typeof path[path.length - 1] === "number" ? parent.L !== undefined : parent.M !== undefined
 }
 
 /** Marker for a DELETE that empties a set: the attribute is removed. */

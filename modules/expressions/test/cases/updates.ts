@@ -188,6 +188,8 @@ export const updateCases: ReadonlyArray<Case> = [
   u("DELETE ss :sab", del("ss"), { msg: "deleting every element removes the attribute" }),
   u("DELETE ss :sz", same),
   u("DELETE absent :sa", same),
+  u("DELETE m.absent :sa", same),
+  u("DELETE absent.x :sa", V, { msg: "invalid for update" }),
   u("DELETE ns :n1", set({ ns: NS("2") })),
   u("DELETE bs :b1", del("bs")),
   u("DELETE ss :n1", V, { msg: "incorrect data type" }),
