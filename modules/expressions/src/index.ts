@@ -67,6 +67,7 @@ export {
   query,
   type ReturnValues,
   type ScanInput,
+  type Select,
   scan,
   segmentOf,
   totalSegmentsMax,

@@ -583,6 +583,27 @@ describe("scan", () => {
     )
     assert.ok(parts.filter((p) => p.length > 0).length >= 2, "keys spread over segments")
   })
+  it("Select COUNT returns counts only; Select is checked against ProjectionExpression", () => {
+    const t = store()
+    const r = ok(
+      scan(t, { Select: "COUNT", FilterExpression: "v < :x", ExpressionAttributeValues: { ":x": N("20") } }),
+    )
+    assert.deepEqual(r.Items, [])
+    assert.equal(r.Count, 6)
+    assert.equal(r.ScannedCount, 60)
+    assert.equal(ok(scan(t, { Select: "SPECIFIC_ATTRIBUTES", ProjectionExpression: "v" })).Items.length, 60)
+    fails(scan(t, { Select: "SPECIFIC_ATTRIBUTES" }), "ValidationException")
+    fails(scan(t, { Select: "COUNT", ProjectionExpression: "v" }), "ValidationException")
+    fails(scan(t, { Select: "NOPE" as never }), "ValidationException")
+    const q = ok(
+      query(t, {
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": S("p3") },
+        Select: "COUNT",
+      }),
+    )
+    assert.deepEqual([q.Items.length, q.Count], [0, 3])
+  })
   it("validates Segment and TotalSegments", () => {
     const t = store()
     fails(scan(t, { Segment: 0 }), "ValidationException", "TotalSegments")

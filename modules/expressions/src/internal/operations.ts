@@ -112,6 +112,8 @@ export interface QueryInput extends ExpressionParameters {
   /** Most items to read (before the filter). */
   readonly Limit?: number | undefined
   readonly ExclusiveStartKey?: Item | undefined
+  /** COUNT returns only Count and ScannedCount; SPECIFIC_ATTRIBUTES needs a ProjectionExpression. */
+  readonly Select?: Select | undefined
 }
 
 /** Scan request. */
@@ -122,6 +124,28 @@ export interface ScanInput extends ExpressionParameters {
   readonly ExclusiveStartKey?: Item | undefined
   readonly Segment?: number | undefined
   readonly TotalSegments?: number | undefined
+  /** COUNT returns only Count and ScannedCount; SPECIFIC_ATTRIBUTES needs a ProjectionExpression. */
+  readonly Select?: Select | undefined
+}
+
+/** What Query and Scan return for each matching item. */
+export type Select = "ALL_ATTRIBUTES" | "SPECIFIC_ATTRIBUTES" | "COUNT"
+
+/** Validates Select against ProjectionExpression; true when only counts are wanted. */
+const countOnly = (select: unknown, projection: string | undefined): boolean => {
+  if (select === undefined) return false
+  if (select !== "ALL_ATTRIBUTES" && select !== "SPECIFIC_ATTRIBUTES" && select !== "COUNT") {
+    invalid(
+      `1 validation error detected: Value '${textOf(select)}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES]`,
+    )
+  }
+  if (select === "SPECIFIC_ATTRIBUTES" && projection === undefined) {
+    invalid("Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression")
+  }
+  if (select !== "SPECIFIC_ATTRIBUTES" && projection !== undefined) {
+    invalid(`Cannot specify a ProjectionExpression with Select type ${select}`)
+  }
+  return select === "COUNT"
 }
 
 /** Query and Scan result. consumedBytes sums the sizes of the items read (before filtering). */
@@ -465,6 +489,7 @@ export const query = (
     }
     const skName = schema.sortKey?.name
     const skCond = kc.sortKey
+    const counting = countOnly(input.Select, input.ProjectionExpression)
     return page(
       store.partition(kc.partitionKey, forward, start),
       (item) => {
@@ -477,6 +502,7 @@ export const query = (
       paths,
       input.Limit,
       schema,
+      counting,
     )
   }) as Either.Either<PageOutput, ValidationException>
 
@@ -546,7 +572,8 @@ export const scan = (
     const pkName = schema.partitionKey.name
     const inSegment =
       total === undefined || total === 1 ? undefined : (item: Item) => segmentOf(item[pkName]!, total) === seg
-    return page(store.scan(esk), () => 0, inSegment, filter, paths, input.Limit, schema)
+    const counting = countOnly(input.Select, input.ProjectionExpression)
+    return page(store.scan(esk), () => 0, inSegment, filter, paths, input.Limit, schema, counting)
   }) as Either.Either<PageOutput, ValidationException>
 
 /**
@@ -562,8 +589,10 @@ const page = (
   paths: ReadonlyArray<Path> | undefined,
   limit: number | undefined,
   schema: TableKeySchema,
+  counting: boolean,
 ): PageOutput => {
   const out: Item[] = []
+  let count = 0
   let scanned = 0
   let bytes = 0
   let last: Item | undefined
@@ -574,7 +603,10 @@ const page = (
     if (include !== undefined && !include(item)) continue
     scanned++
     bytes += itemSize(item)
-    if (filter === undefined || filter(item)) out.push(paths === undefined ? item : project(item, paths))
+    if (filter === undefined || filter(item)) {
+      count++
+      if (!counting) out.push(paths === undefined ? item : project(item, paths))
+    }
     if (scanned === limit || bytes >= pageBytesMax) {
       last = keyOf(item, schema)
       break
@@ -582,7 +614,7 @@ const page = (
   }
   return {
     Items: out,
-    Count: out.length,
+    Count: count,
     ScannedCount: scanned,
     LastEvaluatedKey: last,
     consumedBytes: bytes,
