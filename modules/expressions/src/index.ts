@@ -25,6 +25,7 @@ import { bindProjection, project } from "./internal/projection.ts"
 import { applyUpdate, bindUpdate } from "./internal/update.ts"
 import { compareScalars, equalValues, canonicalItem as validItem } from "./internal/values.ts"
 
+/** Syntax trees of parsed expressions (plain data; `printCondition` etc. turn them back into text). */
 export type {
   Comparator,
   ConditionAst,
