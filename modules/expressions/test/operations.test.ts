@@ -409,6 +409,25 @@ describe("query", () => {
       ["a#\u{10000}", "a#\uFFFD", "a#2", "a#1"],
     )
   })
+  it("orders binary sort keys by unsigned bytes", () => {
+    const t = new InMemoryItemStore({
+      partitionKey: { name: "pk", type: "S" },
+      sortKey: { name: "sk", type: "B" },
+    })
+    for (const bytes of [[0x80], [0x7f], [0x00, 0x01], [0xff], [0x7f, 0x00], [0x00]]) {
+      ok(putItem(t, { Item: { pk: S("p"), sk: { B: new Uint8Array(bytes) } } }))
+    }
+    const r = ok(
+      query(t, {
+        KeyConditionExpression: "pk = :p AND sk >= :lo",
+        ExpressionAttributeValues: { ":p": S("p"), ":lo": { B: new Uint8Array([0x01]) } },
+      }),
+    )
+    assert.deepEqual(
+      r.Items.map((i) => Array.from((i.sk as { B: Uint8Array }).B)),
+      [[0x7f], [0x7f, 0x00], [0x80], [0xff]],
+    )
+  })
   it("pages with Limit and ExclusiveStartKey through every item exactly once", () => {
     const t = table()
     const all = Array.from({ length: 23 }, (_, i) => i)
