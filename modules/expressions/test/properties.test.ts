@@ -464,3 +464,65 @@ describe("malformed requests", () => {
     )
   })
 })
+
+describe("key order", () => {
+  const utf8 = new TextEncoder()
+  const byBytes = (a: Uint8Array, b: Uint8Array): number => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+    return a.length - b.length
+  }
+  it("string sort keys come back in UTF-8 byte order (checked against TextEncoder)", () => {
+    const codePoint = fc
+      .integer({ min: 0x20, max: 0x10ffff })
+      .filter((c) => c < 0xd800 || c > 0xdfff) // no lone surrogates: keys are well-formed text
+      .map((c) => String.fromCodePoint(c))
+    const unit = fc.oneof(
+      fc.constantFrom("a", "z", "\uFFFD", "\uE000", "é", "\u{10000}", "\u{1F600}"),
+      codePoint,
+    )
+    const s = fc.string({ unit, minLength: 1, maxLength: 6 })
+    fc.assert(
+      fc.property(fc.uniqueArray(s, { minLength: 1, maxLength: 20 }), (keys) => {
+        const t = new InMemoryItemStore({
+          partitionKey: { name: "pk", type: "S" },
+          sortKey: { name: "sk", type: "S" },
+        })
+        for (const k of keys)
+          assert.ok(Either.isRight(putItem(t, { Item: { pk: { S: "p" }, sk: { S: k } } })))
+        const r = Either.getOrThrow(
+          query(t, { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: "p" } } }),
+        )
+        const got = r.Items.map((i) => (i.sk as { S: string }).S)
+        const want = [...keys].sort((a, b) => byBytes(utf8.encode(a), utf8.encode(b)))
+        assert.deepEqual(got, want)
+      }),
+      { numRuns: runs },
+    )
+  })
+  it("number sort keys come back in numeric order (checked against the BigInt reference)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(numberText, { minLength: 1, maxLength: 20, selector: (t) => fromScaled(toScaled(t)) }),
+        (keys) => {
+          const t = new InMemoryItemStore({
+            partitionKey: { name: "pk", type: "S" },
+            sortKey: { name: "sk", type: "N" },
+          })
+          for (const k of keys)
+            assert.ok(Either.isRight(putItem(t, { Item: { pk: { S: "p" }, sk: { N: k } } })))
+          const r = Either.getOrThrow(
+            query(t, {
+              KeyConditionExpression: "pk = :p",
+              ExpressionAttributeValues: { ":p": { S: "p" } },
+              ScanIndexForward: false,
+            }),
+          )
+          const got = r.Items.map((i) => toScaled((i.sk as { N: string }).N))
+          const want = keys.map(toScaled).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))
+          assert.deepEqual(got, want)
+        },
+      ),
+      { numRuns: runs },
+    )
+  })
+})
