@@ -137,9 +137,69 @@ const mutate = (rand: () => number, s: string): string => {
   }
 }
 
-const generate = (rand: () => number): string => {
+/** Random well-formed expressions of one kind, from the grammar (then sometimes mutated). */
+const grammar = (rand: () => number, kind: number): string => {
+  const pick = <T>(xs: ReadonlyArray<T>): T => xs[Math.floor(rand() * xs.length)]!
+  const path = (): string => {
+    let p = pick(["a", "b", "n", "s", "l", "m", "#n", "#a"])
+    const steps = Math.floor(rand() * 3)
+    for (let i = 0; i < steps; i++)
+      p += rand() < 0.5 ? `.${pick(["a", "b", "x", "#b"])}` : `[${Math.floor(rand() * 3)}]`
+    return p
+  }
+  const value = (): string => pick([":v", ":w", ":x", ":y", ":z", ":lo", ":hi", ":p", ":e", ":t", ":one"])
+  const operand = (): string => (rand() < 0.5 ? path() : rand() < 0.8 ? value() : `size(${path()})`)
+  const cond = (depth: number): string => {
+    const r = rand()
+    if (depth > 0 && r < 0.3) return `${cond(depth - 1)} ${pick(["AND", "OR"])} ${cond(depth - 1)}`
+    if (depth > 0 && r < 0.4) return `NOT ${cond(depth - 1)}`
+    if (depth > 0 && r < 0.5) return `(${cond(depth - 1)})`
+    switch (Math.floor(rand() * 6)) {
+      case 0:
+        return `${operand()} BETWEEN ${operand()} AND ${operand()}`
+      case 1:
+        return `${operand()} IN (${operand()}, ${operand()})`
+      case 2:
+        return `${pick(["attribute_exists", "attribute_not_exists"])}(${path()})`
+      case 3:
+        return `${pick(["begins_with", "contains"])}(${path()}, ${operand()})`
+      case 4:
+        return `attribute_type(${path()}, :t)`
+      default:
+        return `${operand()} ${pick(["=", "<>", "<", "<=", ">", ">="])} ${operand()}`
+    }
+  }
+  if (kind === 0) return cond(3)
+  if (kind === 2) return Array.from({ length: 1 + Math.floor(rand() * 3) }, path).join(", ")
+  const uoperand = (): string =>
+    rand() < 0.6
+      ? operand().replace(/^size\((.*)\)$/, "$1")
+      : rand() < 0.5
+        ? `if_not_exists(${path()}, ${value()})`
+        : `list_append(${path()}, :l)`
+  const clauses: string[] = []
+  if (rand() < 0.7) {
+    const n = 1 + Math.floor(rand() * 2)
+    const acts = Array.from({ length: n }, () =>
+      rand() < 0.5
+        ? `${path()} = ${uoperand()}`
+        : `${path()} = ${uoperand()} ${pick(["+", "-"])} ${uoperand()}`,
+    )
+    clauses.push(`SET ${acts.join(", ")}`)
+  }
+  if (rand() < 0.4) clauses.push(`REMOVE ${path()}`)
+  if (rand() < 0.4) clauses.push(`ADD ${path()} ${pick([":one", ":s", ":newtags", ":v"])}`)
+  if (rand() < 0.3 || clauses.length === 0) clauses.push(`DELETE ${path()} ${pick([":s", ":newtags"])}`)
+  return clauses.join(" ")
+}
+
+const generate = (rand: () => number, kind: number): string => {
   const r = rand()
-  if (r < 0.55) {
+  if (r < 0.3) {
+    const s = grammar(rand, kind)
+    return rand() < 0.5 ? s : mutate(rand, s)
+  }
+  if (r < 0.6) {
     let s = corpus[Math.floor(rand() * corpus.length)]!
     const n = 1 + Math.floor(rand() * 4)
     for (let i = 0; i < n; i++) s = mutate(rand, s)
@@ -188,7 +248,7 @@ export const runFuzz = (cases: number, seed = 0x5eed): FuzzReport => {
   const slow: { ms: number; kind: number; text: string }[] = []
   const started = performance.now()
   for (let i = 0; i < cases; i++) {
-    const text = generate(rand)
+    const text = generate(rand, i % 3)
     const t0 = performance.now()
     try {
       if (fuzzOne(i % 3, text, cache)) evaluated++

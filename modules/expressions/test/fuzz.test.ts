@@ -15,7 +15,7 @@ describe("fuzz", () => {
     assert.equal(r.cases, cases)
     assert.deepEqual(r.untyped.slice(0, 5), [], `${r.untyped.length} inputs escaped as untyped errors`)
     // Some inputs must get through the whole path, or the fuzz would only exercise the tokenizer.
-    assert.ok(r.evaluated > cases / 100, `only ${r.evaluated} inputs evaluated`)
+    assert.ok(r.evaluated > cases / 20, `only ${r.evaluated} inputs evaluated`)
     // The slowest inputs, re-timed to strip scheduler noise on a shared machine, take < 5 ms.
     assert.ok(
       r.slowestRetimedMs < 5,
