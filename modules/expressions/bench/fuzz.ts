@@ -11,6 +11,9 @@ import {
   parseCondition,
   parseProjection,
   parseUpdate,
+  printCondition,
+  printProjection,
+  printUpdate,
   projectItem,
 } from "@partita/expressions"
 import { Either } from "effect"
@@ -300,21 +303,34 @@ const check = <A>(r: Either.Either<A, { _tag: string }>): Either.Either<A, { _ta
   return r
 }
 
+/** Whatever text parses, its printed form parses again and prints the same (a fixed point). */
+const fixedPoint = <A>(
+  r: Either.Either<{ readonly ast: A }, unknown>,
+  parse: (text: string) => Either.Either<{ readonly ast: A }, unknown>,
+  print: (ast: A) => string,
+): void => {
+  if (Either.isLeft(r)) return
+  const printed = print(r.right.ast)
+  const again = parse(printed)
+  if (Either.isLeft(again) || print(again.right.ast) !== printed)
+    throw new Untyped(`not a fixed point: ${printed}`)
+}
+
 /** One input through one parser and one whole path; true when it evaluated to a result. */
 const fuzzOne = (kind: number, text: string, cache: ExpressionCache): boolean => {
   const n = used(names, text)
   const v = used(values, text)
   switch (kind) {
     case 0:
-      check(parseCondition(text))
+      fixedPoint(check(parseCondition(text)), parseCondition, printCondition)
       return Either.isRight(check(evaluateCondition(text, sample, { names: n, values: v }, cache)))
     case 1: {
-      check(parseUpdate(text))
+      fixedPoint(check(parseUpdate(text)), parseUpdate, printUpdate)
       const u = check(compileUpdate(text, { names: n, values: v }, cache))
       return Either.isRight(u) && Either.isRight(check(u.right.apply(sample)))
     }
     default:
-      check(parseProjection(text))
+      fixedPoint(check(parseProjection(text)), parseProjection, printProjection)
       return Either.isRight(check(projectItem(text, sample, n, cache)))
   }
 }
