@@ -22,6 +22,7 @@ import type {
   Entry,
   HardState,
   HandoverMsg,
+  LearnMsg,
   Member,
   MemberRole,
   Membership,
@@ -255,6 +256,8 @@ export class PaxosCore {
         return this.onHandover(m)
       case "catchup":
         return this.onCatchup(m)
+      case "learn":
+        return this.onLearn(m)
     }
   }
 
@@ -428,13 +431,16 @@ export class PaxosCore {
       (this.state === "leader" && !this.leaseRevoked) ||
       (this.leaderId !== null && this.leaderId !== m.from && this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
+    // A replica removed from the group (as far as we know) must not disrupt it.
+    const member = this.latestConfig().members.some((x) => x.id === m.from && x.role === "storage")
     this.send({
       type: "prevote-reply",
       from: this.id,
       to: m.from,
       ballot: m.ballot,
-      granted: !leaderAlive && !behind && !this.isRepairing(),
+      granted: !leaderAlive && !behind && member && !this.isRepairing(),
       leaderAlive,
+      behind,
     } satisfies PreVoteReplyMsg)
   }
 
@@ -553,7 +559,7 @@ export class PaxosCore {
 
   private onSnapshot(m: SnapshotMsg): void {
     this.noteRound(m.ballot)
-    const fromLeader = m.ballot >= this.promised && ballotOwner(m.ballot) === m.from
+    const fromLeader = m.ballot > 0 && m.ballot >= this.promised && ballotOwner(m.ballot) === m.from
     if (fromLeader) {
       if (m.ballot > this.promised) {
         this.promised = m.ballot
@@ -563,7 +569,9 @@ export class PaxosCore {
       this.noteLeader(m.from, m.ballot)
     }
     const snap = m.snapshot
-    if (snap.index > this.commitIndex) {
+    // Catch-up snapshots (not from our leader) only while following: never under a leader's log.
+    const canInstall = fromLeader || this.state === "follower" || this.state === "precandidate"
+    if (canInstall && snap.index > this.commitIndex) {
       // Committed state is safe to install whoever sends it.
       const keep = this.log.slice(Math.max(0, snap.index + 1 - this.firstIndex))
       this.log = keep
@@ -586,10 +594,27 @@ export class PaxosCore {
   }
 
   private onCatchup(m: CatchupMsg): void {
-    if (this.snapshot === null || this.snapshot.index <= m.commit) return
-    const snap = this.role === "storage" ? this.snapshot : null
-    if (snap === null) return
-    this.send({ type: "snapshot", from: this.id, to: m.from, ballot: this.promised, snapshot: snap, sentAt: this.now })
+    let from = m.commit + 1
+    if (this.snapshot !== null && this.snapshot.index > m.commit) {
+      if (this.role !== "storage" || this.snapshot.data === null) return
+      this.send({ type: "snapshot", from: this.id, to: m.from, ballot: 0, snapshot: this.snapshot, sentAt: this.now })
+      from = this.snapshot.index + 1
+    }
+    const end = Math.min(this.commitIndex, from + this.maxEntriesPerMessage - 1)
+    if (end < from) return
+    const entries = this.log.slice(from - this.firstIndex, end + 1 - this.firstIndex)
+    this.send({ type: "learn", from: this.id, to: m.from, ballot: 0, entries, commit: end } satisfies LearnMsg)
+  }
+
+  private onLearn(m: LearnMsg): void {
+    if (this.state === "leader" || this.state === "candidate") return
+    for (const e of m.entries) {
+      if (e.slot !== this.commitIndex + 1 || e.slot < this.firstIndex || e.slot > m.commit) continue
+      this.acceptEntry(e)
+      if (this.matchedThrough < e.slot) this.matchedThrough = e.slot
+      this.setCommit(e.slot)
+    }
+    this.checkRepaired()
   }
 
   private onHandover(m: HandoverMsg): void {
@@ -638,6 +663,10 @@ export class PaxosCore {
     if (m.leaderAlive) {
       // Gray-failure rule: someone still sees a healthy leader; stand down.
       this.becomeFollower()
+      return
+    }
+    if (m.behind) {
+      this.send({ type: "catchup", from: this.id, to: m.from, ballot: 0, commit: this.commitIndex } satisfies CatchupMsg)
       return
     }
     if (m.granted) this.preVotes.add(m.from)

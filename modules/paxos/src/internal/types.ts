@@ -88,6 +88,8 @@ export interface PreVoteReplyMsg {
   readonly ballot: Ballot
   readonly granted: boolean
   readonly leaderAlive: boolean
+  /** The requester's commit is below our truncated log: it should catch up from us first. */
+  readonly behind: boolean
 }
 /** Phase 1a. `handoverOf` is the ballot whose leader handed over voluntarily (its lease is void). */
 export interface PrepareMsg {
@@ -159,6 +161,16 @@ export interface CatchupMsg {
   readonly commit: number
 }
 
+/** Committed entries sent to a lagging replica outside phase 2 (chosen values, any sender). */
+export interface LearnMsg {
+  readonly type: "learn"
+  readonly from: ReplicaId
+  readonly to: ReplicaId
+  readonly ballot: Ballot
+  readonly entries: ReadonlyArray<Entry>
+  readonly commit: number
+}
+
 /** Every protocol message. */
 export type Message =
   | PreVoteMsg
@@ -170,6 +182,7 @@ export type Message =
   | SnapshotMsg
   | HandoverMsg
   | CatchupMsg
+  | LearnMsg
 
 /** A strongly consistent read that may be answered once the state machine has applied `index`. */
 export interface ReadAnswer {

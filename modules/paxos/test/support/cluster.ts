@@ -413,6 +413,8 @@ class Sim {
   }
 
   private applyReady(r: Replica, ready: Ready): void {
+    if (this.opts.verbose && (ready.committed.length > 0 || ready.snapshot))
+      this.log(`r${r.id} apply ${ready.committed[0]?.slot}..${ready.committed[ready.committed.length - 1]?.slot} snap=${ready.snapshot?.index}`)
     if (ready.snapshot !== null && r.role === "storage") this.installSnapshot(r, ready.snapshot)
     for (const e of ready.committed) this.applyEntry(r, e)
     for (const rd of ready.reads) {
@@ -669,7 +671,7 @@ class Sim {
     this.faultsOn = false
     this.blocked.clear()
     this.log("faults stop")
-    for (const r of this.replicas.values()) if (r.core === null && !r.removed) this.at(r.downUntil - this.now, () => this.restart(r))
+    for (const r of this.replicas.values()) if (r.core === null) this.at(r.downUntil - this.now, () => this.restart(r))
   }
 
   // ---------------------------------------------------------------- clients
@@ -770,8 +772,10 @@ class Sim {
       if (s1[0] <= s0[1]) this.fail(`leases of ${showBallot(b0)} [${s0[0].toFixed(1)}, ${s0[1].toFixed(1)}] and ${showBallot(b1)} [${s1[0].toFixed(1)}, ${s1[1].toFixed(1)}] overlap`)
     }
     // Liveness: a leader exists and everything proposed is committed on every live storage replica.
-    const live = [...this.replicas.values()].filter((r) => r.core !== null && !r.removed)
-    const leader = live.find((r) => r.core!.state === "leader")
+    const live = [...this.replicas.values()].filter((r) => r.core !== null)
+    const leader = live
+      .filter((r) => r.core!.state === "leader")
+      .sort((a, b) => b.core!.ballot - a.core!.ballot)[0]
     if (leader === undefined) this.fail("liveness: no leader at the end")
     else {
       const lc = leader.core!
