@@ -261,6 +261,11 @@ export class PaxosCore {
     }
   }
 
+  /** Starts an election now (pre-vote first, as when the election timer fires). */
+  campaign(): void {
+    if (this.state === "follower" && this.canCampaign()) this.startPreVote()
+  }
+
   /** Proposes a client command (leader only). */
   propose(data: Uint8Array): ProposeResult {
     return this.appendAsLeader(ENTRY_COMMAND, data)
@@ -623,8 +628,14 @@ export class PaxosCore {
   }
 
   private setCommit(c: number): void {
+    const configChanged = this.configSlots.some((x) => x > this.commitIndex && x <= c)
     this.commitIndex = c
     this.hardDirty = true
+    if (configChanged && this.state === "leader") {
+      // Stop replicating to members that left with this commit.
+      const voters = new Set(this.voters())
+      for (const id of [...this.progress.keys()]) if (!voters.has(id)) this.progress.delete(id)
+    }
     if (this.role === "storage") {
       for (let s = Math.max(this.emittedThrough + 1, this.firstIndex); s <= c; s++) this.committedOut.push(this.entry(s)!)
     }
@@ -877,14 +888,16 @@ export class PaxosCore {
   }
 
   private tickLeader(): void {
+    this.maybeCommit()
     if (this.now - this.lastBroadcastAt >= this.heartbeatMs) this.broadcast()
-    // Step down when a quorum has not been heard from for an election timeout.
+    // Step down when a quorum has not been heard from for two election timeouts. Reads are
+    // protected by the lease, not by stepping down, so this only needs to be eventually true.
     const cfg = this.latestConfig()
     const heard: Array<[number, number]> = cfg.members.map((m) => [
       m.id === this.id ? this.now : (this.progress.get(m.id)?.heardAt ?? Number.NEGATIVE_INFINITY),
       this.weight(m),
     ])
-    if (this.now - quorumValue(heard, quorumSize(cfg.members.length)) > this.electionTimeoutMs) {
+    if (this.now - quorumValue(heard, quorumSize(cfg.members.length)) > 2 * this.electionTimeoutMs) {
       this.becomeFollower()
       return
     }
@@ -894,7 +907,6 @@ export class PaxosCore {
         this.leaseRevoked = false
       } else this.maybeHandover()
     }
-    this.maybeCommit()
   }
 
   private broadcast(): void {
