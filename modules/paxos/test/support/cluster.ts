@@ -11,7 +11,7 @@ import { PaxosCore } from "../../src/internal/core.ts"
 import type { Entry, Member, Membership, Message, ReplicaId, Snapshot } from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
-import { checkRegister, type RegOp } from "./lincheck.ts"
+import { casRegisterModel, checkOperations, type Operation } from "@partita/sim"
 import { Prng, TraceHash } from "./prng.ts"
 
 /** Canaries that live in the driver (the shell), next to the core's own. */
@@ -757,10 +757,11 @@ class Sim {
   // ---------------------------------------------------------------- final checks
 
   private finalChecks(): void {
-    // Linearizability per key.
+    // Linearizability per key, with the sim kit's Porcupine-style checker (CAS register model).
     for (const [key, ops] of this.history) {
-      const r = checkRegister(ops)
-      if (r === false) this.fail(`linearizability violated on ${key} (${ops.length} ops)`)
+      const r = checkOperations(casRegisterModel, ops.map((o) => toOperation(key, o)))
+      if (r.verdict === "not-linearizable")
+        this.fail(`linearizability violated on ${key} (${ops.length} ops): ${(r.longestPrefix ?? []).slice(-3).join(" ")}`)
     }
     // No lost acknowledged writes.
     for (const op of this.ackedOps) if (!this.chosenOps.has(op)) this.fail(`acknowledged op ${op} never committed`)
@@ -790,6 +791,30 @@ class Sim {
       }
     }
     if (this.stats.acked! < 3) this.fail(`too little progress: ${this.stats.acked} acked ops`)
+  }
+}
+
+/** One client operation as recorded by the driver. */
+interface RegOp {
+  readonly kind: "w" | "r" | "cas"
+  readonly value: string | null
+  readonly expected?: string | null
+  readonly out: string | null | boolean
+  readonly call: number
+  readonly ret: number
+}
+
+const toOperation = (key: string, o: RegOp): Operation => {
+  const done = o.ret !== Number.POSITIVE_INFINITY
+  const f = o.kind === "w" ? "write" : o.kind === "r" ? "read" : "cas"
+  const value = o.kind === "cas" ? [o.expected ?? null, o.value] : o.value
+  const status = !done ? "info" : o.kind === "cas" && o.out === false ? "fail" : "ok"
+  return {
+    client: 0,
+    input: { f, key, value },
+    output: { status, value: o.kind === "r" ? o.out : null },
+    call: o.call,
+    return: o.ret,
   }
 }
 
