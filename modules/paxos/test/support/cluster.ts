@@ -6,9 +6,9 @@
  * torn writes, bit rot and fsync errors, replicas running the pure core with the real WAL codec,
  * clients writing/reading/CAS-ing a few keys, and online invariant checks.
  */
-import type { CoreCanaries, PaxosCore as Core, Ready } from "../../src/internal/core.ts"
+import type { CoreCanaries, PaxosCore as Core } from "../../src/internal/core.ts"
 import { PaxosCore } from "../../src/internal/core.ts"
-import type { Entry, Member, Membership, Message, ReplicaId, Snapshot } from "../../src/internal/types.ts"
+import type { Entry, Member, Membership, Message, Ready, ReplicaId, Snapshot } from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
 import { casRegisterModel, checkOperations, type Operation } from "@partita/sim"
