@@ -105,7 +105,14 @@ export {
 } from "./internal/archive.ts"
 
 /** In-process group runtime (hot path) and the ReplicationGroup Effect service. */
-export { InMemoryTransport, LocalGroup, type LocalGroupOptions, MemorySink, type TransportService, type WalSink } from "./internal/runtime.ts"
+export {
+  InMemoryTransport,
+  LocalGroup,
+  type LocalGroupOptions,
+  MemorySink,
+  type TransportService,
+  type WalSink,
+} from "./internal/runtime.ts"
 export {
   type Consistency,
   NotLeaderError,

@@ -10,7 +10,7 @@ import {
   DirectoryObjectStoreLayer,
   MemoryObjectStore,
   MemoryObjectStoreLayer,
-  ObjectStore,
+  type ObjectStore,
   archiveSegment,
   encodeArchiveSegment,
   listSegments,
@@ -43,7 +43,10 @@ describe("WAL archive", () => {
     const a = new Archiver(ID, 100).offer(log(250, 513))
     const b = new Archiver(ID, 100).offer(log(250, 770))
     assert.equal(a.length, 2)
-    assert.deepEqual(a.map((s) => s.bytes), b.map((s) => s.bytes))
+    assert.deepEqual(
+      a.map((s) => s.bytes),
+      b.map((s) => s.bytes),
+    )
     assert.deepEqual(a[1]!.manifest.firstPosition, 101)
   })
 

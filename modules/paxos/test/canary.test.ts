@@ -4,7 +4,10 @@ import { type DriverCanaries, runSim } from "./support/cluster.ts"
 
 const SEEDS_MAX = 200
 
-const firstCatch = (canaries: DriverCanaries, withLogReplica?: boolean): { seed: number; violation: string } | null => {
+const firstCatch = (
+  canaries: DriverCanaries,
+  withLogReplica?: boolean,
+): { seed: number; violation: string } | null => {
   for (let seed = 1; seed <= SEEDS_MAX; seed++) {
     const opts = withLogReplica === undefined ? { seed, canaries } : { seed, canaries, withLogReplica }
     const r = runSim(opts)

@@ -73,6 +73,9 @@ describe("README example", () => {
     assert.ok(result.after > result.slot)
     assert.deepEqual(result.state.get(result.leader!), ["put a=1", "put b=2", "put c=3"])
     assert.ok(result.metrics.commits >= 3)
-    assert.ok(result.syncs.every((n) => n > 0), "every replica (log replica 3 too) wrote its WAL through Storage")
+    assert.ok(
+      result.syncs.every((n) => n > 0),
+      "every replica (log replica 3 too) wrote its WAL through Storage",
+    )
   })
 })

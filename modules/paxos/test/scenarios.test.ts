@@ -9,10 +9,15 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), "testdata")
 const rewrite = process.env.PARTITA_REWRITE === "1"
 
 describe("paxos scenario files (test/testdata/*.txt)", () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()) {
     it(`replays ${file} exactly`, () => {
       const text = readFileSync(join(dir, file), "utf8")
-      const header = text.split("\n").filter((l, i, all) => l.startsWith("#") && all.slice(0, i).every((x) => x.startsWith("#"))).join("\n")
+      const header = text
+        .split("\n")
+        .filter((l, i, all) => l.startsWith("#") && all.slice(0, i).every((x) => x.startsWith("#")))
+        .join("\n")
       const cases = parseDataFile(text)
       const env = new Interaction()
       const results = cases.map((c) => ({ ...c, actual: env.run(c.command, c.args) }))

@@ -33,7 +33,15 @@ describe("paxos seeded simulation (loss, dup, reorder, partitions, crashes, torn
     if (failures.length > 0) console.error(failures.join("\n"))
     assert.deepEqual(failures, [])
     // The faults really happened.
-    for (const k of ["crashes", "partitions", "rots", "fsyncErrors", "reconfigs", "corruptRecoveries", "leaderChanges"])
+    for (const k of [
+      "crashes",
+      "partitions",
+      "rots",
+      "fsyncErrors",
+      "reconfigs",
+      "corruptRecoveries",
+      "leaderChanges",
+    ])
       assert.ok((totals[k] ?? 0) > 0, `no ${k} injected`)
     assert.ok((totals.acked ?? 0) > SEEDS * 50, "clients made progress")
   })

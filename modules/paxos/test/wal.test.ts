@@ -176,7 +176,11 @@ describe("Storage service and WalLog", () => {
     if (r._tag === "Left") assert.equal(r.left.fatal, true)
     fail = false
     await Effect.runPromise(st.sync(0))
-    assert.equal((await Effect.runPromise(st.read(0))).length, 0, "a retried fsync does not bring the data back")
+    assert.equal(
+      (await Effect.runPromise(st.read(0))).length,
+      0,
+      "a retried fsync does not bring the data back",
+    )
   })
 
   it("writes, syncs, lists, truncates and reads real files through @effect/platform FileSystem", async () => {

@@ -38,7 +38,10 @@ export interface ObjectStoreService {
 }
 
 /** The ObjectStore service tag. */
-export class ObjectStore extends Context.Tag("@partita/paxos/ObjectStore")<ObjectStore, ObjectStoreService>() {}
+export class ObjectStore extends Context.Tag("@partita/paxos/ObjectStore")<
+  ObjectStore,
+  ObjectStoreService
+>() {}
 
 /** Failure and delay hooks of the in-memory store (simulation). */
 export interface MemoryObjectStoreOptions {
@@ -63,7 +66,9 @@ export class MemoryObjectStore {
             if (o.failPut?.(key) === true)
               return Effect.fail(new ObjectStoreError({ op: "put", key, message: "injected failure" }))
             if (crc32c(bytes) !== crc)
-              return Effect.fail(new ObjectStoreError({ op: "put", key, message: "content checksum mismatch" }))
+              return Effect.fail(
+                new ObjectStoreError({ op: "put", key, message: "content checksum mismatch" }),
+              )
             this.objects.set(key, bytes.slice())
             return Effect.void
           }),
@@ -77,28 +82,35 @@ export class MemoryObjectStore {
               : Effect.succeed(this.objects.get(key) ?? null),
           ),
         ),
-      list: (prefix) => Effect.sync(() => [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()),
+      list: (prefix) =>
+        Effect.sync(() => [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()),
     }
   }
 }
 
 /** Layer: an in-memory object store. */
-export const MemoryObjectStoreLayer = (store: MemoryObjectStore = new MemoryObjectStore()): Layer.Layer<ObjectStore> =>
-  Layer.succeed(ObjectStore, store.service())
+export const MemoryObjectStoreLayer = (
+  store: MemoryObjectStore = new MemoryObjectStore(),
+): Layer.Layer<ObjectStore> => Layer.succeed(ObjectStore, store.service())
 
 /** Layer: a local directory as the object store (keys become relative paths). */
-export const DirectoryObjectStoreLayer = (dir: string): Layer.Layer<ObjectStore, never, FileSystem.FileSystem> =>
+export const DirectoryObjectStoreLayer = (
+  dir: string,
+): Layer.Layer<ObjectStore, never, FileSystem.FileSystem> =>
   Layer.effect(
     ObjectStore,
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const err = (op: string, key: string) => (e: unknown) => new ObjectStoreError({ op, key, message: String(e) })
+      const err = (op: string, key: string) => (e: unknown) =>
+        new ObjectStoreError({ op, key, message: String(e) })
       const path = (key: string) => `${dir}/${key}`
       const service: ObjectStoreService = {
         put: (key, bytes, crc) =>
           Effect.gen(function* () {
             if (crc32c(bytes) !== crc)
-              return yield* Effect.fail(new ObjectStoreError({ op: "put", key, message: "content checksum mismatch" }))
+              return yield* Effect.fail(
+                new ObjectStoreError({ op: "put", key, message: "content checksum mismatch" }),
+              )
             const p = path(key)
             yield* fs.makeDirectory(p.slice(0, p.lastIndexOf("/")), { recursive: true })
             yield* fs.writeFile(`${p}.tmp`, bytes)
@@ -114,7 +126,10 @@ export const DirectoryObjectStoreLayer = (dir: string): Layer.Layer<ObjectStore,
             const base = prefix.slice(0, prefix.lastIndexOf("/"))
             if (!(yield* fs.exists(path(base)))) return []
             const names = yield* fs.readDirectory(path(base))
-            return names.map((n) => `${base}/${n}`).filter((k) => k.startsWith(prefix) && !k.endsWith(".tmp")).sort()
+            return names
+              .map((n) => `${base}/${n}`)
+              .filter((k) => k.startsWith(prefix) && !k.endsWith(".tmp"))
+              .sort()
           }).pipe(Effect.mapError(err("list", prefix))),
       }
       return service
@@ -144,10 +159,12 @@ export const ARCHIVE_SEGMENT_ENTRIES_DEFAULT = 1024
 const pad = (n: number): string => String(n).padStart(14, "0")
 /** Key prefix of a log in the store. */
 export const archivePrefix = (id: LogIdentity): string => `${id.table}/${id.partition}/wal/`
-const segmentKey = (m: Pick<SegmentManifest, "table" | "partition" | "firstPosition" | "lastPosition">): string =>
-  `${m.table}/${m.partition}/wal/${pad(m.firstPosition)}-${pad(m.lastPosition)}.seg`
-const manifestKey = (m: Pick<SegmentManifest, "table" | "partition" | "firstPosition" | "lastPosition">): string =>
-  `${segmentKey(m)}.manifest.json`
+const segmentKey = (
+  m: Pick<SegmentManifest, "table" | "partition" | "firstPosition" | "lastPosition">,
+): string => `${m.table}/${m.partition}/wal/${pad(m.firstPosition)}-${pad(m.lastPosition)}.seg`
+const manifestKey = (
+  m: Pick<SegmentManifest, "table" | "partition" | "firstPosition" | "lastPosition">,
+): string => `${segmentKey(m)}.manifest.json`
 
 /** Canonical bytes of committed entries [first..last] (identical on every replica). */
 export const encodeArchiveSegment = (id: LogIdentity, entries: ReadonlyArray<Entry>): SealedSegment => {
@@ -184,7 +201,8 @@ export const verifySegment = (
     const fail = (reason: string) => Effect.fail(new ArchiveCheckError({ segment: name, reason }))
     if (manifest.table !== id.table || manifest.partition !== id.partition || manifest.logId !== logIdOf(id))
       return fail("manifest belongs to another table or partition")
-    if (bytes.length !== manifest.bytes || crc32c(bytes) !== manifest.crc32c) return fail("segment checksum mismatch")
+    if (bytes.length !== manifest.bytes || crc32c(bytes) !== manifest.crc32c)
+      return fail("segment checksum mismatch")
     const scan = scanFrames(bytes, { logId: logIdOf(id), chainSeed: manifest.firstPosition })
     if (scan.corruptAt >= 0 || scan.validBytes !== bytes.length)
       return fail("a frame fails its CRC, chain or table/partition check")
@@ -219,12 +237,18 @@ export const archiveSegment = (
       const theirs = yield* store.get(segmentKey(seg.manifest))
       if (theirs === null || theirs.length !== seg.bytes.length || crc32c(theirs) !== seg.manifest.crc32c)
         return yield* Effect.fail(
-          new ArchiveCheckError({ segment: segmentKey(seg.manifest), reason: "archived copy differs from our log" }),
+          new ArchiveCheckError({
+            segment: segmentKey(seg.manifest),
+            reason: "archived copy differs from our log",
+          }),
         )
       for (let i = 0; i < theirs.length; i++)
         if (theirs[i] !== seg.bytes[i])
           return yield* Effect.fail(
-            new ArchiveCheckError({ segment: segmentKey(seg.manifest), reason: "archived copy differs from our log" }),
+            new ArchiveCheckError({
+              segment: segmentKey(seg.manifest),
+              reason: "archived copy differs from our log",
+            }),
           )
       return "verified-existing" as const
     }
@@ -258,7 +282,9 @@ export const readSegment = (
     const store = yield* ObjectStore
     const bytes = yield* store.get(segmentKey(manifest))
     if (bytes === null)
-      return yield* Effect.fail(new ArchiveCheckError({ segment: segmentKey(manifest), reason: "segment missing" }))
+      return yield* Effect.fail(
+        new ArchiveCheckError({ segment: segmentKey(manifest), reason: "segment missing" }),
+      )
     return yield* verifySegment(id, manifest, bytes)
   })
 

@@ -101,7 +101,10 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader" | "stopp
 /** Result of `propose`. */
 export type ProposeResult =
   | { readonly ok: true; readonly slot: number; readonly ballot: Ballot }
-  | { readonly ok: false; readonly reason: "not-leader" | "busy" | "handover" | "config-pending" | "bad-config" }
+  | {
+      readonly ok: false
+      readonly reason: "not-leader" | "busy" | "handover" | "config-pending" | "bad-config"
+    }
 
 /** Result of `requestRead`. */
 export type ReadStatus = "ok" | "not-leader" | "no-lease"
@@ -228,7 +231,10 @@ export class PaxosCore {
         if (this.now >= this.phaseDeadline) this.becomeFollower()
         break
       case "follower":
-        if (this.canCampaign() && this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs)
+        if (
+          this.canCampaign() &&
+          this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs
+        )
           this.startPreVote()
         break
     }
@@ -239,25 +245,35 @@ export class PaxosCore {
     if (this.state === "stopped" || m.to !== this.id) return
     switch (m.type) {
       case "prevote":
-        return this.onPreVote(m)
+        this.onPreVote(m)
+        return
       case "prevote-reply":
-        return this.onPreVoteReply(m)
+        this.onPreVoteReply(m)
+        return
       case "prepare":
-        return this.onPrepare(m)
+        this.onPrepare(m)
+        return
       case "promise":
-        return this.onPromise(m)
+        this.onPromise(m)
+        return
       case "accept":
-        return this.onAccept(m)
+        this.onAccept(m)
+        return
       case "accepted":
-        return this.onAccepted(m)
+        this.onAccepted(m)
+        return
       case "snapshot":
-        return this.onSnapshot(m)
+        this.onSnapshot(m)
+        return
       case "handover":
-        return this.onHandover(m)
+        this.onHandover(m)
+        return
       case "catchup":
-        return this.onCatchup(m)
+        this.onCatchup(m)
+        return
       case "learn":
-        return this.onLearn(m)
+        this.onLearn(m)
+        return
     }
   }
 
@@ -401,7 +417,8 @@ export class PaxosCore {
     const times: Array<[number, number]> = []
     const cfg = this.latestConfig()
     for (const m of cfg.members) {
-      const t = m.id === this.id ? this.lastBroadcastAt : (this.progress.get(m.id)?.ackAt ?? Number.NEGATIVE_INFINITY)
+      const t =
+        m.id === this.id ? this.lastBroadcastAt : (this.progress.get(m.id)?.ackAt ?? Number.NEGATIVE_INFINITY)
       times.push([t, this.weight(m)])
     }
     const t = quorumValue(times, quorumSize(cfg.members.length))
@@ -434,7 +451,9 @@ export class PaxosCore {
   private onPreVote(m: PreVoteMsg): void {
     const leaderAlive =
       (this.state === "leader" && !this.leaseRevoked) ||
-      (this.leaderId !== null && this.leaderId !== m.from && this.now - this.lastLeaderContact < this.electionTimeoutMs)
+      (this.leaderId !== null &&
+        this.leaderId !== m.from &&
+        this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
     // A replica removed from the group (as far as we know) must not disrupt it.
     const member = this.latestConfig().members.some((x) => x.id === m.from && x.role === "storage")
@@ -515,7 +534,9 @@ export class PaxosCore {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!
       if (e.slot <= this.commitIndex || e.slot < this.firstIndex) continue
-      this.acceptEntry(e.ballot === m.ballot ? e : { slot: e.slot, ballot: m.ballot, kind: e.kind, data: e.data })
+      this.acceptEntry(
+        e.ballot === m.ballot ? e : { slot: e.slot, ballot: m.ballot, kind: e.kind, data: e.data },
+      )
     }
     const end = m.start + entries.length - 1
     if (end > this.matchedThrough) this.matchedThrough = end
@@ -538,7 +559,13 @@ export class PaxosCore {
     this.toPersist.push(e)
   }
 
-  private acceptedReply(to: ReplicaId, ballot: Ballot, ok: boolean, gap: boolean, sentAt: number): AcceptedMsg {
+  private acceptedReply(
+    to: ReplicaId,
+    ballot: Ballot,
+    ok: boolean,
+    gap: boolean,
+    sentAt: number,
+  ): AcceptedMsg {
     return {
       type: "accepted",
       from: this.id,
@@ -602,13 +629,27 @@ export class PaxosCore {
     let from = m.commit + 1
     if (this.snapshot !== null && this.snapshot.index > m.commit) {
       if (this.role !== "storage" || this.snapshot.data === null) return
-      this.send({ type: "snapshot", from: this.id, to: m.from, ballot: 0, snapshot: this.snapshot, sentAt: this.now })
+      this.send({
+        type: "snapshot",
+        from: this.id,
+        to: m.from,
+        ballot: 0,
+        snapshot: this.snapshot,
+        sentAt: this.now,
+      })
       from = this.snapshot.index + 1
     }
     const end = Math.min(this.commitIndex, from + this.maxEntriesPerMessage - 1)
     if (end < from) return
     const entries = this.log.slice(from - this.firstIndex, end + 1 - this.firstIndex)
-    this.send({ type: "learn", from: this.id, to: m.from, ballot: 0, entries, commit: end } satisfies LearnMsg)
+    this.send({
+      type: "learn",
+      from: this.id,
+      to: m.from,
+      ballot: 0,
+      entries,
+      commit: end,
+    } satisfies LearnMsg)
   }
 
   private onLearn(m: LearnMsg): void {
@@ -637,13 +678,17 @@ export class PaxosCore {
       for (const id of [...this.progress.keys()]) if (!voters.has(id)) this.progress.delete(id)
     }
     if (this.role === "storage") {
-      for (let s = Math.max(this.emittedThrough + 1, this.firstIndex); s <= c; s++) this.committedOut.push(this.entry(s)!)
+      for (let s = Math.max(this.emittedThrough + 1, this.firstIndex); s <= c; s++)
+        this.committedOut.push(this.entry(s)!)
     }
     this.emittedThrough = c
   }
 
   private checkRepaired(): void {
-    if (this.repairThrough > 0 && (this.commitIndex >= this.repairThrough || this.matchedThrough >= this.repairThrough))
+    if (
+      this.repairThrough > 0 &&
+      (this.commitIndex >= this.repairThrough || this.matchedThrough >= this.repairThrough)
+    )
       this.repairThrough = 0
   }
 
@@ -664,7 +709,13 @@ export class PaxosCore {
     const proposed = makeBallot(this.nextRound(), this.id)
     for (const p of this.voters()) {
       if (p === this.id) continue
-      this.send({ type: "prevote", from: this.id, to: p, ballot: proposed, commit: this.commitIndex } satisfies PreVoteMsg)
+      this.send({
+        type: "prevote",
+        from: this.id,
+        to: p,
+        ballot: proposed,
+        commit: this.commitIndex,
+      } satisfies PreVoteMsg)
     }
     this.checkPreVotes()
   }
@@ -677,7 +728,13 @@ export class PaxosCore {
       return
     }
     if (m.behind) {
-      this.send({ type: "catchup", from: this.id, to: m.from, ballot: 0, commit: this.commitIndex } satisfies CatchupMsg)
+      this.send({
+        type: "catchup",
+        from: this.id,
+        to: m.from,
+        ballot: 0,
+        commit: this.commitIndex,
+      } satisfies CatchupMsg)
       return
     }
     if (m.granted) this.preVotes.add(m.from)
@@ -740,7 +797,13 @@ export class PaxosCore {
     }
     if (m.snapshotIndex >= this.candidateFromSlot) {
       // That acceptor compacted slots we have not committed: catch up first.
-      this.send({ type: "catchup", from: this.id, to: m.from, ballot: this.promised, commit: this.commitIndex })
+      this.send({
+        type: "catchup",
+        from: this.id,
+        to: m.from,
+        ballot: this.promised,
+        commit: this.commitIndex,
+      })
       this.becomeFollower()
       return
     }
@@ -752,7 +815,8 @@ export class PaxosCore {
   private checkPhase1(): void {
     const chain: Membership[] = [this.configAt(this.candidateFromSlot)]
     const configEntries: Entry[] = []
-    for (const p of this.promises.values()) for (const e of p.entries) if (e.kind === ENTRY_CONFIG) configEntries.push(e)
+    for (const p of this.promises.values())
+      for (const e of p.entries) if (e.kind === ENTRY_CONFIG) configEntries.push(e)
     configEntries.sort((a, b) => a.slot - b.slot)
     for (const e of configEntries) chain.push(decodeMembership(e.data))
     const ids = new Set(this.promises.keys())
@@ -856,7 +920,8 @@ export class PaxosCore {
   private appendAsLeader(kind: 0 | 1 | 2, data: Uint8Array): ProposeResult {
     if (this.state !== "leader") return { ok: false, reason: "not-leader" }
     if (this.handoverTarget !== null) return { ok: false, reason: "handover" }
-    if (this.lastIndex() - this.commitIndex >= this.maxUncommittedEntries) return { ok: false, reason: "busy" }
+    if (this.lastIndex() - this.commitIndex >= this.maxUncommittedEntries)
+      return { ok: false, reason: "busy" }
     const e: Entry = { slot: this.lastIndex() + 1, ballot: this.ballot, kind, data }
     this.log.push(e)
     if (kind === ENTRY_CONFIG) {
@@ -921,8 +986,17 @@ export class PaxosCore {
       if (this.now - pr.snapshotSentAt >= this.electionTimeoutMs && this.snapshot !== null) {
         pr.snapshotSentAt = this.now
         const isLog = this.memberRole(p) === "log"
-        const snap = isLog ? { index: this.snapshot.index, config: this.snapshot.config, data: null } : this.snapshot
-        this.send({ type: "snapshot", from: this.id, to: p, ballot: this.ballot, snapshot: snap, sentAt: this.now })
+        const snap = isLog
+          ? { index: this.snapshot.index, config: this.snapshot.config, data: null }
+          : this.snapshot
+        this.send({
+          type: "snapshot",
+          from: this.id,
+          to: p,
+          ballot: this.ballot,
+          snapshot: snap,
+          sentAt: this.now,
+        })
       }
       if (!heartbeat) return
       pr.next = this.firstIndex
@@ -1076,7 +1150,8 @@ export class PaxosCore {
   private voters(): ReplicaId[] {
     const out = new Set<ReplicaId>()
     for (const m of this.configAt(this.commitIndex + 1).members) out.add(m.id)
-    for (const s of this.configSlots) if (s > this.commitIndex) for (const m of this.configCache.get(s)!.members) out.add(m.id)
+    for (const s of this.configSlots)
+      if (s > this.commitIndex) for (const m of this.configCache.get(s)!.members) out.add(m.id)
     return [...out]
   }
 

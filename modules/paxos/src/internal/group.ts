@@ -131,7 +131,9 @@ export const makeReplicationGroup = (
           ? Effect.async<ReadResult, NotLeaderError>((resume) => {
               const l = group.leader()
               const id = latencies.length + group.metrics.rounds
-              const st = group.read(id, () => resume(Effect.succeed({ replica: l!.id, index: l!.commitIndex, stalenessMs: 0 })))
+              const st = group.read(id, () =>
+                resume(Effect.succeed({ replica: l!.id, index: l!.commitIndex, stalenessMs: 0 })),
+              )
               if (st !== "ok") resume(Effect.fail(new NotLeaderError({ reason: st })))
             }).pipe(Effect.zipLeft(kick, { concurrent: true }))
           : Effect.sync(() => {

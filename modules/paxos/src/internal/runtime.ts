@@ -280,7 +280,7 @@ export class LocalGroup {
     while (this.now < until) {
       await this.pump()
       const l = this.leader()
-      if (l !== undefined && l.isEstablished() && l.canServeReads()) return
+      if (l?.isEstablished() && l.canServeReads()) return
       this.tick(this.now + stepMs)
     }
     throw new Error("no established leader")

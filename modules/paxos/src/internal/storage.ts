@@ -104,7 +104,9 @@ export const memoryStorage = (disk: MemoryDisk): StorageService => ({
     Effect.suspend(() =>
       disk.sync(segment)
         ? Effect.void
-        : Effect.fail(new StorageError({ op: "sync", message: `fsync failed on segment ${segment}`, fatal: true })),
+        : Effect.fail(
+            new StorageError({ op: "sync", message: `fsync failed on segment ${segment}`, fatal: true }),
+          ),
     ),
   list: Effect.sync(() => [...disk.durable.keys()].sort((a, b) => a - b)),
   read: (segment) => Effect.sync(() => disk.read(segment)),
@@ -145,17 +147,17 @@ export const makeFileStorage = (
       Effect.gen(function* () {
         const f = files.get(segment)
         if (f !== undefined) return f
-        const opened = yield* fs.open(`${dir}/${segName(segment)}`, { flag: "a+" }).pipe(
-          Effect.provideService(Scope.Scope, scope),
-          Effect.mapError(wrap("open")),
-        )
+        const opened = yield* fs
+          .open(`${dir}/${segName(segment)}`, { flag: "a+" })
+          .pipe(Effect.provideService(Scope.Scope, scope), Effect.mapError(wrap("open")))
         files.set(segment, opened)
         return opened
       })
     const service: StorageService = {
       append: (segment, bytes) =>
         Effect.flatMap(fileOf(segment), (f) => f.writeAll(bytes).pipe(Effect.mapError(wrap("write")))),
-      sync: (segment) => Effect.flatMap(fileOf(segment), (f) => f.sync.pipe(Effect.mapError(wrap("sync", true)))),
+      sync: (segment) =>
+        Effect.flatMap(fileOf(segment), (f) => f.sync.pipe(Effect.mapError(wrap("sync", true)))),
       list: fs.readDirectory(dir).pipe(
         Effect.map((names) =>
           names

@@ -213,7 +213,10 @@ export const scanFrames = (bytes: Uint8Array, opts: ScanOptions): ScanResult => 
  * never rewritten later), and the replica must be repaired through the highest slot it had
  * seen before it may vote again.
  */
-export const recoverState = (scan: ScanResult, snapshotData: (index: number) => Uint8Array | null): RecoveredState => {
+export const recoverState = (
+  scan: ScanResult,
+  snapshotData: (index: number) => Uint8Array | null,
+): RecoveredState => {
   let promised = 0
   let commit = 0
   let snapshot: Snapshot | null = null

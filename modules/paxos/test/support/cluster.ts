@@ -8,7 +8,15 @@
  */
 import type { CoreCanaries, PaxosCore as Core } from "../../src/internal/core.ts"
 import { PaxosCore } from "../../src/internal/core.ts"
-import type { Entry, Member, Membership, Message, Ready, ReplicaId, Snapshot } from "../../src/internal/types.ts"
+import type {
+  Entry,
+  Member,
+  Membership,
+  Message,
+  Ready,
+  ReplicaId,
+  Snapshot,
+} from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
 import { casRegisterModel, checkOperations, type Operation } from "@partita/sim"
@@ -229,8 +237,15 @@ class Sim {
     if (this.violations.length === 0) this.finalChecks()
     if (this.opts.verbose)
       for (const r of this.replicas.values())
-        this.log(`end r${r.id} ${r.core?.state} busy=${r.fsyncBusy} sched=${r.processScheduled} promised=${showBallot(r.core?.promised ?? 0)} commit=${r.core?.commitIndex} last=${r.core?.lastIndex()}`)
-    return { seed: this.opts.seed, violations: this.violations, traceHash: this.trace.hex(), stats: this.stats }
+        this.log(
+          `end r${r.id} ${r.core?.state} busy=${r.fsyncBusy} sched=${r.processScheduled} promised=${showBallot(r.core?.promised ?? 0)} commit=${r.core?.commitIndex} last=${r.core?.lastIndex()}`,
+        )
+    return {
+      seed: this.opts.seed,
+      violations: this.violations,
+      traceHash: this.trace.hex(),
+      stats: this.stats,
+    }
   }
 
   private at(dt: number, fn: () => void): void {
@@ -248,7 +263,12 @@ class Sim {
 
   // ---------------------------------------------------------------- replicas
 
-  private addReplica(id: ReplicaId, role: "storage" | "log", zone: string, config: Membership | null): Replica {
+  private addReplica(
+    id: ReplicaId,
+    role: "storage" | "log",
+    zone: string,
+    config: Membership | null,
+  ): Replica {
     const rate = 1 + this.faults.range(-DRIFT_BOUND, DRIFT_BOUND) * 0.9
     const r: Replica = {
       id,
@@ -283,7 +303,11 @@ class Sim {
     return r
   }
 
-  private newCore(r: Replica, config: Membership | null, recovered: Parameters<typeof recoverState>[0] | undefined) {
+  private newCore(
+    r: Replica,
+    config: Membership | null,
+    recovered: Parameters<typeof recoverState>[0] | undefined,
+  ) {
     const opts = {
       id: r.id,
       role: r.role,
@@ -304,7 +328,9 @@ class Sim {
     if (state.repairThrough === 0) {
       const last = (state.snapshot?.index ?? 0) + state.entries.length
       if (state.hardState.promised < r.maxPromisedSent)
-        this.fail(`r${r.id} recovered promised ${showBallot(state.hardState.promised)} < sent ${showBallot(r.maxPromisedSent)}`)
+        this.fail(
+          `r${r.id} recovered promised ${showBallot(state.hardState.promised)} < sent ${showBallot(r.maxPromisedSent)}`,
+        )
       const acked = Math.max(r.maxMatchedSent, r.maxSelfCounted)
       if (last < acked) this.fail(`r${r.id} recovered log through ${last} < acknowledged ${acked}`)
     }
@@ -339,8 +365,11 @@ class Sim {
       if (prev === undefined) {
         this.leaders.set(c.ballot, r.id)
         this.stats.leaderChanges!++
-        this.log(`r${r.id} leads ballot ${showBallot(c.ballot)} leaseWait ${(c.leaseWaitUntil - c.now).toFixed(1)}ms`)
-      } else if (prev !== r.id) this.fail(`two leaders for ballot ${showBallot(c.ballot)}: r${prev} and r${r.id}`)
+        this.log(
+          `r${r.id} leads ballot ${showBallot(c.ballot)} leaseWait ${(c.leaseWaitUntil - c.now).toFixed(1)}ms`,
+        )
+      } else if (prev !== r.id)
+        this.fail(`two leaders for ballot ${showBallot(c.ballot)}: r${prev} and r${r.id}`)
       if (ballotOwner(c.ballot) !== r.id) this.fail(`r${r.id} leads foreign ballot`)
       if (c.canServeReads()) {
         const span = this.leaseSpans.get(c.ballot)
@@ -372,7 +401,8 @@ class Sim {
     if (ready.hardState !== null) r.writer.hard(ready.hardState)
     const bytes = r.writer.take()
     if (bytes.length > 0) r.disk.pending.push(bytes)
-    if (ready.snapshot !== null && ready.snapshot.data !== null) r.snapshots.set(ready.snapshot.index, ready.snapshot.data)
+    if (ready.snapshot !== null && ready.snapshot.data !== null)
+      r.snapshots.set(ready.snapshot.index, ready.snapshot.data)
     const after = () => {
       this.sendAll(r, ready.messages)
       this.applyReady(r, ready)
@@ -414,7 +444,9 @@ class Sim {
 
   private applyReady(r: Replica, ready: Ready): void {
     if (this.opts.verbose && (ready.committed.length > 0 || ready.snapshot))
-      this.log(`r${r.id} apply ${ready.committed[0]?.slot}..${ready.committed[ready.committed.length - 1]?.slot} snap=${ready.snapshot?.index}`)
+      this.log(
+        `r${r.id} apply ${ready.committed[0]?.slot}..${ready.committed[ready.committed.length - 1]?.slot} snap=${ready.snapshot?.index}`,
+      )
     if (ready.snapshot !== null && r.role === "storage") this.installSnapshot(r, ready.snapshot)
     for (const e of ready.committed) this.applyEntry(r, e)
     for (const rd of ready.reads) {
@@ -433,7 +465,12 @@ class Sim {
       return
     }
     r.applied = e.slot
-    const key = e.kind === ENTRY_COMMAND ? dec.decode(e.data) : e.kind === ENTRY_CONFIG ? `cfg${dec.decode(e.data)}` : "noop"
+    const key =
+      e.kind === ENTRY_COMMAND
+        ? dec.decode(e.data)
+        : e.kind === ENTRY_CONFIG
+          ? `cfg${dec.decode(e.data)}`
+          : "noop"
     const prev = this.chosen.get(e.slot)
     if (prev === undefined) {
       this.chosen.set(e.slot, key)
@@ -509,7 +546,8 @@ class Sim {
     for (let i = 0; i < copies; i++) {
       const d = 0.2 + this.rnd.float() * (this.faultsOn ? this.delayJitterMs : 1)
       this.at(d, () => {
-        if (this.opts.verbose && (m.type === "promise" || m.type === "prepare")) this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
+        if (this.opts.verbose && (m.type === "promise" || m.type === "prepare"))
+          this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
         const t = this.replicas.get(m.to)
         if (t === undefined || t.core === null) return
         this.trace.num(this.now)
@@ -532,7 +570,9 @@ class Sim {
         const live = [...this.replicas.values()].filter((r) => r.core !== null && !r.removed)
         const down = [...this.replicas.values()].filter((r) => r.core === null && !r.removed)
         if (live.length > 0 && down.length === 0) {
-          const victim = f.chance(0.4) ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live)) : f.pick(live)
+          const victim = f.chance(0.4)
+            ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live))
+            : f.pick(live)
           this.crash(victim, f.range(50, 800))
         }
         crashAt(f.range(0.5, 1.5) * this.crashEveryMs)
@@ -660,7 +700,9 @@ class Sim {
     r.writer = new FrameWriter(LOG_ID, scan.chain, 4096)
     r.disk.rotted = false
     r.core = this.newCore(r, null, scan)
-    this.log(`restart r${r.id} commit=${r.core.commitIndex} last=${r.core.lastIndex()} repair=${r.core.isRepairing()}`)
+    this.log(
+      `restart r${r.id} commit=${r.core.commitIndex} last=${r.core.lastIndex()} repair=${r.core.isRepairing()}`,
+    )
     // Replay committed entries into the rebuilt state machine.
     const ready = r.core.readyOutputs()
     for (const e of ready.committed) this.applyEntry(r, e)
@@ -671,7 +713,8 @@ class Sim {
     this.faultsOn = false
     this.blocked.clear()
     this.log("faults stop")
-    for (const r of this.replicas.values()) if (r.core === null) this.at(r.downUntil - this.now, () => this.restart(r))
+    for (const r of this.replicas.values())
+      if (r.core === null) this.at(r.downUntil - this.now, () => this.restart(r))
   }
 
   // ---------------------------------------------------------------- clients
@@ -685,8 +728,20 @@ class Sim {
     const value = `${c}.${seq}`
     const hist = this.history.get(key) ?? []
     this.history.set(key, hist)
-    const expected = op === "cas" ? (this.rnd.chance(0.5) ? null : `${this.rnd.int(3)}.${this.rnd.int(Math.max(1, seq))}`) : undefined
-    const rec: { kind: RegOp["kind"]; value: string | null; expected?: string | null; out: string | null | boolean; call: number; ret: number } = {
+    const expected =
+      op === "cas"
+        ? this.rnd.chance(0.5)
+          ? null
+          : `${this.rnd.int(3)}.${this.rnd.int(Math.max(1, seq))}`
+        : undefined
+    const rec: {
+      kind: RegOp["kind"]
+      value: string | null
+      expected?: string | null
+      out: string | null | boolean
+      call: number
+      ret: number
+    } = {
       kind: op,
       value: op === "r" ? null : value,
       out: null,
@@ -716,9 +771,16 @@ class Sim {
     const attempt = () => {
       if (finished) return
       attempts++
-      const leader = [...this.replicas.values()].filter((r) => r.core?.state === "leader" && r.role === "storage")
+      const leader = [...this.replicas.values()].filter(
+        (r) => r.core?.state === "leader" && r.role === "storage",
+      )
       const storage = [...this.replicas.values()].filter((r) => r.role === "storage" && r.core !== null)
-      const target = this.rnd.chance(0.8) && leader.length > 0 ? this.rnd.pick(leader) : storage.length > 0 ? this.rnd.pick(storage) : undefined
+      const target =
+        this.rnd.chance(0.8) && leader.length > 0
+          ? this.rnd.pick(leader)
+          : storage.length > 0
+            ? this.rnd.pick(storage)
+            : undefined
       const retry = () => this.at(this.rnd.range(5, 40), attempt)
       if (target === undefined || target.core === null) return retry()
       const core = target.core
@@ -743,13 +805,18 @@ class Sim {
       // From here the outcome is unknown until answered: time out without retrying.
       this.at(CLIENT_TIMEOUT_MS, () => {
         if (!finished && mustFinish)
-          this.fail(`liveness: client ${c} op ${seq} not committed ${CLIENT_TIMEOUT_MS}ms after proposal (faults stopped)`)
+          this.fail(
+            `liveness: client ${c} op ${seq} not committed ${CLIENT_TIMEOUT_MS}ms after proposal (faults stopped)`,
+          )
         abandon()
       })
     }
     attempt()
     this.at(CLIENT_TIMEOUT_MS, () => {
-      if (!finished && mustFinish) this.fail(`liveness: client ${c} op ${seq} (${op}) not served within ${CLIENT_TIMEOUT_MS}ms (faults stopped, ${attempts} attempts)`)
+      if (!finished && mustFinish)
+        this.fail(
+          `liveness: client ${c} op ${seq} (${op}) not served within ${CLIENT_TIMEOUT_MS}ms (faults stopped, ${attempts} attempts)`,
+        )
       abandon()
     })
   }
@@ -759,18 +826,27 @@ class Sim {
   private finalChecks(): void {
     // Linearizability per key, with the sim kit's Porcupine-style checker (CAS register model).
     for (const [key, ops] of this.history) {
-      const r = checkOperations(casRegisterModel, ops.map((o) => toOperation(key, o)))
+      const r = checkOperations(
+        casRegisterModel,
+        ops.map((o) => toOperation(key, o)),
+      )
       if (r.verdict === "not-linearizable")
-        this.fail(`linearizability violated on ${key} (${ops.length} ops): ${(r.longestPrefix ?? []).slice(-3).join(" ")}`)
+        this.fail(
+          `linearizability violated on ${key} (${ops.length} ops): ${(r.longestPrefix ?? []).slice(-3).join(" ")}`,
+        )
     }
     // No lost acknowledged writes.
-    for (const op of this.ackedOps) if (!this.chosenOps.has(op)) this.fail(`acknowledged op ${op} never committed`)
+    for (const op of this.ackedOps)
+      if (!this.chosenOps.has(op)) this.fail(`acknowledged op ${op} never committed`)
     // At most one valid lease at a time (spans of different ballots must not overlap).
     const spans = [...this.leaseSpans.entries()].sort((a, b) => a[1][0] - b[1][0])
     for (let i = 1; i < spans.length; i++) {
       const [b0, s0] = spans[i - 1]!
       const [b1, s1] = spans[i]!
-      if (s1[0] <= s0[1]) this.fail(`leases of ${showBallot(b0)} [${s0[0].toFixed(1)}, ${s0[1].toFixed(1)}] and ${showBallot(b1)} [${s1[0].toFixed(1)}, ${s1[1].toFixed(1)}] overlap`)
+      if (s1[0] <= s0[1])
+        this.fail(
+          `leases of ${showBallot(b0)} [${s0[0].toFixed(1)}, ${s0[1].toFixed(1)}] and ${showBallot(b1)} [${s1[0].toFixed(1)}, ${s1[1].toFixed(1)}] overlap`,
+        )
     }
     // Liveness: a leader exists and everything proposed is committed on every live storage replica.
     const live = [...this.replicas.values()].filter((r) => r.core !== null)
@@ -780,13 +856,15 @@ class Sim {
     if (leader === undefined) this.fail("liveness: no leader at the end")
     else {
       const lc = leader.core!
-      if (lc.commitIndex < lc.lastIndex()) this.fail(`liveness: leader commit ${lc.commitIndex} < last ${lc.lastIndex()}`)
+      if (lc.commitIndex < lc.lastIndex())
+        this.fail(`liveness: leader commit ${lc.commitIndex} < last ${lc.lastIndex()}`)
       const inCfg = new Set(lc.latestConfig().members.map((m) => m.id))
       for (const r of live) {
         if (!inCfg.has(r.id) || r.role !== "storage") continue
         if (r.applied < lc.commitIndex - 0) {
           // allow one heartbeat of lag
-          if (lc.commitIndex - r.applied > 200) this.fail(`liveness: r${r.id} applied ${r.applied} << ${lc.commitIndex}`)
+          if (lc.commitIndex - r.applied > 200)
+            this.fail(`liveness: r${r.id} applied ${r.applied} << ${lc.commitIndex}`)
         }
       }
     }

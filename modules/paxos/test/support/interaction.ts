@@ -101,7 +101,9 @@ export class Interaction {
           for (const [id, c] of this.cores) {
             const st = this.down.has(id) ? "down" : c.state
             if (roles.get(id) !== st) {
-              this.out.push(`t=${this.clock} r${id} ${roles.get(id)} -> ${st}${st === "leader" ? ` ballot ${showBallot(c.ballot)}` : ""}`)
+              this.out.push(
+                `t=${this.clock} r${id} ${roles.get(id)} -> ${st}${st === "leader" ? ` ballot ${showBallot(c.ballot)}` : ""}`,
+              )
               roles.set(id, st)
             }
           }
@@ -175,7 +177,8 @@ export class Interaction {
         this.stabilize()
         break
       case "status":
-        for (const id of args.length > 0 ? args.map(Number) : [...this.cores.keys()]) this.out.push(this.status(id))
+        for (const id of args.length > 0 ? args.map(Number) : [...this.cores.keys()])
+          this.out.push(this.status(id))
         break
       default:
         throw new Error(`unknown command ${cmd}`)
@@ -288,4 +291,6 @@ export const parseDataFile = (text: string): DataCase[] => {
 /** Renders cases back into the file format (for PARTITA_REWRITE). */
 export const renderDataFile = (header: string, cases: Array<DataCase & { actual: string }>): string =>
   header +
-  cases.map((c) => `${[c.command, ...c.args].join(" ")}\n----\n${c.actual === "" ? "ok" : c.actual}\n`).join("\n")
+  cases
+    .map((c) => `${[c.command, ...c.args].join(" ")}\n----\n${c.actual === "" ? "ok" : c.actual}\n`)
+    .join("\n")
