@@ -74,6 +74,12 @@ export interface CoreOptions {
   readonly maxUncommittedEntries?: number
   readonly jitterSeed?: number
   readonly canaries?: CoreCanaries
+  /**
+   * Simulation-only BUGGIFY hook: `buggify(site)` true forces a rare but legal path at that site
+   * (sites: paxos.accept.one-entry, paxos.heartbeat.skip, paxos.election.early,
+   * paxos.accepted.drop). Absent in production.
+   */
+  readonly buggify?: (site: string) => boolean
 }
 
 /** State recovered from the WAL after a restart. */
@@ -134,6 +140,7 @@ export class PaxosCore {
   readonly maxEntriesPerMessage: number
   readonly maxUncommittedEntries: number
   readonly canaries: CoreCanaries
+  private readonly bug: (site: string) => boolean
 
   // ---- durable acceptor state ----
   promised: Ballot = 0
@@ -200,6 +207,7 @@ export class PaxosCore {
     this.maxEntriesPerMessage = opts.maxEntriesPerMessage ?? MAX_ENTRIES_PER_MESSAGE_DEFAULT
     this.maxUncommittedEntries = opts.maxUncommittedEntries ?? MAX_UNCOMMITTED_ENTRIES_DEFAULT
     this.canaries = opts.canaries ?? {}
+    this.bug = opts.buggify ?? (() => false)
     this.baseConfig = opts.initialConfig ?? { members: [] }
     this.rng = ((opts.jitterSeed ?? 1) * 2654435761 + opts.id * 40503 + 1) >>> 0 || 1
     if (this.driftBound < 0 || this.driftBound >= 1) throw new Error("driftBound must be in [0, 1)")
@@ -233,7 +241,8 @@ export class PaxosCore {
       case "follower":
         if (
           this.canCampaign() &&
-          this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs
+          (this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs ||
+            (this.now - this.electionTimerStart >= this.heartbeatMs && this.bug("paxos.election.early")))
         )
           this.startPreVote()
         break
@@ -545,6 +554,7 @@ export class PaxosCore {
     if (commit > this.commitIndex) this.setCommit(commit)
     this.guardBallot = m.ballot
     this.guardUntil = this.now + this.leaseMs
+    if (this.bug("paxos.accepted.drop")) return // as if lost on the wire
     this.send(this.acceptedReply(m.from, m.ballot, true, false, m.sentAt))
   }
 
@@ -954,7 +964,8 @@ export class PaxosCore {
 
   private tickLeader(): void {
     this.maybeCommit()
-    if (this.now - this.lastBroadcastAt >= this.heartbeatMs) this.broadcast()
+    if (this.now - this.lastBroadcastAt >= this.heartbeatMs && !this.bug("paxos.heartbeat.skip"))
+      this.broadcast()
     // Step down when a quorum has not been heard from for two election timeouts. Reads are
     // protected by the lease, not by stepping down, so this only needs to be eventually true.
     const cfg = this.latestConfig()
@@ -1002,7 +1013,8 @@ export class PaxosCore {
       pr.next = this.firstIndex
     }
     const last = this.lastIndex()
-    const end = Math.min(last, pr.next + this.maxEntriesPerMessage - 1)
+    const perMessage = this.bug("paxos.accept.one-entry") ? 1 : this.maxEntriesPerMessage
+    const end = Math.min(last, pr.next + perMessage - 1)
     const entries = pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : []
     this.send({
       type: "accept",

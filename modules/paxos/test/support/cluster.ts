@@ -19,7 +19,7 @@ import type {
 } from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
-import { casRegisterModel, checkOperations, type Operation } from "@partita/sim"
+import { Buggify, Prng as SimPrng, casRegisterModel, checkOperations, type Operation } from "@partita/sim"
 import { Prng, TraceHash } from "./prng.ts"
 
 /** Canaries that live in the driver (the shell), next to the core's own. */
@@ -52,6 +52,8 @@ interface Disk {
   durable: Uint8Array[]
   pending: Uint8Array[]
   rotted: boolean
+  /** Sticky: the WAL is never rewritten, so injected bad bytes stay. */
+  everRotted: boolean
 }
 
 interface Cmd {
@@ -190,6 +192,7 @@ class Sim {
     corruptRecoveries: 0,
   }
   private nextReplicaId = 0
+  private readonly bugs: Buggify
 
   constructor(private readonly opts: SimOptions) {
     const root = new Prng(opts.seed)
@@ -207,6 +210,7 @@ class Sim {
     this.rotChance = f.range(0, 0.5)
     this.fsyncErrChance = f.range(0, 0.004)
     this.reconfig = opts.withLogReplica ?? f.chance(0.4)
+    this.bugs = new Buggify(new SimPrng(opts.seed), true)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -235,6 +239,7 @@ class Sim {
       if (this.violations.length > 0 && !this.opts.verbose) break
     }
     if (this.violations.length === 0) this.finalChecks()
+    this.stats.buggifyFired = [...this.bugs.fired.values()].reduce((a, b) => a + b, 0)
     if (this.opts.verbose)
       for (const r of this.replicas.values())
         this.log(
@@ -275,7 +280,7 @@ class Sim {
       role,
       zone,
       core: null,
-      disk: { durable: [], pending: [], rotted: false },
+      disk: { durable: [], pending: [], rotted: false, everRotted: false },
       writer: new FrameWriter(LOG_ID, CHAIN_SEED, 4096),
       offset: this.faults.range(0, 100000),
       rate,
@@ -319,6 +324,7 @@ class Sim {
       maxEntriesPerMessage: 64,
       jitterSeed: this.opts.seed + r.incarnation * 7919,
       canaries: this.canaries,
+      buggify: (site: string) => this.faultsOn && this.bugs.fire(site),
     }
     if (recovered === undefined) return new PaxosCore(opts)
     const state = recoverState(recovered, (i) => r.snapshots.get(i) ?? null)
@@ -393,7 +399,11 @@ class Sim {
   private process(r: Replica): void {
     const core = r.core
     if (core === null || r.fsyncBusy) return
-    if (core.state === "leader") core.flush()
+    if (core.state === "leader") {
+      core.flush()
+      // The leader's own acceptance counts as an acknowledgement from the moment it is counted.
+      r.maxSelfCounted = Math.max(r.maxSelfCounted, core.selfMatchIndex())
+    }
     const ready = core.readyOutputs()
     const inc = r.incarnation
     for (const e of ready.entries) r.writer.entry(e)
@@ -570,9 +580,14 @@ class Sim {
         const live = [...this.replicas.values()].filter((r) => r.core !== null && !r.removed)
         const down = [...this.replicas.values()].filter((r) => r.core === null && !r.removed)
         if (live.length > 0 && down.length === 0) {
-          const victim = f.chance(0.4)
-            ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live))
-            : f.pick(live)
+          // Power loss tends to hit during writes: prefer a replica with an fsync in flight.
+          const writing = live.filter((r) => r.fsyncBusy)
+          const victim =
+            writing.length > 0 && f.chance(0.5)
+              ? f.pick(writing)
+              : f.chance(0.4)
+                ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live))
+                : f.pick(live)
           this.crash(victim, f.range(50, 800))
         }
         crashAt(f.range(0.5, 1.5) * this.crashEveryMs)
@@ -586,16 +601,21 @@ class Sim {
         const kind = f.int(4)
         const leader = [...this.replicas.values()].find((r) => r.core?.state === "leader")
         const victim = kind === 1 && leader !== undefined ? leader.id : f.pick(ids)
+        // kind 2: a whole AZ (the victim's zone, log replicas placed there included)
+        const zone = this.replicas.get(victim)!.zone
+        const side = new Set(kind === 2 ? ids.filter((i) => this.replicas.get(i)!.zone === zone) : [victim])
         this.stats.partitions!++
         for (const o of ids) {
-          if (o === victim) continue
+          if (side.has(o)) continue
           if (kind === 3) {
             // Asymmetric: the victim cannot hear from one peer (gray failure).
             this.blocked.add(`${o}>${victim}`)
             break
           }
-          this.blocked.add(`${o}>${victim}`)
-          this.blocked.add(`${victim}>${o}`)
+          for (const v of side) {
+            this.blocked.add(`${o}>${v}`)
+            this.blocked.add(`${v}>${o}`)
+          }
         }
         this.log(`partition kind ${kind} around r${victim}`)
         this.at(f.range(100, 900), () => this.blocked.clear())
@@ -641,6 +661,18 @@ class Sim {
         }
         const cur = l.core!.latestConfig()
         if (!cur.members.some((m) => m.id === victim.id)) return
+        // Autoadmin rule: remove only once the replacement is in the *committed* configuration
+        // (re-add it if a leader change lost the add), so the group never shrinks to two.
+        const committed = l.core!.configAt(l.core!.commitIndex + 1)
+        if (!committed.members.some((m) => m.id === added.id)) {
+          if (!cur.members.some((m) => m.id === added.id)) {
+            const again = l.core!.proposeConfig({ members: [...cur.members, added] })
+            this.log(`reconfig re-add log replica r${added.id}: ${JSON.stringify(again)}`)
+            if (again.ok) this.kick(l)
+          }
+          if (tries > 0) removeLater(tries - 1)
+          return
+        }
         const res2 = l.core!.proposeConfig({ members: cur.members.filter((m) => m.id !== victim.id) })
         this.log(`reconfig remove r${victim.id}: ${JSON.stringify(res2)}`)
         if (res2.ok) {
@@ -667,7 +699,11 @@ class Sim {
     let durable = flatten(r.disk.durable)
     if (p.length > 0 && this.faults.chance(0.5)) {
       const keep = p.slice(0, this.faults.int(p.length))
-      if (keep.length > 0 && this.faults.chance(0.3)) keep[this.faults.int(keep.length)]! ^= 0xff
+      if (keep.length > 0 && this.faults.chance(0.3)) {
+        keep[this.faults.int(keep.length)]! ^= 0xff // garbled sector inside the torn write
+        r.disk.rotted = true
+        r.disk.everRotted = true
+      }
       durable = concat(durable, keep)
     }
     r.disk.pending = []
@@ -679,6 +715,7 @@ class Sim {
       const pos = this.faults.int(durable.length - 4096)
       durable[pos]! ^= 1 << this.faults.int(8)
       r.disk.rotted = true
+      r.disk.everRotted = true
       this.stats.rots!++
       this.log(`bit rot on r${r.id} at ${pos}`)
     }
@@ -698,6 +735,10 @@ class Sim {
     // Truncate a torn tail; keep the chain.
     r.disk.durable = [durable.slice(0, scan.validBytes)]
     r.writer = new FrameWriter(LOG_ID, scan.chain, 4096)
+    if (scan.corruptAt >= 0 && !r.disk.everRotted)
+      this.fail(
+        `r${r.id} WAL corrupt at byte ${scan.corruptAt} without injected rot (lost or misordered writes)`,
+      )
     r.disk.rotted = false
     r.core = this.newCore(r, null, scan)
     this.log(
