@@ -1,7 +1,7 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { PaxosCore, isSingleChange } from "../src/internal/core.ts"
-import type { Membership, Message, PrepareMsg } from "../src/internal/types.ts"
+import type { Entry, Membership, Message, PrepareMsg } from "../src/internal/types.ts"
 import { ENTRY_COMMAND, makeBallot } from "../src/internal/types.ts"
 import { Interaction } from "./support/interaction.ts"
 
@@ -131,12 +131,14 @@ describe("corruption", () => {
       {
         hardState: { promised: makeBallot(1, 0), commit: 3 },
         snapshot: null,
-        entries: [1, 2, 3].map((slot) => ({
-          slot,
-          ballot: makeBallot(1, 0),
-          kind: ENTRY_COMMAND,
-          data: new Uint8Array([slot]),
-        })),
+        entries: [1, 2, 3].map(
+          (slot): Entry => ({
+            slot,
+            ballot: makeBallot(1, 0),
+            kind: ENTRY_COMMAND,
+            data: new Uint8Array([slot]),
+          }),
+        ),
         repairThrough: 6,
       },
     )
@@ -145,12 +147,14 @@ describe("corruption", () => {
     c.step({ type: "prepare", from: 1, to: 2, ballot: makeBallot(2, 1), fromSlot: 1, handoverOf: 0 })
     assert.equal(c.readyOutputs().messages.length, 0, "no promise while repairing")
     const b = makeBallot(2, 0)
-    const entries = [4, 5, 6].map((slot) => ({
-      slot,
-      ballot: b,
-      kind: ENTRY_COMMAND,
-      data: new Uint8Array([slot]),
-    }))
+    const entries = [4, 5, 6].map(
+      (slot): Entry => ({
+        slot,
+        ballot: b,
+        kind: ENTRY_COMMAND,
+        data: new Uint8Array([slot]),
+      }),
+    )
     c.step({ type: "accept", from: 0, to: 2, ballot: b, start: 4, entries, commit: 6, sentAt: 0 })
     assert.equal(c.isRepairing(), false)
     assert.equal(c.commitIndex, 6)
