@@ -914,7 +914,7 @@ class Sim {
 }
 
 /** One client operation as recorded by the driver. */
-interface RegOp {
+export interface RegOp {
   readonly kind: "w" | "r" | "cas"
   readonly value: string | null
   readonly expected?: string | null
@@ -923,7 +923,7 @@ interface RegOp {
   readonly ret: number
 }
 
-const toOperation = (key: string, o: RegOp): Operation => {
+export const toOperation = (key: string, o: RegOp): Operation => {
   const done = o.ret !== Number.POSITIVE_INFINITY
   const f = o.kind === "w" ? "write" : o.kind === "r" ? "read" : "cas"
   const value = o.kind === "cas" ? [o.expected ?? null, o.value] : o.value
