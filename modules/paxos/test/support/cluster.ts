@@ -19,7 +19,15 @@ import type {
 } from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
-import { Buggify, Prng as SimPrng, casRegisterModel, checkOperations, type Operation } from "@partita/sim"
+import {
+  type Buggify,
+  Delay,
+  type Operation,
+  Sim as SimRun,
+  SimNetwork,
+  casRegisterModel,
+  checkOperations,
+} from "@partita/sim"
 import { Prng, TraceHash } from "./prng.ts"
 
 /** Canaries that live in the driver (the shell), next to the core's own. */
@@ -35,6 +43,8 @@ export interface SimOptions {
   readonly settleMs?: number
   readonly canaries?: DriverCanaries
   readonly withLogReplica?: boolean
+  /** Grow to five voters (3 storage + 2 log replicas in different AZs) instead of replacing one. */
+  readonly fiveVoters?: boolean
   readonly verbose?: boolean
 }
 
@@ -89,51 +99,6 @@ interface Replica {
   removed: boolean
 }
 
-interface Ev {
-  t: number
-  seq: number
-  fn: () => void
-}
-
-class Heap {
-  private a: Ev[] = []
-  get size(): number {
-    return this.a.length
-  }
-  push(e: Ev): void {
-    const a = this.a
-    a.push(e)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (less(a[p]!, a[i]!)) break
-      ;[a[p], a[i]] = [a[i]!, a[p]!]
-      i = p
-    }
-  }
-  pop(): Ev | undefined {
-    const a = this.a
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && less(a[l]!, a[m]!)) m = l
-        if (r < a.length && less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[m], a[i]] = [a[i]!, a[m]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-const less = (x: Ev, y: Ev): boolean => x.t < y.t || (x.t === y.t && x.seq < y.seq)
-
 const LOG_ID = 0x7a11
 const CHAIN_SEED = 0x1234
 const TICK_MS = 10
@@ -152,9 +117,13 @@ export const runSim = (opts: SimOptions): SimResult => new Sim(opts).run()
 class Sim {
   private readonly rnd: Prng
   private readonly faults: Prng
-  private readonly q = new Heap()
-  private seq = 0
-  now = 0
+  /** The sim kit's run: scheduler (virtual time), buggify and its own trace hash. */
+  private readonly sim: SimRun
+  /** The sim kit's network: loss, duplication, delay/reordering, node/AZ/one-way partitions. */
+  private readonly net: SimNetwork<Message>
+  get now(): number {
+    return this.sim.now
+  }
   private readonly replicas = new Map<ReplicaId, Replica>()
   private readonly violations: string[] = []
   private readonly trace = new TraceHash()
@@ -164,7 +133,6 @@ class Sim {
   private readonly leaseSpans = new Map<number, [number, number]>()
   private readonly history = new Map<string, RegOp[]>()
   private readonly ackedOps: string[] = []
-  private readonly blocked = new Set<string>()
   private readonly canaries: DriverCanaries
   private readonly faultMs: number
   private readonly settleMs: number
@@ -210,7 +178,15 @@ class Sim {
     this.rotChance = f.range(0, 0.5)
     this.fsyncErrChance = f.range(0, 0.004)
     this.reconfig = opts.withLogReplica ?? f.chance(0.4)
-    this.bugs = new Buggify(new SimPrng(opts.seed), true)
+    this.sim = new SimRun({ seed: opts.seed, buggify: true })
+    this.bugs = this.sim.buggify
+    this.net = new SimNetwork<Message>(this.sim, {
+      lossProbability: this.loss,
+      duplicateProbability: this.dup,
+      intraAzDelay: Delay.uniform(0.2, 0.2 + this.delayJitterMs),
+      crossAzDelay: Delay.uniform(0.2, 0.2 + this.delayJitterMs),
+      hashMessage: (m) => `${m.type}:${m.from}>${m.to}:${m.ballot}`,
+    })
   }
 
   // -------------------------------------------------------------------------------------------
@@ -226,17 +202,13 @@ class Sim {
     this.scheduleFaults()
     this.at(this.faultMs, () => this.stopFaults())
     const end = this.faultMs + this.settleMs
-    let steps = 0
-    while (this.q.size > 0) {
-      const ev = this.q.pop()!
-      if (ev.t > end) break
-      this.now = ev.t
-      ev.fn()
-      if (++steps > 2_000_000) {
-        this.violations.push("event budget exceeded")
-        break
-      }
-      if (this.violations.length > 0 && !this.opts.verbose) break
+    try {
+      this.sim.scheduler.runWhile(
+        () => this.now <= end && (this.violations.length === 0 || this.opts.verbose === true),
+        3_000_000,
+      )
+    } catch (e) {
+      this.violations.push(`event budget exceeded: ${String(e)}`)
     }
     if (this.violations.length === 0) this.finalChecks()
     this.stats.buggifyFired = [...this.bugs.fired.values()].reduce((a, b) => a + b, 0)
@@ -254,7 +226,7 @@ class Sim {
   }
 
   private at(dt: number, fn: () => void): void {
-    this.q.push({ t: this.now + Math.max(0, dt), seq: this.seq++, fn })
+    this.sim.schedule(Math.max(0, dt), fn)
   }
 
   private log(s: string): void {
@@ -305,6 +277,7 @@ class Sim {
       r.disk.durable.push(r.writer.take())
     }
     this.replicas.set(id, r)
+    this.net.addNode(`r${id}`, zone, (m) => this.onMessage(r, m))
     return r
   }
 
@@ -550,24 +523,20 @@ class Sim {
 
   private deliver(m: Message): void {
     this.stats.msgs!++
-    if (this.blocked.has(`${m.from}>${m.to}`)) return
-    if (this.faultsOn && this.rnd.chance(this.loss)) return
-    const copies = this.faultsOn && this.rnd.chance(this.dup) ? 2 : 1
-    for (let i = 0; i < copies; i++) {
-      const d = 0.2 + this.rnd.float() * (this.faultsOn ? this.delayJitterMs : 1)
-      this.at(d, () => {
-        if (this.opts.verbose && (m.type === "promise" || m.type === "prepare"))
-          this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
-        const t = this.replicas.get(m.to)
-        if (t === undefined || t.core === null) return
-        this.trace.num(this.now)
-        this.trace.str(m.type)
-        t.core.tick(this.localNow(t))
-        t.core.step(m)
-        this.observe(t)
-        this.kick(t)
-      })
-    }
+    this.net.send(`r${m.from}`, `r${m.to}`, m)
+  }
+
+  /** The network handler of replica `r`. */
+  private onMessage(r: Replica, m: Message): void {
+    if (this.opts.verbose && (m.type === "promise" || m.type === "prepare"))
+      this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
+    if (r.core === null) return
+    this.trace.num(this.now)
+    this.trace.str(m.type)
+    r.core.tick(this.localNow(r))
+    r.core.step(m)
+    this.observe(r)
+    this.kick(r)
   }
 
   // ---------------------------------------------------------------- faults
@@ -596,29 +565,23 @@ class Sim {
     const partAt = (t: number) =>
       this.at(t, () => {
         if (!this.faultsOn) return
-        this.blocked.clear()
+        this.net.heal()
         const ids = [...this.replicas.keys()]
         const kind = f.int(4)
         const leader = [...this.replicas.values()].find((r) => r.core?.state === "leader")
         const victim = kind === 1 && leader !== undefined ? leader.id : f.pick(ids)
-        // kind 2: a whole AZ (the victim's zone, log replicas placed there included)
         const zone = this.replicas.get(victim)!.zone
-        const side = new Set(kind === 2 ? ids.filter((i) => this.replicas.get(i)!.zone === zone) : [victim])
         this.stats.partitions!++
-        for (const o of ids) {
-          if (side.has(o)) continue
-          if (kind === 3) {
-            // Asymmetric: the victim cannot hear from one peer (gray failure).
-            this.blocked.add(`${o}>${victim}`)
-            break
-          }
-          for (const v of side) {
-            this.blocked.add(`${o}>${v}`)
-            this.blocked.add(`${v}>${o}`)
-          }
-        }
-        this.log(`partition kind ${kind} around r${victim}`)
-        this.at(f.range(100, 900), () => this.blocked.clear())
+        let pid: number
+        if (kind === 2)
+          pid = this.net.isolateAz(zone) // a whole AZ, log replicas placed there included
+        else if (kind === 3) {
+          // Asymmetric: the victim cannot hear from one peer (gray failure).
+          const other = f.pick(ids.filter((i) => i !== victim))
+          pid = this.net.partition([`r${other}`], [`r${victim}`], { oneWay: true })
+        } else pid = this.net.isolateNode(`r${victim}`)
+        this.log(`partition kind ${kind} around r${victim}: ${this.net.partitions().join("; ")}`)
+        this.at(f.range(100, 900), () => this.net.heal(pid))
         partAt(f.range(0.5, 1.5) * this.partitionEveryMs)
       })
     partAt(f.range(0.2, 1) * this.partitionEveryMs)
@@ -671,6 +634,17 @@ class Sim {
             if (again.ok) this.kick(l)
           }
           if (tries > 0) removeLater(tries - 1)
+          return
+        }
+        if (this.opts.fiveVoters === true) {
+          // Second log replica in another AZ; keep the victim (five voters).
+          const zone2 = ["az1", "az2", "az3"].find((z) => z !== victim.zone && z !== l.zone) ?? "az1"
+          const id2 = this.nextReplicaId++
+          const second: Member = { id: id2, role: "log", zone: zone2 }
+          this.scheduleTick(this.addReplica(id2, "log", zone2, null))
+          const res3 = l.core!.proposeConfig({ members: [...cur.members, second] })
+          this.log(`reconfig add second log replica r${id2}: ${JSON.stringify(res3)}`)
+          if (res3.ok) this.kick(l)
           return
         }
         const res2 = l.core!.proposeConfig({ members: cur.members.filter((m) => m.id !== victim.id) })
@@ -752,7 +726,15 @@ class Sim {
 
   private stopFaults(): void {
     this.faultsOn = false
-    this.blocked.clear()
+    this.net.heal()
+    const azs = ["az1", "az2", "az3"]
+    for (const a of azs)
+      for (const b of azs)
+        this.net.setAzLink(a, b, {
+          lossProbability: 0,
+          duplicateProbability: 0,
+          delay: Delay.uniform(0.2, 1.2),
+        })
     this.log("faults stop")
     for (const r of this.replicas.values())
       if (r.core === null) this.at(r.downUntil - this.now, () => this.restart(r))
