@@ -145,6 +145,7 @@ class Sim {
   private readonly rotChance: number
   private readonly fsyncErrChance: number
   private readonly reconfig: boolean
+  private readonly handovers: boolean
   private faultsOn = true
   private readonly stats: Record<string, number> = {
     msgs: 0,
@@ -157,6 +158,7 @@ class Sim {
     ops: 0,
     acked: 0,
     reconfigs: 0,
+    handovers: 0,
     corruptRecoveries: 0,
   }
   private nextReplicaId = 0
@@ -178,6 +180,7 @@ class Sim {
     this.rotChance = f.range(0, 0.5)
     this.fsyncErrChance = f.range(0, 0.004)
     this.reconfig = opts.withLogReplica ?? f.chance(0.4)
+    this.handovers = f.chance(0.3)
     this.sim = new SimRun({ seed: opts.seed, buggify: true })
     this.bugs = this.sim.buggify
     this.net = new SimNetwork<Message>(this.sim, {
@@ -586,6 +589,28 @@ class Sim {
       })
     partAt(f.range(0.2, 1) * this.partitionEveryMs)
     if (this.reconfig) this.at(f.range(300, this.faultMs * 0.6), () => this.reconfigure())
+    // Deployments: the leader hands over voluntarily (no lease wait for the next leader).
+    if (this.handovers) {
+      const handoverAt = (t: number) =>
+        this.at(t, () => {
+          if (!this.faultsOn) return
+          const l = [...this.replicas.values()].find((r) => r.core?.state === "leader")
+          if (l !== undefined) {
+            const peers = l.core!.latestConfig().members.filter((m) => m.id !== l.id && m.role === "storage")
+            if (peers.length > 0) {
+              const to = f.pick(peers).id
+              const ok = l.core!.transferLeadership(to)
+              this.log(`handover r${l.id} -> r${to}: ${ok}`)
+              if (ok) {
+                this.stats.handovers!++
+                this.kick(l)
+              }
+            }
+          }
+          handoverAt(f.range(200, 900))
+        })
+      handoverAt(f.range(200, 900))
+    }
     this.compactLoop()
   }
 
@@ -682,8 +707,10 @@ class Sim {
     }
     r.disk.pending = []
     // Bit rot, never on two replicas at once and never in the last frames (see README).
+    // "Recoverable": a replica whose rot is not yet repaired blocks rot anywhere else, also while
+    // it is down (crashed replicas cannot show they are repairing).
     const othersRotted = [...this.replicas.values()].some(
-      (o) => o !== r && (o.disk.rotted || (o.core?.isRepairing() ?? false)),
+      (o) => o !== r && (o.disk.rotted || o.core === null || (o.core?.isRepairing() ?? false)),
     )
     if (!othersRotted && durable.length > 8192 && this.faults.chance(this.rotChance)) {
       const pos = this.faults.int(durable.length - 4096)
