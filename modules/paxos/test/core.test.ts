@@ -159,4 +159,23 @@ describe("corruption", () => {
     assert.equal(c.isRepairing(), false)
     assert.equal(c.commitIndex, 6)
   })
+
+  it("can be repaired from archived committed entries", () => {
+    const c = new PaxosCore(
+      { id: 2, role: "storage", initialConfig: three },
+      { hardState: { promised: makeBallot(1, 0), commit: 0 }, snapshot: null, entries: [], repairThrough: 4 },
+    )
+    const archived = [1, 2, 3, 4].map(
+      (slot): Entry => ({ slot, ballot: 0, kind: ENTRY_COMMAND, data: new Uint8Array([slot]) }),
+    )
+    c.learnCommitted(archived.slice(1)) // not contiguous with our commit: ignored
+    assert.equal(c.commitIndex, 0)
+    c.learnCommitted(archived)
+    assert.equal(c.commitIndex, 4)
+    assert.equal(c.isRepairing(), false)
+    assert.deepEqual(
+      c.readyOutputs().committed.map((e) => e.slot),
+      [1, 2, 3, 4],
+    )
+  })
 })

@@ -286,6 +286,17 @@ export class PaxosCore {
     }
   }
 
+  /**
+   * Learns committed entries from outside the protocol (the WAL archive: `readSegment`), e.g. to
+   * repair a corrupt log. Only contiguous entries right after our commit index are taken.
+   */
+  learnCommitted(entries: ReadonlyArray<Entry>): void {
+    if (this.state === "leader" || this.state === "candidate" || this.state === "stopped") return
+    const last = entries[entries.length - 1]
+    if (last === undefined) return
+    this.onLearn({ type: "learn", from: this.id, to: this.id, ballot: 0, entries, commit: last.slot })
+  }
+
   /** Starts an election now (pre-vote first, as when the election timer fires). */
   campaign(): void {
     if (this.state === "follower" && this.canCampaign()) this.startPreVote()
