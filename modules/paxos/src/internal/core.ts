@@ -476,7 +476,9 @@ export class PaxosCore {
         this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
     // A replica removed from the group (as far as we know) must not disrupt it.
-    const member = this.latestConfig().members.some((x) => x.id === m.from && x.role === "storage")
+    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not deny.)
+    const known = this.latestConfig().members
+    const member = known.length === 0 || known.some((x) => x.id === m.from && x.role === "storage")
     this.send({
       type: "prevote-reply",
       from: this.id,
