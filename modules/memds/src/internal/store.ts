@@ -1,0 +1,420 @@
+/**
+ * PerkleStore: routing metadata (partition boundaries → routing entries) on a Perkle trie.
+ *
+ * Values are stored compactly: replica pairs `{nodeId, az}` are interned as atoms (a fleet has
+ * thousands of nodes, a map has millions of entries), the partition id inline, integers as
+ * varints. The Merkle value hash is computed from the canonical content (strings, not atom
+ * ids), so two replicas that interned atoms in different orders still agree on every hash.
+ */
+import { Data, Either } from "effect"
+import { deflateSync, inflateSync } from "fflate"
+import { ByteReader, ByteWriter } from "./bytes.ts"
+import { Hasher } from "./hash.ts"
+import { hasPrefix, tablePrefix } from "./keys.ts"
+import { CritbitTrie, type TrieDiff } from "./trie.ts"
+
+/** One replica of a partition: the storage node and its availability zone. */
+export interface Replica {
+  readonly nodeId: string
+  readonly az: string
+}
+
+/** Routing entry for one partition: what a router needs to send a request there. */
+export interface RoutingEntry {
+  readonly partitionId: string
+  /** Membership epoch; storage nodes reject requests routed with an older one. */
+  readonly epoch: number
+  readonly replicas: ReadonlyArray<Replica>
+  /** Node id of the replica believed to lead, or null when unknown. */
+  readonly leaderHint: string | null
+}
+
+/** A stored boundary: its key (a copy) and entry. */
+export interface Boundary {
+  readonly key: Uint8Array
+  readonly entry: RoutingEntry
+}
+
+/** A partition's key range as stored: [start, end) with end null for the table's last one. */
+export interface RouteRange {
+  readonly start: Uint8Array
+  readonly end: Uint8Array | null
+  readonly entry: RoutingEntry
+}
+
+/** A snapshot could not be decoded or did not match its Merkle root. */
+export class SnapshotError extends Data.TaggedError("SnapshotError")<{ readonly reason: string }> {}
+
+/** Most replicas one entry may list (storage replicas plus log replicas). */
+export const REPLICAS_MAX = 16
+const VALUE_TAG = 0x7a1e
+const ATOM_TAG = 0xa70
+const LEADER_NONE = 0
+const LEADER_OTHER = 0xff
+const SNAPSHOT_MAGIC = 0x504b5331 // "PKS1"
+
+const hasher = new Hasher()
+
+/** Content hash lanes of a routing entry (independent of how it is stored). */
+export const entryHash = (e: RoutingEntry): [number, number] => {
+  const h = hasher.reset(VALUE_TAG).str(e.partitionId).int(e.epoch).int(e.replicas.length)
+  for (const r of e.replicas) h.str(r.nodeId).str(r.az)
+  if (e.leaderHint === null) h.int(0)
+  else h.int(1).str(e.leaderHint)
+  return [h.finishA(), h.finishB()]
+}
+
+const validate = (e: RoutingEntry): void => {
+  if (!Number.isSafeInteger(e.epoch) || e.epoch < 0) throw new RangeError(`bad epoch ${e.epoch}`)
+  if (e.replicas.length > REPLICAS_MAX) throw new RangeError(`more than ${REPLICAS_MAX} replicas`)
+}
+
+export class PerkleStore {
+  private readonly trie = new CritbitTrie()
+  private readonly atomIds = new Map<string, number>()
+  private readonly atoms: Replica[] = []
+  private readonly w = new ByteWriter(64)
+
+  /** Number of boundaries stored. */
+  get size(): number {
+    return this.trie.size
+  }
+
+  /** Merkle root as 16 hex digits ("0000000000000000" when empty). */
+  get root(): string {
+    return this.trie.rootHex()
+  }
+
+  private atom(nodeId: string, az: string): number {
+    const k = nodeId + "\u0000" + az
+    let id = this.atomIds.get(k)
+    if (id === undefined) {
+      id = this.atoms.length
+      this.atoms.push(Object.freeze({ nodeId, az }))
+      this.atomIds.set(k, id)
+    }
+    return id
+  }
+
+  private encode(e: RoutingEntry): Uint8Array {
+    const w = this.w
+    w.len = 0
+    w.varint(e.epoch)
+    w.str(e.partitionId)
+    w.u8(e.replicas.length)
+    let leader = LEADER_NONE
+    for (let i = 0; i < e.replicas.length; i++) {
+      const r = e.replicas[i]!
+      w.varint(this.atom(r.nodeId, r.az))
+      if (leader === LEADER_NONE && r.nodeId === e.leaderHint) leader = i + 1
+    }
+    if (e.leaderHint !== null && leader === LEADER_NONE) {
+      w.u8(LEADER_OTHER)
+      w.varint(this.atom(e.leaderHint, ""))
+    } else w.u8(leader)
+    return w.buf.subarray(0, w.len)
+  }
+
+  private decodeAt(arena: Uint8Array, off: number, len: number): RoutingEntry {
+    const r = new ByteReader(arena.subarray(off, off + len))
+    const epoch = r.varint()
+    const partitionId = r.str()
+    const n = r.u8()
+    const replicas = new Array<Replica>(n)
+    for (let i = 0; i < n; i++) replicas[i] = this.atoms[r.varint()]!
+    const l = r.u8()
+    const leaderHint =
+      l === LEADER_NONE ? null : l === LEADER_OTHER ? this.atoms[r.varint()]!.nodeId : replicas[l - 1]!.nodeId
+    return { partitionId, epoch, replicas, leaderHint }
+  }
+
+  // ---------- updates ----------
+
+  /** Inserts or replaces the entry at `key`. */
+  put(key: Uint8Array, entry: RoutingEntry): void {
+    validate(entry)
+    const [a, b] = entryHash(entry)
+    this.trie.put(key, this.encode(entry), a, b)
+  }
+
+  /** Removes `key`; returns whether it was present. */
+  delete(key: Uint8Array): boolean {
+    return this.trie.delete(key)
+  }
+
+  // ---------- slot-level hot path ----------
+
+  /** Slot of the largest key <= `key`, or -1 (no allocation). */
+  floorSlot(key: Uint8Array): number {
+    return this.trie.floorSlot(key)
+  }
+
+  /** Slot of the smallest key >= `key`, or -1. */
+  ceilingSlot(key: Uint8Array): number {
+    return this.trie.ceilingSlot(key)
+  }
+
+  /** Decodes the entry in a slot returned by a `*Slot` lookup (valid until the next update). */
+  entryAt(slot: number): RoutingEntry {
+    return this.decodeAt(this.trie.valueArena(), this.trie.valueOffset(slot), this.trie.valueLength(slot))
+  }
+
+  /** The epoch in a slot, without decoding the rest. */
+  epochAt(slot: number): number {
+    return new ByteReader(this.trie.valueArena().subarray(this.trie.valueOffset(slot))).varint()
+  }
+
+  /** A copy of the key in a slot. */
+  keyAt(slot: number): Uint8Array {
+    return this.trie.keyOf(slot)
+  }
+
+  // ---------- lookups ----------
+
+  /** The entry stored at exactly `key`. */
+  get(key: Uint8Array): RoutingEntry | undefined {
+    const s = this.trie.getSlot(key)
+    return s < 0 ? undefined : this.entryAt(s)
+  }
+
+  /** The boundary with the largest key <= `key`. */
+  floor(key: Uint8Array): Boundary | undefined {
+    const s = this.trie.floorSlot(key)
+    return s < 0 ? undefined : { key: this.trie.keyOf(s), entry: this.entryAt(s) }
+  }
+
+  /** The boundary with the smallest key >= `key`. */
+  ceiling(key: Uint8Array): Boundary | undefined {
+    const s = this.trie.ceilingSlot(key)
+    return s < 0 ? undefined : { key: this.trie.keyOf(s), entry: this.entryAt(s) }
+  }
+
+  /**
+   * The partition whose range holds `key`: floor within the key's table, with the range's end
+   * (the next boundary of the same table, or null). `tablePrefixBytes` is the key's table prefix.
+   */
+  route(key: Uint8Array, tablePrefixBytes: Uint8Array): RouteRange | undefined {
+    const s = this.trie.floorSlot(key)
+    if (s < 0) return undefined
+    const start = this.trie.keyOf(s)
+    if (!hasPrefix(start, tablePrefixBytes)) return undefined
+    const n = this.trie.higherSlot(start)
+    let end: Uint8Array | null = null
+    if (n >= 0) {
+      const k = this.trie.keyOf(n)
+      if (hasPrefix(k, tablePrefixBytes)) end = k
+    }
+    return { start, end, entry: this.entryAt(s) }
+  }
+
+  /** All boundaries whose key starts with `prefix`, in key order. */
+  prefix(prefix: Uint8Array): Boundary[] {
+    const outB: Boundary[] = []
+    this.trie.forEachPrefix(prefix, (s) => outB.push({ key: this.trie.keyOf(s), entry: this.entryAt(s) }))
+    return outB
+  }
+
+  /** All boundaries of one table, in key order. */
+  table(tableId: string): Boundary[] {
+    return this.prefix(tablePrefix(tableId))
+  }
+
+  /** All boundaries, in key order. */
+  entries(): Boundary[] {
+    const outB: Boundary[] = []
+    this.trie.forEachSlot((s) => outB.push({ key: this.trie.keyOf(s), entry: this.entryAt(s) }))
+    return outB
+  }
+
+  /** Keys that differ (missing on one side or different entry) between this store and `other`. */
+  diff(other: PerkleStore): TrieDiff {
+    return this.trie.diff(other.trie)
+  }
+
+  /** Bytes held by the store's typed arrays plus an estimate for the interned atoms. */
+  allocatedBytes(): number {
+    let atomBytes = 0
+    for (const a of this.atoms) atomBytes += 64 + 2 * (a.nodeId.length + a.az.length)
+    return this.trie.allocatedBytes() + atomBytes
+  }
+
+  // ---------- snapshots ----------
+
+  /**
+   * Compressed snapshot: keys delta-encoded in order, entries column by column, atoms renumbered
+   * by first use (so equal contents give byte-identical snapshots), the Merkle root and a
+   * caller-chosen version in the header, deflated with fflate.
+   */
+  snapshot(version = 0, level: 1 | 6 | 9 = 6): Uint8Array {
+    const head = new ByteWriter(64)
+    const keysW = new ByteWriter(1 << 16)
+    const valsW = new ByteWriter(1 << 16)
+    const atomsW = new ByteWriter(1024)
+    const local = new Map<number, number>()
+    let atomCount = 0
+    const localAtom = (id: number): number => {
+      let l = local.get(id)
+      if (l === undefined) {
+        l = atomCount++
+        local.set(id, l)
+        const a = this.atoms[id]!
+        atomsW.str(a.nodeId)
+        atomsW.str(a.az)
+      }
+      return l
+    }
+    let prev = new Uint8Array(0)
+    const ka = this.trie.keyArenaView()
+    const va = this.trie.valueArena()
+    this.trie.forEachSlot((s) => {
+      const off = this.trie.keyOffset(s)
+      const key = ka.subarray(off, off + this.trie.keyLength(s))
+      writeKeyDelta(keysW, prev, key)
+      prev = key
+      const r = new ByteReader(va.subarray(this.trie.valueOffset(s), this.trie.valueOffset(s) + this.trie.valueLength(s)))
+      valsW.varint(r.varint())
+      valsW.str(r.str())
+      const n = r.u8()
+      valsW.u8(n)
+      for (let i = 0; i < n; i++) valsW.varint(localAtom(r.varint()))
+      const l = r.u8()
+      valsW.u8(l)
+      if (l === LEADER_OTHER) valsW.varint(localAtom(r.varint()))
+    })
+    const [ra, rb] = this.trie.rootLanes()
+    head.varint(SNAPSHOT_MAGIC)
+    head.varint(version)
+    head.varint(ra >>> 0)
+    head.varint(rb >>> 0)
+    head.varint(this.size)
+    head.varint(atomCount)
+    const body = new ByteWriter(head.len + atomsW.len + keysW.len + valsW.len + 16)
+    body.bytes(head.buf.subarray(0, head.len))
+    body.bytes(atomsW.buf.subarray(0, atomsW.len))
+    body.bytes(keysW.buf.subarray(0, keysW.len))
+    body.bytes(valsW.buf.subarray(0, valsW.len))
+    return deflateSync(body.buf.subarray(0, body.len), { level })
+  }
+
+  /** Decodes a snapshot and verifies the rebuilt store's Merkle root against its header. */
+  static fromSnapshot(bytes: Uint8Array): Either.Either<{ store: PerkleStore; version: number }, SnapshotError> {
+    try {
+      const r = new ByteReader(inflateSync(bytes))
+      if (r.varint() !== SNAPSHOT_MAGIC) return Either.left(new SnapshotError({ reason: "bad magic" }))
+      const version = r.varint()
+      const ra = r.varint() | 0
+      const rb = r.varint() | 0
+      const count = r.varint()
+      const atomCount = r.varint()
+      const store = new PerkleStore()
+      const ids: number[] = []
+      for (let i = 0; i < atomCount; i++) {
+        const nodeId = r.str()
+        const az = r.str()
+        ids.push(store.atom(nodeId, az))
+      }
+      const keys: Uint8Array[] = new Array(count)
+      let prev = new Uint8Array(0)
+      for (let i = 0; i < count; i++) {
+        prev = readKeyDelta(r, prev)
+        keys[i] = prev
+      }
+      const trie = store.trie
+      trie.beginBulk()
+      const w = new ByteWriter(64)
+      const h = new Hasher()
+      for (let i = 0; i < count; i++) {
+        w.len = 0
+        const epoch = r.varint()
+        const pid = r.str()
+        const n = r.u8()
+        if (n > REPLICAS_MAX) throw new RangeError("too many replicas")
+        w.varint(epoch)
+        w.str(pid)
+        w.u8(n)
+        h.reset(VALUE_TAG).str(pid).int(epoch).int(n)
+        let nodes: Replica[] | undefined
+        for (let j = 0; j < n; j++) {
+          const id = ids[r.varint()]
+          if (id === undefined) throw new RangeError("bad atom")
+          w.varint(id)
+          const a = store.atoms[id]!
+          h.str(a.nodeId).str(a.az)
+          ;(nodes ??= []).push(a)
+        }
+        const l = r.u8()
+        w.u8(l)
+        if (l === LEADER_NONE) h.int(0)
+        else if (l === LEADER_OTHER) {
+          const id = ids[r.varint()]
+          if (id === undefined) throw new RangeError("bad atom")
+          w.varint(id)
+          h.int(1).str(store.atoms[id]!.nodeId)
+        } else {
+          const a = nodes?.[l - 1]
+          if (a === undefined) throw new RangeError("bad leader index")
+          h.int(1).str(a.nodeId)
+        }
+        trie.put(keys[i]!, w.buf.subarray(0, w.len), h.finishA(), h.finishB())
+      }
+      trie.endBulk()
+      const [ca, cb] = trie.rootLanes()
+      if (trie.size !== count) return Either.left(new SnapshotError({ reason: "duplicate keys" }))
+      if (ca !== ra || cb !== rb) return Either.left(new SnapshotError({ reason: "Merkle root mismatch" }))
+      return Either.right({ store, version })
+    } catch (e) {
+      return Either.left(new SnapshotError({ reason: e instanceof Error ? e.message : String(e) }))
+    }
+  }
+}
+
+/** Key delta: shared prefix with the previous key; equal-length tails of ≤16 bytes as a difference. */
+const writeKeyDelta = (w: ByteWriter, prev: Uint8Array, key: Uint8Array): void => {
+  const m = Math.min(prev.length, key.length)
+  let shared = 0
+  while (shared < m && prev[shared] === key[shared]) shared++
+  const tail = key.length - shared
+  if (key.length === prev.length && tail > 0 && tail <= 16) {
+    // key > prev in order, so the tail difference is positive; write it big-endian, trimmed
+    const d = new Uint8Array(tail)
+    let borrow = 0
+    for (let i = key.length - 1; i >= shared; i--) {
+      let v = key[i]! - prev[i]! - borrow
+      borrow = v < 0 ? 1 : 0
+      if (v < 0) v += 256
+      d[i - shared] = v
+    }
+    let z = 0
+    while (z < tail && d[z] === 0) z++
+    w.varint(shared * 2 + 1)
+    w.varint(tail - z)
+    w.bytes(d.subarray(z))
+  } else {
+    w.varint(shared * 2)
+    w.varint(tail)
+    w.bytes(key.subarray(shared))
+  }
+}
+
+const readKeyDelta = (r: ByteReader, prev: Uint8Array): Uint8Array => {
+  const h = r.varint()
+  const shared = Math.floor(h / 2)
+  if (shared > prev.length) throw new RangeError("bad key delta")
+  if (h % 2 === 0) {
+    const tail = r.bytes(r.varint())
+    const k = new Uint8Array(shared + tail.length)
+    k.set(prev.subarray(0, shared))
+    k.set(tail, shared)
+    return k
+  }
+  const n = r.varint()
+  const d = r.bytes(n)
+  const k = prev.slice()
+  let carry = 0
+  for (let i = k.length - 1, j = n - 1; i >= shared; i--, j--) {
+    const v = k[i]! + (j >= 0 ? d[j]! : 0) + carry
+    k[i] = v & 0xff
+    carry = v >> 8
+  }
+  return k
+}
