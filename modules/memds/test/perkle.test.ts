@@ -2,7 +2,7 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { Either } from "effect"
 import fc from "fast-check"
-import { compareBytes, hashFromBigInt, PerkleStore, type RoutingEntry, routingKey, tablePrefix, toHex } from "../src/index.ts"
+import { compareBytes, hashFromBigInt, parseRoutingKey, PerkleStore, type RoutingEntry, routingKey, tablePrefix, toHex } from "../src/index.ts"
 
 const TABLES = ["orders", "users", "u"]
 
@@ -85,6 +85,21 @@ describe("PerkleStore lookups", () => {
           const rc = ref.ceiling(q)
           assert.equal(c && toHex(c.key), rc && toHex(rc.key))
         }
+        // the read index (per-table 64-bit words) agrees with the reference floor within a table
+        for (const q of [...queries, ...ops.map((o) => o.key)]) {
+          const t = parseRoutingKey(q).tableId
+          const p = toHex(tablePrefix(t))
+          const inTable = ref.rows.filter((r) => toHex(r.key).startsWith(p) && compareBytes(r.key, q) <= 0)
+          const want = inTable[inTable.length - 1]
+          const slot = s.floorInTable(s.tableHandle(t), q)
+          assert.equal(slot < 0 ? undefined : toHex(s.keyAt(slot)), want && toHex(want.key))
+          const r = s.route(q)
+          assert.equal(r && toHex(r.start), want && toHex(want.key))
+          if (r !== undefined) {
+            const next = ref.rows.find((x) => toHex(x.key).startsWith(p) && compareBytes(x.key, r.start) > 0)
+            assert.equal(r.end && toHex(r.end), next ? toHex(next.key) : null)
+          }
+        }
         for (const t of TABLES) {
           const p = tablePrefix(t)
           const want = ref.rows.filter((r) => toHex(r.key).startsWith(toHex(p))).map((r) => toHex(r.key))
@@ -113,13 +128,13 @@ describe("PerkleStore lookups", () => {
     s.put(routingKey("t", hashFromBigInt(0n)), e("p0"))
     s.put(routingKey("t", hashFromBigInt(1n << 127n)), e("p1"))
     s.put(routingKey("tt", hashFromBigInt(0n)), e("q0"))
-    const r0 = s.route(routingKey("t", hashFromBigInt(5n)), tablePrefix("t"))
+    const r0 = s.route(routingKey("t", hashFromBigInt(5n)), s.tableHandle("t"))
     assert.equal(r0?.entry.partitionId, "p0")
     assert.equal(toHex(r0!.end!), toHex(routingKey("t", hashFromBigInt(1n << 127n))))
-    const r1 = s.route(routingKey("t", hashFromBigInt((1n << 128n) - 1n)), tablePrefix("t"))
+    const r1 = s.route(routingKey("t", hashFromBigInt((1n << 128n) - 1n)), s.tableHandle("t"))
     assert.equal(r1?.entry.partitionId, "p1")
     assert.equal(r1?.end, null)
-    assert.equal(s.route(routingKey("a", hashFromBigInt(0n)), tablePrefix("a")), undefined)
+    assert.equal(s.route(routingKey("a", hashFromBigInt(0n)), s.tableHandle("a")), undefined)
   })
 })
 

@@ -69,8 +69,27 @@ const validate = (e: RoutingEntry): void => {
   if (e.replicas.length > REPLICAS_MAX) throw new RangeError(`more than ${REPLICAS_MAX} replicas`)
 }
 
+/**
+ * Read-optimised index of one table: its boundaries in key order as the first 64 bits of the
+ * hash position (two Uint32 words side by side, one cache line per probe) plus the trie slot.
+ * Kept up to date on every insert and delete; value updates keep their slot and need nothing.
+ */
+class TableIndex {
+  n = 0
+  words = new Uint32Array(16)
+  slots = new Int32Array(8)
+  constructor(readonly tableId: string, readonly prefix: Uint8Array) {}
+}
+
+/** Opaque handle on one table's read index (from `PerkleStore.tableHandle`). */
+export type TableHandle = { readonly tableId: string; readonly prefix: Uint8Array }
+
+const word = (k: Uint8Array, o: number): number =>
+  ((k[o]! << 24) | (k[o + 1]! << 16) | (k[o + 2]! << 8) | k[o + 3]!) >>> 0
+
 export class PerkleStore {
   private readonly trie = new CritbitTrie()
+  private readonly tables = new Map<string, TableIndex>()
   private readonly atomIds = new Map<string, number>()
   private readonly atoms: Replica[] = []
   private readonly w = new ByteWriter(64)
@@ -133,13 +152,123 @@ export class PerkleStore {
   /** Inserts or replaces the entry at `key`. */
   put(key: Uint8Array, entry: RoutingEntry): void {
     validate(entry)
+    const ti = this.indexFor(key, true)!
     const [a, b] = entryHash(entry)
-    this.trie.put(key, this.encode(entry), a, b)
+    const before = this.trie.size
+    const s = this.trie.put(key, this.encode(entry), a, b)
+    if (this.trie.size !== before) this.indexInsert(ti, key, s)
   }
 
   /** Removes `key`; returns whether it was present. */
   delete(key: Uint8Array): boolean {
-    return this.trie.delete(key)
+    const s = this.trie.getSlot(key)
+    if (s < 0) return false
+    const ti = this.indexFor(key, false)!
+    const p = this.indexPos(ti, key)
+    ti.words.copyWithin(2 * p, 2 * p + 2, 2 * ti.n)
+    ti.slots.copyWithin(p, p + 1, ti.n)
+    ti.n--
+    this.trie.delete(key)
+    return true
+  }
+
+  /** The table index a routing key belongs to (created on demand when `create`). */
+  private indexFor(key: Uint8Array, create: boolean): TableIndex | undefined {
+    const nul = key.indexOf(0)
+    if (nul <= 0 || key.length < nul + 17 || (key.length - nul - 17) % 2 !== 0)
+      throw new RangeError("not a routing key (tableId NUL hash16 [sortKey])")
+    let id = ""
+    for (let i = 0; i < nul; i++) id += String.fromCharCode(key[i]!)
+    let ti = this.tables.get(id)
+    if (ti === undefined && create) {
+      ti = new TableIndex(id, key.slice(0, nul + 1))
+      this.tables.set(id, ti)
+    }
+    return ti
+  }
+
+  /** Compares the stored key in `slot` with q (-1, 0, 1). */
+  private cmpSlot(slot: number, q: Uint8Array): number {
+    const ka = this.trie.keyArenaView()
+    const off = this.trie.keyOffset(slot)
+    const len = this.trie.keyLength(slot)
+    const m = len < q.length ? len : q.length
+    for (let i = 0; i < m; i++) {
+      const x = ka[off + i]!
+      const y = q[i]!
+      if (x !== y) return x < y ? -1 : 1
+    }
+    return len === q.length ? 0 : len < q.length ? -1 : 1
+  }
+
+  /** Index position of the last boundary <= q in the table, or -1. */
+  private floorPos(ti: TableIndex, q: Uint8Array): number {
+    const o = ti.prefix.length
+    const qh = word(q, o)
+    const ql = word(q, o + 4)
+    const w = ti.words
+    let lo = 0
+    let hi = ti.n - 1
+    let i = -1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const mh = w[2 * mid]!
+      if (mh < qh || (mh === qh && w[2 * mid + 1]! <= ql)) {
+        i = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    // a run of equal 64-bit words (sort-key boundaries): settle it on full keys
+    while (i >= 0 && w[2 * i] === qh && w[2 * i + 1] === ql && this.cmpSlot(ti.slots[i]!, q) > 0) i--
+    return i
+  }
+
+  /** Index position where `key` is (or would be inserted). */
+  private indexPos(ti: TableIndex, key: Uint8Array): number {
+    const i = this.floorPos(ti, key)
+    return i >= 0 && this.cmpSlot(ti.slots[i]!, key) === 0 ? i : i + 1
+  }
+
+  private indexInsert(ti: TableIndex, key: Uint8Array, slot: number): void {
+    const p = this.indexPos(ti, key)
+    if (ti.n === ti.slots.length) {
+      const w = new Uint32Array(ti.words.length * 2)
+      w.set(ti.words)
+      ti.words = w
+      const sl = new Int32Array(ti.slots.length * 2)
+      sl.set(ti.slots)
+      ti.slots = sl
+    }
+    ti.words.copyWithin(2 * p + 2, 2 * p, 2 * ti.n)
+    ti.slots.copyWithin(p + 1, p, ti.n)
+    const o = ti.prefix.length
+    ti.words[2 * p] = word(key, o)
+    ti.words[2 * p + 1] = word(key, o + 4)
+    ti.slots[p] = slot
+    ti.n++
+  }
+
+  /** A handle on one table's read index, for the allocation-free hot path `floorInTable`. */
+  tableHandle(tableId: string): TableHandle {
+    const prefix = tablePrefix(tableId)
+    let id = ""
+    for (let i = 0; i < prefix.length - 1; i++) id += String.fromCharCode(prefix[i]!)
+    let ti = this.tables.get(id)
+    if (ti === undefined) {
+      ti = new TableIndex(id, prefix)
+      this.tables.set(id, ti)
+    }
+    return ti
+  }
+
+  /**
+   * Slot of the boundary whose range holds `key` (a routing key of the handle's table), or -1:
+   * a binary search over the table's 64-bit words, no trie descent, no allocation.
+   */
+  floorInTable(handle: TableHandle, key: Uint8Array): number {
+    const ti = handle as TableIndex
+    const i = this.floorPos(ti, key)
+    return i < 0 ? -1 : ti.slots[i]!
   }
 
   // ---------- slot-level hot path ----------
@@ -191,20 +320,16 @@ export class PerkleStore {
 
   /**
    * The partition whose range holds `key`: floor within the key's table, with the range's end
-   * (the next boundary of the same table, or null). `tablePrefixBytes` is the key's table prefix.
+   * (the next boundary of the same table, or null). Pass the table's handle to skip finding it.
    */
-  route(key: Uint8Array, tablePrefixBytes: Uint8Array): RouteRange | undefined {
-    const s = this.trie.floorSlot(key)
-    if (s < 0) return undefined
-    const start = this.trie.keyOf(s)
-    if (!hasPrefix(start, tablePrefixBytes)) return undefined
-    const n = this.trie.higherSlot(start)
-    let end: Uint8Array | null = null
-    if (n >= 0) {
-      const k = this.trie.keyOf(n)
-      if (hasPrefix(k, tablePrefixBytes)) end = k
-    }
-    return { start, end, entry: this.entryAt(s) }
+  route(key: Uint8Array, handle?: TableHandle): RouteRange | undefined {
+    const ti = (handle as TableIndex | undefined) ?? this.indexFor(key, false)
+    if (ti === undefined || !hasPrefix(key, ti.prefix)) return undefined
+    const i = this.floorPos(ti, key)
+    if (i < 0) return undefined
+    const s = ti.slots[i]!
+    const end = i + 1 < ti.n ? this.trie.keyOf(ti.slots[i + 1]!) : null
+    return { start: this.trie.keyOf(s), end, entry: this.entryAt(s) }
   }
 
   /** All boundaries whose key starts with `prefix`, in key order. */
@@ -235,7 +360,9 @@ export class PerkleStore {
   allocatedBytes(): number {
     let atomBytes = 0
     for (const a of this.atoms) atomBytes += 64 + 2 * (a.nodeId.length + a.az.length)
-    return this.trie.allocatedBytes() + atomBytes
+    let idx = 0
+    for (const t of this.tables.values()) idx += t.words.byteLength + t.slots.byteLength + 64
+    return this.trie.allocatedBytes() + atomBytes + idx
   }
 
   // ---------- snapshots ----------
@@ -358,6 +485,10 @@ export class PerkleStore {
         trie.put(keys[i]!, w.buf.subarray(0, w.len), h.finishA(), h.finishB())
       }
       trie.endBulk()
+      for (const k of keys) {
+        const ti = store.indexFor(k, true)!
+        store.indexInsert(ti, k, trie.getSlot(k))
+      }
       const [ca, cb] = trie.rootLanes()
       if (trie.size !== count) return Either.left(new SnapshotError({ reason: "duplicate keys" }))
       if (ca !== ra || cb !== rb) return Either.left(new SnapshotError({ reason: "Merkle root mismatch" }))
