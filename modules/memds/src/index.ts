@@ -19,6 +19,8 @@ export {
 } from "./internal/keys.ts"
 export {
   type Boundary,
+  PARTITION_ID_CHARS_MAX,
+  type TableHandle,
   entryHash,
   PerkleStore,
   REPLICAS_MAX,
@@ -28,3 +30,33 @@ export {
   SnapshotError,
 } from "./internal/store.ts"
 export { KEY_BYTES_MAX, type TrieDiff } from "./internal/trie.ts"
+export {
+  applyOp,
+  CATCHUP_BATCH_MAX_DEFAULT,
+  CATCHUP_TIMEOUT_MS_DEFAULT,
+  decodeUpdates,
+  encodeUpdates,
+  type FleetMsg,
+  LOG_ENTRIES_MAX_DEFAULT,
+  MemDSNode,
+  type MemDSNodeConfig,
+  type MemDSNodeStats,
+  type Outbound,
+  PENDING_ENTRIES_MAX_DEFAULT,
+  type Update,
+  type UpdateOp,
+} from "./internal/fleet.ts"
+export {
+  type CacheMetrics,
+  type CacheMode,
+  type CacheOutput,
+  ENTRIES_MAX_DEFAULT,
+  IN_FLIGHT_MAX_DEFAULT,
+  LOOKUP_TIMEOUT_MS_DEFAULT,
+  RETRIES_MAX_DEFAULT,
+  type RoutingCacheConfig,
+  RoutingCacheCore,
+  type RoutingFailure,
+  TTL_MS_DEFAULT,
+  WAITERS_MAX_DEFAULT,
+} from "./internal/cache.ts"

@@ -47,6 +47,8 @@ export class SnapshotError extends Data.TaggedError("SnapshotError")<{ readonly 
 
 /** Most replicas one entry may list (storage replicas plus log replicas). */
 export const REPLICAS_MAX = 16
+/** Longest partition id, in UTF-16 code units. */
+export const PARTITION_ID_CHARS_MAX = 1024
 const VALUE_TAG = 0x7a1e
 const ATOM_TAG = 0xa70
 const LEADER_NONE = 0
@@ -67,6 +69,7 @@ export const entryHash = (e: RoutingEntry): [number, number] => {
 const validate = (e: RoutingEntry): void => {
   if (!Number.isSafeInteger(e.epoch) || e.epoch < 0) throw new RangeError(`bad epoch ${e.epoch}`)
   if (e.replicas.length > REPLICAS_MAX) throw new RangeError(`more than ${REPLICAS_MAX} replicas`)
+  if (e.partitionId.length > PARTITION_ID_CHARS_MAX) throw new RangeError("partition id too long")
 }
 
 /**
@@ -134,16 +137,56 @@ export class PerkleStore {
     return w.buf.subarray(0, w.len)
   }
 
-  private decodeAt(arena: Uint8Array, off: number, len: number): RoutingEntry {
-    const r = new ByteReader(arena.subarray(off, off + len))
-    const epoch = r.varint()
-    const partitionId = r.str()
-    const n = r.u8()
-    const replicas = new Array<Replica>(n)
-    for (let i = 0; i < n; i++) replicas[i] = this.atoms[r.varint()]!
-    const l = r.u8()
-    const leaderHint =
-      l === LEADER_NONE ? null : l === LEADER_OTHER ? this.atoms[r.varint()]!.nodeId : replicas[l - 1]!.nodeId
+  private decodeAt(a: Uint8Array, p: number, _len: number): RoutingEntry {
+    // hand-inlined reader: this runs once per routed lookup
+    let epoch = 0
+    let mul = 1
+    let b = a[p++]!
+    while (b >= 0x80) {
+      epoch += (b & 0x7f) * mul
+      mul *= 0x80
+      b = a[p++]!
+    }
+    epoch += b * mul
+    let n = a[p++]!
+    if (n >= 0x80) n = (n & 0x7f) | (a[p++]! << 7)
+    let partitionId = ""
+    for (let i = 0; i < n; i++) {
+      let c = a[p++]!
+      if (c >= 0x80) {
+        c &= 0x7f
+        let sh = 7
+        let x: number
+        do {
+          x = a[p++]!
+          c |= (x & 0x7f) << sh
+          sh += 7
+        } while (x >= 0x80)
+      }
+      partitionId += String.fromCharCode(c)
+    }
+    const count = a[p++]!
+    const replicas = new Array<Replica>(count)
+    for (let i = 0; i < count; i++) {
+      let id = a[p++]!
+      if (id >= 0x80) {
+        id &= 0x7f
+        let sh = 7
+        let x: number
+        do {
+          x = a[p++]!
+          id |= (x & 0x7f) << sh
+          sh += 7
+        } while (x >= 0x80)
+      }
+      replicas[i] = this.atoms[id]!
+    }
+    const l = a[p++]!
+    let leaderHint: string | null = null
+    if (l === LEADER_OTHER) {
+      const r = new ByteReader(a.subarray(p))
+      leaderHint = this.atoms[r.varint()]!.nodeId
+    } else if (l !== LEADER_NONE) leaderHint = replicas[l - 1]!.nodeId
     return { partitionId, epoch, replicas, leaderHint }
   }
 
@@ -390,7 +433,7 @@ export class PerkleStore {
       }
       return l
     }
-    let prev = new Uint8Array(0)
+    let prev: Uint8Array = new Uint8Array(0)
     const ka = this.trie.keyArenaView()
     const va = this.trie.valueArena()
     this.trie.forEachSlot((s) => {
@@ -441,7 +484,7 @@ export class PerkleStore {
         ids.push(store.atom(nodeId, az))
       }
       const keys: Uint8Array[] = new Array(count)
-      let prev = new Uint8Array(0)
+      let prev: Uint8Array = new Uint8Array(0)
       for (let i = 0; i < count; i++) {
         prev = readKeyDelta(r, prev)
         keys[i] = prev

@@ -111,7 +111,7 @@ export class CritbitTrie {
 
   private growL(): void {
     const cap = Math.max(GROW_INITIAL, this.capL * 2)
-    const grow = (a: Int32Array, m: number): Int32Array => {
+    const grow = (a: Int32Array, m: number): Int32Array<ArrayBuffer> => {
       const x = new Int32Array(cap * m)
       x.set(a)
       return x

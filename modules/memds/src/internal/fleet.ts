@@ -1,0 +1,385 @@
+/**
+ * The MemDS fleet, as pure state machines.
+ *
+ * Every MemDS node is a full replica of the routing metadata. One node is the sequencer: the
+ * authoritative sources (storage nodes for partition membership, the metadata service for
+ * tables and partition maps) send it their changes, it gives each batch the next version,
+ * applies it, and pushes `{version, ops, root}` to every node. A node applies versions strictly
+ * in order and checks its Merkle root against the one the update carries. A node that sees a gap
+ * (a later version, or a peer's higher head) catches up from a peer: from the peer's update log
+ * when it still holds the missing versions, else from a compressed snapshot whose Merkle root is
+ * verified before it replaces the store. Any node answers lookups, naming the version it has;
+ * a node older than the version the router has already seen answers `behind` instead.
+ *
+ * `step(now, from, msg)` and `tick(now)` return the messages to send; no I/O, clock or
+ * randomness inside (peers are chosen round-robin).
+ */
+import { Either } from "effect"
+import { deflateSync, inflateSync } from "fflate"
+import { ByteReader, ByteWriter } from "./bytes.ts"
+import { PerkleStore, type RouteRange, type RoutingEntry } from "./store.ts"
+
+/** One change to the routing metadata. */
+export type UpdateOp =
+  | { readonly kind: "put"; readonly key: Uint8Array; readonly entry: RoutingEntry }
+  | { readonly kind: "delete"; readonly key: Uint8Array }
+
+/** A versioned batch of changes and the Merkle root of the store after applying it. */
+export interface Update {
+  readonly version: number
+  readonly ops: ReadonlyArray<UpdateOp>
+  readonly root: string
+}
+
+/** Messages exchanged by MemDS nodes, sources and routers. */
+export type FleetMsg =
+  /** source → sequencer: changes to publish (membership puts only win with an epoch >= stored). */
+  | { readonly type: "source"; readonly ops: ReadonlyArray<UpdateOp> }
+  /** sequencer → node: the next version. */
+  | { readonly type: "update"; readonly update: Update }
+  /** node → peer: please send versions from `from` on. */
+  | { readonly type: "catchup-req"; readonly from: number }
+  /** peer → node: a run of updates, encoded and deflated. */
+  | { readonly type: "catchup-log"; readonly bytes: Uint8Array }
+  /** peer → node: the whole store at `version`, deflated, with its Merkle root. */
+  | { readonly type: "snapshot"; readonly version: number; readonly root: string; readonly bytes: Uint8Array }
+  /** gossip: the sender's current version. */
+  | { readonly type: "head"; readonly version: number }
+  /** router → node: route `key` (a node older than `minVersion` answers `behind`). */
+  | { readonly type: "lookup"; readonly id: number; readonly key: Uint8Array; readonly minVersion: number }
+  /** node → router: the answer, at the node's version. */
+  | { readonly type: "lookup-reply"; readonly id: number; readonly version: number; readonly range: RouteRange | null }
+  /** node → router: this node has not reached the version the router asked for. */
+  | { readonly type: "behind"; readonly id: number; readonly version: number }
+
+/** A message to send. */
+export interface Outbound {
+  readonly to: string
+  readonly msg: FleetMsg
+}
+
+/** Bounds of one MemDS node. */
+export interface MemDSNodeConfig {
+  /** This node's id. */
+  readonly id: string
+  /** The other MemDS nodes (catch-up and gossip partners). */
+  readonly peers: ReadonlyArray<string>
+  /** True on the node that sequences source updates. */
+  readonly sequencer?: boolean
+  /** Updates kept for peers' catch-up. */
+  readonly logEntriesMax?: number
+  /** Out-of-order updates held while a gap is filled. */
+  readonly pendingEntriesMax?: number
+  /** Updates per catch-up reply. */
+  readonly catchUpBatchMax?: number
+  /** A catch-up request unanswered for this long is sent to the next peer. */
+  readonly catchUpTimeoutMs?: number
+}
+
+export const LOG_ENTRIES_MAX_DEFAULT = 1024
+export const PENDING_ENTRIES_MAX_DEFAULT = 1024
+export const CATCHUP_BATCH_MAX_DEFAULT = 256
+export const CATCHUP_TIMEOUT_MS_DEFAULT = 200
+
+/** Counters a node keeps about itself. */
+export interface MemDSNodeStats {
+  lookups: number
+  behindReplies: number
+  updatesApplied: number
+  catchUpRequests: number
+  logCatchUps: number
+  snapshotCatchUps: number
+  snapshotsRejected: number
+  rootMismatches: number
+}
+
+export class MemDSNode {
+  readonly id: string
+  private readonly peers: ReadonlyArray<string>
+  private readonly sequencer: boolean
+  private readonly logMax: number
+  private readonly pendingMax: number
+  private readonly batchMax: number
+  private readonly timeoutMs: number
+
+  store = new PerkleStore()
+  version = 0
+  /** Updates (logStart .. version), oldest first. */
+  private log: Update[] = []
+  private readonly pending = new Map<number, Update>()
+  /** Highest version heard of from anyone. */
+  private knownHead = 0
+  private catchUp: { readonly peer: string; readonly sentMs: number; readonly from: number } | null = null
+  private peerCursor = 0
+  private gossipCursor = 0
+  readonly stats: MemDSNodeStats = {
+    lookups: 0,
+    behindReplies: 0,
+    updatesApplied: 0,
+    catchUpRequests: 0,
+    logCatchUps: 0,
+    snapshotCatchUps: 0,
+    snapshotsRejected: 0,
+    rootMismatches: 0,
+  }
+
+  constructor(config: MemDSNodeConfig) {
+    this.id = config.id
+    this.peers = config.peers.filter((p) => p !== config.id)
+    this.sequencer = config.sequencer ?? false
+    this.logMax = config.logEntriesMax ?? LOG_ENTRIES_MAX_DEFAULT
+    this.pendingMax = config.pendingEntriesMax ?? PENDING_ENTRIES_MAX_DEFAULT
+    this.batchMax = config.catchUpBatchMax ?? CATCHUP_BATCH_MAX_DEFAULT
+    this.timeoutMs = config.catchUpTimeoutMs ?? CATCHUP_TIMEOUT_MS_DEFAULT
+    if (this.logMax < 1 || this.batchMax < 1 || this.pendingMax < 1) throw new RangeError("bounds must be >= 1")
+  }
+
+  /** Merkle root of this node's store. */
+  get root(): string {
+    return this.store.root
+  }
+
+  /** Lost all memory (a process restart): empty store at version 0, to be caught up. */
+  restart(): void {
+    this.store = new PerkleStore()
+    this.version = 0
+    this.log = []
+    this.pending.clear()
+    this.catchUp = null
+  }
+
+  /** Handles one message. */
+  step(now: number, from: string, msg: FleetMsg): Outbound[] {
+    switch (msg.type) {
+      case "lookup":
+        return [{ to: from, msg: this.lookup(msg.id, msg.key, msg.minVersion) }]
+      case "source":
+        return this.sequencer ? this.publish(msg.ops) : []
+      case "update":
+        return this.onUpdate(now, msg.update)
+      case "head":
+        this.knownHead = Math.max(this.knownHead, msg.version)
+        return this.knownHead > this.version ? this.requestCatchUp(now) : []
+      case "catchup-req":
+        return this.serveCatchUp(from, msg.from)
+      case "catchup-log":
+        return this.onCatchUpLog(now, msg.bytes)
+      case "snapshot":
+        return this.onSnapshot(now, msg)
+      case "lookup-reply":
+      case "behind":
+        return []
+    }
+  }
+
+  /** Periodic work: retry a stalled catch-up, gossip the head to one peer. */
+  tick(now: number): Outbound[] {
+    const outs: Outbound[] = []
+    if (this.catchUp !== null && now - this.catchUp.sentMs >= this.timeoutMs) this.catchUp = null
+    if (this.knownHead > this.version || this.pending.size > 0) outs.push(...this.requestCatchUp(now))
+    if (this.peers.length > 0) {
+      const to = this.peers[this.gossipCursor++ % this.peers.length]!
+      outs.push({ to, msg: { type: "head", version: this.version } })
+    }
+    return outs
+  }
+
+  /** Answers a lookup at this node's version (pure read; any node serves it). */
+  lookup(id: number, key: Uint8Array, minVersion: number): FleetMsg {
+    if (this.version < minVersion) {
+      this.stats.behindReplies++
+      return { type: "behind", id, version: this.version }
+    }
+    this.stats.lookups++
+    return { type: "lookup-reply", id, version: this.version, range: this.store.route(key) ?? null }
+  }
+
+  /** Sequencer: stamps the next version on a batch of source changes and pushes it to every node. */
+  publish(ops: ReadonlyArray<UpdateOp>): Outbound[] {
+    if (!this.sequencer) throw new Error(`${this.id} is not the sequencer`)
+    const accepted = ops.filter((op) => {
+      if (op.kind === "delete") return true
+      const cur = this.store.get(op.key)
+      return cur === undefined || op.entry.epoch >= cur.epoch
+    })
+    if (accepted.length === 0) return []
+    for (const op of accepted) applyOp(this.store, op)
+    const update: Update = { version: this.version + 1, ops: accepted, root: this.store.root }
+    this.advance(update)
+    this.knownHead = this.version
+    return this.peers.map((to) => ({ to, msg: { type: "update", update } }))
+  }
+
+  private advance(u: Update): void {
+    this.version = u.version
+    this.log.push(u)
+    if (this.log.length > this.logMax) this.log.splice(0, this.log.length - this.logMax)
+    this.stats.updatesApplied++
+  }
+
+  /** Applies u if it is the next version and checks the root; false on a root mismatch. */
+  private applyNext(u: Update): boolean {
+    for (const op of u.ops) applyOp(this.store, op)
+    if (this.store.root !== u.root) {
+      // our copy diverged (a bug or corruption): start over from a verified snapshot
+      this.stats.rootMismatches++
+      this.restart()
+      return false
+    }
+    this.advance(u)
+    return true
+  }
+
+  private drainPending(): void {
+    for (;;) {
+      const next = this.pending.get(this.version + 1)
+      if (next === undefined) break
+      this.pending.delete(next.version)
+      if (!this.applyNext(next)) return
+    }
+    for (const v of this.pending.keys()) if (v <= this.version) this.pending.delete(v)
+  }
+
+  private onUpdate(now: number, u: Update): Outbound[] {
+    this.knownHead = Math.max(this.knownHead, u.version)
+    if (u.version <= this.version) return []
+    if (u.version === this.version + 1) {
+      if (this.applyNext(u)) this.drainPending()
+      return this.knownHead > this.version ? this.requestCatchUp(now) : []
+    }
+    if (this.pending.size < this.pendingMax) this.pending.set(u.version, u)
+    return this.requestCatchUp(now)
+  }
+
+  private requestCatchUp(now: number): Outbound[] {
+    if (this.catchUp !== null || this.peers.length === 0) return []
+    const peer = this.peers[this.peerCursor++ % this.peers.length]!
+    this.catchUp = { peer, sentMs: now, from: this.version + 1 }
+    this.stats.catchUpRequests++
+    return [{ to: peer, msg: { type: "catchup-req", from: this.version + 1 } }]
+  }
+
+  private serveCatchUp(to: string, fromVersion: number): Outbound[] {
+    if (this.version < fromVersion) return [{ to, msg: { type: "head", version: this.version } }]
+    const logStart = this.log.length > 0 ? this.log[0]!.version : this.version + 1
+    if (fromVersion >= logStart) {
+      const i = fromVersion - logStart
+      const run = this.log.slice(i, i + this.batchMax)
+      return [{ to, msg: { type: "catchup-log", bytes: encodeUpdates(run) } }]
+    }
+    return [
+      {
+        to,
+        msg: { type: "snapshot", version: this.version, root: this.store.root, bytes: this.store.snapshot(this.version) },
+      },
+    ]
+  }
+
+  private onCatchUpLog(now: number, bytes: Uint8Array): Outbound[] {
+    this.catchUp = null
+    const decoded = decodeUpdates(bytes)
+    if (Either.isLeft(decoded)) return this.requestCatchUp(now)
+    for (const u of decoded.right) {
+      this.knownHead = Math.max(this.knownHead, u.version)
+      if (u.version !== this.version + 1) continue
+      if (!this.applyNext(u)) break
+      this.stats.logCatchUps++
+    }
+    this.drainPending()
+    return this.knownHead > this.version ? this.requestCatchUp(now) : []
+  }
+
+  private onSnapshot(now: number, msg: Extract<FleetMsg, { type: "snapshot" }>): Outbound[] {
+    this.catchUp = null
+    this.knownHead = Math.max(this.knownHead, msg.version)
+    if (msg.version <= this.version) return []
+    const decoded = PerkleStore.fromSnapshot(msg.bytes)
+    if (Either.isLeft(decoded) || decoded.right.version !== msg.version || decoded.right.store.root !== msg.root) {
+      this.stats.snapshotsRejected++
+      return this.requestCatchUp(now)
+    }
+    this.store = decoded.right.store
+    this.version = msg.version
+    // the log must stay contiguous: it restarts after the snapshot
+    this.log = []
+    this.stats.snapshotCatchUps++
+    this.drainPending()
+    return this.knownHead > this.version ? this.requestCatchUp(now) : []
+  }
+}
+
+/** Applies one op to a store. */
+export const applyOp = (store: PerkleStore, op: UpdateOp): void => {
+  if (op.kind === "put") store.put(op.key, op.entry)
+  else store.delete(op.key)
+}
+
+const MAGIC_UPDATES = 0x55504431 // "UPD1"
+
+/** Encodes and deflates a run of updates (a replication delta). */
+export const encodeUpdates = (updates: ReadonlyArray<Update>): Uint8Array => {
+  const w = new ByteWriter(1024)
+  w.varint(MAGIC_UPDATES)
+  w.varint(updates.length)
+  for (const u of updates) {
+    w.varint(u.version)
+    w.str(u.root)
+    w.varint(u.ops.length)
+    for (const op of u.ops) {
+      w.u8(op.kind === "put" ? 1 : 0)
+      w.varint(op.key.length)
+      w.bytes(op.key)
+      if (op.kind === "put") {
+        const e = op.entry
+        w.str(e.partitionId)
+        w.varint(e.epoch)
+        w.varint(e.replicas.length)
+        for (const r of e.replicas) {
+          w.str(r.nodeId)
+          w.str(r.az)
+        }
+        if (e.leaderHint === null) w.u8(0)
+        else {
+          w.u8(1)
+          w.str(e.leaderHint)
+        }
+      }
+    }
+  }
+  return deflateSync(w.buf.subarray(0, w.len), { level: 6 })
+}
+
+/** Inverse of `encodeUpdates`; Left on malformed input. */
+export const decodeUpdates = (bytes: Uint8Array): Either.Either<Update[], Error> => {
+  try {
+    const r = new ByteReader(inflateSync(bytes))
+    if (r.varint() !== MAGIC_UPDATES) return Either.left(new Error("bad magic"))
+    const n = r.varint()
+    const out: Update[] = []
+    for (let i = 0; i < n; i++) {
+      const version = r.varint()
+      const root = r.str()
+      const m = r.varint()
+      const ops: UpdateOp[] = []
+      for (let j = 0; j < m; j++) {
+        const kind = r.u8()
+        const key = r.bytes(r.varint()).slice()
+        if (kind === 0) {
+          ops.push({ kind: "delete", key })
+          continue
+        }
+        const partitionId = r.str()
+        const epoch = r.varint()
+        const rc = r.varint()
+        const replicas = []
+        for (let k = 0; k < rc; k++) replicas.push({ nodeId: r.str(), az: r.str() })
+        const leaderHint = r.u8() === 0 ? null : r.str()
+        ops.push({ kind: "put", key, entry: { partitionId, epoch, replicas, leaderHint } })
+      }
+      out.push({ version, ops, root })
+    }
+    return Either.right(out)
+  } catch (e) {
+    return Either.left(e instanceof Error ? e : new Error(String(e)))
+  }
+}
