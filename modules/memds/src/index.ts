@@ -60,3 +60,9 @@ export {
   TTL_MS_DEFAULT,
   WAITERS_MAX_DEFAULT,
 } from "./internal/cache.ts"
+export {
+  type CacheExperiment,
+  type CacheExperimentResult,
+  type CacheWindow,
+  runCacheExperiment,
+} from "./internal/experiment.ts"
