@@ -66,3 +66,14 @@ export {
   type CacheWindow,
   runCacheExperiment,
 } from "./internal/experiment.ts"
+export {
+  CACHE_TICK_MS,
+  type LookupAnswer,
+  type LookupMsg,
+  MemDS,
+  type MemDSService,
+  MemDSUnavailable,
+  RoutingCache,
+  type RoutingCacheService,
+  RoutingError,
+} from "./internal/services.ts"

@@ -30,9 +30,13 @@ describe("constant-work routing cache", () => {
             windowRequests: 500,
             seed,
           })
-          assert.ok(Math.abs(r.metrics.lookupsPerRequest - 1) <= 0.01, `lookups/request ${r.metrics.lookupsPerRequest}`)
+          assert.ok(
+            Math.abs(r.metrics.lookupsPerRequest - 1) <= 0.01,
+            `lookups/request ${r.metrics.lookupsPerRequest}`,
+          )
           // flat in every window, including the one holding the flush
-          for (const w of r.windows) assert.ok(Math.abs(w.lookupsPerRequest - 1) <= 0.01, `window ${w.lookupsPerRequest}`)
+          for (const w of r.windows)
+            assert.ok(Math.abs(w.lookupsPerRequest - 1) <= 0.01, `window ${w.lookupsPerRequest}`)
           assert.equal(r.answered, 3000)
           assert.equal(r.failed, 0)
         },
@@ -43,7 +47,14 @@ describe("constant-work routing cache", () => {
 
   it("at the extremes 0 % and 100 % hit rate", () => {
     for (const hitRate of [0, 1]) {
-      const r = runCacheExperiment({ mode: "constant-work", hitRate, requests: 4000, requestsPerMs: 10, latencyMs: 2, seed: 3 })
+      const r = runCacheExperiment({
+        mode: "constant-work",
+        hitRate,
+        requests: 4000,
+        requestsPerMs: 10,
+        latencyMs: 2,
+        seed: 3,
+      })
       assert.equal(r.metrics.memdsLookups, r.metrics.requests)
       assert.ok(hitRate === 0 ? r.metrics.hitRate === 0 : r.metrics.hitRate > 0.99)
     }
@@ -55,12 +66,22 @@ describe("conventional routing cache", () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer(), (hitRate, seed) => {
         const n = 3000
-        const r = runCacheExperiment({ mode: "conventional", hitRate, requests: n, requestsPerMs: 5, latencyMs: 2, seed })
+        const r = runCacheExperiment({
+          mode: "conventional",
+          hitRate,
+          requests: n,
+          requestsPerMs: 5,
+          latencyMs: 2,
+          seed,
+        })
         assert.equal(r.metrics.memdsLookups, r.metrics.misses)
         const missRate = 1 - r.metrics.hitRate
         // the miss rate follows the workload's (binomial tolerance, 5 sigma, plus warm-up slack)
         const sigma = Math.sqrt((hitRate * (1 - hitRate)) / n)
-        assert.ok(Math.abs(missRate - (1 - hitRate)) <= 5 * sigma + 0.01, `miss ${missRate} vs ${1 - hitRate}`)
+        assert.ok(
+          Math.abs(missRate - (1 - hitRate)) <= 5 * sigma + 0.01,
+          `miss ${missRate} vs ${1 - hitRate}`,
+        )
         assert.ok(Math.abs(r.metrics.lookupsPerRequest - missRate) < 1e-9)
       }),
       { numRuns: 25 },
@@ -68,12 +89,24 @@ describe("conventional routing cache", () => {
   })
 
   it("surges after a flush where the constant-work cache stays flat", () => {
-    const base = { hitRate: 0.9975, requests: 20_000, requestsPerMs: 20, latencyMs: 5, flushAtRequest: 10_000, windowRequests: 1000, hotPartitions: 2000, seed: 9 } as const
+    const base = {
+      hitRate: 0.9975,
+      requests: 20_000,
+      requestsPerMs: 20,
+      latencyMs: 5,
+      flushAtRequest: 10_000,
+      windowRequests: 1000,
+      hotPartitions: 2000,
+      seed: 9,
+    } as const
     const conv = runCacheExperiment({ ...base, mode: "conventional" })
     const cw = runCacheExperiment({ ...base, mode: "constant-work" })
     const before = conv.windows.slice(5, 10).reduce((s, w) => s + w.lookups, 0) / 5
     const after = conv.windows[10]!.lookups
-    assert.ok(after > 20 * Math.max(1, before), `conventional window after flush ${after} vs before ${before}`)
+    assert.ok(
+      after > 20 * Math.max(1, before),
+      `conventional window after flush ${after} vs before ${before}`,
+    )
     const cwBefore = cw.windows[9]!.lookups
     const cwAfter = cw.windows[10]!.lookups
     assert.equal(cwBefore, 1000)
@@ -86,14 +119,32 @@ describe("routing cache bounds and staleness", () => {
   const memds = () => {
     const m = new MemDSNode({ id: "m", peers: [], sequencer: true })
     for (let i = 0n; i < 8n; i++)
-      m.publish([{ kind: "put", key: key(i * 4n), entry: { partitionId: `p${i}`, epoch: 1, replicas: [{ nodeId: "sn1", az: "a" }], leaderHint: "sn1" } }])
+      m.publish([
+        {
+          kind: "put",
+          key: key(i * 4n),
+          entry: {
+            partitionId: `p${i}`,
+            epoch: 1,
+            replicas: [{ nodeId: "sn1", az: "a" }],
+            leaderHint: "sn1",
+          },
+        },
+      ])
     return m
   }
-  const sends = (outs: CacheOutput[]) => outs.filter((o) => o.type === "send") as Extract<CacheOutput, { type: "send" }>[]
+  const sends = (outs: CacheOutput[]) =>
+    outs.filter((o) => o.type === "send") as Extract<CacheOutput, { type: "send" }>[]
 
   it("when MemDS is slow, hits still answer from the cache and outstanding lookups stay bounded", () => {
     const m = memds()
-    const c = new RoutingCacheCore({ mode: "constant-work", memdsNodes: ["m"], inFlightMax: 8, waitersMax: 4, lookupTimeoutMs: 1e9 })
+    const c = new RoutingCacheCore({
+      mode: "constant-work",
+      memdsNodes: ["m"],
+      inFlightMax: 8,
+      waitersMax: 4,
+      lookupTimeoutMs: 1e9,
+    })
     // warm one range
     const [s0] = sends(c.request(0, 0, "t", key(1n)))
     c.reply(0, m.lookup(s0!.msg.id, s0!.msg.key, s0!.msg.minVersion))
@@ -108,7 +159,8 @@ describe("routing cache bounds and staleness", () => {
     assert.equal(mt.refreshesSkipped, 1000 - 8)
     // misses queue up to waitersMax, then fail fast instead of piling up
     const fails = []
-    for (let r = 0; r < 10; r++) for (const o of c.request(2000, 5000 + r, "t", key(17n))) if (o.type === "fail") fails.push(o.reason)
+    for (let r = 0; r < 10; r++)
+      for (const o of c.request(2000, 5000 + r, "t", key(17n))) if (o.type === "fail") fails.push(o.reason)
     assert.equal(fails.length, 6)
     assert.ok(fails.every((f) => f === "RoutingUnavailable"))
     assert.equal(c.metrics().outstanding, 8)
@@ -135,7 +187,8 @@ describe("routing cache bounds and staleness", () => {
       const c = new RoutingCacheCore({ mode, memdsNodes: ["m"] })
       const ask = (outs: CacheOutput[], now: number): CacheOutput[] => {
         const res: CacheOutput[] = outs.filter((o) => o.type !== "send")
-        for (const s of sends(outs)) res.push(...ask(c.reply(now, m.lookup(s.msg.id, s.msg.key, s.msg.minVersion)), now))
+        for (const s of sends(outs))
+          res.push(...ask(c.reply(now, m.lookup(s.msg.id, s.msg.key, s.msg.minVersion)), now))
         return res
       }
       const first = ask(c.request(0, 1, "t", key(1n)), 0)

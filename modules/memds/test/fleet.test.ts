@@ -45,7 +45,10 @@ const makeWorld = (seed: number, logEntriesMax: number): World => {
   const net = new Net<FleetMsg>(prng, { delayMsMin: 1, delayMsMax: 30, dropRate: 0.1, dupRate: 0.05 })
   const nodes = new Map<string, MemDSNode>()
   for (const id of NODES)
-    nodes.set(id, new MemDSNode({ id, peers: NODES, sequencer: id === "m0", logEntriesMax, catchUpBatchMax: 8 }))
+    nodes.set(
+      id,
+      new MemDSNode({ id, peers: NODES, sequencer: id === "m0", logEntriesMax, catchUpBatchMax: 8 }),
+    )
   return { net, nodes }
 }
 
@@ -68,14 +71,16 @@ describe("MemDS fleet under simulation", () => {
         if (prng.chance(0.01)) nodes.get(NODES[1 + prng.int(4)]!)!.restart()
         if (prng.chance(0.01)) net.isolated.add(NODES[1 + prng.int(4)]!)
         if (prng.chance(0.02)) net.isolated.clear()
-        if (t % 50 === 0) for (const n of nodes.values()) for (const o of n.tick(net.now)) net.send(n.id, o.to, o.msg)
+        if (t % 50 === 0)
+          for (const n of nodes.values()) for (const o of n.tick(net.now)) net.send(n.id, o.to, o.msg)
         net.runUntil(t + 10, deliver)
       }
       // heal, stop updates, let anti-entropy finish
       net.isolated.clear()
       net.faults = { ...net.faults, dropRate: 0, dupRate: 0 }
       for (let t = 3000; t < 6000; t += 10) {
-        if (t % 50 === 0) for (const n of nodes.values()) for (const o of n.tick(net.now)) net.send(n.id, o.to, o.msg)
+        if (t % 50 === 0)
+          for (const n of nodes.values()) for (const o of n.tick(net.now)) net.send(n.id, o.to, o.msg)
         net.runUntil(t + 10, deliver)
       }
       const seq = nodes.get("m0")!
@@ -108,7 +113,8 @@ describe("MemDS fleet under simulation", () => {
             if (o.type === "answer" && !o.fromCache) {
               answers++
               assert.equal(msg.type, "lookup-reply")
-              if (msg.type === "lookup-reply") assert.ok(msg.version >= before, `seed ${seed}: ${msg.version} < ${before}`)
+              if (msg.type === "lookup-reply")
+                assert.ok(msg.version >= before, `seed ${seed}: ${msg.version} < ${before}`)
             }
           }
           if (msg.type === "lookup-reply") {
@@ -135,7 +141,8 @@ describe("MemDS fleet under simulation", () => {
         if (t % 400 === 0) net.isolated.add("m3")
         if (t % 400 === 200) net.isolated.delete("m3")
         const key = routingKey("orders", hashFromBigInt(BigInt(prng.int(1 << 20)) << 108n))
-        for (const o of router.request(net.now, req++, "orders", key)) if (o.type === "send") net.send("router", o.to, o.msg)
+        for (const o of router.request(net.now, req++, "orders", key))
+          if (o.type === "send") net.send("router", o.to, o.msg)
         if (t % 50 === 0) {
           for (const n of nodes.values()) for (const o of n.tick(net.now)) net.send(n.id, o.to, o.msg)
           for (const o of router.tick(net.now)) if (o.type === "send") net.send("router", o.to, o.msg)
@@ -177,7 +184,12 @@ describe("MemDS fleet under simulation", () => {
         },
       ])
     const snap = a.store.snapshot(a.version)
-    const outs = b.step(0, "a", { type: "snapshot", version: a.version, root: "0123456789abcdef", bytes: snap })
+    const outs = b.step(0, "a", {
+      type: "snapshot",
+      version: a.version,
+      root: "0123456789abcdef",
+      bytes: snap,
+    })
     assert.equal(b.version, 0)
     assert.equal(b.stats.snapshotsRejected, 1)
     assert.equal(outs[0]?.msg.type, "catchup-req")
@@ -189,7 +201,13 @@ describe("MemDS fleet under simulation", () => {
   it("a lookup names the version it saw and a node behind the router's version says so", () => {
     const a = new MemDSNode({ id: "a", peers: [], sequencer: true })
     const key = routingKey("t", hashFromBigInt(5n))
-    a.publish([{ kind: "put", key: routingKey("t", hashFromBigInt(0n)), entry: { partitionId: "p0", epoch: 3, replicas: [], leaderHint: null } }])
+    a.publish([
+      {
+        kind: "put",
+        key: routingKey("t", hashFromBigInt(0n)),
+        entry: { partitionId: "p0", epoch: 3, replicas: [], leaderHint: null },
+      },
+    ])
     const r = a.lookup(1, key, 0)
     assert.equal(r.type, "lookup-reply")
     if (r.type === "lookup-reply") {
@@ -203,7 +221,12 @@ describe("MemDS fleet under simulation", () => {
     const a = new MemDSNode({ id: "a", peers: [], sequencer: true })
     const key = routingKey("t", hashFromBigInt(0n))
     a.publish([{ kind: "put", key, entry: { partitionId: "p0", epoch: 5, replicas: [], leaderHint: null } }])
-    assert.deepEqual(a.publish([{ kind: "put", key, entry: { partitionId: "p0", epoch: 4, replicas: [], leaderHint: null } }]), [])
+    assert.deepEqual(
+      a.publish([
+        { kind: "put", key, entry: { partitionId: "p0", epoch: 4, replicas: [], leaderHint: null } },
+      ]),
+      [],
+    )
     assert.equal(a.store.get(key)?.epoch, 5)
     assert.equal(a.version, 1)
   })

@@ -2,7 +2,16 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { Either } from "effect"
 import fc from "fast-check"
-import { compareBytes, hashFromBigInt, parseRoutingKey, PerkleStore, type RoutingEntry, routingKey, tablePrefix, toHex } from "../src/index.ts"
+import {
+  compareBytes,
+  hashFromBigInt,
+  parseRoutingKey,
+  PerkleStore,
+  type RoutingEntry,
+  routingKey,
+  tablePrefix,
+  toHex,
+} from "../src/index.ts"
 
 const TABLES = ["orders", "users", "u"]
 
@@ -10,7 +19,10 @@ const entryArb: fc.Arbitrary<RoutingEntry> = fc.record({
   partitionId: fc.stringMatching(/^p-[0-9a-f]{1,6}$/),
   epoch: fc.nat({ max: 1_000_000 }),
   replicas: fc.array(
-    fc.record({ nodeId: fc.constantFrom("sn-1", "sn-2", "sn-3", "sn-4", "sn-é"), az: fc.constantFrom("az1", "az2", "az3") }),
+    fc.record({
+      nodeId: fc.constantFrom("sn-1", "sn-2", "sn-3", "sn-4", "sn-é"),
+      az: fc.constantFrom("az1", "az2", "az3"),
+    }),
     { maxLength: 4 },
   ),
   leaderHint: fc.option(fc.constantFrom("sn-1", "sn-2", "sn-9"), { nil: null }),
@@ -21,7 +33,9 @@ const keyArb: fc.Arbitrary<Uint8Array> = fc
   .record({
     table: fc.constantFrom(...TABLES),
     hash: fc.oneof(fc.bigInt({ min: 0n, max: 16n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n })),
-    sort: fc.option(fc.string({ maxLength: 3, unit: fc.constantFrom("a", "b", "\u0000", "\uffff", "é") }), { nil: undefined }),
+    sort: fc.option(fc.string({ maxLength: 3, unit: fc.constantFrom("a", "b", "\u0000", "\uffff", "é") }), {
+      nil: undefined,
+    }),
   })
   .map(({ table, hash, sort }) => routingKey(table, hashFromBigInt(hash), sort))
 
@@ -62,69 +76,80 @@ const apply = (s: PerkleStore, op: Op) => (op.put ? s.put(op.key, op.entry) : s.
 describe("PerkleStore lookups", () => {
   it("agree with a sorted-array reference on exact, floor, ceiling and prefix", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 120 }), fc.array(keyArb, { maxLength: 30 }), (ops, queries) => {
-        const s = new PerkleStore()
-        const ref = new Ref()
-        for (const op of ops) {
-          apply(s, op)
-          ref.apply(op)
-        }
-        assert.equal(s.size, ref.rows.length)
-        assert.deepEqual(
-          s.entries().map((b) => toHex(b.key)),
-          ref.rows.map((r) => toHex(r.key)),
-        )
-        for (const q of [...queries, ...ops.map((o) => o.key)]) {
-          const exact = ref.rows.find((r) => compareBytes(r.key, q) === 0)
-          assert.deepEqual(norm(s.get(q)), norm(exact?.entry))
-          const f = s.floor(q)
-          const rf = ref.floor(q)
-          assert.equal(f && toHex(f.key), rf && toHex(rf.key))
-          assert.deepEqual(norm(f?.entry), norm(rf?.entry))
-          const c = s.ceiling(q)
-          const rc = ref.ceiling(q)
-          assert.equal(c && toHex(c.key), rc && toHex(rc.key))
-        }
-        // the read index (per-table 64-bit words) agrees with the reference floor within a table
-        for (const q of [...queries, ...ops.map((o) => o.key)]) {
-          const t = parseRoutingKey(q).tableId
-          const p = toHex(tablePrefix(t))
-          const inTable = ref.rows.filter((r) => toHex(r.key).startsWith(p) && compareBytes(r.key, q) <= 0)
-          const want = inTable[inTable.length - 1]
-          const slot = s.floorInTable(s.tableHandle(t), q)
-          assert.equal(slot < 0 ? undefined : toHex(s.keyAt(slot)), want && toHex(want.key))
-          const r = s.route(q)
-          assert.equal(r && toHex(r.start), want && toHex(want.key))
-          if (r !== undefined) {
-            const next = ref.rows.find((x) => toHex(x.key).startsWith(p) && compareBytes(x.key, r.start) > 0)
-            assert.equal(r.end && toHex(r.end), next ? toHex(next.key) : null)
+      fc.property(
+        fc.array(opArb, { maxLength: 120 }),
+        fc.array(keyArb, { maxLength: 30 }),
+        (ops, queries) => {
+          const s = new PerkleStore()
+          const ref = new Ref()
+          for (const op of ops) {
+            apply(s, op)
+            ref.apply(op)
           }
-        }
-        for (const t of TABLES) {
-          const p = tablePrefix(t)
-          const want = ref.rows.filter((r) => toHex(r.key).startsWith(toHex(p))).map((r) => toHex(r.key))
+          assert.equal(s.size, ref.rows.length)
           assert.deepEqual(
-            s.table(t).map((b) => toHex(b.key)),
-            want,
+            s.entries().map((b) => toHex(b.key)),
+            ref.rows.map((r) => toHex(r.key)),
           )
-        }
-        // arbitrary byte prefixes too
-        for (const q of queries) {
-          const p = q.subarray(0, q.length >> 1)
-          const want = ref.rows.filter((r) => toHex(r.key).startsWith(toHex(p))).map((r) => toHex(r.key))
-          assert.deepEqual(
-            s.prefix(p).map((b) => toHex(b.key)),
-            want,
-          )
-        }
-      }),
+          for (const q of [...queries, ...ops.map((o) => o.key)]) {
+            const exact = ref.rows.find((r) => compareBytes(r.key, q) === 0)
+            assert.deepEqual(norm(s.get(q)), norm(exact?.entry))
+            const f = s.floor(q)
+            const rf = ref.floor(q)
+            assert.equal(f && toHex(f.key), rf && toHex(rf.key))
+            assert.deepEqual(norm(f?.entry), norm(rf?.entry))
+            const c = s.ceiling(q)
+            const rc = ref.ceiling(q)
+            assert.equal(c && toHex(c.key), rc && toHex(rc.key))
+          }
+          // the read index (per-table 64-bit words) agrees with the reference floor within a table
+          for (const q of [...queries, ...ops.map((o) => o.key)]) {
+            const t = parseRoutingKey(q).tableId
+            const p = toHex(tablePrefix(t))
+            const inTable = ref.rows.filter((r) => toHex(r.key).startsWith(p) && compareBytes(r.key, q) <= 0)
+            const want = inTable[inTable.length - 1]
+            const slot = s.floorInTable(s.tableHandle(t), q)
+            assert.equal(slot < 0 ? undefined : toHex(s.keyAt(slot)), want && toHex(want.key))
+            const r = s.route(q)
+            assert.equal(r && toHex(r.start), want && toHex(want.key))
+            if (r !== undefined) {
+              const next = ref.rows.find(
+                (x) => toHex(x.key).startsWith(p) && compareBytes(x.key, r.start) > 0,
+              )
+              assert.equal(r.end && toHex(r.end), next ? toHex(next.key) : null)
+            }
+          }
+          for (const t of TABLES) {
+            const p = tablePrefix(t)
+            const want = ref.rows.filter((r) => toHex(r.key).startsWith(toHex(p))).map((r) => toHex(r.key))
+            assert.deepEqual(
+              s.table(t).map((b) => toHex(b.key)),
+              want,
+            )
+          }
+          // arbitrary byte prefixes too
+          for (const q of queries) {
+            const p = q.subarray(0, q.length >> 1)
+            const want = ref.rows.filter((r) => toHex(r.key).startsWith(toHex(p))).map((r) => toHex(r.key))
+            assert.deepEqual(
+              s.prefix(p).map((b) => toHex(b.key)),
+              want,
+            )
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
 
   it("route returns the partition holding a key and its end, within the key's table", () => {
     const s = new PerkleStore()
-    const e = (p: string): RoutingEntry => ({ partitionId: p, epoch: 1, replicas: [{ nodeId: "n1", az: "a" }], leaderHint: "n1" })
+    const e = (p: string): RoutingEntry => ({
+      partitionId: p,
+      epoch: 1,
+      replicas: [{ nodeId: "n1", az: "a" }],
+      leaderHint: "n1",
+    })
     s.put(routingKey("t", hashFromBigInt(0n)), e("p0"))
     s.put(routingKey("t", hashFromBigInt(1n << 127n)), e("p1"))
     s.put(routingKey("tt", hashFromBigInt(0n)), e("q0"))
@@ -201,7 +226,11 @@ describe("Perkle Merkle hashes", () => {
           .filter((k) => {
             const x = ra.rows.find((r) => compareBytes(r.key, k) === 0)
             const y = rb.rows.find((r) => compareBytes(r.key, k) === 0)
-            return x === undefined || y === undefined || JSON.stringify(norm(x.entry)) !== JSON.stringify(norm(y.entry))
+            return (
+              x === undefined ||
+              y === undefined ||
+              JSON.stringify(norm(x.entry)) !== JSON.stringify(norm(y.entry))
+            )
           })
           .sort(compareBytes)
           .map(toHex)
@@ -218,7 +247,12 @@ describe("Perkle Merkle hashes", () => {
     const b = new PerkleStore()
     for (let i = 0; i < 20_000; i++) {
       const k = routingKey("t", hashFromBigInt(BigInt(i) * 0x1234567890abcdefn * 7919n))
-      const e = { partitionId: `p${i}`, epoch: 1, replicas: [{ nodeId: `n${i % 50}`, az: `az${i % 3}` }], leaderHint: null }
+      const e = {
+        partitionId: `p${i}`,
+        epoch: 1,
+        replicas: [{ nodeId: `n${i % 50}`, az: `az${i % 3}` }],
+        leaderHint: null,
+      }
       a.put(k, e)
       b.put(k, i === 777 ? { ...e, epoch: 2 } : e)
     }
@@ -255,7 +289,12 @@ describe("Perkle snapshots", () => {
   it("reject corrupted snapshots", () => {
     const a = new PerkleStore()
     for (let i = 0; i < 100; i++)
-      a.put(routingKey("t", hashFromBigInt(BigInt(i) << 100n)), { partitionId: `p${i}`, epoch: i, replicas: [], leaderHint: null })
+      a.put(routingKey("t", hashFromBigInt(BigInt(i) << 100n)), {
+        partitionId: `p${i}`,
+        epoch: i,
+        replicas: [],
+        leaderHint: null,
+      })
     const snap = a.snapshot(1, 1)
     assert.ok(Either.isLeft(PerkleStore.fromSnapshot(snap.subarray(0, snap.length - 5))))
     assert.ok(Either.isLeft(PerkleStore.fromSnapshot(new Uint8Array([1, 2, 3]))))

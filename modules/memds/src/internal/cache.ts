@@ -54,7 +54,12 @@ export type RoutingFailure = "RoutingUnavailable" | "NoSuchPartition"
 
 /** What the router must do next. */
 export type CacheOutput =
-  | { readonly type: "answer"; readonly reqId: number; readonly range: RouteRange; readonly fromCache: boolean }
+  | {
+      readonly type: "answer"
+      readonly reqId: number
+      readonly range: RouteRange
+      readonly fromCache: boolean
+    }
   | { readonly type: "fail"; readonly reqId: number; readonly reason: RoutingFailure }
   | { readonly type: "send"; readonly to: string; readonly msg: Extract<FleetMsg, { type: "lookup" }> }
 
@@ -305,7 +310,13 @@ export class RoutingCacheCore {
     }
   }
 
-  private send(now: number, tableId: string, key: Uint8Array, waiter: Waiter | null, out: CacheOutput[]): void {
+  private send(
+    now: number,
+    tableId: string,
+    key: Uint8Array,
+    waiter: Waiter | null,
+    out: CacheOutput[],
+  ): void {
     const id = this.nextLookupId++
     // a retry goes to the next node: the last one was behind, slow or gone
     const to = this.nodes[this.nodeCursor++ % this.nodes.length]!
@@ -376,7 +387,7 @@ export class RoutingCacheCore {
       this.age.delete(prev)
       i--
     }
-    let j = i + 1
+    const j = i + 1
     while (j < list.length && (end === null || compareBytes(list[j]!.start, end) < 0)) {
       this.age.delete(list[j]!)
       list.splice(j, 1)
@@ -398,4 +409,3 @@ export class RoutingCacheCore {
 
 const sameEnd = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
   a === null || b === null ? a === b : compareBytes(a, b) === 0
-

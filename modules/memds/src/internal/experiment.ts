@@ -67,7 +67,12 @@ export const runCacheExperiment = (p: CacheExperiment): CacheExperimentResult =>
     ops.push({
       kind: "put" as const,
       key: routingKey(TABLE, hashFromBigInt(BigInt(i) * width)),
-      entry: { partitionId: `p${i}`, epoch: 1, replicas: [{ nodeId: `sn-${i % 7}`, az: `az${i % 3}` }], leaderHint: null },
+      entry: {
+        partitionId: `p${i}`,
+        epoch: 1,
+        replicas: [{ nodeId: `sn-${i % 7}`, az: `az${i % 3}` }],
+        leaderHint: null,
+      },
     })
   node.publish(ops)
   const keyIn = (i: number): Uint8Array =>

@@ -48,7 +48,12 @@ export type FleetMsg =
   /** router → node: route `key` (a node older than `minVersion` answers `behind`). */
   | { readonly type: "lookup"; readonly id: number; readonly key: Uint8Array; readonly minVersion: number }
   /** node → router: the answer, at the node's version. */
-  | { readonly type: "lookup-reply"; readonly id: number; readonly version: number; readonly range: RouteRange | null }
+  | {
+      readonly type: "lookup-reply"
+      readonly id: number
+      readonly version: number
+      readonly range: RouteRange | null
+    }
   /** node → router: this node has not reached the version the router asked for. */
   | { readonly type: "behind"; readonly id: number; readonly version: number }
 
@@ -131,7 +136,8 @@ export class MemDSNode {
     this.pendingMax = config.pendingEntriesMax ?? PENDING_ENTRIES_MAX_DEFAULT
     this.batchMax = config.catchUpBatchMax ?? CATCHUP_BATCH_MAX_DEFAULT
     this.timeoutMs = config.catchUpTimeoutMs ?? CATCHUP_TIMEOUT_MS_DEFAULT
-    if (this.logMax < 1 || this.batchMax < 1 || this.pendingMax < 1) throw new RangeError("bounds must be >= 1")
+    if (this.logMax < 1 || this.batchMax < 1 || this.pendingMax < 1)
+      throw new RangeError("bounds must be >= 1")
   }
 
   /** Merkle root of this node's store. */
@@ -270,7 +276,12 @@ export class MemDSNode {
     return [
       {
         to,
-        msg: { type: "snapshot", version: this.version, root: this.store.root, bytes: this.store.snapshot(this.version) },
+        msg: {
+          type: "snapshot",
+          version: this.version,
+          root: this.store.root,
+          bytes: this.store.snapshot(this.version),
+        },
       },
     ]
   }
@@ -294,7 +305,11 @@ export class MemDSNode {
     this.knownHead = Math.max(this.knownHead, msg.version)
     if (msg.version <= this.version) return []
     const decoded = PerkleStore.fromSnapshot(msg.bytes)
-    if (Either.isLeft(decoded) || decoded.right.version !== msg.version || decoded.right.store.root !== msg.root) {
+    if (
+      Either.isLeft(decoded) ||
+      decoded.right.version !== msg.version ||
+      decoded.right.store.root !== msg.root
+    ) {
       this.stats.snapshotsRejected++
       return this.requestCatchUp(now)
     }

@@ -33,7 +33,11 @@ export const routingKey = (tableId: string, hash: Uint8Array, sortKey?: EncodedK
   routingKeyFromPrefix(tablePrefix(tableId), hash, sortKey)
 
 /** Like `routingKey` with a precomputed `tablePrefix` (hot path for routers). */
-export const routingKeyFromPrefix = (prefix: Uint8Array, hash: Uint8Array, sortKey?: EncodedKey): Uint8Array => {
+export const routingKeyFromPrefix = (
+  prefix: Uint8Array,
+  hash: Uint8Array,
+  sortKey?: EncodedKey,
+): Uint8Array => {
   if (hash.length !== HASH_BYTES) throw new RangeError(`hash position must be ${HASH_BYTES} bytes`)
   const sk = sortKey ?? ""
   const k = new Uint8Array(prefix.length + HASH_BYTES + sk.length * 2)
@@ -92,7 +96,7 @@ export const hashToBigInt = (h: Uint8Array): bigint => {
 
 /** Lexicographic byte comparison (-1, 0, 1). */
 export const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
-  const m = a.length < b.length ? a.length : b.length
+  const m = Math.min(a.length, b.length)
   for (let i = 0; i < m; i++) {
     const x = a[i]!
     const y = b[i]!

@@ -50,7 +50,7 @@ export const REPLICAS_MAX = 16
 /** Longest partition id, in UTF-16 code units. */
 export const PARTITION_ID_CHARS_MAX = 1024
 const VALUE_TAG = 0x7a1e
-const ATOM_TAG = 0xa70
+const _ATOM_TAG = 0xa70
 const LEADER_NONE = 0
 const LEADER_OTHER = 0xff
 const SNAPSHOT_MAGIC = 0x504b5331 // "PKS1"
@@ -81,7 +81,10 @@ class TableIndex {
   n = 0
   words = new Uint32Array(16)
   slots = new Int32Array(8)
-  constructor(readonly tableId: string, readonly prefix: Uint8Array) {}
+  constructor(
+    readonly tableId: string,
+    readonly prefix: Uint8Array,
+  ) {}
 }
 
 /** Opaque handle on one table's read index (from `PerkleStore.tableHandle`). */
@@ -235,7 +238,7 @@ export class PerkleStore {
     const ka = this.trie.keyArenaView()
     const off = this.trie.keyOffset(slot)
     const len = this.trie.keyLength(slot)
-    const m = len < q.length ? len : q.length
+    const m = Math.min(len, q.length)
     for (let i = 0; i < m; i++) {
       const x = ka[off + i]!
       const y = q[i]!
@@ -441,7 +444,9 @@ export class PerkleStore {
       const key = ka.subarray(off, off + this.trie.keyLength(s))
       writeKeyDelta(keysW, prev, key)
       prev = key
-      const r = new ByteReader(va.subarray(this.trie.valueOffset(s), this.trie.valueOffset(s) + this.trie.valueLength(s)))
+      const r = new ByteReader(
+        va.subarray(this.trie.valueOffset(s), this.trie.valueOffset(s) + this.trie.valueLength(s)),
+      )
       valsW.varint(r.varint())
       valsW.str(r.str())
       const n = r.u8()
@@ -467,7 +472,9 @@ export class PerkleStore {
   }
 
   /** Decodes a snapshot and verifies the rebuilt store's Merkle root against its header. */
-  static fromSnapshot(bytes: Uint8Array): Either.Either<{ store: PerkleStore; version: number }, SnapshotError> {
+  static fromSnapshot(
+    bytes: Uint8Array,
+  ): Either.Either<{ store: PerkleStore; version: number }, SnapshotError> {
     try {
       const r = new ByteReader(inflateSync(bytes))
       if (r.varint() !== SNAPSHOT_MAGIC) return Either.left(new SnapshotError({ reason: "bad magic" }))

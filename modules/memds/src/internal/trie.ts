@@ -310,7 +310,7 @@ export class CritbitTrie {
     const ka = this.keyArena
     const off = this.kOff[s]!
     const len = this.kLen[s]!
-    const m = qlen < len ? qlen : len
+    const m = Math.min(qlen, len)
     for (let i = 0; i < m; i++) {
       const x = q[i]! ^ ka[off + i]!
       if (x !== 0) return i * 9 + (Math.clz32(x) - 23)
@@ -628,46 +628,45 @@ export class CritbitTrie {
       this.emitAll(a0, keys)
       return { keys, visited }
     }
-    const A = this
     const B = other
     const go = (a: number, b: number): void => {
       visited++
-      if (A.hashA(a) === B.hashA(b) && A.hashB(a) === B.hashB(b)) return
-      const pa = A.posOf(a)
+      if (this.hashA(a) === B.hashA(b) && this.hashB(a) === B.hashB(b)) return
+      const pa = this.posOf(a)
       const pb = B.posOf(b)
-      const ra = A.minLeaf(a)
+      const ra = this.minLeaf(a)
       const rb = B.minLeaf(b)
-      const ka = A.keyArena.subarray(A.kOff[ra]!, A.kOff[ra]! + A.kLen[ra]!)
+      const ka = this.keyArena.subarray(this.kOff[ra]!, this.kOff[ra]! + this.kLen[ra]!)
       const d = B.firstDiff(ka, ka.length, rb)
-      const m = pa < pb ? pa : pb
+      const m = Math.min(pa, pb)
       if (d >= 0 && d < m) {
         // disjoint key sets: emit in order
-        if (A.bitOfSlot(ra, d) === 0) {
-          A.emitAll(a, keys)
+        if (this.bitOfSlot(ra, d) === 0) {
+          this.emitAll(a, keys)
           B.emitAll(b, keys)
         } else {
           B.emitAll(b, keys)
-          A.emitAll(a, keys)
+          this.emitAll(a, keys)
         }
         return
       }
       if (pa === POS_LEAF && pb === POS_LEAF) {
-        keys.push(A.keyOf(ra))
+        keys.push(this.keyOf(ra))
         return
       }
       if (pa === pb) {
-        go(A.kids[2 * a]!, B.kids[2 * b]!)
-        go(A.kids[2 * a + 1]!, B.kids[2 * b + 1]!)
+        go(this.kids[2 * a]!, B.kids[2 * b]!)
+        go(this.kids[2 * a + 1]!, B.kids[2 * b + 1]!)
       } else if (pa < pb) {
         if (B.bitOfSlot(rb, pa) === 0) {
-          go(A.kids[2 * a]!, b)
-          A.emitAll(A.kids[2 * a + 1]!, keys)
+          go(this.kids[2 * a]!, b)
+          this.emitAll(this.kids[2 * a + 1]!, keys)
         } else {
-          A.emitAll(A.kids[2 * a]!, keys)
-          go(A.kids[2 * a + 1]!, b)
+          this.emitAll(this.kids[2 * a]!, keys)
+          go(this.kids[2 * a + 1]!, b)
         }
       } else {
-        if (A.bitOfSlot(ra, pb) === 0) {
+        if (this.bitOfSlot(ra, pb) === 0) {
           go(a, B.kids[2 * b]!)
           B.emitAll(B.kids[2 * b + 1]!, keys)
         } else {
