@@ -50,7 +50,6 @@ export const REPLICAS_MAX = 16
 /** Longest partition id, in UTF-16 code units. */
 export const PARTITION_ID_CHARS_MAX = 1024
 const VALUE_TAG = 0x7a1e
-const _ATOM_TAG = 0xa70
 const LEADER_NONE = 0
 const LEADER_OTHER = 0xff
 const SNAPSHOT_MAGIC = 0x504b5331 // "PKS1"

@@ -1,0 +1,492 @@
+/**
+ * MemDS benchmarks: floor lookups at 1,000,000 entries (vs a sorted-btree of hex keys measured
+ * in the same run, interleaved), memory per entry (vs a plain Map of JSON-like objects),
+ * snapshot size and (de)compression time (vs JSON), and the constant-work vs conventional
+ * MemDS lookup rate across a hit-rate sweep and through a full cache flush.
+ *
+ *   bun modules/memds/bench/index.ts            # 1,000,000 entries
+ *   bun modules/memds/bench/index.ts --quick    # 100,000 entries
+ *
+ * Writes results/memds/bench[-quick].json and .md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Either } from "effect"
+import BTree from "sorted-btree"
+import {
+  PerkleStore,
+  type RoutingEntry,
+  routingKeyFromPrefix,
+  runCacheExperiment,
+  tablePrefix,
+  toHex,
+} from "../src/index.ts"
+
+/** Structurally a harness SuiteOutput (title, summary, config, figures, checks, tables, charts). */
+export interface MemDSBenchReport {
+  readonly title: string
+  readonly summary: string
+  readonly config: Record<string, unknown>
+  readonly figures: Record<string, number>
+  readonly checks: ReadonlyArray<{ name: string; pass: boolean; detail: string }>
+  readonly tables: ReadonlyArray<{
+    title: string
+    columns: string[]
+    rows: (string | number)[][]
+    note?: string
+  }>
+  readonly charts: ReadonlyArray<{
+    kind: "line"
+    title: string
+    xLabel: string
+    yLabel: string
+    logY?: boolean
+    series: { name: string; points: [number, number][] }[]
+  }>
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[s.length >> 1]!
+}
+
+const gc = (): void => {
+  const g = globalThis as { Bun?: { gc(sync: boolean): void }; gc?: () => void }
+  for (let i = 0; i < 3; i++) {
+    if (g.Bun) g.Bun.gc(true)
+    else g.gc?.()
+  }
+}
+// RSS is not used: it keeps the high-water mark of garbage made while building
+const heap = (): { heap: number } => {
+  gc()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + (m.arrayBuffers ?? 0) }
+}
+
+/** Seeded PRNG (mulberry32). */
+const prng = (seed: number) => {
+  let s = seed >>> 0
+  return (): number => {
+    s = (s + 0x6d2b79f5) | 0
+    let t = Math.imul(s ^ (s >>> 15), s | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Row {
+  table: string
+  hash: Uint8Array
+  entry: RoutingEntry
+}
+
+/**
+ * A realistic routing map: `tables` tables; each created with evenly spaced partitions (as a
+ * table with provisioned capacity is pre-split), then 10 % more boundaries from splits at
+ * arbitrary key hashes. 3 replicas, one per AZ, from a fleet of 3,000 storage nodes.
+ */
+const makeMap = (entries: number, tables: number, seed: number): Row[] => {
+  const rand = prng(seed)
+  const rows: Row[] = []
+  const per = Math.floor(entries / tables)
+  const even = Math.round(per * 0.9)
+  let pid = 0
+  for (let t = 0; t < tables; t++) {
+    const table = `table-${t.toString().padStart(4, "0")}`
+    const stride = (1n << 128n) / BigInt(even)
+    const hashes: Uint8Array[] = []
+    for (let i = 0; i < even; i++) {
+      const h = new Uint8Array(16)
+      let n = BigInt(i) * stride
+      for (let b = 15; b >= 0; b--) {
+        h[b] = Number(n & 0xffn)
+        n >>= 8n
+      }
+      hashes.push(h)
+    }
+    for (let i = even; i < per; i++) {
+      const h = new Uint8Array(16)
+      for (let b = 0; b < 16; b++) h[b] = Math.floor(rand() * 256)
+      hashes.push(h)
+    }
+    for (const hash of hashes) {
+      const az = Math.floor(rand() * 3)
+      const replicas = [0, 1, 2].map((k) => {
+        const a = (az + k) % 3
+        return { nodeId: `sn-${a}-${Math.floor(rand() * 1000)}`, az: `us-east-1-az${a + 1}` }
+      })
+      rows.push({
+        table,
+        hash,
+        entry: {
+          partitionId: `p-${(pid++).toString(36)}`,
+          epoch: 1 + Math.floor(rand() * 20),
+          replicas,
+          leaderHint: replicas[Math.floor(rand() * 3)]!.nodeId,
+        },
+      })
+    }
+  }
+  return rows
+}
+
+const time = (fn: () => void): number => {
+  const t0 = performance.now()
+  fn()
+  return performance.now() - t0
+}
+
+/** Runs the MemDS benchmark suite. */
+export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenchReport> => {
+  const entries = opts.quick ? 100_000 : 1_000_000
+  const tables = opts.quick ? 100 : 1000
+  const rounds = opts.quick ? 3 : 5
+  const log = (s: string) => process.stderr.write(`memds bench: ${s}\n`)
+  const checks: { name: string; pass: boolean; detail: string }[] = []
+
+  const rows = makeMap(entries, tables, 42)
+  const prefixes = new Map<string, Uint8Array>()
+  for (const r of rows) if (!prefixes.has(r.table)) prefixes.set(r.table, tablePrefix(r.table))
+  const keys = rows.map((r) => routingKeyFromPrefix(prefixes.get(r.table)!, r.hash))
+
+  // ---- memory: Perkle store ----
+  log(`building Perkle store with ${entries} entries`)
+  const m0 = heap()
+  const store: PerkleStore | undefined = new PerkleStore()
+  const buildMs = time(() => {
+    for (let i = 0; i < rows.length; i++) store!.put(keys[i]!, rows[i]!.entry)
+  })
+  const m1 = heap()
+  const perkleAllocated = store.allocatedBytes() / entries
+  const perkleHeapDelta = (m1.heap - m0.heap) / entries
+
+  // ---- memory: naive Map of JSON-like objects (what JSON.parse of the routing table gives) ----
+  log("building naive Map baseline")
+  const json = JSON.stringify(rows.map((r) => ({ table: r.table, start: toHex(r.hash), ...r.entry })))
+  let naive: Map<string, unknown> | undefined
+  const n0 = heap()
+  {
+    const parsed = JSON.parse(json) as ({ table: string; start: string } & RoutingEntry)[]
+    naive = new Map()
+    for (const o of parsed) {
+      const { table, start, ...entry } = o
+      naive.set(`${table}/${start}`, entry)
+    }
+  }
+  const n1 = heap()
+  const naiveHeapDelta = (n1.heap - n0.heap) / entries
+  const naiveSize = naive.size
+  naive = undefined
+  gc()
+  // Perkle's own cost: typed arrays it allocated + JS objects (heap delta covers both on V8;
+  // on Bun typed-array stores sit outside heapUsed, so take the larger of the two views)
+  const perkleBytes = Math.max(perkleAllocated, perkleHeapDelta)
+  const memRatio = perkleBytes / naiveHeapDelta
+  checks.push({
+    name: "memory per entry <= 1/3 of naive Map",
+    pass: memRatio <= 1 / 3,
+    detail: `${perkleBytes.toFixed(1)} vs ${naiveHeapDelta.toFixed(1)} B/entry (ratio ${memRatio.toFixed(3)})`,
+  })
+
+  // ---- snapshots ----
+  log("snapshot")
+  const jsonBytes = new TextEncoder().encode(json).length
+  const snapMs: number[] = []
+  let snap = new Uint8Array(0)
+  for (let r = 0; r < Math.min(rounds, 3); r++) snapMs.push(time(() => (snap = store!.snapshot(1))))
+  const restoreMs: number[] = []
+  let restoredRoot = ""
+  for (let r = 0; r < Math.min(rounds, 3); r++)
+    restoreMs.push(
+      time(() => {
+        const back = PerkleStore.fromSnapshot(snap)
+        if (Either.isRight(back)) restoredRoot = back.right.store.root
+      }),
+    )
+  const snapRatio = snap.length / jsonBytes
+  checks.push({
+    name: "compressed snapshot <= 1/10 of JSON",
+    pass: snapRatio <= 0.1,
+    detail: `${snap.length} vs ${jsonBytes} bytes (ratio ${snapRatio.toFixed(4)})`,
+  })
+  checks.push({
+    name: "snapshot restores to the same Merkle root",
+    pass: restoredRoot === store.root,
+    detail: store.root,
+  })
+
+  // ---- floor lookups: Perkle index vs Perkle trie vs sorted-btree, interleaved ----
+  log("floor lookups")
+  const bt = new BTree<string, RoutingEntry>()
+  for (let i = 0; i < rows.length; i++) bt.set(`${rows[i]!.table}/${toHex(rows[i]!.hash)}`, rows[i]!.entry)
+  const rand = prng(7)
+  const Q = 1 << 16
+  const qKeys: Uint8Array[] = []
+  const qStrs: string[] = []
+  const qTables: number[] = []
+  const handles = [...prefixes.keys()].map((t) => store!.tableHandle(t))
+  const tableNames = [...prefixes.keys()]
+  for (let i = 0; i < Q; i++) {
+    const t = Math.floor(rand() * tables)
+    const h = new Uint8Array(16)
+    for (let b = 0; b < 16; b++) h[b] = Math.floor(rand() * 256)
+    qKeys.push(routingKeyFromPrefix(prefixes.get(tableNames[t]!)!, h))
+    qStrs.push(`${tableNames[t]}/${toHex(h)}`)
+    qTables.push(t)
+  }
+  const reps = opts.quick ? 4 : 8
+  let sink = 0
+  const s = store
+  const tasks: Record<string, () => void> = {
+    "perkle floor (index, slot)": () => {
+      for (let k = 0; k < reps; k++)
+        for (let i = 0; i < Q; i++) sink += s.floorInTable(handles[qTables[i]!]!, qKeys[i]!)
+    },
+    "perkle floor + entry": () => {
+      for (let k = 0; k < reps; k++)
+        for (let i = 0; i < Q; i++) sink += s.entryAt(s.floorInTable(handles[qTables[i]!]!, qKeys[i]!)).epoch
+    },
+    "perkle route (range + entry)": () => {
+      for (let k = 0; k < reps; k++)
+        for (let i = 0; i < Q; i++) sink += s.route(qKeys[i]!, handles[qTables[i]!]!)!.entry.epoch
+    },
+    "perkle trie floor (slot)": () => {
+      for (let k = 0; k < reps; k++) for (let i = 0; i < Q; i++) sink += s.floorSlot(qKeys[i]!)
+    },
+    "sorted-btree floor (hex keys)": () => {
+      for (let k = 0; k < reps; k++)
+        for (let i = 0; i < Q; i++) sink += bt.getPairOrNextLower(qStrs[i]!)![1].epoch
+    },
+  }
+  const rates: Record<string, number[]> = {}
+  for (let r = 0; r < rounds; r++)
+    for (const [name, fn] of Object.entries(tasks)) (rates[name] ??= []).push((reps * Q) / (time(fn) / 1000))
+  const med = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]))
+  const peer = med["sorted-btree floor (hex keys)"]!
+  checks.push({
+    name: "floor lookups >= 2M/s per core at the bench size",
+    pass: med["perkle floor (index, slot)"]! >= 2_000_000,
+    detail: `${Math.round(med["perkle floor (index, slot)"]!)} /s`,
+  })
+
+  // ---- constant-work vs conventional ----
+  log("cache experiments")
+  const sweep = [0, 0.5, 0.9, 0.99, 0.9975, 1]
+  const sweepRows: (string | number)[][] = []
+  const n = opts.quick ? 20_000 : 100_000
+  for (const h of sweep) {
+    const cw = runCacheExperiment({
+      mode: "constant-work",
+      hitRate: h,
+      requests: n,
+      requestsPerMs: 20,
+      latencyMs: 2,
+      seed: 1,
+    })
+    const cv = runCacheExperiment({
+      mode: "conventional",
+      hitRate: h,
+      requests: n,
+      requestsPerMs: 20,
+      latencyMs: 2,
+      seed: 1,
+    })
+    sweepRows.push([
+      `${(h * 100).toFixed(2)} %`,
+      Number(cw.metrics.lookupsPerRequest.toFixed(4)),
+      Number(cv.metrics.lookupsPerRequest.toFixed(4)),
+      Number((1 - cv.metrics.hitRate).toFixed(4)),
+    ])
+  }
+  const flushBase = {
+    hitRate: 0.9975,
+    requests: opts.quick ? 40_000 : 200_000,
+    requestsPerMs: 50,
+    latencyMs: 5,
+    hotPartitions: 5000,
+    windowRequests: opts.quick ? 1000 : 2000,
+    seed: 5,
+  } as const
+  const flushAt = flushBase.requests / 2
+  const cwF = runCacheExperiment({ ...flushBase, mode: "constant-work", flushAtRequest: flushAt })
+  const cvF = runCacheExperiment({ ...flushBase, mode: "conventional", flushAtRequest: flushAt })
+  const fw = flushAt / flushBase.windowRequests
+  const steady = (ws: ReadonlyArray<{ lookupsPerRequest: number }>) =>
+    median(ws.slice(Math.floor(fw / 2), fw).map((w) => w.lookupsPerRequest))
+  const cvSteady = steady(cvF.windows)
+  const cvPeak = Math.max(...cvF.windows.slice(fw).map((w) => w.lookupsPerRequest))
+  const cwSteady = steady(cwF.windows)
+  const cwPeak = Math.max(...cwF.windows.slice(fw).map((w) => w.lookupsPerRequest))
+  const cwMin = Math.min(...cwF.windows.map((w) => w.lookupsPerRequest))
+  checks.push({
+    name: "constant-work lookups/request stay 1.0 ± 1 % through the flush",
+    pass: cwPeak <= 1.01 && cwMin >= 0.99,
+    detail: `min ${cwMin.toFixed(4)} max ${cwPeak.toFixed(4)}`,
+  })
+
+  const figures: Record<string, number> = {
+    entries,
+    tables,
+    buildMs: Math.round(buildMs),
+    floorIndexPerSec: Math.round(med["perkle floor (index, slot)"]!),
+    floorEntryPerSec: Math.round(med["perkle floor + entry"]!),
+    routePerSec: Math.round(med["perkle route (range + entry)"]!),
+    trieFloorPerSec: Math.round(med["perkle trie floor (slot)"]!),
+    btreeFloorPerSec: Math.round(peer),
+    floorIndexVsBtree: med["perkle floor (index, slot)"]! / peer,
+    floorEntryVsBtree: med["perkle floor + entry"]! / peer,
+    perkleBytesPerEntry: perkleBytes,
+    perkleAllocatedBytesPerEntry: perkleAllocated,
+    perkleHeapDeltaPerEntry: perkleHeapDelta,
+    naiveHeapDeltaPerEntry: naiveHeapDelta,
+    memoryRatio: memRatio,
+    jsonBytes,
+    snapshotBytes: snap.length,
+    snapshotBytesPerEntry: snap.length / entries,
+    snapshotRatio: snapRatio,
+    snapshotMs: median(snapMs),
+    restoreMs: median(restoreMs),
+    cwLookupsPerRequestSteady: cwSteady,
+    cwLookupsPerRequestPeak: cwPeak,
+    convLookupsPerRequestSteady: cvSteady,
+    convLookupsPerRequestPeak: cvPeak,
+    convFlushSurge: cvPeak / Math.max(cvSteady, 1e-9),
+  }
+  if (naiveSize !== entries || sink === 0.5) log("unexpected sizes")
+
+  const fmt = (x: number) => Math.round(x).toLocaleString("en-US")
+  const tablesOut: MemDSBenchReport["tables"] = [
+    {
+      title: `Floor lookups on hashed keys, ${fmt(entries)} entries in ${tables} tables (median of ${rounds} interleaved rounds)`,
+      columns: ["lookup", "per second", "vs sorted-btree"],
+      rows: Object.entries(med).map(([k, v]) => [k, fmt(v), Number((v / peer).toFixed(2))]),
+    },
+    {
+      title: "Memory per partition entry",
+      columns: ["structure", "bytes/entry", "how measured"],
+      rows: [
+        [
+          "Perkle store (trie + arenas + read index)",
+          Number(perkleBytes.toFixed(1)),
+          "max(typed-array bytes, heap delta)",
+        ],
+        ["  typed arrays allocated (capacity)", Number(perkleAllocated.toFixed(1)), "sum of byteLength"],
+        ["  heap delta", Number(perkleHeapDelta.toFixed(1)), "heapUsed after GC"],
+        ["naive Map of JSON-like objects", Number(naiveHeapDelta.toFixed(1)), "heapUsed after GC"],
+        ["ratio Perkle / naive", Number(memRatio.toFixed(3)), "target <= 0.333"],
+      ],
+    },
+    {
+      title: "Snapshots (fflate deflate level 6)",
+      columns: ["measure", "value"],
+      rows: [
+        ["JSON size (bytes)", fmt(jsonBytes)],
+        ["compressed snapshot (bytes)", fmt(snap.length)],
+        ["bytes per entry", Number((snap.length / entries).toFixed(2))],
+        ["ratio snapshot / JSON", Number(snapRatio.toFixed(4))],
+        ["encode + compress (ms)", Math.round(median(snapMs))],
+        ["decompress + rebuild + verify root (ms)", Math.round(median(restoreMs))],
+        ["build store by puts (ms)", Math.round(buildMs)],
+      ],
+    },
+    {
+      title:
+        "MemDS lookups per router request vs cache hit rate (virtual time, 20 req/ms, 2 ms MemDS latency)",
+      columns: ["hit rate", "constant-work", "conventional", "conventional miss rate"],
+      rows: sweepRows,
+    },
+    {
+      title: `Through a full cache flush at request ${fmt(flushAt)} (hit rate 99.75 %, ${flushBase.hotPartitions} hot partitions, 50 req/ms, 5 ms latency)`,
+      columns: ["mode", "lookups/request before", "peak window after flush", "surge"],
+      rows: [
+        [
+          "constant-work",
+          Number(cwSteady.toFixed(4)),
+          Number(cwPeak.toFixed(4)),
+          Number((cwPeak / cwSteady).toFixed(2)),
+        ],
+        [
+          "conventional",
+          Number(cvSteady.toFixed(4)),
+          Number(cvPeak.toFixed(4)),
+          Number((cvPeak / Math.max(cvSteady, 1e-9)).toFixed(1)),
+        ],
+      ],
+    },
+  ]
+  const charts: MemDSBenchReport["charts"] = [
+    {
+      kind: "line",
+      title: "MemDS lookups per request through a full cache flush",
+      xLabel: "request (thousands)",
+      yLabel: "lookups/request",
+      series: [
+        {
+          name: "constant-work",
+          points: cwF.windows.map((w, i) => [
+            ((i + 1) * flushBase.windowRequests) / 1000,
+            w.lookupsPerRequest,
+          ]),
+        },
+        {
+          name: "conventional",
+          points: cvF.windows.map((w, i) => [
+            ((i + 1) * flushBase.windowRequests) / 1000,
+            w.lookupsPerRequest,
+          ]),
+        },
+      ],
+    },
+  ]
+  return {
+    title: "MemDS: Perkle store and constant-work routing cache",
+    summary:
+      `Floor ${fmt(figures.floorIndexPerSec!)}/s (index), ${fmt(figures.floorEntryPerSec!)}/s with entry decode; ` +
+      `${perkleBytes.toFixed(0)} B/entry vs ${naiveHeapDelta.toFixed(0)} naive (${memRatio.toFixed(2)}x); ` +
+      `snapshot ${(snapRatio * 100).toFixed(1)} % of JSON; constant-work flat at ${cwSteady.toFixed(3)} lookups/request ` +
+      `through a flush, conventional surges ${(cvPeak / Math.max(cvSteady, 1e-9)).toFixed(0)}x.`,
+    config: {
+      entries,
+      tables,
+      rounds,
+      reps,
+      queries: Q,
+      runtime: typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "other",
+    },
+    figures,
+    checks,
+    tables: tablesOut,
+    charts,
+  }
+}
+
+const toMarkdown = (r: MemDSBenchReport): string => {
+  const lines = [`# ${r.title}`, "", r.summary, ""]
+  for (const t of r.tables) {
+    lines.push(
+      `## ${t.title}`,
+      "",
+      `| ${t.columns.join(" | ")} |`,
+      `|${t.columns.map(() => "---").join("|")}|`,
+    )
+    for (const row of t.rows) lines.push(`| ${row.join(" | ")} |`)
+    lines.push("")
+  }
+  lines.push("## Checks", "")
+  for (const c of r.checks) lines.push(`- ${c.pass ? "PASS" : "FAIL"} ${c.name}: ${c.detail}`)
+  lines.push("", `Config: \`${JSON.stringify(r.config)}\``, "")
+  return lines.join("\n")
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes("--quick")
+  const report = await runMemDSBench({ quick })
+  const root = join(dirname(fileURLToPath(import.meta.url)), "../../../results/memds")
+  mkdirSync(root, { recursive: true })
+  const name = quick ? "bench-quick" : "bench"
+  writeFileSync(join(root, `${name}.json`), JSON.stringify(report, null, 2))
+  writeFileSync(join(root, `${name}.md`), toMarkdown(report))
+  process.stdout.write(toMarkdown(report))
+}
