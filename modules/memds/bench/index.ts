@@ -194,7 +194,7 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
   log("snapshot")
   const jsonBytes = new TextEncoder().encode(json).length
   const snapMs: number[] = []
-  let snap = new Uint8Array(0)
+  let snap: Uint8Array = new Uint8Array(0)
   for (let r = 0; r < Math.min(rounds, 3); r++) snapMs.push(time(() => (snap = store!.snapshot(1))))
   const restoreMs: number[] = []
   let restoredRoot = ""
