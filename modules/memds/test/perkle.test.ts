@@ -74,7 +74,7 @@ const norm = (e: RoutingEntry | undefined) =>
 const apply = (s: PerkleStore, op: Op) => (op.put ? s.put(op.key, op.entry) : s.delete(op.key))
 
 describe("PerkleStore lookups", () => {
-  it("agree with a sorted-array reference on exact, floor, ceiling and prefix", () => {
+  it("agree with a sorted-array reference on exact, floor, ceiling, lower, higher, between and prefix", () => {
     fc.assert(
       fc.property(
         fc.array(opArb, { maxLength: 120 }),
@@ -98,6 +98,19 @@ describe("PerkleStore lookups", () => {
             const rf = ref.floor(q)
             assert.equal(f && toHex(f.key), rf && toHex(rf.key))
             assert.deepEqual(norm(f?.entry), norm(rf?.entry))
+            const lo = s.lower(q)
+            const rlo = [...ref.rows].reverse().find((r) => compareBytes(r.key, q) < 0)
+            assert.equal(lo && toHex(lo.key), rlo && toHex(rlo.key))
+            const hi = s.higher(q)
+            const rhi = ref.rows.find((r) => compareBytes(r.key, q) > 0)
+            assert.equal(hi && toHex(hi.key), rhi && toHex(rhi.key))
+            const to = queries[0] ?? q
+            assert.deepEqual(
+              s.between(q, to).map((b) => toHex(b.key)),
+              ref.rows
+                .filter((r) => compareBytes(r.key, q) >= 0 && compareBytes(r.key, to) < 0)
+                .map((r) => toHex(r.key)),
+            )
             const c = s.ceiling(q)
             const rc = ref.ceiling(q)
             assert.equal(c && toHex(c.key), rc && toHex(rc.key))

@@ -10,7 +10,7 @@ import { Data, Either } from "effect"
 import { deflateSync, inflateSync } from "fflate"
 import { ByteReader, ByteWriter } from "./bytes.ts"
 import { Hasher } from "./hash.ts"
-import { hasPrefix, tablePrefix } from "./keys.ts"
+import { compareBytes, hasPrefix, tablePrefix } from "./keys.ts"
 import { CritbitTrie, type TrieDiff } from "./trie.ts"
 
 /** One replica of a partition: the storage node and its availability zone. */
@@ -361,6 +361,31 @@ export class PerkleStore {
   ceiling(key: Uint8Array): Boundary | undefined {
     const s = this.trie.ceilingSlot(key)
     return s < 0 ? undefined : { key: this.trie.keyOf(s), entry: this.entryAt(s) }
+  }
+
+  /** The boundary with the largest key < `key` (the paper's `lessThan`). */
+  lower(key: Uint8Array): Boundary | undefined {
+    const s = this.trie.lowerSlot(key)
+    return s < 0 ? undefined : { key: this.trie.keyOf(s), entry: this.entryAt(s) }
+  }
+
+  /** The boundary with the smallest key > `key` (the paper's `greaterThan`). */
+  higher(key: Uint8Array): Boundary | undefined {
+    const s = this.trie.higherSlot(key)
+    return s < 0 ? undefined : { key: this.trie.keyOf(s), entry: this.entryAt(s) }
+  }
+
+  /** Boundaries with `from <= key < to`, in key order, at most `limit` of them. */
+  between(from: Uint8Array, to: Uint8Array, limit = Number.POSITIVE_INFINITY): Boundary[] {
+    const outB: Boundary[] = []
+    let s = this.trie.ceilingSlot(from)
+    while (s >= 0 && outB.length < limit) {
+      const key = this.trie.keyOf(s)
+      if (compareBytes(key, to) >= 0) break
+      outB.push({ key, entry: this.entryAt(s) })
+      s = this.trie.higherSlot(key)
+    }
+    return outB
   }
 
   /**

@@ -500,6 +500,21 @@ export class CritbitTrie {
     return lastRight === EMPTY ? -1 : this.minLeaf(lastRight)
   }
 
+  /** Slot of the largest key < q, or -1. */
+  lowerSlot(q: Uint8Array): number {
+    const s = this.floorSlot(q)
+    if (s < 0 || this.firstDiff(q, q.length, s) >= 0) return s
+    // q is present: the predecessor is the max of the nearest left subtree on q's path
+    let node = this.root
+    let lastLeft = EMPTY
+    while (node >= 0) {
+      const bit = bitAt(q, q.length, this.critByte[node]!, this.critR[node]!)
+      if (bit === 1) lastLeft = this.kids[2 * node]!
+      node = this.kids[2 * node + bit]!
+    }
+    return lastLeft === EMPTY ? -1 : this.maxLeaf(lastLeft)
+  }
+
   /** Calls fn for every slot whose key starts with `prefix`, in key order. */
   forEachPrefix(prefix: Uint8Array, fn: (slot: number) => void): void {
     if (this.count === 0) return
