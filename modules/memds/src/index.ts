@@ -71,6 +71,7 @@ export {
   type LookupAnswer,
   type LookupMsg,
   MemDS,
+  type MemDSLink,
   type MemDSService,
   MemDSUnavailable,
   RoutingCache,

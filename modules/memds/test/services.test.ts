@@ -1,7 +1,15 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { Effect, Layer } from "effect"
-import { hashFromBigInt, MemDS, MemDSNode, RoutingCache, routingKey } from "../src/index.ts"
+import {
+  type FleetMsg,
+  hashFromBigInt,
+  MemDS,
+  type MemDSLink,
+  MemDSNode,
+  RoutingCache,
+  routingKey,
+} from "../src/index.ts"
 
 const key = (i: bigint) => routingKey("orders", hashFromBigInt(i << 120n))
 
@@ -77,5 +85,35 @@ describe("Effect services", () => {
       ),
     )
     assert.equal(r, "NoSuchPartition")
+  })
+
+  it("MemDS.overLink carries lookups over a message link and matches replies by id", async () => {
+    const nodes = fleet()
+    const byId = new Map(nodes.map((n) => [n.id, n]))
+    let deliver: (msg: FleetMsg) => void = () => {}
+    const dropTo = new Set(["m1"]) // one node's replies are lost: its lookups time out
+    const link: MemDSLink = {
+      nodes: ["m0", "m1", "m2"],
+      send: (to, msg) => {
+        const reply = byId.get(to)!.step(0, "router", msg)
+        if (!dropTo.has(to)) for (const o of reply) deliver(o.msg)
+      },
+      listen: (f) => {
+        deliver = f
+      },
+    }
+    const program = Effect.gen(function* () {
+      const cache = yield* RoutingCache
+      const pids: string[] = []
+      for (let i = 0n; i < 30n; i++) pids.push((yield* cache.route("orders", key(i * 8n))).entry.partitionId)
+      return { pids, m: yield* cache.metrics }
+    })
+    const layer = RoutingCache.layer({ mode: "conventional", lookupTimeoutMs: 20, retriesMax: 3 }).pipe(
+      Layer.provide(MemDS.overLink(link, 10)),
+    )
+    const { pids, m } = await Effect.runPromise(program.pipe(Effect.provide(layer)))
+    assert.deepEqual(pids.slice(0, 4), ["p0", "p0", "p1", "p1"])
+    assert.equal(pids.length, 30)
+    assert.ok(m.retries > 0, "lookups sent to the silent node were retried elsewhere")
   })
 })

@@ -7,6 +7,7 @@ import { Clock, Context, Data, Deferred, Duration, Effect, Layer, Schedule } fro
 import {
   type CacheMetrics,
   type CacheOutput,
+  LOOKUP_TIMEOUT_MS_DEFAULT,
   type RoutingCacheConfig,
   RoutingCacheCore,
   type RoutingFailure,
@@ -33,8 +34,50 @@ export interface MemDSService {
   readonly lookup: (to: string, msg: LookupMsg) => Effect.Effect<LookupAnswer, MemDSUnavailable>
 }
 
+/**
+ * A message link to the fleet for one client (a router): `send` puts a lookup on the wire to a
+ * node; `listen` registers the function the transport calls with messages addressed to this
+ * client. A simulated network (`@partita/sim`'s `SimNetwork`) or a real socket fits behind it.
+ */
+export interface MemDSLink {
+  readonly nodes: ReadonlyArray<string>
+  readonly send: (to: string, msg: LookupMsg) => void
+  readonly listen: (onMessage: (msg: FleetMsg) => void) => void
+}
+
 /** Tag of the MemDS client service. */
 export class MemDS extends Context.Tag("@partita/memds/MemDS")<MemDS, MemDSService>() {
+  /**
+   * MemDS over a message link: each lookup waits for the reply carrying its id, or fails with
+   * `MemDSUnavailable` after `timeoutMs` (virtual time under a simulation's Clock).
+   */
+  static overLink(link: MemDSLink, timeoutMs: number = LOOKUP_TIMEOUT_MS_DEFAULT): Layer.Layer<MemDS> {
+    return Layer.sync(MemDS, () => {
+      const pending = new Map<number, (reply: LookupAnswer) => void>()
+      link.listen((msg) => {
+        if (msg.type !== "lookup-reply" && msg.type !== "behind") return
+        const k = pending.get(msg.id)
+        if (k === undefined) return // late or duplicate
+        pending.delete(msg.id)
+        k(msg)
+      })
+      return {
+        nodes: link.nodes,
+        lookup: (to, msg) =>
+          Effect.async<LookupAnswer>((resume) => {
+            pending.set(msg.id, (reply) => resume(Effect.succeed(reply)))
+            link.send(to, msg)
+            return Effect.sync(() => pending.delete(msg.id))
+          }).pipe(
+            Effect.timeoutFail({
+              duration: Duration.millis(timeoutMs),
+              onTimeout: () => new MemDSUnavailable({ node: to }),
+            }),
+          ),
+      }
+    })
+  }
+
   /** In-process fleet: lookups are answered by the named node core directly. */
   static local(nodes: ReadonlyArray<MemDSNode>): Layer.Layer<MemDS> {
     const byId = new Map(nodes.map((n) => [n.id, n]))
