@@ -19,6 +19,8 @@ export {
 } from "./internal/keys.ts"
 export {
   type Boundary,
+  type Region,
+  type RegionSummary,
   PARTITION_ID_CHARS_MAX,
   type TableHandle,
   entryHash,
@@ -43,6 +45,8 @@ export {
   type MemDSNodeStats,
   type Outbound,
   PENDING_ENTRIES_MAX_DEFAULT,
+  SYNC_ENTRIES_MAX_DEFAULT,
+  SYNC_REGIONS_MAX_DEFAULT,
   type Update,
   type UpdateOp,
 } from "./internal/fleet.ts"

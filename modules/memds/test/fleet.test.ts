@@ -54,12 +54,13 @@ const makeWorld = (seed: number, logEntriesMax: number): World => {
 
 describe("MemDS fleet under simulation", () => {
   it("nodes that miss updates, are cut off or restart converge to the sequencer's root", () => {
+    let snapshots = 0
+    let syncs = 0
     for (let seed = 1; seed <= SEEDS; seed++) {
       // a short log forces snapshot catch-ups for nodes that fall far behind
       const { net, nodes } = makeWorld(seed, seed % 2 === 0 ? 4 : 64)
       const prng = net.prng
       const epochs = new Map<string, number>()
-      let snapshots = 0
       const deliver = (from: string, to: string, msg: FleetMsg) => {
         for (const o of nodes.get(to)!.step(net.now, from, msg)) net.send(to, o.to, o.msg)
       }
@@ -90,15 +91,21 @@ describe("MemDS fleet under simulation", () => {
         assert.equal(n.root, seq.root, `seed ${seed}: ${n.id} root`)
         assert.equal(n.store.diff(seq.store).keys.length, 0)
         snapshots += n.stats.snapshotCatchUps
+        syncs += n.stats.syncCatchUps
       }
-      if (seed % 2 === 0) assert.ok(snapshots > 0, `seed ${seed}: short logs should force snapshot catch-ups`)
+      if (seed % 2 === 0)
+        assert.ok(snapshots + syncs > 0, `seed ${seed}: short logs should force full catch-ups`)
     }
+    // both full catch-up paths ran: snapshots for restarted (empty) nodes, Merkle repair for lagging ones
+    assert.ok(snapshots > 0 && syncs > 0, `snapshots ${snapshots}, Merkle repairs ${syncs}`)
   })
 
   it("a router never accepts an answer older than a version it has seen, even from lagging nodes", () => {
     let lagEvents = 0
+    let versionChecks = 0
+    let repairs = 0
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const { net, nodes } = makeWorld(1000 + seed, 64)
+      const { net, nodes } = makeWorld(1000 + seed, seed % 2 === 0 ? 4 : 64)
       const prng = net.prng
       const epochs = new Map<string, number>()
       const router = new RoutingCacheCore({ mode: "constant-work", memdsNodes: NODES, lookupTimeoutMs: 200 })
@@ -123,10 +130,24 @@ describe("MemDS fleet under simulation", () => {
           }
           return
         }
-        for (const o of nodes.get(to)!.step(net.now, from, msg)) net.send(to, o.to, o.msg)
+        const node = nodes.get(to)!
+        for (const o of node.step(net.now, from, msg)) {
+          // a lookup names the version it saw, and the store it read is exactly that version
+          if (o.msg.type === "lookup-reply") {
+            assert.equal(
+              node.root,
+              rootAt.get(o.msg.version),
+              `seed ${seed}: ${to} answered at v${o.msg.version}`,
+            )
+            versionChecks++
+          }
+          net.send(to, o.to, o.msg)
+        }
+        if (to === "m0") rootAt.set(node.version, node.root)
       }
+      const rootAt = new Map<number, string>([[0, nodes.get("m0")!.root]])
       // preload so lookups find something
-      for (let i = 0; i < 64; i++)
+      for (let i = 0; i < 64; i++) {
         nodes.get("m0")!.publish([
           {
             kind: "put",
@@ -134,12 +155,15 @@ describe("MemDS fleet under simulation", () => {
             entry: { partitionId: `p${i}`, epoch: 0, replicas: [], leaderHint: null },
           },
         ])
+        rootAt.set(nodes.get("m0")!.version, nodes.get("m0")!.root)
+      }
       let req = 0
       for (let t = 0; t < 2000; t += 5) {
         if (prng.chance(0.5)) net.send("source", "m0", { type: "source", ops: [randomOp(prng, epochs)] })
         // one node lags badly: it is cut off most of the time
         if (t % 400 === 0) net.isolated.add("m3")
         if (t % 400 === 200) net.isolated.delete("m3")
+        if (t % 300 === 150) nodes.get(NODES[1 + prng.int(4)]!)!.restart()
         const key = routingKey("orders", hashFromBigInt(BigInt(prng.int(1 << 20)) << 108n))
         for (const o of router.request(net.now, req++, "orders", key))
           if (o.type === "send") net.send("router", o.to, o.msg)
@@ -152,9 +176,12 @@ describe("MemDS fleet under simulation", () => {
       assert.ok(answers > 0 && checked > 100, `seed ${seed}: answers ${answers}, replies ${checked}`)
       lagEvents += [...nodes.values()].reduce((s, n) => s + n.stats.behindReplies, 0)
       lagEvents += router.metrics().olderRepliesRejected
+      repairs += [...nodes.values()].reduce((s, n) => s + n.stats.syncCatchUps + n.stats.snapshotCatchUps, 0)
     }
     // the scenario must actually have put lagging nodes in the router's way
     assert.ok(lagEvents > 0, "no lagging-node replies were exercised")
+    assert.ok(versionChecks > 1000)
+    assert.ok(repairs > 0, "full catch-ups happened while the router was reading")
   })
 
   it("replication deltas round-trip through their compressed encoding", () => {

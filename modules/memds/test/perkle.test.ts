@@ -7,6 +7,7 @@ import {
   hashFromBigInt,
   parseRoutingKey,
   PerkleStore,
+  type Region,
   type RoutingEntry,
   routingKey,
   tablePrefix,
@@ -311,5 +312,43 @@ describe("Perkle snapshots", () => {
     const snap = a.snapshot(1, 1)
     assert.ok(Either.isLeft(PerkleStore.fromSnapshot(snap.subarray(0, snap.length - 5))))
     assert.ok(Either.isLeft(PerkleStore.fromSnapshot(new Uint8Array([1, 2, 3]))))
+  })
+})
+
+describe("Perkle Merkle anti-entropy by regions", () => {
+  it("repairs a replica by descending only differing regions, to the same root", () => {
+    fc.assert(
+      fc.property(
+        fc.array(opArb, { maxLength: 120 }),
+        fc.array(opArb, { maxLength: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        (base, extra, entriesMax) => {
+          const a = new PerkleStore()
+          const b = new PerkleStore()
+          for (const op of base) {
+            apply(a, op)
+            apply(b, op)
+          }
+          for (const op of extra) apply(b, op)
+          const want = a.diff(b).keys.length
+          const queue: Region[] = [{ rep: new Uint8Array(0), pos: 0 }]
+          let changed = 0
+          let rounds = 0
+          while (queue.length > 0) {
+            rounds++
+            const r = queue.shift()!
+            const item = b.regionSummary(r.rep, r.pos, entriesMax)
+            const [x, y] = a.regionHash(r.rep, r.pos)
+            if (x === item.hashA && y === item.hashB) continue
+            if (item.entries) changed += a.replaceRegion(r.rep, r.pos, item.entries)
+            else queue.push(...item.children!)
+            assert.ok(rounds < 10_000)
+          }
+          assert.equal(a.root, b.root)
+          assert.equal(changed, want, "exactly the differing entries are rewritten")
+        },
+      ),
+      { numRuns: 200 },
+    )
   })
 })

@@ -17,7 +17,7 @@
 import { Either } from "effect"
 import { deflateSync, inflateSync } from "fflate"
 import { ByteReader, ByteWriter } from "./bytes.ts"
-import { PerkleStore, type RouteRange, type RoutingEntry } from "./store.ts"
+import { PerkleStore, type Region, type RegionSummary, type RouteRange, type RoutingEntry } from "./store.ts"
 
 /** One change to the routing metadata. */
 export type UpdateOp =
@@ -37,8 +37,21 @@ export type FleetMsg =
   | { readonly type: "source"; readonly ops: ReadonlyArray<UpdateOp> }
   /** sequencer → node: the next version. */
   | { readonly type: "update"; readonly update: Update }
-  /** node → peer: please send versions from `from` on. */
-  | { readonly type: "catchup-req"; readonly from: number }
+  /**
+   * node → peer: please send versions from `from` on (0: my store is not at any version, send a
+   * full catch-up). `have` is the requester's entry count: a non-empty store is repaired by
+   * Merkle anti-entropy instead of a whole snapshot.
+   */
+  | { readonly type: "catchup-req"; readonly from: number; readonly have: number }
+  /** node → peer: summaries of these regions of your store, please (Merkle anti-entropy). */
+  | { readonly type: "sync-req"; readonly regions: ReadonlyArray<Region> }
+  /** peer → node: region summaries, at the peer's version and root. */
+  | {
+      readonly type: "sync-resp"
+      readonly version: number
+      readonly root: string
+      readonly items: ReadonlyArray<RegionSummary>
+    }
   /** peer → node: a run of updates, encoded and deflated. */
   | { readonly type: "catchup-log"; readonly bytes: Uint8Array }
   /** peer → node: the whole store at `version`, deflated, with its Merkle root. */
@@ -79,12 +92,19 @@ export interface MemDSNodeConfig {
   readonly catchUpBatchMax?: number
   /** A catch-up request unanswered for this long is sent to the next peer. */
   readonly catchUpTimeoutMs?: number
+  /** Regions asked for per Merkle anti-entropy round. */
+  readonly syncRegionsMax?: number
+  /** A region with at most this many entries is sent whole instead of split further. */
+  readonly syncEntriesMax?: number
 }
 
 export const LOG_ENTRIES_MAX_DEFAULT = 1024
 export const PENDING_ENTRIES_MAX_DEFAULT = 1024
 export const CATCHUP_BATCH_MAX_DEFAULT = 256
 export const CATCHUP_TIMEOUT_MS_DEFAULT = 200
+export const SYNC_REGIONS_MAX_DEFAULT = 64
+export const SYNC_ENTRIES_MAX_DEFAULT = 16
+const ROOT_REGION: Region = { rep: new Uint8Array(0), pos: 0 }
 
 /** Counters a node keeps about itself. */
 export interface MemDSNodeStats {
@@ -96,6 +116,10 @@ export interface MemDSNodeStats {
   snapshotCatchUps: number
   snapshotsRejected: number
   rootMismatches: number
+  /** Catch-ups completed by Merkle anti-entropy, and the entries they rewrote. */
+  syncCatchUps: number
+  syncEntriesChanged: number
+  syncRounds: number
 }
 
 export class MemDSNode {
@@ -106,6 +130,8 @@ export class MemDSNode {
   private readonly pendingMax: number
   private readonly batchMax: number
   private readonly timeoutMs: number
+  private readonly syncRegionsMax: number
+  private readonly syncEntriesMax: number
 
   store = new PerkleStore()
   version = 0
@@ -115,6 +141,18 @@ export class MemDSNode {
   /** Highest version heard of from anyone. */
   private knownHead = 0
   private catchUp: { readonly peer: string; readonly sentMs: number; readonly from: number } | null = null
+  /**
+   * False while the store is being repaired region by region: it then matches no version, so
+   * the node answers lookups with `behind` and holds updates until the repair completes.
+   */
+  private consistent = true
+  private sync: {
+    readonly peer: string
+    version: number
+    root: string
+    readonly queue: Region[]
+    sentMs: number
+  } | null = null
   private peerCursor = 0
   private gossipCursor = 0
   readonly stats: MemDSNodeStats = {
@@ -126,6 +164,9 @@ export class MemDSNode {
     snapshotCatchUps: 0,
     snapshotsRejected: 0,
     rootMismatches: 0,
+    syncCatchUps: 0,
+    syncEntriesChanged: 0,
+    syncRounds: 0,
   }
 
   constructor(config: MemDSNodeConfig) {
@@ -136,6 +177,8 @@ export class MemDSNode {
     this.pendingMax = config.pendingEntriesMax ?? PENDING_ENTRIES_MAX_DEFAULT
     this.batchMax = config.catchUpBatchMax ?? CATCHUP_BATCH_MAX_DEFAULT
     this.timeoutMs = config.catchUpTimeoutMs ?? CATCHUP_TIMEOUT_MS_DEFAULT
+    this.syncRegionsMax = config.syncRegionsMax ?? SYNC_REGIONS_MAX_DEFAULT
+    this.syncEntriesMax = config.syncEntriesMax ?? SYNC_ENTRIES_MAX_DEFAULT
     if (this.logMax < 1 || this.batchMax < 1 || this.pendingMax < 1)
       throw new RangeError("bounds must be >= 1")
   }
@@ -152,6 +195,8 @@ export class MemDSNode {
     this.log = []
     this.pending.clear()
     this.catchUp = null
+    this.sync = null
+    this.consistent = true
   }
 
   /** Handles one message. */
@@ -167,7 +212,25 @@ export class MemDSNode {
         this.knownHead = Math.max(this.knownHead, msg.version)
         return this.knownHead > this.version ? this.requestCatchUp(now) : []
       case "catchup-req":
-        return this.serveCatchUp(from, msg.from)
+        return this.serveCatchUp(from, msg.from, msg.have)
+      case "sync-req":
+        // a store under repair matches no version: it must not be copied
+        if (!this.consistent) return [{ to: from, msg: { type: "head", version: 0 } }]
+        return [
+          {
+            to: from,
+            msg: {
+              type: "sync-resp",
+              version: this.version,
+              root: this.store.root,
+              items: msg.regions
+                .slice(0, this.syncRegionsMax)
+                .map((r) => this.store.regionSummary(r.rep, r.pos, this.syncEntriesMax)),
+            },
+          },
+        ]
+      case "sync-resp":
+        return this.onSyncResp(now, from, msg)
       case "catchup-log":
         return this.onCatchUpLog(now, msg.bytes)
       case "snapshot":
@@ -182,7 +245,11 @@ export class MemDSNode {
   tick(now: number): Outbound[] {
     const outs: Outbound[] = []
     if (this.catchUp !== null && now - this.catchUp.sentMs >= this.timeoutMs) this.catchUp = null
-    if (this.knownHead > this.version || this.pending.size > 0) outs.push(...this.requestCatchUp(now))
+    // an unanswered repair round: give the session up (the store stays marked inconsistent,
+    // and the next catch-up resumes the repair with whichever peer answers)
+    if (this.sync !== null && now - this.sync.sentMs >= this.timeoutMs) this.sync = null
+    if (this.knownHead > this.version || this.pending.size > 0 || !this.consistent)
+      outs.push(...this.requestCatchUp(now))
     if (this.peers.length > 0) {
       const to = this.peers[this.gossipCursor++ % this.peers.length]!
       outs.push({ to, msg: { type: "head", version: this.version } })
@@ -192,7 +259,7 @@ export class MemDSNode {
 
   /** Answers a lookup at this node's version (pure read; any node serves it). */
   lookup(id: number, key: Uint8Array, minVersion: number): FleetMsg {
-    if (this.version < minVersion) {
+    if (this.version < minVersion || !this.consistent) {
       this.stats.behindReplies++
       return { type: "behind", id, version: this.version }
     }
@@ -249,6 +316,10 @@ export class MemDSNode {
   private onUpdate(now: number, u: Update): Outbound[] {
     this.knownHead = Math.max(this.knownHead, u.version)
     if (u.version <= this.version) return []
+    if (!this.consistent) {
+      if (this.pending.size < this.pendingMax) this.pending.set(u.version, u)
+      return []
+    }
     if (u.version === this.version + 1) {
       if (this.applyNext(u)) this.drainPending()
       return this.knownHead > this.version ? this.requestCatchUp(now) : []
@@ -258,20 +329,27 @@ export class MemDSNode {
   }
 
   private requestCatchUp(now: number): Outbound[] {
-    if (this.catchUp !== null || this.peers.length === 0) return []
+    if (this.catchUp !== null || this.sync !== null || this.peers.length === 0) return []
     const peer = this.peers[this.peerCursor++ % this.peers.length]!
-    this.catchUp = { peer, sentMs: now, from: this.version + 1 }
+    const from = this.consistent ? this.version + 1 : 0
+    this.catchUp = { peer, sentMs: now, from }
     this.stats.catchUpRequests++
-    return [{ to: peer, msg: { type: "catchup-req", from: this.version + 1 } }]
+    return [{ to: peer, msg: { type: "catchup-req", from, have: this.store.size } }]
   }
 
-  private serveCatchUp(to: string, fromVersion: number): Outbound[] {
-    if (this.version < fromVersion) return [{ to, msg: { type: "head", version: this.version } }]
+  private serveCatchUp(to: string, fromVersion: number, have: number): Outbound[] {
+    if (!this.consistent || (fromVersion > 0 && this.version < fromVersion))
+      return [{ to, msg: { type: "head", version: this.consistent ? this.version : 0 } }]
     const logStart = this.log.length > 0 ? this.log[0]!.version : this.version + 1
-    if (fromVersion >= logStart) {
+    if (fromVersion >= 1 && fromVersion >= logStart) {
       const i = fromVersion - logStart
       const run = this.log.slice(i, i + this.batchMax)
       return [{ to, msg: { type: "catchup-log", bytes: encodeUpdates(run) } }]
+    }
+    if (have > 0) {
+      // the requester has most of the data: compare Merkle hashes, send only what differs
+      const items = [this.store.regionSummary(ROOT_REGION.rep, ROOT_REGION.pos, this.syncEntriesMax)]
+      return [{ to, msg: { type: "sync-resp", version: this.version, root: this.store.root, items } }]
     }
     return [
       {
@@ -286,8 +364,50 @@ export class MemDSNode {
     ]
   }
 
+  private onSyncResp(now: number, from: string, msg: Extract<FleetMsg, { type: "sync-resp" }>): Outbound[] {
+    if (this.sync === null) {
+      if (msg.version <= this.version && this.consistent) return []
+      this.catchUp = null
+      this.consistent = false
+      this.sync = { peer: from, version: msg.version, root: msg.root, queue: [], sentMs: now }
+    } else if (this.sync.peer !== from) return []
+    const sync = this.sync
+    if (msg.version !== sync.version) {
+      // the peer moved on meanwhile: aim at its new version and re-check from the root
+      sync.version = msg.version
+      sync.root = msg.root
+      sync.queue.length = 0
+      sync.queue.push(ROOT_REGION)
+    }
+    this.stats.syncRounds++
+    for (const item of msg.items) {
+      const [a, b] = this.store.regionHash(item.rep, item.pos)
+      if (a === item.hashA && b === item.hashB) continue
+      if (item.entries !== undefined)
+        this.stats.syncEntriesChanged += this.store.replaceRegion(item.rep, item.pos, item.entries)
+      else if (item.children !== undefined) sync.queue.push(...item.children)
+    }
+    if (sync.queue.length === 0) {
+      if (this.store.root !== sync.root) sync.queue.push(ROOT_REGION)
+      else {
+        this.version = sync.version
+        this.knownHead = Math.max(this.knownHead, sync.version)
+        this.log = []
+        this.consistent = true
+        this.sync = null
+        this.stats.syncCatchUps++
+        this.drainPending()
+        return this.knownHead > this.version ? this.requestCatchUp(now) : []
+      }
+    }
+    sync.sentMs = now
+    const regions = sync.queue.splice(0, this.syncRegionsMax)
+    return [{ to: from, msg: { type: "sync-req", regions } }]
+  }
+
   private onCatchUpLog(now: number, bytes: Uint8Array): Outbound[] {
     this.catchUp = null
+    if (!this.consistent) return []
     const decoded = decodeUpdates(bytes)
     if (Either.isLeft(decoded)) return this.requestCatchUp(now)
     for (const u of decoded.right) {
@@ -303,7 +423,7 @@ export class MemDSNode {
   private onSnapshot(now: number, msg: Extract<FleetMsg, { type: "snapshot" }>): Outbound[] {
     this.catchUp = null
     this.knownHead = Math.max(this.knownHead, msg.version)
-    if (msg.version <= this.version) return []
+    if (msg.version <= this.version && this.consistent) return []
     const decoded = PerkleStore.fromSnapshot(msg.bytes)
     if (
       Either.isLeft(decoded) ||
@@ -315,6 +435,8 @@ export class MemDSNode {
     }
     this.store = decoded.right.store
     this.version = msg.version
+    this.consistent = true
+    this.sync = null
     // the log must stay contiguous: it restarts after the snapshot
     this.log = []
     this.stats.snapshotCatchUps++

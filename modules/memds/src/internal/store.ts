@@ -10,7 +10,7 @@ import { Data, Either } from "effect"
 import { deflateSync, inflateSync } from "fflate"
 import { ByteReader, ByteWriter } from "./bytes.ts"
 import { Hasher } from "./hash.ts"
-import { compareBytes, hasPrefix, tablePrefix } from "./keys.ts"
+import { compareBytes, hasPrefix, tablePrefix, toHex } from "./keys.ts"
 import { CritbitTrie, type TrieDiff } from "./trie.ts"
 
 /** One replica of a partition: the storage node and its availability zone. */
@@ -40,6 +40,22 @@ export interface RouteRange {
   readonly start: Uint8Array
   readonly end: Uint8Array | null
   readonly entry: RoutingEntry
+}
+
+/** A key region named by a representative key and a length in virtual bits (9 per byte). */
+export interface Region {
+  readonly rep: Uint8Array
+  readonly pos: number
+}
+
+/** What a replica says about one region during Merkle anti-entropy. */
+export interface RegionSummary extends Region {
+  readonly hashA: number
+  readonly hashB: number
+  /** The region's boundaries, when few enough. */
+  readonly entries?: ReadonlyArray<Boundary>
+  /** Otherwise the two halves to compare next. */
+  readonly children?: readonly [Region, Region]
 }
 
 /** A snapshot could not be decoded or did not match its Merkle root. */
@@ -419,6 +435,65 @@ export class PerkleStore {
     const outB: Boundary[] = []
     this.trie.forEachSlot((s) => outB.push({ key: this.trie.keyOf(s), entry: this.entryAt(s) }))
     return outB
+  }
+
+  /**
+   * Summary of one key region (keys sharing the first `pos` virtual bits of `rep`) for Merkle
+   * anti-entropy: its hash and, when it holds at most `entriesMax` boundaries, the boundaries
+   * themselves; otherwise its two child regions to descend into.
+   */
+  regionSummary(rep: Uint8Array, pos: number, entriesMax: number): RegionSummary {
+    const ref = this.trie.regionRef(rep, pos)
+    const [a, b] = this.trie.refHash(ref)
+    const slots = this.trie.slotsUnder(ref, entriesMax)
+    if (slots.length <= entriesMax)
+      return {
+        rep,
+        pos,
+        hashA: a,
+        hashB: b,
+        entries: slots.map((s) => ({ key: this.trie.keyOf(s), entry: this.entryAt(s) })),
+      }
+    const [c0, c1] = this.trie.childRegions(ref)
+    return {
+      rep,
+      pos,
+      hashA: a,
+      hashB: b,
+      children: [
+        { rep: c0[0], pos: c0[1] },
+        { rep: c1[0], pos: c1[1] },
+      ],
+    }
+  }
+
+  /** Hash lanes of a key region (see `regionSummary`). */
+  regionHash(rep: Uint8Array, pos: number): [number, number] {
+    return this.trie.refHash(this.trie.regionRef(rep, pos))
+  }
+
+  /**
+   * Makes a region hold exactly `entries` (a peer's content for it); returns how many
+   * boundaries were written or removed.
+   */
+  replaceRegion(rep: Uint8Array, pos: number, entries: ReadonlyArray<Boundary>): number {
+    const ref = this.trie.regionRef(rep, pos)
+    const mine = this.trie.slotsUnder(ref, Number.POSITIVE_INFINITY).map((s) => this.trie.keyOf(s))
+    const theirs = new Set(entries.map((e) => toHex(e.key)))
+    let changed = 0
+    for (const k of mine)
+      if (!theirs.has(toHex(k))) {
+        this.delete(k)
+        changed++
+      }
+    for (const e of entries) {
+      const cur = this.trie.getSlot(e.key)
+      const [a, b] = entryHash(e.entry)
+      if (cur >= 0 && this.trie.valueHashA(cur) === a && this.trie.valueHashB(cur) === b) continue
+      this.put(e.key, e.entry)
+      changed++
+    }
+    return changed
   }
 
   /** Keys that differ (missing on one side or different entry) between this store and `other`. */

@@ -19,6 +19,8 @@ import { fmix32, hashBytes, hashHex, mixA, mixB, out } from "./hash.ts"
 /** Longest key accepted, in bytes (a table name, a 16-byte hash and a 1 KB sort key fit). */
 export const KEY_BYTES_MAX = 4096
 const EMPTY = 0x7fffffff
+/** The ref `regionRef` returns for an empty region. */
+export const EMPTY_REF = EMPTY
 const POS_LEAF = 0x7fffffff
 const LEAF_TAG = 0x1eaf
 const GROW_INITIAL = 64
@@ -606,6 +608,59 @@ export class CritbitTrie {
       this.path.byteLength +
       this.stack.byteLength
     )
+  }
+
+  // ---------- regions (Merkle anti-entropy over the network) ----------
+
+  /**
+   * The node holding exactly the keys whose first `pos` virtual bits equal rep's, or EMPTY_REF.
+   * Its hash depends only on that key set, so two replicas can compare a region by its hash.
+   */
+  regionRef(rep: Uint8Array, pos: number): number {
+    if (this.count === 0) return EMPTY
+    let node = this.root
+    while (node >= 0) {
+      const b = this.critByte[node]!
+      const r = this.critR[node]!
+      if (b * 9 + r >= pos) break
+      node = this.kids[2 * node + bitAt(rep, rep.length, b, r)]!
+    }
+    const leaf = node >= 0 ? this.minLeaf(node) : ~node
+    const d = this.firstDiff(rep, rep.length, leaf)
+    return d >= 0 && d < pos ? EMPTY : node
+  }
+
+  /** Hash lanes of a ref ((0, 0) for EMPTY_REF). */
+  refHash(ref: number): [number, number] {
+    return ref === EMPTY ? [0, 0] : [this.hashA(ref), this.hashB(ref)]
+  }
+
+  /** Up to `limit` slots under a ref, in key order (limit + 1 found means "more"). */
+  slotsUnder(ref: number, limit: number): number[] {
+    const slots: number[] = []
+    if (ref === EMPTY) return slots
+    let sp = 0
+    const stack: number[] = [ref]
+    sp = 1
+    while (sp > 0 && slots.length <= limit) {
+      const n = stack[--sp]!
+      if (n < 0) {
+        slots.push(~n)
+        continue
+      }
+      stack[sp++] = this.kids[2 * n + 1]!
+      stack[sp++] = this.kids[2 * n]!
+    }
+    return slots
+  }
+
+  /** The two child regions of an internal ref: (representative key, bit length) each. */
+  childRegions(ref: number): [[Uint8Array, number], [Uint8Array, number]] {
+    const pos = this.critByte[ref]! * 9 + this.critR[ref]! + 1
+    return [
+      [this.keyOf(this.minLeaf(this.kids[2 * ref]!)), pos],
+      [this.keyOf(this.minLeaf(this.kids[2 * ref + 1]!)), pos],
+    ]
   }
 
   // ---------- diff ----------
