@@ -501,6 +501,15 @@ export class PerkleStore {
     return this.trie.diff(other.trie)
   }
 
+  /** Shrinks every array to its contents (after a bulk load); growth resumes on the next insert. */
+  trim(): void {
+    this.trie.trim()
+    for (const t of this.tables.values()) {
+      t.words = t.words.slice(0, Math.max(2, 2 * t.n))
+      t.slots = t.slots.slice(0, Math.max(1, t.n))
+    }
+  }
+
   /** Bytes held by the store's typed arrays plus an estimate for the interned atoms. */
   allocatedBytes(): number {
     let atomBytes = 0
@@ -639,6 +648,7 @@ export class PerkleStore {
         store.indexInsert(ti, k, trie.getSlot(k))
       }
       const [ca, cb] = trie.rootLanes()
+      store.trim()
       if (trie.size !== count) return Either.left(new SnapshotError({ reason: "duplicate keys" }))
       if (ca !== ra || cb !== rb) return Either.left(new SnapshotError({ reason: "Merkle root mismatch" }))
       return Either.right({ store, version })

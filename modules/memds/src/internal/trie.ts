@@ -148,6 +148,7 @@ export class CritbitTrie {
   private compactKeys(): void {
     const next = new Uint8Array(Math.max(1024, this.keyArena.length))
     let used = 0
+    // (live bytes never exceed the current arena, so `next` is large enough)
     this.forEachSlot((s) => {
       const off = this.kOff[s]!
       const len = this.kLen[s]!
@@ -210,6 +211,31 @@ export class CritbitTrie {
     this.kLen[s] = -1
     this.kOff[s] = this.freeL
     this.freeL = s
+  }
+
+  /**
+   * Drops garbage from the arenas and shrinks every array to what is in use (after a bulk load or
+   * many deletes). The next insert grows them again by doubling.
+   */
+  trim(): void {
+    if (this.keyGarbage > 0) this.compactKeys()
+    if (this.valGarbage > 0) this.compactVals()
+    const fitI = Math.max(1, this.usedI)
+    const fitL = Math.max(1, this.usedL)
+    this.critByte = this.critByte.slice(0, fitI)
+    this.critR = this.critR.slice(0, fitI)
+    this.kids = this.kids.slice(0, 2 * fitI)
+    this.ih = this.ih.slice(0, 2 * fitI)
+    this.capI = this.critByte.length
+    this.kOff = this.kOff.slice(0, fitL)
+    this.kLen = this.kLen.slice(0, fitL)
+    this.vOff = this.vOff.slice(0, fitL)
+    this.vLen = this.vLen.slice(0, fitL)
+    this.vh = this.vh.slice(0, 2 * fitL)
+    this.lh = this.lh.slice(0, 2 * fitL)
+    this.capL = this.kOff.length
+    this.keyArena = this.keyArena.slice(0, Math.max(1, this.keyUsed))
+    this.valArena = this.valArena.slice(0, Math.max(1, this.valUsed))
   }
 
   // ---------- hashing ----------
