@@ -4,15 +4,19 @@
  * constant-work routing cache (with a conventional cache for comparison).
  */
 export {
+  type BoundaryLike,
   compareBytes,
   HASH_BYTES,
   hashFromBigInt,
+  hashFromHex,
+  hashFromWords,
   hashToBigInt,
   hasPrefix,
   parseRoutingKey,
   type RoutingKeyParts,
   routingKey,
   routingKeyFromPrefix,
+  routingKeyOfBoundary,
   TABLE_ID_BYTES_MAX,
   tablePrefix,
   toHex,
@@ -44,9 +48,11 @@ export {
   type MemDSNodeConfig,
   type MemDSNodeStats,
   type Outbound,
+  type PartitionLike,
   PENDING_ENTRIES_MAX_DEFAULT,
   SYNC_ENTRIES_MAX_DEFAULT,
   SYNC_REGIONS_MAX_DEFAULT,
+  tableOps,
   type Update,
   type UpdateOp,
 } from "./internal/fleet.ts"

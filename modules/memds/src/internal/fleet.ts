@@ -17,7 +17,15 @@
 import { Either } from "effect"
 import { deflateSync, inflateSync } from "fflate"
 import { ByteReader, ByteWriter } from "./bytes.ts"
-import { PerkleStore, type Region, type RegionSummary, type RouteRange, type RoutingEntry } from "./store.ts"
+import { type BoundaryLike, routingKeyOfBoundary, toHex } from "./keys.ts"
+import {
+  entryHash,
+  PerkleStore,
+  type Region,
+  type RegionSummary,
+  type RouteRange,
+  type RoutingEntry,
+} from "./store.ts"
 
 /** One change to the routing metadata. */
 export type UpdateOp =
@@ -443,6 +451,47 @@ export class MemDSNode {
     this.drainPending()
     return this.knownHead > this.version ? this.requestCatchUp(now) : []
   }
+}
+
+/** A partition as the partitioner describes it (only the fields routing needs). */
+export interface PartitionLike {
+  readonly id: string
+  readonly epoch: number
+  readonly start: BoundaryLike
+}
+
+/**
+ * The ops that make `store`'s copy of table `tableId` equal to `partitions` (a partition map's
+ * current list): a put per partition start (skipped when already equal) and a delete for every
+ * stored boundary that is no longer a start. `placement` gives each partition's replicas and
+ * leader. This is what the metadata service sends the sequencer after a split or a move.
+ */
+export const tableOps = (
+  store: PerkleStore,
+  tableId: string,
+  partitions: ReadonlyArray<PartitionLike>,
+  placement: (partitionId: string) => Pick<RoutingEntry, "replicas" | "leaderHint">,
+): UpdateOp[] => {
+  const ops: UpdateOp[] = []
+  const starts = new Set<string>()
+  for (const p of partitions) {
+    const key = routingKeyOfBoundary(tableId, p.start)
+    starts.add(toHex(key))
+    const { replicas, leaderHint } = placement(p.id)
+    const entry: RoutingEntry = { partitionId: p.id, epoch: p.epoch, replicas, leaderHint }
+    const cur = store.get(key)
+    if (cur !== undefined && sameEntry(cur, entry)) continue
+    ops.push({ kind: "put", key, entry })
+  }
+  for (const b of store.table(tableId))
+    if (!starts.has(toHex(b.key))) ops.push({ kind: "delete", key: b.key })
+  return ops
+}
+
+const sameEntry = (a: RoutingEntry, b: RoutingEntry): boolean => {
+  const [a0, a1] = entryHash(a)
+  const [b0, b1] = entryHash(b)
+  return a0 === b0 && a1 === b1
 }
 
 /** Applies one op to a store. */

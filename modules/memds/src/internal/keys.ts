@@ -118,3 +118,37 @@ export const toHex = (b: Uint8Array): string => {
   for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, "0")
   return s
 }
+
+/** A 16-byte hash position from 32 hex digits (the partitioner's `Position`). */
+export const hashFromHex = (hex: string): Uint8Array => {
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new RangeError("hash position must be 32 lowercase hex digits")
+  const h = new Uint8Array(HASH_BYTES)
+  for (let i = 0; i < HASH_BYTES; i++) h[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return h
+}
+
+/** A 16-byte hash position from four big-endian 32-bit words at `words[at..at+4)` (the partitioner's `hashInto`). */
+export const hashFromWords = (
+  words: Uint32Array,
+  at = 0,
+  out: Uint8Array = new Uint8Array(HASH_BYTES),
+): Uint8Array => {
+  for (let i = 0; i < 4; i++) {
+    const w = words[at + i]!
+    out[4 * i] = w >>> 24
+    out[4 * i + 1] = (w >>> 16) & 0xff
+    out[4 * i + 2] = (w >>> 8) & 0xff
+    out[4 * i + 3] = w & 0xff
+  }
+  return out
+}
+
+/** A partition boundary as the partitioner writes it: a hex hash position and an optional sort key. */
+export interface BoundaryLike {
+  readonly hash: string
+  readonly sortKey?: EncodedKey | undefined
+}
+
+/** The routing key of a partition boundary of `tableId`. */
+export const routingKeyOfBoundary = (tableId: string, b: BoundaryLike): Uint8Array =>
+  routingKey(tableId, hashFromHex(b.hash), b.sortKey)
