@@ -42,11 +42,17 @@ export interface RoutingCacheConfig {
   readonly entriesMax?: number
 }
 
+/** Default: MemDS lookups outstanding at once, per router. */
 export const IN_FLIGHT_MAX_DEFAULT = 1024
+/** Default: requests queued for a lookup slot after a miss. */
 export const WAITERS_MAX_DEFAULT = 4096
+/** Default: a lookup unanswered this long is abandoned. */
 export const LOOKUP_TIMEOUT_MS_DEFAULT = 1000
+/** Default: age at which a cached range counts as a miss (the conventional cache's long TTL). */
 export const TTL_MS_DEFAULT = 3_600_000
+/** Default: extra MemDS attempts for one miss. */
 export const RETRIES_MAX_DEFAULT = 3
+/** Default: cached ranges per router. */
 export const ENTRIES_MAX_DEFAULT = 1_000_000
 
 /** Why a request could not be routed. */
@@ -110,6 +116,7 @@ interface InFlight {
   readonly waiter: Waiter | null
 }
 
+/** The routing cache of one router: a pure state machine (see the module comment). */
 export class RoutingCacheCore {
   readonly mode: CacheMode
   private readonly nodes: ReadonlyArray<string>

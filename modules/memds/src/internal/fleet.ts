@@ -106,11 +106,17 @@ export interface MemDSNodeConfig {
   readonly syncEntriesMax?: number
 }
 
+/** Default: updates kept in a node's log for peers' catch-up. */
 export const LOG_ENTRIES_MAX_DEFAULT = 1024
+/** Default: out-of-order updates held while a gap is filled. */
 export const PENDING_ENTRIES_MAX_DEFAULT = 1024
+/** Default: updates per catch-up reply. */
 export const CATCHUP_BATCH_MAX_DEFAULT = 256
+/** Default: how long a catch-up request or repair round may go unanswered. */
 export const CATCHUP_TIMEOUT_MS_DEFAULT = 200
+/** Default: regions compared per Merkle anti-entropy round trip. */
 export const SYNC_REGIONS_MAX_DEFAULT = 64
+/** Default: a differing region this small is sent whole. */
 export const SYNC_ENTRIES_MAX_DEFAULT = 16
 const ROOT_REGION: Region = { rep: new Uint8Array(0), pos: 0 }
 
@@ -130,6 +136,7 @@ export interface MemDSNodeStats {
   syncRounds: number
 }
 
+/** One MemDS replica (or the sequencer): a pure state machine over `FleetMsg`s. */
 export class MemDSNode {
   readonly id: string
   private readonly peers: ReadonlyArray<string>

@@ -108,6 +108,7 @@ export type TableHandle = { readonly tableId: string; readonly prefix: Uint8Arra
 const word = (k: Uint8Array, o: number): number =>
   ((k[o]! << 24) | (k[o + 1]! << 16) | (k[o + 2]! << 8) | k[o + 3]!) >>> 0
 
+/** Routing metadata of every table: boundaries → routing entries, with Merkle hashes. */
 export class PerkleStore {
   private readonly trie = new CritbitTrie()
   private readonly tables = new Map<string, TableIndex>()
