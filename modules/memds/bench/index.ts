@@ -21,6 +21,8 @@ import {
   type RoutingEntry,
   routingKeyFromPrefix,
   runCacheExperiment,
+  SYNC_ENTRIES_MAX_DEFAULT,
+  SYNC_REGIONS_MAX_DEFAULT,
   tablePrefix,
   toHex,
 } from "../src/index.ts"
@@ -270,8 +272,8 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
       store.put(store.keyAt(j), { ...e, epoch: e.epoch + 1, leaderHint: e.replicas[i % 3]?.nodeId ?? null })
     }
     repair.changedUpdates = changes
-    const regionsPerRound = 64
-    const entriesMax = 16
+    const regionsPerRound = SYNC_REGIONS_MAX_DEFAULT
+    const entriesMax = SYNC_ENTRIES_MAX_DEFAULT
     repair.ms = time(() => {
       let queue: Region[] = [{ rep: new Uint8Array(0), pos: 0 }]
       while (queue.length > 0) {
@@ -507,7 +509,7 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
       title: `Repairing a replica that missed ${fmt(repair.changedUpdates)} entry updates (Merkle regions vs a snapshot)`,
       columns: ["measure", "value"],
       rows: [
-        ["round trips (up to 64 regions each)", repair.rounds],
+        [`round trips (up to ${SYNC_REGIONS_MAX_DEFAULT} regions each)`, repair.rounds],
         ["regions compared", fmt(repair.regions)],
         ["entries rewritten", fmt(repair.entries)],
         ["bytes exchanged (estimate)", fmt(repair.bytes)],

@@ -115,7 +115,7 @@ export const CATCHUP_BATCH_MAX_DEFAULT = 256
 /** Default: how long a catch-up request or repair round may go unanswered. */
 export const CATCHUP_TIMEOUT_MS_DEFAULT = 200
 /** Default: regions compared per Merkle anti-entropy round trip. */
-export const SYNC_REGIONS_MAX_DEFAULT = 64
+export const SYNC_REGIONS_MAX_DEFAULT = 256
 /** Default: a differing region this small is sent whole. */
 export const SYNC_ENTRIES_MAX_DEFAULT = 16
 const ROOT_REGION: Region = { rep: new Uint8Array(0), pos: 0 }

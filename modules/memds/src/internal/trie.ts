@@ -683,9 +683,11 @@ export class CritbitTrie {
   /** The two child regions of an internal ref: (representative key, bit length) each. */
   childRegions(ref: number): [[Uint8Array, number], [Uint8Array, number]] {
     const pos = this.critByte[ref]! * 9 + this.critR[ref]! + 1
+    // only the bytes holding the first `pos` virtual bits name the region
+    const bytes = Math.ceil(pos / 9)
     return [
-      [this.keyOf(this.minLeaf(this.kids[2 * ref]!)), pos],
-      [this.keyOf(this.minLeaf(this.kids[2 * ref + 1]!)), pos],
+      [this.keyOf(this.minLeaf(this.kids[2 * ref]!)).subarray(0, bytes), pos],
+      [this.keyOf(this.minLeaf(this.kids[2 * ref + 1]!)).subarray(0, bytes), pos],
     ]
   }
 
