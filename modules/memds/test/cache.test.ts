@@ -3,6 +3,7 @@ import { describe, it } from "node:test"
 import fc from "fast-check"
 import {
   type CacheOutput,
+  compareBytes,
   type FleetMsg,
   hashFromBigInt,
   MemDSNode,
@@ -233,5 +234,86 @@ describe("routing cache bounds and staleness", () => {
       ["fail"],
     )
     assert.equal(c.metrics().retries, 2)
+  })
+})
+
+describe("routing cache contents", () => {
+  const K = (i: number) => routingKey("t", hashFromBigInt(BigInt(i) << 120n))
+  const cmp = compareBytes
+  type Step = { kind: "request" | "split" | "merge"; at: number } | { kind: "flush" }
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({ kind: fc.constant("request" as const), at: fc.integer({ min: 0, max: 255 }) }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant("split" as const), at: fc.integer({ min: 1, max: 255 }) }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant("merge" as const), at: fc.integer({ min: 1, max: 255 }) }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("flush" as const) }) },
+  )
+
+  it("stay sorted and non-overlapping, and every answer's range holds its key, through splits and merges", () => {
+    let answers = 0
+    let maxCached = 0
+    fc.assert(
+      fc.property(
+        fc.constantFrom("constant-work" as const, "conventional" as const),
+        fc.array(stepArb, { minLength: 50, maxLength: 300 }),
+        (mode, steps) => {
+          const m = new MemDSNode({ id: "m", peers: [], sequencer: true })
+          let epoch = 1
+          for (let i = 0; i < 256; i += 16)
+            m.publish([
+              {
+                kind: "put",
+                key: K(i),
+                entry: { partitionId: `p${i}`, epoch, replicas: [], leaderHint: null },
+              },
+            ])
+          const c = new RoutingCacheCore({ mode, memdsNodes: ["m"] })
+          let req = 0
+          const run = (outs: CacheOutput[], key: Uint8Array): void => {
+            for (const o of outs) {
+              if (o.type === "send")
+                run(c.reply(0, m.lookup(o.msg.id, o.msg.key, o.msg.minVersion)), o.msg.key)
+              if (o.type === "answer") {
+                answers++
+                assert.ok(cmp(o.range.start, key) <= 0 && (o.range.end === null || cmp(key, o.range.end) < 0))
+                if (!o.fromCache)
+                  assert.equal(o.range.entry.partitionId, m.store.route(key)!.entry.partitionId)
+              }
+            }
+          }
+          for (const st of steps) {
+            if (st.kind === "request") run(c.request(0, req++, "t", K(st.at)), K(st.at))
+            else if (st.kind === "split")
+              m.publish([
+                {
+                  kind: "put",
+                  key: K(st.at),
+                  entry: { partitionId: `p${st.at}`, epoch: ++epoch, replicas: [], leaderHint: null },
+                },
+              ])
+            else if (st.kind === "merge") m.publish([{ kind: "delete", key: K(st.at) }])
+            else c.flush()
+            const ranges = c.cached("t")
+            maxCached = Math.max(maxCached, ranges.length)
+            for (let i = 0; i + 1 < ranges.length; i++) {
+              const a = ranges[i]!
+              const b = ranges[i + 1]!
+              assert.ok(cmp(a.start, b.start) < 0)
+              assert.ok(a.end !== null && cmp(a.end, b.start) <= 0, "cached ranges overlap")
+            }
+          }
+        },
+      ),
+      { numRuns: 150 },
+    )
+    assert.ok(answers > 1000 && maxCached > 5, `answers ${answers}, most cached ranges ${maxCached}`)
   })
 })

@@ -259,6 +259,11 @@ export class RoutingCacheCore {
     return this.age.size
   }
 
+  /** The ranges cached for a table, in key order (for inspection and tests). */
+  cached(tableId: string): ReadonlyArray<RouteRange> {
+    return (this.tables.get(tableId) ?? []).map((c) => c.range)
+  }
+
   /** Current counters. */
   metrics(): CacheMetrics {
     return {
