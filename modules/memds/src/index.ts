@@ -81,10 +81,13 @@ export {
   type LookupAnswer,
   type LookupMsg,
   MemDS,
+  type MemDSEndpoint,
   type MemDSLink,
   type MemDSService,
   MemDSUnavailable,
+  NODE_TICK_MS,
   RoutingCache,
   type RoutingCacheService,
   RoutingError,
+  serveMemDSNode,
 } from "./internal/services.ts"

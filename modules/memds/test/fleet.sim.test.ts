@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { Sim, SimNetwork, runSim } from "@partita/sim"
+import { makeEndpoint, runSim, Sim, SimNetwork } from "@partita/sim"
 import { Effect, Layer } from "effect"
 import {
   type FleetMsg,
@@ -11,6 +11,7 @@ import {
   RoutingCache,
   RoutingCacheCore,
   routingKey,
+  serveMemDSNode,
   type UpdateOp,
 } from "../src/index.ts"
 
@@ -200,5 +201,65 @@ describe("MemDS fleet on @partita/sim's network", () => {
     assert.equal(m.memdsLookups, 400)
     assert.ok(m.hitRate > 0.6, `hit rate ${m.hitRate}`)
     assert.ok(now >= 500, `virtual time ${now}`)
+  })
+
+  it("serveMemDSNode runs each node as an Effect fiber on a sim endpoint; the fleet converges and serves routers", () => {
+    const sim = new Sim(7)
+    const net = new SimNetwork<FleetMsg>(sim, { lossProbability: 0.05, hashMessage: (m) => m.type })
+    const nodes = NODES.map(
+      (id) => new MemDSNode({ id, peers: NODES, sequencer: id === "m0", logEntriesMax: 8 }),
+    )
+    NODES.forEach((id, i) => net.addNode(id, AZ(i)))
+    net.addNode("src", "az1")
+    net.addNode("router", "az2")
+    const link: MemDSLink = {
+      nodes: NODES,
+      send: (to, msg) => {
+        net.send("router", to, msg)
+      },
+      listen: (f) => net.setHandler("router", (msg) => f(msg)),
+    }
+    const epochs = new Map<number, number>()
+    const program = Effect.gen(function* () {
+      for (const n of nodes) {
+        const ep = yield* makeEndpoint(net, n.id)
+        yield* Effect.forkScoped(serveMemDSNode(n, ep))
+      }
+      for (let i = 0; i < 64; i++) {
+        net.send("src", "m0", { type: "source", ops: randomOps(sim, epochs) })
+        if (i === 20) nodes[3]!.restart() // loses everything; catches up by snapshot
+        yield* Effect.sleep("10 millis")
+      }
+      yield* Effect.sleep("2 seconds")
+      const cache = yield* RoutingCache
+      let routed = 0
+      for (let i = 0; i < 50; i++) {
+        const r = yield* cache.route("orders", key(i % 64)).pipe(Effect.either)
+        if (r._tag === "Right") routed++
+      }
+      return { m: yield* cache.metrics, routed }
+    }).pipe(
+      Effect.provide(
+        RoutingCache.layer({ mode: "constant-work", lookupTimeoutMs: 100 }).pipe(
+          Layer.provide(MemDS.overLink(link, 100)),
+        ),
+      ),
+      Effect.scoped,
+    )
+    const { m, routed } = runSim(sim, program)
+    const seq = nodes[0]!
+    assert.ok(seq.version > 30)
+    for (const n of nodes) {
+      assert.equal(n.version, seq.version, n.id)
+      assert.equal(n.root, seq.root, n.id)
+    }
+    assert.ok(
+      nodes[3]!.stats.snapshotCatchUps + nodes[3]!.stats.syncCatchUps > 0,
+      "the restarted node caught up",
+    )
+    assert.equal(m.requests, 50)
+    assert.ok(m.memdsLookups >= 50)
+    // keys of deleted partitions fall into a neighbour's range; only keys below the first boundary fail
+    assert.ok(routed >= 45, `routed ${routed}`)
   })
 })

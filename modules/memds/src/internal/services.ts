@@ -190,3 +190,41 @@ export class RoutingCache extends Context.Tag("@partita/memds/RoutingCache")<
     )
   }
 }
+
+/** A node's message endpoint (structurally `@partita/sim`'s `SimEndpoint`, or a socket's). */
+export interface MemDSEndpoint {
+  readonly id: string
+  send(to: string, msg: FleetMsg): Effect.Effect<boolean>
+  readonly receive: Effect.Effect<{ readonly from: string; readonly msg: FleetMsg }>
+}
+
+/** How often a served MemDS node ticks (catch-up retries, gossip of its head). */
+export const NODE_TICK_MS = 50
+
+/**
+ * Runs one MemDS node on an endpoint until interrupted: every received message is stepped
+ * through the node's pure core and its outputs are sent; a fiber ticks it every `tickMs`.
+ * Lookups from routers arrive the same way, so a node served like this answers `MemDS.overLink`.
+ */
+export const serveMemDSNode = (
+  node: MemDSNode,
+  endpoint: MemDSEndpoint,
+  tickMs: number = NODE_TICK_MS,
+): Effect.Effect<never> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sendAll = (outs: ReadonlyArray<{ readonly to: string; readonly msg: FleetMsg }>) =>
+        Effect.forEach(outs, (o) => endpoint.send(o.to, o.msg), { discard: true })
+      yield* Clock.currentTimeMillis.pipe(
+        Effect.flatMap((now) => sendAll(node.tick(now))),
+        Effect.repeat(Schedule.spaced(Duration.millis(tickMs))),
+        Effect.forkScoped,
+      )
+      return yield* endpoint.receive.pipe(
+        Effect.flatMap(({ from, msg }) =>
+          Clock.currentTimeMillis.pipe(Effect.flatMap((now) => sendAll(node.step(now, from, msg)))),
+        ),
+        Effect.forever,
+      )
+    }),
+  )
