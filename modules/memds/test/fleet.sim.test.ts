@@ -209,7 +209,9 @@ describe("MemDS fleet on @partita/sim's network", () => {
     const nodes = NODES.map(
       (id) => new MemDSNode({ id, peers: NODES, sequencer: id === "m0", logEntriesMax: 8 }),
     )
-    NODES.forEach((id, i) => net.addNode(id, AZ(i)))
+    NODES.forEach((id, i) => {
+      net.addNode(id, AZ(i))
+    })
     net.addNode("src", "az1")
     net.addNode("router", "az2")
     const link: MemDSLink = {
