@@ -112,6 +112,7 @@ const word = (k: Uint8Array, o: number): number =>
 export class PerkleStore {
   private readonly trie = new CritbitTrie()
   private readonly tables = new Map<string, TableIndex>()
+  private lastTable: TableIndex | undefined
   private readonly atomIds = new Map<string, number>()
   private readonly atoms: Replica[] = []
   private readonly w = new ByteWriter(64)
@@ -236,6 +237,21 @@ export class PerkleStore {
 
   /** The table index a routing key belongs to (created on demand when `create`). */
   private indexFor(key: Uint8Array, create: boolean): TableIndex | undefined {
+    // consecutive operations usually stay in one table: its prefix (with the NUL) decides
+    const last = this.lastTable
+    if (
+      last !== undefined &&
+      hasPrefix(key, last.prefix) &&
+      key.length >= last.prefix.length + 16 &&
+      (key.length - last.prefix.length) % 2 === 0
+    )
+      return last
+    const ti = this.findIndex(key, create)
+    if (ti !== undefined) this.lastTable = ti
+    return ti
+  }
+
+  private findIndex(key: Uint8Array, create: boolean): TableIndex | undefined {
     const nul = key.indexOf(0)
     if (nul <= 0 || key.length < nul + 17 || (key.length - nul - 17) % 2 !== 0)
       throw new RangeError("not a routing key (tableId NUL hash16 [sortKey])")
