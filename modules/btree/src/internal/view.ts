@@ -107,6 +107,39 @@ export class BTreeView<V> {
     return i < keys.length && keys[i] === key
   }
 
+  /** How many keys are `< key`, O(log n) (node counts; no key is hashed). */
+  rank(key: EncodedKey): number {
+    let node = this._root
+    let r = 0
+    while (!node.leaf) {
+      const keys = node.keys
+      const kids = node.kids
+      const j = lowerBound(keys, key)
+      if (j === keys.length) return r + node.count
+      for (let c = 0; c < j; c++) r += (kids[c] as Node).count
+      node = kids[j] as Node
+    }
+    return r + lowerBound(node.keys, key)
+  }
+
+  /** The item at position `index` (0-based, key order), or undefined when out of range. O(log n). */
+  at(index: number): [EncodedKey, V] | undefined {
+    let node = this._root
+    if (!Number.isInteger(index) || index < 0 || index >= node.count) return undefined
+    let i = index
+    while (!node.leaf) {
+      const kids = node.kids
+      let c = 0
+      for (; c < kids.length - 1; c++) {
+        const n = (kids[c] as Node).count
+        if (i < n) break
+        i -= n
+      }
+      node = kids[c] as Node
+    }
+    return [node.keys[i]!, node.kids[i] as V]
+  }
+
   /** Smallest key, or undefined when empty. */
   minKey(): EncodedKey | undefined {
     let node = this._root
