@@ -9,16 +9,9 @@
  */
 
 /** The tree, its read-only view (what `snapshot()` returns) and their option/result types. */
-export {
-  BTree,
-  type BTreeOptions,
-  type BTreeStats,
-  BTreeView,
-  type CheckpointOptions,
-  type Page,
-  type RangeOptions,
-  type Summary,
-} from "./internal/tree.ts"
+export { BTree, type BTreeOptions } from "./internal/tree.ts"
+export { BTreeView, type BTreeStats, type CheckpointOptions } from "./internal/view.ts"
+export type { Page, RangeOptions } from "./internal/range.ts"
 
 /** Checksums: the type, combining adjacent ranges, and computing one without a tree. */
 export {
@@ -29,7 +22,8 @@ export {
   EMPTY_CHECKSUM,
   lanesToChecksum,
   subtractChecksums,
-} from "./internal/tree.ts"
+  type Summary,
+} from "./internal/checksum.ts"
 
 /** Bounds, with units in their names. */
 export {

@@ -233,6 +233,13 @@ class InvariantsCmd implements fc.Command<Model, Real> {
     r.tree.checkInvariants()
     assert.equal(r.tree.size, m.map.size)
     const all = sortedEntries(m.map)
+    for (let i = -1; i <= all.length; i++) assert.deepStrictEqual(r.tree.at(i), all[i])
+    for (const [k] of all)
+      assert.equal(
+        r.tree.rank(k),
+        all.findIndex(([x]) => x === k),
+      )
+    assert.equal(r.tree.rank("\uffff\uffff\uffff\uffff\uffff"), all.length)
     assert.equal(r.tree.minKey(), all[0]?.[0])
     assert.equal(r.tree.maxKey(), all[all.length - 1]?.[0])
   }

@@ -14,8 +14,7 @@
  * varint(valueLength), the value as `codec.encode` bytes. Records may span pages.
  *
  * Every byte of the file is covered by exactly one CRC-32C, which detects every single-bit
- * (indeed every odd-weight and every burst <= 32 bits) error, so any flipped bit fails the load
- * naming its page. After the pages check out, the decoded items are re-hashed and compared to
+ * error and every burst of up to 32 bits, so any flipped bit fails the load naming its page. After the pages check out, the decoded items are re-hashed and compared to
  * the footer's count and checksum: an encoder bug or a consistent multi-page rewrite still fails.
  */
 

@@ -1,6 +1,6 @@
 /**
- * CRC-32C (Castagnoli), slicing-by-8. Detects every 1-, 2- and 3-bit error and every burst
- * of up to 32 bits in a page, which is why each checkpoint page carries one.
+ * CRC-32C (Castagnoli), slicing-by-8. Like every CRC with more than one term it detects every
+ * single-bit error, and every burst of up to 32 bits, which is why each checkpoint page carries one.
  */
 
 const POLY = 0x82f63b78

@@ -76,3 +76,8 @@ export function lowerBound(keys: string[], key: string): number {
   }
   return lo
 }
+
+/** A new empty leaf owned by `owner`. */
+export function emptyLeaf(owner: number): Node {
+  return new Node(true, [], [], owner)
+}
