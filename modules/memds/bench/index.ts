@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Either } from "effect"
-import BTree from "sorted-btree"
+import BTreeImport from "sorted-btree"
 import {
   encodeUpdates,
   PerkleStore,
@@ -26,6 +26,10 @@ import {
   tablePrefix,
   toHex,
 } from "../src/index.ts"
+
+// sorted-btree is CommonJS: Bun hands over the class, Deno the module object with `default`
+const BTree = ((BTreeImport as unknown as { default?: typeof BTreeImport }).default ??
+  BTreeImport) as typeof BTreeImport
 
 /** Structurally a harness SuiteOutput (title, summary, config, figures, checks, tables, charts). */
 export interface MemDSBenchReport {
