@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Either } from "effect"
-import BTree from "sorted-btree"
+import BTreeImport from "sorted-btree"
 import {
   encodeUpdates,
   PerkleStore,
@@ -26,6 +26,10 @@ import {
   tablePrefix,
   toHex,
 } from "../src/index.ts"
+
+// sorted-btree is CommonJS: Bun hands over the class, Deno the module object with `default`
+const BTree = ((BTreeImport as unknown as { default?: typeof BTreeImport }).default ??
+  BTreeImport) as typeof BTreeImport
 
 /** Structurally a harness SuiteOutput (title, summary, config, figures, checks, tables, charts). */
 export interface MemDSBenchReport {
@@ -372,6 +376,8 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
   log("cache experiments")
   const sweep = [0, 0.5, 0.9, 0.99, 0.9975, 1]
   const sweepRows: (string | number)[][] = []
+  const sweepCw: [number, number][] = []
+  const sweepCv: [number, number][] = []
   const n = opts.quick ? 20_000 : 100_000
   for (const h of sweep) {
     const cw = runCacheExperiment({
@@ -390,6 +396,8 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
       latencyMs: 2,
       seed: 1,
     })
+    sweepCw.push([h * 100, cw.metrics.lookupsPerRequest])
+    sweepCv.push([h * 100, cv.metrics.lookupsPerRequest])
     sweepRows.push([
       `${(h * 100).toFixed(2)} %`,
       Number(cw.metrics.lookupsPerRequest.toFixed(4)),
@@ -543,6 +551,16 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
     },
   ]
   const charts: MemDSBenchReport["charts"] = [
+    {
+      kind: "line",
+      title: "MemDS lookups per request vs router cache hit rate",
+      xLabel: "hit rate (%)",
+      yLabel: "lookups/request",
+      series: [
+        { name: "constant-work", points: sweepCw },
+        { name: "conventional", points: sweepCv },
+      ],
+    },
     {
       kind: "line",
       title: "MemDS lookups per request through a full cache flush",
