@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 
-const dir = process.argv[2] ?? join(import.meta.dirname, "../../shared/data/linearizability")
+const dir = process.argv[2] ?? join(import.meta.dirname, "../workloads/data/linearizability")
 const cli = join(import.meta.dirname, "../modules/sim/bin/check-history.ts")
 const cases: Array<{ file: string; model: string; expect: boolean }> = []
 for (const line of readFileSync(join(dir, "etcd/labels.tsv"), "utf8").split("\n")) {

@@ -25,3 +25,26 @@ export type KeyType = "S" | "N" | "B"
  * gives DynamoDB's order of the keys they encode.
  */
 export type EncodedKey = string
+
+/** The data type tag of an attribute value. */
+export type AttributeType = "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS" | "BS"
+
+/** Every data type tag, in DynamoDB's documentation order. */
+export const ATTRIBUTE_TYPES: ReadonlyArray<AttributeType> = [
+  "S",
+  "N",
+  "B",
+  "BOOL",
+  "NULL",
+  "M",
+  "L",
+  "SS",
+  "NS",
+  "BS",
+]
+
+/** The data type tag of a (valid) attribute value, e.g. `attributeType({ N: "1" }) === "N"`. */
+export const attributeType = (v: AttributeValue): AttributeType => {
+  for (const k in v) return k as AttributeType
+  throw new Error("attributeType: an attribute value has exactly one data type key")
+}

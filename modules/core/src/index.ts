@@ -1,6 +1,16 @@
 /**
- * @partita/core — DynamoDB's data model shared by every Partita module.
+ * @partita/core — DynamoDB's data model shared by every Partita module: attribute values and items
+ * (types, Effect Schemas, a fast validator), item size, key schemas, the order-preserving key
+ * encoding, and DynamoDB's typed errors.
  *
  * This file is the public face; the machinery lives in `src/internal/`.
  */
 export * from "./AttributeValue.ts"
+export * from "./Capacity.ts"
+export * from "./Errors.ts"
+export * from "./ItemSize.ts"
+export * from "./KeyEncoding.ts"
+export * from "./KeySchema.ts"
+export * from "./Number.ts"
+export * from "./Schema.ts"
+export * from "./Validation.ts"

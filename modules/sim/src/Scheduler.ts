@@ -7,13 +7,15 @@ import { SimStepLimitError } from "./Errors.ts"
 import { TraceHash } from "./TraceHash.ts"
 import { hashString32 } from "./internal/hash.ts"
 
-/** Handle of a scheduled event, for `cancel`. */
-export type TimerId = number
+/** Opaque handle of a scheduled event, for `cancel`. */
+export interface TimerId {
+  readonly at: number
+}
 
 /** Default bound on events per `runUntil` / `runUntilIdle` call. */
 export const DEFAULT_STEPS_MAX = 10_000_000
 
-class Entry {
+class Entry implements TimerId {
   constructor(
     readonly at: number,
     readonly seq: number,
@@ -21,12 +23,13 @@ class Entry {
     readonly labelHash: number,
   ) {}
   cancelled = false
+  done = false
 }
 
 /** The event queue and virtual clock of one simulation. */
 export class Scheduler {
   private heap: Entry[] = []
-  private bySeq = new Map<number, Entry>()
+  private live = 0
   private seq = 0
   private nowMs: number
   /** Total events executed. */
@@ -47,7 +50,7 @@ export class Scheduler {
 
   /** Number of live (not cancelled, not yet run) events. */
   get pending(): number {
-    return this.bySeq.size
+    return this.live
   }
 
   /** Virtual time of the next live event, or `undefined` when idle. */
@@ -68,17 +71,17 @@ export class Scheduler {
       throw new RangeError(`Scheduler.scheduleAt: bad time ${atMs}`)
     }
     const e = new Entry(Math.max(atMs, this.nowMs), this.seq++, fn, label === "" ? 0 : hashString32(label))
-    this.bySeq.set(e.seq, e)
+    this.live++
     this.push(e)
-    return e.seq
+    return e
   }
 
   /** Cancel a scheduled event; true if it had not run yet. */
   cancel(id: TimerId): boolean {
-    const e = this.bySeq.get(id)
-    if (e === undefined) return false
+    const e = id as Entry
+    if (e.cancelled || e.done) return false
     e.cancelled = true
-    this.bySeq.delete(id)
+    this.live--
     return true
   }
 
@@ -87,7 +90,8 @@ export class Scheduler {
     this.dropCancelledTop()
     const e = this.pop()
     if (e === undefined) return false
-    this.bySeq.delete(e.seq)
+    e.done = true
+    this.live--
     this.nowMs = e.at
     this.steps++
     this.trace.number(e.at)

@@ -64,11 +64,22 @@ export const makeSimRandom = (prng: Prng): Random.Random => {
   } as Random.Random
 }
 
+/** One Effect `Random` stream per simulation, so successive `runSim` calls continue it, not repeat it. */
+const effectRandoms = new WeakMap<Sim, Random.Random>()
+const effectRandomOf = (sim: Sim): Random.Random => {
+  let r = effectRandoms.get(sim)
+  if (r === undefined) {
+    r = makeSimRandom(sim.fork("effect-random"))
+    effectRandoms.set(sim, r)
+  }
+  return r
+}
+
 /** Layer installing the simulation's `Clock`, `Random` (substream "effect-random") and `SimService`. */
 export const simLayer = (sim: Sim): Layer.Layer<SimService> =>
   Layer.mergeAll(
     Layer.setClock(makeSimClock(sim.scheduler)),
-    Layer.setRandom(makeSimRandom(sim.fork("effect-random"))),
+    Layer.setRandom(effectRandomOf(sim)),
     Layer.succeed(SimService, sim),
   )
 
@@ -145,7 +156,7 @@ export const runSimExit = <A, E>(
   const wrapped = program.pipe(
     Effect.provideService(SimService, sim),
     Effect.withClock(makeSimClock(sim.scheduler)),
-    Effect.withRandom(makeSimRandom(sim.fork("effect-random"))),
+    Effect.withRandom(effectRandomOf(sim)),
   )
   const fiber = Effect.runFork(wrapped, { scheduler: fs })
   let steps = 0
@@ -155,7 +166,11 @@ export const runSimExit = <A, E>(
       throw new SimStepLimitError({ limit: tasksMax, nowMs: sim.now })
     }
     const exit = fiber.unsafePoll()
-    if (exit !== null) return exit
+    if (exit !== null) {
+      // Let interrupted child fibers finish their finalizers (cancelling their pending sleeps).
+      fs.flush(tasksMax)
+      return exit
+    }
     if (steps >= stepsMax) {
       abandon(fiber, fs)
       throw new SimStepLimitError({ limit: stepsMax, nowMs: sim.now })

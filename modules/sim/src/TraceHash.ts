@@ -3,7 +3,10 @@
  * events, delivered messages, disk crashes. Two runs of the same seed must end with the same hash;
  * the first divergence shows up as a different hash (compare `hex()` at checkpoints to bisect).
  */
-import { float64Words, hashString32 } from "./internal/hash.ts"
+import { hashString32 } from "./internal/hash.ts"
+
+const f64 = new Float64Array(1)
+const w32 = new Uint32Array(f64.buffer)
 
 /** Incremental two-lane hash; `hex()` is a 16-hex-digit digest of everything mixed so far. */
 export class TraceHash {
@@ -34,8 +37,9 @@ export class TraceHash {
     if (x >>> 0 === x) {
       this.u32(x)
     } else {
-      const [a, b] = float64Words(x)
-      this.u32(a ^ 0xa5a5a5a5)
+      f64[0] = x
+      const b = w32[1]!
+      this.u32(w32[0]! ^ 0xa5a5a5a5)
       this.u32(b)
     }
   }

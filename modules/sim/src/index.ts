@@ -77,3 +77,17 @@ export {
   type RegisterValue,
   type Verdict,
 } from "./Linearizability.ts"
+export {
+  SimDisk,
+  DEFAULT_SECTOR_BYTES,
+  type CrashMode,
+  type DiskOptions,
+  type DiskStats,
+} from "./Disk.ts"
+export {
+  makeEndpoint,
+  DEFAULT_INBOX_MESSAGES_MAX,
+  type Envelope,
+  type SimEndpoint,
+} from "./SimTransport.ts"
+export { seedsFromEnv, forEachSeed, SEEDS_ENV } from "./Seeds.ts"

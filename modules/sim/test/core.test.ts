@@ -13,9 +13,20 @@ import {
   SimService,
   SimStepLimitError,
   Zipf,
+  makeEndpoint,
+  simLayer,
+  seedsFromEnv,
+  forEachSeed,
 } from "../src/index.ts"
 
 describe("Prng", () => {
+  it("is xoshiro128**: matches the reference outputs from state (1, 2, 3, 4)", () => {
+    const p = new Prng(0)
+    p.restore([1, 2, 3, 4])
+    const got = Array.from({ length: 8 }, () => p.nextU32())
+    assert.deepEqual(got, [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849])
+  })
+
   it("gives the same stream for the same seed and a different one for another seed", () => {
     const a = new Prng(42)
     const b = new Prng(42)
@@ -219,5 +230,89 @@ describe("Effect on virtual time", () => {
       }),
     )
     assert.equal(v, 42)
+  })
+})
+
+describe("SimEndpoint (Effect face of the network)", () => {
+  it("ping-pong between two fiber nodes on virtual time", () => {
+    const sim = new Sim(11)
+    const net = new SimNetwork<number>(sim)
+    net.addNode("a", "az1").addNode("b", "az2")
+    const out = runSim(
+      sim,
+      Effect.gen(function* () {
+        const a = yield* makeEndpoint(net, "a")
+        const b = yield* makeEndpoint(net, "b")
+        const echo = Effect.gen(function* () {
+          for (;;) {
+            const { from, msg } = yield* b.receive
+            yield* b.send(from, msg + 1)
+          }
+        })
+        yield* Effect.fork(echo)
+        let v = 0
+        for (let i = 0; i < 10; i++) {
+          yield* a.send("b", v)
+          v = (yield* a.receive).msg
+        }
+        return v
+      }),
+    )
+    assert.equal(out, 10)
+    assert.equal(net.stats.delivered, 20)
+    assert.ok(sim.now > 0)
+  })
+})
+
+describe("runSim on one Sim, twice", () => {
+  it("continues the Random stream and the clock instead of restarting them", () => {
+    const sim = new Sim(21)
+    const a = runSim(sim, Effect.zipLeft(Random.next, Effect.sleep(10)))
+    const b = runSim(sim, Random.next)
+    assert.notEqual(a, b)
+    assert.equal(sim.now, 10)
+    const layered = Effect.runSync(
+      Effect.provide(
+        Effect.gen(function* () {
+          return { t: yield* Clock.currentTimeMillis, s: yield* SimService }
+        }),
+        simLayer(sim),
+      ),
+    )
+    assert.equal(layered.t, 10)
+    assert.equal(layered.s, sim)
+  })
+})
+
+describe("seed sweeps", () => {
+  it("reads counts, ranges and lists, and names the failing seed", () => {
+    assert.deepEqual(seedsFromEnv(3, undefined), [1, 2, 3])
+    assert.deepEqual(seedsFromEnv(3, "5"), [1, 2, 3, 4, 5])
+    assert.deepEqual(seedsFromEnv(3, "10-12"), [10, 11, 12])
+    assert.deepEqual(seedsFromEnv(3, "7, 42"), [7, 42])
+    assert.throws(() => seedsFromEnv(3, "x"), RangeError)
+    assert.throws(
+      () =>
+        forEachSeed([1, 2, 3], (s) => {
+          if (s === 2) throw new Error("boom")
+        }),
+      /seed 2 failed \(replay: PARTITA_SEEDS=2\): boom/,
+    )
+  })
+})
+
+describe("runSim cleanup", () => {
+  it("interrupts child fibers when the program ends, cancelling their pending sleeps", () => {
+    const sim = new Sim(1)
+    const v = runSim(
+      sim,
+      Effect.gen(function* () {
+        yield* Effect.fork(Effect.forever(Effect.sleep(1000)))
+        yield* Effect.sleep(10)
+        return "done"
+      }),
+    )
+    assert.equal(v, "done")
+    assert.equal(sim.scheduler.pending, 0)
   })
 })

@@ -36,9 +36,3 @@ export const hashNumber32 = (x: number): number => {
   f64[0] = x
   return combine32(u32[0]!, u32[1]!)
 }
-
-/** The two u32 halves of a float64's bit pattern (used by the trace hash). */
-export const float64Words = (x: number): readonly [number, number] => {
-  f64[0] = x
-  return [u32[0]!, u32[1]!]
-}
