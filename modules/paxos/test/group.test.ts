@@ -1,5 +1,9 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeFileSystem } from "@effect/platform-node"
 import { Effect } from "effect"
 import {
   ENTRY_COMMAND,
@@ -8,8 +12,10 @@ import {
   MemoryObjectStoreLayer,
   type Membership,
   listSegments,
+  makeFileStorage,
   makeReplicationGroup,
   rebuildFromArchive,
+  recoverFromStorage,
 } from "@partita/paxos"
 
 const config: Membership = {
@@ -66,5 +72,42 @@ describe("ReplicationGroup service with WAL archiving", () => {
     assert.equal(rebuilt.through, through)
     assert.deepEqual(rebuilt.state, applied.slice(0, rebuilt.state.length))
     assert.ok(rebuilt.state.length >= 90)
+  })
+})
+
+describe("ReplicationGroup service on real files", () => {
+  it("writes every replica's WAL through the FileSystem Storage layer, and the WAL recovers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "paxos-group-"))
+    try {
+      const prog = Effect.gen(function* () {
+        const storages = [0, 1, 2].map((i) => makeFileStorage(join(dir, `r${i}`)))
+        const st = [yield* storages[0]!, yield* storages[1]!, yield* storages[2]!]
+        const g = yield* makeReplicationGroup({
+          config: { members: config.members.map((m) => ({ ...m, role: "storage" as const })) },
+          storage: (id) => st[id]!,
+          electionTimeoutMs: 200,
+          heartbeatMs: 20,
+          leaseMs: 100,
+        })
+        let n = 0
+        while (n < 30) {
+          const r = yield* Effect.either(g.propose(new TextEncoder().encode(`e${n}`)))
+          if (r._tag === "Right") n++
+          else yield* Effect.sleep(20)
+        }
+        yield* Effect.sleep(60)
+        const recovered = []
+        for (const s of st) recovered.push(yield* recoverFromStorage(s, 1))
+        return recovered
+      })
+      const rec = await Effect.runPromise(prog.pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
+      for (const r of rec) {
+        assert.equal(r.scan.corruptAt, -1)
+        assert.ok(r.state.entries.filter((e) => e.kind === ENTRY_COMMAND).length >= 30)
+        assert.ok(r.state.hardState.commit >= 30)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -126,6 +126,8 @@ interface Progress {
 const EMPTY = new Uint8Array(0)
 const HOLE_BALLOT = -1
 const GUARD_UNKNOWN = -2
+/** Election timeouts a candidate that learned it was removed waits before campaigning again. */
+const REMOVED_STAND_DOWN_ELECTIONS = 10
 
 const quorumSize = (n: number): number => Math.floor(n / 2) + 1
 
@@ -169,6 +171,7 @@ export class PaxosCore {
   private guardUntil = Number.NEGATIVE_INFINITY
   private phaseDeadline = 0
   private started = false
+  private standDownUntil = 0
 
   // pre-vote / candidate
   private preVotes = new Set<ReplicaId>()
@@ -720,7 +723,7 @@ export class PaxosCore {
   // =========================================================================================
 
   private canCampaign(): boolean {
-    if (this.role !== "storage" || this.isRepairing()) return false
+    if (this.role !== "storage" || this.isRepairing() || this.now < this.standDownUntil) return false
     const me = this.latestConfig().members.find((m) => m.id === this.id)
     return me !== undefined && me.role === "storage"
   }
@@ -863,7 +866,10 @@ export class PaxosCore {
     }
     const last = chain[chain.length - 1]!
     if (!last.members.some((m) => m.id === this.id && m.role === "storage")) {
-      this.becomeFollower() // removed from the group meanwhile
+      // Removed from the group meanwhile (as far as the promises show): stop campaigning for a
+      // while instead of bumping ballots that disrupt the remaining members' elections.
+      this.standDownUntil = this.now + REMOVED_STAND_DOWN_ELECTIONS * this.electionTimeoutMs
+      this.becomeFollower()
       return
     }
     this.becomeLeader()

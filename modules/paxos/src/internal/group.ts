@@ -13,7 +13,7 @@ import {
   type ObjectStoreService,
   type SealedSegment,
 } from "./archive.ts"
-import type { LogIdentity, StorageService } from "./storage.ts"
+import { type LogIdentity, logIdOf, type StorageService } from "./storage.ts"
 
 /** No leader could take the proposal (or it lost leadership before committing it). */
 export class NotLeaderError extends Data.TaggedError("NotLeaderError")<{ readonly reason: string }> {}
@@ -70,6 +70,8 @@ export class ReplicationGroup extends Context.Tag("@partita/paxos/ReplicationGro
 /** Options of `makeReplicationGroup`. */
 export interface ReplicationGroupOptions {
   readonly config: Membership
+  /** Log id written in every WAL frame (default: the archive's table/partition, else 1). */
+  readonly logId?: number
   /** Per-replica Storage; omitted = in-memory sinks. */
   readonly storage?: (id: ReplicaId) => StorageService
   readonly tickMs?: number
@@ -107,6 +109,7 @@ export const makeReplicationGroup = (
     const gopts: LocalGroupOptions = {
       config: opts.config,
       sink: (id) => (opts.storage ? storageSink(opts.storage(id)) : new MemorySink()),
+      logId: opts.logId ?? (opts.archive !== undefined ? logIdOf(opts.archive.id) : 1),
       electionTimeoutMs: opts.electionTimeoutMs ?? 1000,
       heartbeatMs: opts.heartbeatMs ?? 100,
       leaseMs: opts.leaseMs ?? 800,
