@@ -289,10 +289,10 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
           repair.regions++
           // request (rep + bit length) and reply header (rep + bit length + 8-byte hash)
           repair.bytes += 2 * (r.rep.length + 4) + 8
-          const [a, b] = replica.regionHash(r.rep, r.pos)
-          if (a === item.hashA && b === item.hashB) continue
-          if (item.entries) {
-            repair.entries += replica.replaceRegion(r.rep, r.pos, item.entries)
+          const step = replica.applyRegion(item)
+          repair.entries += step.changed
+          queue.push(...step.next)
+          if (item.entries && step.changed > 0) {
             repair.bytes += encodeUpdates([
               {
                 version: 0,
@@ -300,7 +300,7 @@ export const runMemDSBench = async (opts: { quick: boolean }): Promise<MemDSBenc
                 ops: item.entries.map((x) => ({ kind: "put" as const, key: x.key, entry: x.entry })),
               },
             ]).length
-          } else queue.push(...item.children!)
+          }
         }
       }
     })

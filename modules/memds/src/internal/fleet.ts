@@ -396,11 +396,9 @@ export class MemDSNode {
     }
     this.stats.syncRounds++
     for (const item of msg.items) {
-      const [a, b] = this.store.regionHash(item.rep, item.pos)
-      if (a === item.hashA && b === item.hashB) continue
-      if (item.entries !== undefined)
-        this.stats.syncEntriesChanged += this.store.replaceRegion(item.rep, item.pos, item.entries)
-      else if (item.children !== undefined) sync.queue.push(...item.children)
+      const step = this.store.applyRegion(item)
+      this.stats.syncEntriesChanged += step.changed
+      sync.queue.push(...step.next)
     }
     if (sync.queue.length === 0) {
       if (this.store.root !== sync.root) sync.queue.push(ROOT_REGION)

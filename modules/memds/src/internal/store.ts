@@ -513,6 +513,26 @@ export class PerkleStore {
     return changed
   }
 
+  /**
+   * One step of Merkle anti-entropy towards a peer: compares the peer's summary of a region with
+   * this store's, and when they differ either takes the peer's entries for the region or drops
+   * this store's keys that the peer's children cannot cover (keys inside the region but off the
+   * peer's common prefix) and returns the children to descend into. Driving this from the root
+   * until no region is left makes this store's content equal to the peer's.
+   */
+  applyRegion(summary: RegionSummary): { readonly changed: number; readonly next: ReadonlyArray<Region> } {
+    const [a, b] = this.regionHash(summary.rep, summary.pos)
+    if (a === summary.hashA && b === summary.hashB) return { changed: 0, next: [] }
+    if (summary.entries !== undefined)
+      return { changed: this.replaceRegion(summary.rep, summary.pos, summary.entries), next: [] }
+    const children = summary.children
+    if (children === undefined) return { changed: 0, next: [] }
+    const [c0] = children
+    const off = this.trie.keysOffPrefix(this.trie.regionRef(summary.rep, summary.pos), c0.rep, c0.pos - 1)
+    for (const k of off) this.delete(k)
+    return { changed: off.length, next: children }
+  }
+
   /** Keys that differ (missing on one side or different entry) between this store and `other`. */
   diff(other: PerkleStore): TrieDiff {
     return this.trie.diff(other.trie)

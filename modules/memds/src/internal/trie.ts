@@ -680,6 +680,28 @@ export class CritbitTrie {
     return slots
   }
 
+  /**
+   * Keys under `ref` whose first `pos` virtual bits differ from `rep`'s. A region's children
+   * (see `childRegions`) start below the node's crit bit, so they cover only the keys sharing the
+   * node's whole common prefix; a peer's keys in the region but off that prefix are found here.
+   */
+  keysOffPrefix(ref: number, rep: Uint8Array, pos: number): Uint8Array[] {
+    const keys: Uint8Array[] = []
+    if (ref === EMPTY) return keys
+    if (this.posOf(ref) >= pos) {
+      // every key under ref shares the first posOf(ref) bits: one comparison decides them all
+      const d = this.firstDiff(rep, rep.length, this.minLeaf(ref))
+      if (d < 0 || d >= pos) return keys
+      this.forEachUnder(ref, (s) => keys.push(this.keyOf(s)))
+      return keys
+    }
+    this.forEachUnder(ref, (s) => {
+      const d = this.firstDiff(rep, rep.length, s)
+      if (d >= 0 && d < pos) keys.push(this.keyOf(s))
+    })
+    return keys
+  }
+
   /** The two child regions of an internal ref: (representative key, bit length) each. */
   childRegions(ref: number): [[Uint8Array, number], [Uint8Array, number]] {
     const pos = this.critByte[ref]! * 9 + this.critR[ref]! + 1
