@@ -26,7 +26,9 @@ export interface ReplicaPort<V> {
    * when the replica is already past it.
    */
   requestSnapshot(position: number): boolean
-  /** The snapshot taken at `position` (requested, or kept at a segment boundary), if any. */
+  /** The requested snapshot of the live state at `position`, once the replica got there. */
+  requestedSnapshot(position: number): BTreeView<V> | undefined
+  /** The snapshot kept at a segment boundary `position`, if still retained. */
   snapshotAt(position: number): BTreeView<V> | undefined
   /** Drops a requested snapshot. */
   releaseSnapshot(position: number): void

@@ -52,6 +52,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
   private logBase = 0
   private readonly segments: LocalSegment[] = []
   private readonly snaps = new Map<number, BTree<V>>()
+  private readonly requested = new Map<number, BTree<V>>()
   private readonly boundaries: number[] = []
   private readonly wanted = new Set<number>()
   /** Fault: the next entry is logged but not applied (a lost write). */
@@ -91,7 +92,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
     this.applied = e.slot
     if (this.wanted.has(e.slot)) {
       this.wanted.delete(e.slot)
-      this.snaps.set(e.slot, this.tree.clone())
+      this.requested.set(e.slot, this.tree.clone())
     }
     if (e.slot % this.entriesPerSegment === 0) this.seal(e.slot)
   }
@@ -104,8 +105,13 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
     this.snaps.set(last, this.tree.clone())
     this.boundaries.push(last)
     while (this.boundaries.length > this.snapshotsRetained) this.snaps.delete(this.boundaries.shift()!)
-    // Truncate: keep `walRetainSegments` archived segments, and the log back to the oldest snapshot.
+    this.truncate()
+  }
+
+  /** Keeps `walRetainSegments` archived segments, and the log back to the oldest snapshot. */
+  private truncate(): void {
     while (this.segments.length > this.walRetainSegments && this.segments[0]!.archived) this.segments.shift()
+    const last = this.applied
     const keepFrom = Math.min(this.boundaries[0] ?? last, (this.segments[0]?.manifest.firstPosition ?? last + 1) - 1)
     if (keepFrom > this.logBase) {
       this.log = this.log.filter((x) => x.slot > keepFrom)
@@ -122,16 +128,21 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
   markArchived(firstPosition: number): void {
     const s = this.segments.find((x) => x.manifest.firstPosition === firstPosition)
     if (s !== undefined) s.archived = true
+    this.truncate()
   }
 
   requestSnapshot(position: number): boolean {
-    if (position < this.applied) return this.snaps.has(position)
+    if (position < this.applied) return this.requested.has(position)
     if (position === this.applied) {
-      if (!this.snaps.has(position)) this.snaps.set(position, this.tree.clone())
+      if (!this.requested.has(position)) this.requested.set(position, this.tree.clone())
       return true
     }
     this.wanted.add(position)
     return true
+  }
+
+  requestedSnapshot(position: number): BTreeView<V> | undefined {
+    return this.requested.get(position)
   }
 
   snapshotAt(position: number): BTreeView<V> | undefined {
@@ -140,7 +151,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
 
   releaseSnapshot(position: number): void {
     this.wanted.delete(position)
-    if (!this.boundaries.includes(position)) this.snaps.delete(position)
+    this.requested.delete(position)
   }
 
   localSegments(): ReadonlyArray<SegmentManifest> {
@@ -180,6 +191,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
   /** Snapshots before a repair may hold the damage: they are dropped. */
   private dropSnapshotsBefore(position: number): void {
     for (const q of [...this.snaps.keys()]) if (q < position) this.snaps.delete(q)
+    for (const q of [...this.requested.keys()]) if (q < position) this.requested.delete(q)
     while (this.boundaries.length > 0 && this.boundaries[0]! < position) this.boundaries.shift()
   }
 
@@ -187,6 +199,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
     this.dropSnapshotsBefore(position)
     this.fixTree(this.tree, position, this.applied, fixes)
     for (const [q, snap] of this.snaps) if (q >= position) this.fixTree(snap, position, q, fixes)
+    for (const [q, snap] of this.requested) if (q >= position) this.fixTree(snap, position, q, fixes)
   }
 
   rebuild(position: number, source: BTreeView<V>): void {
@@ -205,12 +218,13 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
     this.dropSnapshotsBefore(position)
     this.tree = copy()
     replay(this.tree, this.applied)
-    for (const q of [...this.snaps.keys()]) {
-      if (q < position) continue
-      const t = copy()
-      replay(t, q)
-      this.snaps.set(q, t)
-    }
+    for (const m of [this.snaps, this.requested])
+      for (const q of [...m.keys()]) {
+        if (q < position) continue
+        const t = copy()
+        replay(t, q)
+        m.set(q, t)
+      }
   }
 }
 

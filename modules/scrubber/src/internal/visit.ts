@@ -443,11 +443,11 @@ export class PartitionVisit<V> {
   /** False while waiting for replicas to reach P1. */
   private compareReplicas(nowMs: number): boolean {
     const live = this.live()
-    const ready = live.filter((r) => r.snapshotAt(this.p1) !== undefined)
+    const ready = live.filter((r) => r.requestedSnapshot(this.p1) !== undefined)
     const waitMax = this.options.snapshotWaitSteps ?? SNAPSHOT_WAIT_TICKS_MAX
     if (ready.length < live.length && this.waited++ < waitMax) return false
     if (ready.length >= 2) {
-      const views = ready.map((r) => r.snapshotAt(this.p1)!)
+      const views = ready.map((r) => r.requestedSnapshot(this.p1)!)
       for (const v of views) this.stats.bytesVerified += v.bytes
       const res = this.narrowViews(views)
       if (res !== undefined) this.repairMinority(nowMs, ready, views, res)
