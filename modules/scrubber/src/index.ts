@@ -60,7 +60,12 @@ export {
 } from "./internal/scheduler.ts"
 
 /** The scrubber core: rotation, events, metrics. */
-export { ScrubberCore, type ScrubMetrics, type ScrubberOptions, type TickOutcome } from "./internal/scrubber.ts"
+export {
+  ScrubberCore,
+  type ScrubMetrics,
+  type ScrubberOptions,
+  type TickOutcome,
+} from "./internal/scrubber.ts"
 
 /** The Effect service. */
 export { Scrubber, ScrubberLive, type ScrubberService, makeScrubber } from "./internal/service.ts"

@@ -81,7 +81,11 @@ const inject = (w: World, kind: FaultKind): InjectedFault => {
     }
     case "lost-write": {
       const f = loseNextWrite(p, r, 1)
-      p.commit({ op: "put", key: `k${String(prng.int(40)).padStart(5, "0")}`, value: `fresh${prng.nextU32()}` })
+      p.commit({
+        op: "put",
+        key: `k${String(prng.int(40)).padStart(5, "0")}`,
+        value: `fresh${prng.nextU32()}`,
+      })
       settle(w)
       return f
     }
@@ -103,7 +107,10 @@ const inject = (w: World, kind: FaultKind): InjectedFault => {
       return flipArchivedSegmentBit(store, p.identity, m.firstPosition, prng.int(m.bytes), prng.int(8), 1)
     }
     case "checkpoint-page-bit-flip": {
-      const cps = runWith(store, Effect.flatMap(Effect.succeed(store.service()), (svc) => listCheckpoints(svc, p.identity)))
+      const cps = runWith(
+        store,
+        Effect.flatMap(Effect.succeed(store.service()), (svc) => listCheckpoints(svc, p.identity)),
+      )
       const c = cps[cps.length - 1]!
       const bytes = [...store.objects.entries()].find(([k]) => k.includes("checkpoint"))![1]
       return flipCheckpointBit(store, p.identity, c, prng.int(bytes.length), prng.int(8), 1)
@@ -149,7 +156,8 @@ describe("fault injection: every kind detected within one cycle and repaired", (
           mine.length,
           `seed ${seed}: nothing else flagged: ${JSON.stringify(detected)}`,
         )
-        if (truth.length > 0) assert.deepEqual([...new Set(mine.flatMap((e) => e.keys ?? []))].sort(), truth, `seed ${seed}`)
+        if (truth.length > 0)
+          assert.deepEqual([...new Set(mine.flatMap((e) => e.keys ?? []))].sort(), truth, `seed ${seed}`)
         if (f.position !== undefined && kind !== "checkpoint-page-bit-flip")
           assert.equal(mine[0]!.positions?.first, f.position)
         const repaired = w.events.filter((e) => e.type === "repaired" && causeOf[kind].includes(e.cause))
@@ -161,9 +169,11 @@ describe("fault injection: every kind detected within one cycle and repaired", (
         runWith(w.store, w.s.runCycle(3))
         assert.deepEqual(w.events.slice(before), [], `seed ${seed}: repaired for good`)
         const ref = independentReference(w.store, w.p, w.p.committed)
-        for (const r of w.p.replicas) assert.equal(r.tree.checksum(), ref.checksum(), `seed ${seed}: replica ${r.id}`)
+        for (const r of w.p.replicas)
+          assert.equal(r.tree.checksum(), ref.checksum(), `seed ${seed}: replica ${r.id}`)
         // Every archived segment verifies again; the checkpoint loads.
-        for (const m of runWith(w.store, listSegments(w.p.identity))) runWith(w.store, readSegment(w.p.identity, m))
+        for (const m of runWith(w.store, listSegments(w.p.identity)))
+          runWith(w.store, readSegment(w.p.identity, m))
       }
     })
   }
@@ -206,7 +216,9 @@ describe("fault injection: every kind detected within one cycle and repaired", (
     const seen: ScrubEvent[] = w.events
     for (const f of faults)
       assert.ok(
-        seen.some((e) => e.type === "detected" && e.partition === "t/p0" && causeOf[f.kind].includes(e.cause)),
+        seen.some(
+          (e) => e.type === "detected" && e.partition === "t/p0" && causeOf[f.kind].includes(e.cause),
+        ),
         f.kind,
       )
     assert.ok(seen.some((e) => e.type === "repaired" && e.partition === "t/p1" && e.replica === 1))

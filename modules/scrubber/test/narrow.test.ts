@@ -43,7 +43,7 @@ describe("narrowing", () => {
           for (const c of corruptions) {
             const t = trees[c.replica]!
             if (c.how === "insert") {
-              const k = key(((c.slot % n) * 2) + 1)
+              const k = key((c.slot % n) * 2 + 1)
               t.set(k, `new-${c.slot}`)
             } else {
               const k = key((c.slot % n) * 2)
@@ -94,7 +94,10 @@ describe("narrowing", () => {
     b.delete(key(40))
     b.set(key(41), "extra")
     const sources = [viewSource(a), viewSource(b)]
-    const st = new Narrowing(2, [sources[0]!.summary(undefined, undefined), sources[1]!.summary(undefined, undefined)])
+    const st = new Narrowing(2, [
+      sources[0]!.summary(undefined, undefined),
+      sources[1]!.summary(undefined, undefined),
+    ])
     let rounds = 0
     while (!st.done) {
       st.answer(st.requests().map((q) => answerRequest(sources, q)))
@@ -112,10 +115,14 @@ describe("narrowing", () => {
     const a = baseTree(100, 2)
     const b = a.clone()
     b.set(key(10), "x")
-    const st = new Narrowing(2, [viewSource(a).summary(undefined, undefined), viewSource(b).summary(undefined, undefined)], {
-      lo: key(4),
-      hi: key(20),
-    })
+    const st = new Narrowing(
+      2,
+      [viewSource(a).summary(undefined, undefined), viewSource(b).summary(undefined, undefined)],
+      {
+        lo: key(4),
+        hi: key(20),
+      },
+    )
     const [q] = st.requests()
     assert.equal(q?.kind, "split")
     assert.throws(() => st.answer([{ kind: "split", task: q!.task, key: key(30) }]))

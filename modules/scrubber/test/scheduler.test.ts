@@ -57,7 +57,10 @@ describe("scheduling", () => {
     assert.equal(m.visits, 10)
     assert.ok(m.bytesVerified > 0)
     // Rate-limited: bytes verified per second of virtual time stay within the limit (plus a burst).
-    assert.ok(m.bytesVerified <= (now * 1_000_000) / 1000 + 10_000 + 20_000, `${m.bytesVerified} in ${now} ms`)
+    assert.ok(
+      m.bytesVerified <= (now * 1_000_000) / 1000 + 10_000 + 20_000,
+      `${m.bytesVerified} in ${now} ms`,
+    )
     assert.ok(m.throttles > 0)
   })
 

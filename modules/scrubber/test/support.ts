@@ -1,7 +1,13 @@
 /** Test support: running archive effects against a memory store, random workloads, an independent reference. */
 import { BTree, type Scalar } from "@partita/btree"
 import type { Prng } from "@partita/sim"
-import { type Entry, MemoryObjectStore, MemoryObjectStoreLayer, type ObjectStore, rebuildFromArchive } from "@partita/paxos"
+import {
+  type Entry,
+  MemoryObjectStore,
+  MemoryObjectStoreLayer,
+  type ObjectStore,
+  rebuildFromArchive,
+} from "@partita/paxos"
 import { Effect } from "effect"
 import { type SimPartition, kvStateMachine } from "../src/index.ts"
 
@@ -13,7 +19,13 @@ export const runWith = <A, E>(store: MemoryObjectStore, e: Effect.Effect<A, E, O
 export const newStore = (): MemoryObjectStore => new MemoryObjectStore()
 
 /** Commits `n` random writes over `keys` keys (puts, adds, deletes). */
-export const randomWrites = (p: SimPartition<Scalar>, prng: Prng, n: number, keys: number, prefix = "k"): void => {
+export const randomWrites = (
+  p: SimPartition<Scalar>,
+  prng: Prng,
+  n: number,
+  keys: number,
+  prefix = "k",
+): void => {
   for (let i = 0; i < n; i++) {
     const key = `${prefix}${String(prng.int(keys)).padStart(5, "0")}`
     const r = prng.next()
@@ -30,7 +42,11 @@ export const padToBoundary = (p: SimPartition<Scalar>, seg: number): void => {
 }
 
 /** The reference state rebuilt independently with paxos' own `rebuildFromArchive` (from position 1). */
-export const independentReference = (store: MemoryObjectStore, p: SimPartition<Scalar>, upTo: number): BTree<Scalar> =>
+export const independentReference = (
+  store: MemoryObjectStore,
+  p: SimPartition<Scalar>,
+  upTo: number,
+): BTree<Scalar> =>
   runWith(
     store,
     rebuildFromArchive(p.identity, upTo, new BTree<Scalar>(), (t: BTree<Scalar>, e: Entry) => {

@@ -76,10 +76,18 @@ export const flipCheckpointBit = (
   bit: number,
   atMs = 0,
 ): InjectedFault => {
-  const key = [...store.objects.keys()].find((k) => k.startsWith(checkpointPrefix(id)) && k.includes(String(position).padStart(14, "0")))
+  const key = [...store.objects.keys()].find(
+    (k) => k.startsWith(checkpointPrefix(id)) && k.includes(String(position).padStart(14, "0")),
+  )
   if (key === undefined) throw new RangeError(`no checkpoint at ${position}`)
   flipStored(store, key, byteOffset, bit)
-  return { kind: "checkpoint-page-bit-flip", partition: partitionName(id), replica: "archive", position, atMs }
+  return {
+    kind: "checkpoint-page-bit-flip",
+    partition: partitionName(id),
+    replica: "archive",
+    position,
+    atMs,
+  }
 }
 
 /** Flips one bit in the archived segment that starts at `firstPosition`. */
@@ -92,11 +100,20 @@ export const flipArchivedSegmentBit = (
   atMs = 0,
 ): InjectedFault => {
   const key = [...store.objects.keys()].find(
-    (k) => k.startsWith(walPrefix(id)) && k.endsWith(".seg") && k.includes(`${String(firstPosition).padStart(14, "0")}-`),
+    (k) =>
+      k.startsWith(walPrefix(id)) &&
+      k.endsWith(".seg") &&
+      k.includes(`${String(firstPosition).padStart(14, "0")}-`),
   )
   if (key === undefined) throw new RangeError(`no archived segment at ${firstPosition}`)
   flipStored(store, key, byteOffset, bit)
-  return { kind: "archive-segment-bit-flip", partition: partitionName(id), replica: "archive", position: firstPosition, atMs }
+  return {
+    kind: "archive-segment-bit-flip",
+    partition: partitionName(id),
+    replica: "archive",
+    position: firstPosition,
+    atMs,
+  }
 }
 
 /** Flips one bit in a replica's sealed local WAL segment that starts at `firstPosition`. */
@@ -112,7 +129,13 @@ export const flipWalRecordBit = (
   if (b === undefined) throw new RangeError(`replica ${replica} has no local segment at ${firstPosition}`)
   const i = byteOffset % b.length
   b[i] = b[i]! ^ (1 << (bit & 7))
-  return { kind: "wal-record-bit-flip", partition: partitionName(p.identity), replica, position: firstPosition, atMs }
+  return {
+    kind: "wal-record-bit-flip",
+    partition: partitionName(p.identity),
+    replica,
+    position: firstPosition,
+    atMs,
+  }
 }
 
 /** The next write delivered to `replica` is logged but never applied (a lost write). */

@@ -179,7 +179,11 @@ export class Narrowing {
       if (a.kind === "split") {
         if (t.phase !== "split") throw new Error("Narrowing: split answer in the summary phase")
         this.bytes += SUMMARY_WIRE_BYTES / 2 + keyBytes(t.lo) + keyBytes(t.hi) + keyBytes(a.key)
-        if (a.key === undefined || (t.lo !== undefined && a.key < t.lo) || (t.hi !== undefined && a.key >= t.hi))
+        if (
+          a.key === undefined ||
+          (t.lo !== undefined && a.key < t.lo) ||
+          (t.hi !== undefined && a.key >= t.hi)
+        )
           throw new Error("Narrowing: the split key must lie inside the range")
         t.split = a.key
         continue
@@ -267,7 +271,13 @@ export const answerRequest = (sources: ReadonlyArray<RangeSource>, r: NarrowRequ
   const src = sources[r.participant]
   if (src === undefined) throw new RangeError(`no participant ${r.participant}`)
   if (r.kind === "split") return { kind: "split", task: r.task, key: src.splitKey(r.lo, r.hi) }
-  return { kind: "summary", task: r.task, part: r.part, participant: r.participant, summary: src.summary(r.lo, r.hi) }
+  return {
+    kind: "summary",
+    task: r.task,
+    part: r.part,
+    participant: r.participant,
+    summary: src.summary(r.lo, r.hi),
+  }
 }
 
 /** Runs a whole narrowing against local sources (each request answered in place). */

@@ -8,7 +8,14 @@ import { Effect } from "effect"
 import { EVENTS_RETAINED_MAX } from "./constants.ts"
 import type { ScrubEvent } from "./events.ts"
 import type { PartitionPort } from "./ports.ts"
-import { RATE_LIMIT_DEFAULT, type RateLimit, type SchedulerState, charge, decide, initialScheduler } from "./scheduler.ts"
+import {
+  RATE_LIMIT_DEFAULT,
+  type RateLimit,
+  type SchedulerState,
+  charge,
+  decide,
+  initialScheduler,
+} from "./scheduler.ts"
 import { PartitionVisit, type VisitOptions } from "./visit.ts"
 
 /** Options of a scrubber. */
@@ -141,7 +148,12 @@ export class ScrubberCore<V> {
       if (this.partitions.length === 0) return Effect.succeed("idle" as const)
       if (Number.isNaN(this.m.firstMs)) this.m.firstMs = nowMs
       this.m.lastMs = Math.max(this.m.lastMs, nowMs)
-      const d = decide(this.sched ?? initialScheduler(this.limit, nowMs), this.limit, nowMs, foregroundPending)
+      const d = decide(
+        this.sched ?? initialScheduler(this.limit, nowMs),
+        this.limit,
+        nowMs,
+        foregroundPending,
+      )
       this.sched = d.state
       if (d.decision === "yield") {
         this.m.yields++

@@ -25,7 +25,10 @@ export interface ScrubberService<V = Scalar> {
 }
 
 /** The Scrubber service tag (scalar-valued partitions). */
-export class Scrubber extends Context.Tag("@partita/scrubber/Scrubber")<Scrubber, ScrubberService<Scalar>>() {}
+export class Scrubber extends Context.Tag("@partita/scrubber/Scrubber")<
+  Scrubber,
+  ScrubberService<Scalar>
+>() {}
 
 /** Builds a scrubber service over `partitions`, reading the archive through the current ObjectStore. */
 export const makeScrubber = <V>(
@@ -35,7 +38,8 @@ export const makeScrubber = <V>(
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const core = new ScrubberCore<V>(partitions, options)
-    const withStore = <A>(e: Effect.Effect<A, never, ObjectStore>) => Effect.provideService(e, ObjectStore, store)
+    const withStore = <A>(e: Effect.Effect<A, never, ObjectStore>) =>
+      Effect.provideService(e, ObjectStore, store)
     const tick = (foregroundPending = 0) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => withStore(core.tick(now, foregroundPending)))
     return {
@@ -43,9 +47,7 @@ export const makeScrubber = <V>(
       tick,
       runCycle: Effect.flatMap(Clock.currentTimeMillis, (now) => withStore(core.runCycle(now))),
       runInBackground: (tickMs, foreground) =>
-        Effect.forever(
-          Effect.zipRight(tick(foreground?.() ?? 0), Effect.sleep(Duration.millis(tickMs))),
-        ),
+        Effect.forever(Effect.zipRight(tick(foreground?.() ?? 0), Effect.sleep(Duration.millis(tickMs)))),
       addPartition: (p) => Effect.sync(() => core.addPartition(p)),
       events: Effect.sync(() => core.events()),
       metrics: Effect.sync(() => core.metrics()),

@@ -76,7 +76,8 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
 
   /** Applies the next committed entry (slots must come in order). */
   apply(e: Entry): void {
-    if (e.slot !== this.applied + 1) throw new Error(`replica ${this.id}: slot ${e.slot} after ${this.applied}`)
+    if (e.slot !== this.applied + 1)
+      throw new Error(`replica ${this.id}: slot ${e.slot} after ${this.applied}`)
     this.log.push(e)
     if (this.loseNextWrite && e.kind === ENTRY_COMMAND) {
       this.loseNextWrite = false
@@ -112,7 +113,10 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
   private truncate(): void {
     while (this.segments.length > this.walRetainSegments && this.segments[0]!.archived) this.segments.shift()
     const last = this.applied
-    const keepFrom = Math.min(this.boundaries[0] ?? last, (this.segments[0]?.manifest.firstPosition ?? last + 1) - 1)
+    const keepFrom = Math.min(
+      this.boundaries[0] ?? last,
+      (this.segments[0]?.manifest.firstPosition ?? last + 1) - 1,
+    )
     if (keepFrom > this.logBase) {
       this.log = this.log.filter((x) => x.slot > keepFrom)
       this.logBase = keepFrom

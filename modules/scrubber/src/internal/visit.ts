@@ -34,7 +34,14 @@ import { Effect, Either } from "effect"
 import { CHECKPOINT_EVERY_SEGMENTS_DEFAULT, REPAIR_KEYS_MAX, SNAPSHOT_WAIT_TICKS_MAX } from "./constants.ts"
 import type { ScrubCause, ScrubEvent, ScrubEventType } from "./events.ts"
 import { checkpointKey, listCheckpoints, walPrefix } from "./layout.ts"
-import { type NarrowResult, type RangeSummary, narrow, successorKey, summariesAgree, viewSource } from "./narrow.ts"
+import {
+  type NarrowResult,
+  type RangeSummary,
+  narrow,
+  successorKey,
+  summariesAgree,
+  viewSource,
+} from "./narrow.ts"
 import { type KeyFix, type PartitionPort, type ReplicaPort, partitionName } from "./ports.ts"
 
 /** Options of a visit. */
@@ -68,7 +75,15 @@ export interface StepOutcome {
   readonly state: "progress" | "waiting" | "done"
 }
 
-type Phase = "wal" | "archive" | "checkpoint" | "segments" | "reference" | "replicas-start" | "replicas" | "done"
+type Phase =
+  | "wal"
+  | "archive"
+  | "checkpoint"
+  | "segments"
+  | "reference"
+  | "replicas-start"
+  | "replicas"
+  | "done"
 
 /** A visit to one partition (plain TypeScript state; each `step` is one Effect over the ObjectStore). */
 export class PartitionVisit<V> {
@@ -143,13 +158,25 @@ export class PartitionVisit<V> {
           break
       }
       const bytes = this.stats.bytesVerified - before
-      return { bytes, state: this.phase === "done" ? "done" : waiting ? "waiting" : "progress" } as StepOutcome
+      return {
+        bytes,
+        state: this.phase === "done" ? "done" : waiting ? "waiting" : "progress",
+      } as StepOutcome
     }).pipe(
       Effect.catchAll((e: ObjectStoreError) =>
         Effect.sync(() => {
-          this.emit(nowMs, "unresolved", "archive", "archive-unreachable", this.p2, {}, `${e.op} ${e.key}: ${e.message}`)
+          this.emit(
+            nowMs,
+            "unresolved",
+            "archive",
+            "archive-unreachable",
+            this.p2,
+            {},
+            `${e.op} ${e.key}: ${e.message}`,
+          )
           // Without the archive the replicas can still be compared with each other.
-          this.phase = this.phase === "replicas" || this.phase === "replicas-start" ? "done" : "replicas-start"
+          this.phase =
+            this.phase === "replicas" || this.phase === "replicas-start" ? "done" : "replicas-start"
           return { bytes: this.stats.bytesVerified - before, state: "progress" } as StepOutcome
         }),
       ),
@@ -201,13 +228,37 @@ export class PartitionVisit<V> {
           const ok = yield* Effect.either(verifySegment(id, m, bytes))
           if (Either.isRight(ok)) continue
           const positions = { first: m.firstPosition, last: m.lastPosition }
-          this.emit(nowMs, "detected", r.id, "wal-record-corrupt", m.lastPosition, { positions }, ok.left.reason)
+          this.emit(
+            nowMs,
+            "detected",
+            r.id,
+            "wal-record-corrupt",
+            m.lastPosition,
+            { positions },
+            ok.left.reason,
+          )
           const fixed = yield* this.healthySegmentCopy(store, m, r.id)
           if (fixed !== undefined) {
             r.writeLocalSegment(m, fixed.bytes)
-            this.emit(nowMs, "repaired", r.id, "wal-record-corrupt", m.lastPosition, { positions }, fixed.from)
+            this.emit(
+              nowMs,
+              "repaired",
+              r.id,
+              "wal-record-corrupt",
+              m.lastPosition,
+              { positions },
+              fixed.from,
+            )
           } else
-            this.emit(nowMs, "unrecoverable", r.id, "wal-record-corrupt", m.lastPosition, { positions }, "no healthy copy")
+            this.emit(
+              nowMs,
+              "unrecoverable",
+              r.id,
+              "wal-record-corrupt",
+              m.lastPosition,
+              { positions },
+              "no healthy copy",
+            )
         }
       }
     })
@@ -226,7 +277,8 @@ export class PartitionVisit<V> {
         const b = o.readLocalSegment(m.firstPosition)
         if (b === undefined || b.length !== m.bytes || crc32c(b) !== m.crc32c) continue
         const v = yield* Effect.either(verifySegment(id, m, b))
-        if (Either.isRight(v)) return { bytes: b, from: `copied from replica ${o.id}'s log`, entries: v.right }
+        if (Either.isRight(v))
+          return { bytes: b, from: `copied from replica ${o.id}'s log`, entries: v.right }
       }
       if (exclude !== "archive") {
         const key = this.segmentKeyOf(m) ?? (yield* store.list(walPrefix(id))).find((k) => matches(k, m))
@@ -258,7 +310,15 @@ export class PartitionVisit<V> {
       for (const m of this.manifests) {
         if (m.firstPosition !== through + 1) {
           const positions = { first: through + 1, last: m.firstPosition - 1 }
-          this.emit(nowMs, "detected", "archive", "archive-hole", through, { positions }, "positions missing from the archive")
+          this.emit(
+            nowMs,
+            "detected",
+            "archive",
+            "archive-hole",
+            through,
+            { positions },
+            "positions missing from the archive",
+          )
           break
         }
         through = m.lastPosition
@@ -293,12 +353,20 @@ export class PartitionVisit<V> {
     if (bytes !== null) {
       this.stats.bytesVerified += bytes.length
       this.stats.referenceBytes += bytes.length
-      const t = BTree.fromCheckpointBytes<V>(bytes, this.port.treeOptions, checkpointKey(this.port.identity, c))
-      if (Either.isRight(t)) return this.useBase(c, t.right)
+      const t = BTree.fromCheckpointBytes<V>(
+        bytes,
+        this.port.treeOptions,
+        checkpointKey(this.port.identity, c),
+      )
+      if (Either.isRight(t)) {
+        this.useBase(c, t.right)
+        return
+      }
       const e = t.left
       const why = e instanceof CheckpointCorrupt ? `page ${e.page}: ${e.reason}` : String(e)
       this.emit(nowMs, "detected", "archive", "checkpoint-corrupt", c, { positions }, why)
-    } else this.emit(nowMs, "detected", "archive", "checkpoint-corrupt", c, { positions }, "checkpoint missing")
+    } else
+      this.emit(nowMs, "detected", "archive", "checkpoint-corrupt", c, { positions }, "checkpoint missing")
     this.damagedCheckpoints.push(c)
     if (this.candidates.length === 0) this.useBase(0, new BTree<V>(this.port.treeOptions))
   }
@@ -326,11 +394,21 @@ export class PartitionVisit<V> {
         const why = v === undefined ? "segment missing" : v.left.reason
         this.emit(nowMs, "detected", "archive", "archive-segment-corrupt", m.lastPosition, { positions }, why)
         const copy = yield* this.healthySegmentCopy(store, m, "archive")
-        const k = key ?? `${walPrefix(id)}${String(m.firstPosition).padStart(14, "0")}-${String(m.lastPosition).padStart(14, "0")}.seg`
+        const k =
+          key ??
+          `${walPrefix(id)}${String(m.firstPosition).padStart(14, "0")}-${String(m.lastPosition).padStart(14, "0")}.seg`
         if (copy !== undefined) {
           yield* store.put(k, copy.bytes, m.crc32c)
           entries = copy.entries
-          this.emit(nowMs, "repaired", "archive", "archive-segment-corrupt", m.lastPosition, { positions }, `re-archived: ${copy.from}`)
+          this.emit(
+            nowMs,
+            "repaired",
+            "archive",
+            "archive-segment-corrupt",
+            m.lastPosition,
+            { positions },
+            `re-archived: ${copy.from}`,
+          )
         } else
           this.emit(
             nowMs,
@@ -362,13 +440,24 @@ export class PartitionVisit<V> {
         yield* store.put(checkpointKey(id, through), b, crc32c(b))
         this.damagedCheckpoints.splice(di, 1)
         const p = { first: through, last: through }
-        this.emit(nowMs, "repaired", "archive", "checkpoint-corrupt", through, { positions: p }, "rewritten from the verified archive")
+        this.emit(
+          nowMs,
+          "repaired",
+          "archive",
+          "checkpoint-corrupt",
+          through,
+          { positions: p },
+          "rewritten from the verified archive",
+        )
       }
     })
   }
 
   // 5. Reference comparison at P2.
-  private compareWithReference(store: ObjectStoreService, nowMs: number): Effect.Effect<void, ObjectStoreError> {
+  private compareWithReference(
+    store: ObjectStoreService,
+    nowMs: number,
+  ): Effect.Effect<void, ObjectStoreError> {
     return Effect.gen(this, function* () {
       const ref = this.reference
       if (ref === undefined || this.referenceBroken || this.p2 === 0) return
@@ -381,9 +470,17 @@ export class PartitionVisit<V> {
           const r = replicas[i]!
           const bad = res.overflow
             ? undefined
-            : res.differences.filter((d) => !sameSummary(d.summaries[i + 1]!, d.summaries[0]!)).map((d) => d.key)
+            : res.differences
+                .filter((d) => !sameSummary(d.summaries[i + 1]!, d.summaries[0]!))
+                .map((d) => d.key)
           if (bad !== undefined && bad.length === 0) continue
-          if (bad === undefined && sameSummary(viewSource(views[i + 1]!).summary(undefined, undefined), viewSource(ref).summary(undefined, undefined)))
+          if (
+            bad === undefined &&
+            sameSummary(
+              viewSource(views[i + 1]!).summary(undefined, undefined),
+              viewSource(ref).summary(undefined, undefined),
+            )
+          )
             continue
           this.repair(nowMs, r, "reference-divergence", this.p2, bad, ref, "from the archive reference")
         }
@@ -420,7 +517,15 @@ export class PartitionVisit<V> {
     from: string,
   ): void {
     if (badKeys === undefined || badKeys.length > REPAIR_KEYS_MAX) {
-      this.emit(nowMs, "detected", r.id, cause, position, { keyRange: {} }, "wide damage: whole partition differs")
+      this.emit(
+        nowMs,
+        "detected",
+        r.id,
+        cause,
+        position,
+        { keyRange: {} },
+        "wide damage: whole partition differs",
+      )
       r.rebuild(position, source)
       this.emit(nowMs, "repaired", r.id, cause, position, { keyRange: {} }, `full rebuild ${from}`)
       return
@@ -468,12 +573,28 @@ export class PartitionVisit<V> {
       const roots = views.map((v) => viewSource(v).summary(undefined, undefined))
       const major = majority(roots)
       if (major === undefined) {
-        this.emit(nowMs, "unresolved", "archive", "replica-divergence", this.p1, { keyRange: {} }, "no majority")
+        this.emit(
+          nowMs,
+          "unresolved",
+          "archive",
+          "replica-divergence",
+          this.p1,
+          { keyRange: {} },
+          "no majority",
+        )
         return
       }
       for (let i = 0; i < n; i++)
         if (!sameSummary(roots[i]!, roots[major]!))
-          this.repair(nowMs, ready[i]!, "replica-divergence", this.p1, undefined, views[major]!, `from replica ${ready[major]!.id}`)
+          this.repair(
+            nowMs,
+            ready[i]!,
+            "replica-divergence",
+            this.p1,
+            undefined,
+            views[major]!,
+            `from replica ${ready[major]!.id}`,
+          )
       return
     }
     const bad = ready.map(() => [] as EncodedKey[])
@@ -492,22 +613,54 @@ export class PartitionVisit<V> {
         }
     }
     if (unresolved.length > 0)
-      this.emit(nowMs, "unresolved", "archive", "replica-divergence", this.p1, { keys: unresolved }, "no majority; left to the reference check")
+      this.emit(
+        nowMs,
+        "unresolved",
+        "archive",
+        "replica-divergence",
+        this.p1,
+        { keys: unresolved },
+        "no majority; left to the reference check",
+      )
     for (let i = 0; i < n; i++) {
       const keys = bad[i]!
       if (keys.length === 0) continue
       const r = ready[i]!
       if (keys.length > REPAIR_KEYS_MAX) {
         const src = [...fixes[i]!.values()][0]!
-        this.repair(nowMs, r, "replica-divergence", this.p1, undefined, views[src]!, `from replica ${ready[src]!.id}`)
+        this.repair(
+          nowMs,
+          r,
+          "replica-divergence",
+          this.p1,
+          undefined,
+          views[src]!,
+          `from replica ${ready[src]!.id}`,
+        )
         continue
       }
-      this.emit(nowMs, "detected", r.id, "replica-divergence", this.p1, { keys }, `${keys.length} key(s) differ from the majority`)
+      this.emit(
+        nowMs,
+        "detected",
+        r.id,
+        "replica-divergence",
+        this.p1,
+        { keys },
+        `${keys.length} key(s) differ from the majority`,
+      )
       r.repairKeys(
         this.p1,
         keys.map((key) => ({ key, value: views[fixes[i]!.get(key)!]!.get(key) })),
       )
-      this.emit(nowMs, "repaired", r.id, "replica-divergence", this.p1, { keys }, `${keys.length} key(s) from the majority`)
+      this.emit(
+        nowMs,
+        "repaired",
+        r.id,
+        "replica-divergence",
+        this.p1,
+        { keys },
+        `${keys.length} key(s) from the majority`,
+      )
     }
   }
 }
