@@ -88,6 +88,7 @@ type Phase =
 /** A visit to one partition (plain TypeScript state; each `step` is one Effect over the ObjectStore). */
 export class PartitionVisit<V> {
   private phase: Phase = "wal"
+  private walQueue: Array<{ readonly r: ReplicaPort<V>; readonly m: SegmentManifest }> | undefined
   readonly stats: VisitStats = {
     bytesVerified: 0,
     referenceBytes: 0,
@@ -132,8 +133,12 @@ export class PartitionVisit<V> {
       let waiting = false
       switch (this.phase) {
         case "wal":
-          yield* this.checkLocalWals(store, nowMs)
-          this.phase = this.options.replicasOnly === true ? "replicas-start" : "archive"
+          // One local segment per slice.
+          if (this.walQueue === undefined)
+            this.walQueue = this.live().flatMap((r) => r.localSegments().map((m) => ({ r, m })))
+          if (this.walQueue.length > 0) yield* this.checkLocalWal(store, nowMs, this.walQueue.shift()!)
+          if (this.walQueue.length === 0)
+            this.phase = this.options.replicasOnly === true ? "replicas-start" : "archive"
           break
         case "archive":
           yield* this.listArchive(store, nowMs)
@@ -217,50 +222,34 @@ export class PartitionVisit<V> {
   }
 
   // 1. Local WAL segments.
-  private checkLocalWals(store: ObjectStoreService, nowMs: number): Effect.Effect<void, ObjectStoreError> {
+  private checkLocalWal(
+    store: ObjectStoreService,
+    nowMs: number,
+    item: { readonly r: ReplicaPort<V>; readonly m: SegmentManifest },
+  ): Effect.Effect<void, ObjectStoreError> {
     return Effect.gen(this, function* () {
-      const id = this.port.identity
-      for (const r of this.live()) {
-        for (const m of r.localSegments()) {
-          const bytes = r.readLocalSegment(m.firstPosition)
-          if (bytes === undefined) continue
-          this.stats.bytesVerified += bytes.length
-          const ok = yield* Effect.either(verifySegment(id, m, bytes))
-          if (Either.isRight(ok)) continue
-          const positions = { first: m.firstPosition, last: m.lastPosition }
-          this.emit(
-            nowMs,
-            "detected",
-            r.id,
-            "wal-record-corrupt",
-            m.lastPosition,
-            { positions },
-            ok.left.reason,
-          )
-          const fixed = yield* this.healthySegmentCopy(store, m, r.id)
-          if (fixed !== undefined) {
-            r.writeLocalSegment(m, fixed.bytes)
-            this.emit(
-              nowMs,
-              "repaired",
-              r.id,
-              "wal-record-corrupt",
-              m.lastPosition,
-              { positions },
-              fixed.from,
-            )
-          } else
-            this.emit(
-              nowMs,
-              "unrecoverable",
-              r.id,
-              "wal-record-corrupt",
-              m.lastPosition,
-              { positions },
-              "no healthy copy",
-            )
-        }
-      }
+      const { r, m } = item
+      const bytes = r.readLocalSegment(m.firstPosition)
+      if (bytes === undefined) return
+      this.stats.bytesVerified += bytes.length
+      const ok = yield* Effect.either(verifySegment(this.port.identity, m, bytes))
+      if (Either.isRight(ok)) return
+      const positions = { first: m.firstPosition, last: m.lastPosition }
+      this.emit(nowMs, "detected", r.id, "wal-record-corrupt", m.lastPosition, { positions }, ok.left.reason)
+      const fixed = yield* this.healthySegmentCopy(store, m, r.id)
+      if (fixed !== undefined) {
+        r.writeLocalSegment(m, fixed.bytes)
+        this.emit(nowMs, "repaired", r.id, "wal-record-corrupt", m.lastPosition, { positions }, fixed.from)
+      } else
+        this.emit(
+          nowMs,
+          "unrecoverable",
+          r.id,
+          "wal-record-corrupt",
+          m.lastPosition,
+          { positions },
+          "no healthy copy",
+        )
     })
   }
 
