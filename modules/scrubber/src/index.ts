@@ -46,7 +46,13 @@ export { type KeyFix, type PartitionPort, type ReplicaPort, partitionName } from
 export type { ScrubCause, ScrubEvent, ScrubEventType } from "./internal/events.ts"
 
 /** One visit to one partition, slice by slice. */
-export { PartitionVisit, type StepOutcome, type VisitOptions, type VisitStats } from "./internal/visit.ts"
+export {
+  PartitionVisit,
+  type ReferenceCache,
+  type StepOutcome,
+  type VisitOptions,
+  type VisitStats,
+} from "./internal/visit.ts"
 
 /** Scheduling: token bucket on bytes, yielding to the foreground. */
 export {
@@ -91,6 +97,8 @@ export {
 /** Bounds, with units in their names. */
 export {
   CHECKPOINT_EVERY_SEGMENTS_DEFAULT,
+  CHECKPOINT_PAGES_PER_SLICE,
+  CHECKPOINTS_VERIFIED,
   NARROW_DEPTH_MAX,
   NARROW_DIFFS_MAX,
   REPAIR_KEYS_MAX,

@@ -17,6 +17,10 @@ export const SNAPSHOT_WAIT_TICKS_MAX = 1000
 /** Archive segments a visit reads per slice (each slice is one bounded piece of work). */
 export const SEGMENTS_PER_SLICE = 1
 /** Archived segments between two checkpoints written by the reference builder. */
-export const CHECKPOINT_EVERY_SEGMENTS_DEFAULT = 8
+export const CHECKPOINT_EVERY_SEGMENTS_DEFAULT = 64
+/** Newest archived checkpoints verified in each visit (older ones are superseded). */
+export const CHECKPOINTS_VERIFIED = 2
+/** Checkpoint pages whose CRCs one slice verifies. */
+export const CHECKPOINT_PAGES_PER_SLICE = 4
 /** Events kept in memory (oldest dropped first). */
 export const EVENTS_RETAINED_MAX = 10_000

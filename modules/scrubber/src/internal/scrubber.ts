@@ -16,7 +16,7 @@ import {
   decide,
   initialScheduler,
 } from "./scheduler.ts"
-import { PartitionVisit, type VisitOptions } from "./visit.ts"
+import { PartitionVisit, type ReferenceCache, type VisitOptions } from "./visit.ts"
 
 /** Options of a scrubber. */
 export interface ScrubberOptions extends VisitOptions {
@@ -25,8 +25,12 @@ export interface ScrubberOptions extends VisitOptions {
 
 /** Counters and rates. */
 export interface ScrubMetrics {
-  /** Bytes verified in total (payload compared, WAL and archive bytes read and checked). */
+  /** Bytes verified in total (payload covered by equal checksums, WAL and archive bytes checked). */
   readonly bytesVerified: number
+  /** Bytes read or exchanged to do so (the rate-limited cost). */
+  readonly bytesRead: number
+  /** Average read rate since the first tick (bounded by the rate limit). */
+  readonly bytesReadPerSec: number
   /** Of which: archive bytes read to build references. */
   readonly referenceBytes: number
   /** Average verification rate since the first tick (bytes per second of the caller's clock). */
@@ -45,6 +49,13 @@ export interface ScrubMetrics {
   readonly bytesExchanged: number
   /** Differing keys found by narrowing. */
   readonly differences: number
+  /**
+   * Time to detect, bounded from the scrubber's side: detection time minus the start of the
+   * previous completed visit of the same partition (a fault that appeared after that visit began
+   * is found within this time). Last and worst; NaN before any such detection.
+   */
+  readonly timeToDetectMsLast: number
+  readonly timeToDetectMsMax: number
   /** Ticks spent yielding to foreground work / waiting for tokens. */
   readonly yields: number
   readonly throttles: number
@@ -64,6 +75,7 @@ export class ScrubberCore<V> {
   private listeners: Array<(e: ScrubEvent) => void> = []
   private m = {
     bytesVerified: 0,
+    bytesRead: 0,
     referenceBytes: 0,
     cycles: 0,
     visits: 0,
@@ -79,7 +91,14 @@ export class ScrubberCore<V> {
     lastMs: 0,
     cycleStartMs: Number.NaN,
     lastCycleMs: 0,
+    ttdLast: Number.NaN,
+    ttdMax: Number.NaN,
   }
+  /** Start time of the last completed visit of each partition, and of the current visit. */
+  private readonly visitedAtMs: number[] = []
+  private visitStartMs = 0
+  /** Per partition, the reference kept between visits (only archive segments after it are applied). */
+  private readonly caches: ReferenceCache<V>[] = []
 
   constructor(
     partitions: ReadonlyArray<PartitionPort<V>>,
@@ -113,6 +132,8 @@ export class ScrubberCore<V> {
     const spanMs = m.lastMs - m.firstMs
     return {
       bytesVerified: m.bytesVerified,
+      bytesRead: m.bytesRead,
+      bytesReadPerSec: spanMs > 0 ? (m.bytesRead * 1000) / spanMs : 0,
       referenceBytes: m.referenceBytes,
       bytesVerifiedPerSec: spanMs > 0 ? (m.bytesVerified * 1000) / spanMs : 0,
       cycles: m.cycles,
@@ -125,14 +146,23 @@ export class ScrubberCore<V> {
       checksumsExchanged: m.checksumsExchanged,
       bytesExchanged: m.bytesExchanged,
       differences: m.differences,
+      timeToDetectMsLast: m.ttdLast,
+      timeToDetectMsMax: m.ttdMax,
       yields: m.yields,
       throttles: m.throttles,
     }
   }
 
   private emit = (e: ScrubEvent): void => {
-    if (e.type === "detected") this.m.detections++
-    else if (e.type === "repaired") this.m.repairs++
+    if (e.type === "detected") {
+      this.m.detections++
+      const prev = this.visitedAtMs[this.cursor]
+      if (prev !== undefined) {
+        const ttd = e.atMs - prev
+        this.m.ttdLast = ttd
+        if (!(ttd <= this.m.ttdMax)) this.m.ttdMax = ttd
+      }
+    } else if (e.type === "repaired") this.m.repairs++
     else if (e.type === "unrecoverable") this.m.unrecoverable++
     this.eventLog.push(e)
     if (this.eventLog.length > EVENTS_RETAINED_MAX) this.eventLog.shift()
@@ -175,19 +205,27 @@ export class ScrubberCore<V> {
     return Effect.suspend(() => {
       if (this.visit === undefined) {
         if (this.cursor === 0) this.m.cycleStartMs = nowMs
-        this.visit = new PartitionVisit(this.partitions[this.cursor]!, this.emit, this.options)
+        this.visitStartMs = nowMs
+        let cache = this.caches[this.cursor]
+        if (cache === undefined) {
+          cache = {}
+          this.caches[this.cursor] = cache
+        }
+        this.visit = new PartitionVisit(this.partitions[this.cursor]!, this.emit, this.options, cache)
       }
       const v = this.visit
       const before = { ...v.stats }
       return Effect.map(v.step(nowMs), (o) => {
         const s = v.stats
-        this.m.bytesVerified += o.bytes
+        this.m.bytesVerified += o.verified
+        this.m.bytesRead += o.bytes
         this.m.referenceBytes += s.referenceBytes - before.referenceBytes
         this.m.checksumsExchanged += s.checksumsExchanged - before.checksumsExchanged
         this.m.bytesExchanged += s.bytesExchanged - before.bytesExchanged
         this.m.differences += s.differences - before.differences
         if (o.state === "done") {
           this.visit = undefined
+          this.visitedAtMs[this.cursor] = this.visitStartMs
           this.m.visits++
           this.cursor = (this.cursor + 1) % this.partitions.length
           if (this.cursor === 0) {

@@ -31,8 +31,16 @@ import {
   verifySegment,
 } from "@partita/paxos"
 import { Effect, Either } from "effect"
-import { CHECKPOINT_EVERY_SEGMENTS_DEFAULT, REPAIR_KEYS_MAX, SNAPSHOT_WAIT_TICKS_MAX } from "./constants.ts"
+import {
+  CHECKPOINT_EVERY_SEGMENTS_DEFAULT,
+  CHECKPOINT_PAGES_PER_SLICE,
+  CHECKPOINTS_VERIFIED,
+  REPAIR_KEYS_MAX,
+  SNAPSHOT_WAIT_TICKS_MAX,
+  SUMMARY_WIRE_BYTES,
+} from "./constants.ts"
 import type { ScrubCause, ScrubEvent, ScrubEventType } from "./events.ts"
+import { type CheckpointLayout, checkPages, checkpointLayout } from "./ckpt.ts"
 import { checkpointKey, listCheckpoints, walPrefix } from "./layout.ts"
 import {
   type NarrowResult,
@@ -43,6 +51,12 @@ import {
   viewSource,
 } from "./narrow.ts"
 import { type KeyFix, type PartitionPort, type ReplicaPort, partitionName } from "./ports.ts"
+
+/** The reference a scrubber keeps per partition between visits (advanced in place). */
+export interface ReferenceCache<V> {
+  tree?: BTree<V>
+  position?: number
+}
 
 /** Options of a visit. */
 export interface VisitOptions {
@@ -58,6 +72,12 @@ export interface VisitOptions {
 export interface VisitStats {
   /** Payload, WAL and archive bytes verified. */
   bytesVerified: number
+  /**
+   * Bytes actually read or exchanged (WAL and archive bytes, checkpoints, narrowing messages):
+   * the cost charged to the rate limit. Comparing two O(1) checksums verifies a whole replica's
+   * payload but reads 32 bytes.
+   */
+  bytesRead: number
   /** Of which: archive bytes read and verified for the reference (segments + checkpoint). */
   referenceBytes: number
   checksumsExchanged: number
@@ -70,14 +90,17 @@ export interface VisitStats {
 
 /** Outcome of one slice. */
 export interface StepOutcome {
-  /** Bytes this slice verified (charged to the rate limit). */
+  /** Bytes this slice read (charged to the rate limit). */
   readonly bytes: number
+  /** Bytes this slice verified. */
+  readonly verified: number
   readonly state: "progress" | "waiting" | "done"
 }
 
 type Phase =
   | "wal"
   | "archive"
+  | "checkpoint-verify"
   | "checkpoint"
   | "segments"
   | "reference"
@@ -91,6 +114,7 @@ export class PartitionVisit<V> {
   private walQueue: Array<{ readonly r: ReplicaPort<V>; readonly m: SegmentManifest }> | undefined
   readonly stats: VisitStats = {
     bytesVerified: 0,
+    bytesRead: 0,
     referenceBytes: 0,
     checksumsExchanged: 0,
     bytesExchanged: 0,
@@ -111,11 +135,15 @@ export class PartitionVisit<V> {
   private segIndex = 0
   private p1 = 0
   private waited = 0
+  private cpVerify: Array<{ position: number; bytes?: Uint8Array; layout?: CheckpointLayout; next: number }> =
+    []
 
   constructor(
     readonly port: PartitionPort<V>,
     private readonly emitEvent: (e: ScrubEvent) => void,
     private readonly options: VisitOptions = {},
+    /** The reference kept from the previous visit (advanced in place), if any. */
+    private readonly cache: ReferenceCache<V> = {},
   ) {
     this.name = partitionName(port.identity)
   }
@@ -128,6 +156,7 @@ export class PartitionVisit<V> {
   /** Runs one bounded slice of the visit. */
   step(nowMs: number): Effect.Effect<StepOutcome, never, ObjectStore> {
     const before = this.stats.bytesVerified
+    const readBefore = this.stats.bytesRead
     return Effect.gen(this, function* () {
       const store = yield* ObjectStore
       let waiting = false
@@ -142,6 +171,9 @@ export class PartitionVisit<V> {
           break
         case "archive":
           yield* this.listArchive(store, nowMs)
+          break
+        case "checkpoint-verify":
+          yield* this.verifyCheckpointPages(store, nowMs)
           break
         case "checkpoint":
           this.loadCheckpoint(yield* store.get(checkpointKey(this.port.identity, this.candidates[0]!)), nowMs)
@@ -162,9 +194,9 @@ export class PartitionVisit<V> {
         case "done":
           break
       }
-      const bytes = this.stats.bytesVerified - before
       return {
-        bytes,
+        bytes: this.stats.bytesRead - readBefore,
+        verified: this.stats.bytesVerified - before,
         state: this.phase === "done" ? "done" : waiting ? "waiting" : "progress",
       } as StepOutcome
     }).pipe(
@@ -182,7 +214,11 @@ export class PartitionVisit<V> {
           // Without the archive the replicas can still be compared with each other.
           this.phase =
             this.phase === "replicas" || this.phase === "replicas-start" ? "done" : "replicas-start"
-          return { bytes: this.stats.bytesVerified - before, state: "progress" } as StepOutcome
+          return {
+            bytes: this.stats.bytesRead - readBefore,
+            verified: this.stats.bytesVerified - before,
+            state: "progress",
+          } as StepOutcome
         }),
       ),
     )
@@ -232,6 +268,7 @@ export class PartitionVisit<V> {
       const bytes = r.readLocalSegment(m.firstPosition)
       if (bytes === undefined) return
       this.stats.bytesVerified += bytes.length
+      this.stats.bytesRead += bytes.length
       const ok = yield* Effect.either(verifySegment(this.port.identity, m, bytes))
       if (Either.isRight(ok)) return
       const positions = { first: m.firstPosition, last: m.lastPosition }
@@ -322,10 +359,93 @@ export class PartitionVisit<V> {
           break
         }
       }
-      this.candidates = this.checkpoints.filter((c) => c <= this.p2).reverse()
-      this.phase = this.candidates.length > 0 ? "checkpoint" : "segments"
-      if (this.candidates.length === 0) this.useBase(0, new BTree<V>(this.port.treeOptions))
+      // The newest checkpoints are the ones a rebuild would start from; older ones are superseded.
+      this.cpVerify = this.checkpoints.slice(-CHECKPOINTS_VERIFIED).map((position) => ({ position, next: 1 }))
+      this.phase = "checkpoint-verify"
     })
+  }
+
+  // 3a. Every archived checkpoint, a few pages per slice.
+  private verifyCheckpointPages(
+    store: ObjectStoreService,
+    nowMs: number,
+  ): Effect.Effect<void, ObjectStoreError> {
+    return Effect.gen(this, function* () {
+      const cp = this.cpVerify[0]
+      if (cp === undefined) return this.chooseBase()
+      const positions = { first: cp.position, last: cp.position }
+      if (cp.bytes === undefined) {
+        const b = yield* store.get(checkpointKey(this.port.identity, cp.position))
+        if (b === null) {
+          this.cpVerify.shift()
+          this.damagedCheckpoints.push(cp.position)
+          this.emit(
+            nowMs,
+            "detected",
+            "archive",
+            "checkpoint-corrupt",
+            cp.position,
+            { positions },
+            "checkpoint missing",
+          )
+          return
+        }
+        cp.bytes = b
+        cp.layout = checkpointLayout(b)
+        this.stats.bytesVerified += HEADER_READ_BYTES
+        this.stats.bytesRead += HEADER_READ_BYTES
+      }
+      const layout = cp.layout!
+      let bad: { page: number; reason: string } | undefined
+      if (!layout.ok) bad = { page: layout.page, reason: layout.reason }
+      else {
+        const to = cp.next + CHECKPOINT_PAGES_PER_SLICE
+        const p = checkPages(cp.bytes, layout, cp.next, to)
+        const n = Math.min(to, layout.dataPages + 2) - cp.next
+        this.stats.bytesVerified += n * layout.pageBytes
+        this.stats.bytesRead += n * layout.pageBytes
+        this.stats.referenceBytes += n * layout.pageBytes
+        if (p !== undefined) bad = { page: p, reason: "page CRC mismatch" }
+        cp.next = to
+        if (bad === undefined && cp.next < layout.dataPages + 2) return
+      }
+      this.cpVerify.shift()
+      if (bad !== undefined) {
+        this.damagedCheckpoints.push(cp.position)
+        this.emit(
+          nowMs,
+          "detected",
+          "archive",
+          "checkpoint-corrupt",
+          cp.position,
+          { positions },
+          `page ${bad.page}: ${bad.reason}`,
+        )
+      }
+    })
+  }
+
+  /** Continues the previous visit's reference when possible; else loads a checkpoint (or starts empty). */
+  private chooseBase(): void {
+    const c = this.cache
+    if (
+      c.tree !== undefined &&
+      c.position !== undefined &&
+      c.position <= this.p2 &&
+      this.damagedCheckpoints.length === 0
+    ) {
+      // Taken over: it is stored back only once advanced to P2 and compared.
+      const { tree, position } = c
+      c.tree = undefined
+      c.position = undefined
+      this.useBase(position, tree)
+      return
+    }
+    this.candidates = this.checkpoints
+      .filter((x) => x <= this.p2 && !this.damagedCheckpoints.includes(x))
+      .reverse()
+    if (this.candidates.length > 0) this.phase = "checkpoint"
+    else this.useBase(0, new BTree<V>(this.port.treeOptions))
   }
 
   private useBase(position: number, tree: BTree<V>): void {
@@ -340,7 +460,7 @@ export class PartitionVisit<V> {
     const c = this.candidates.shift()!
     const positions = { first: c, last: c }
     if (bytes !== null) {
-      this.stats.bytesVerified += bytes.length
+      this.stats.bytesRead += bytes.length
       this.stats.referenceBytes += bytes.length
       const t = BTree.fromCheckpointBytes<V>(
         bytes,
@@ -373,6 +493,7 @@ export class PartitionVisit<V> {
       const bytes = key === undefined ? null : yield* store.get(key)
       if (bytes !== null) {
         this.stats.bytesVerified += bytes.length
+        this.stats.bytesRead += bytes.length
         this.stats.referenceBytes += bytes.length
       }
       const positions = { first: m.firstPosition, last: m.lastPosition }
@@ -450,9 +571,12 @@ export class PartitionVisit<V> {
     return Effect.gen(this, function* () {
       const ref = this.reference
       if (ref === undefined || this.referenceBroken || this.p2 === 0) return
+      this.cache.tree = ref
+      this.cache.position = this.p2
       const replicas = this.live().filter((r) => r.snapshotAt(this.p2) !== undefined)
       const views: BTreeView<V>[] = [ref, ...replicas.map((r) => r.snapshotAt(this.p2)!)]
       for (const v of views) this.stats.bytesVerified += v.bytes
+      this.stats.bytesRead += views.length * SUMMARY_WIRE_BYTES
       const res = this.narrowViews(views)
       if (res !== undefined) {
         for (let i = 0; i < replicas.length; i++) {
@@ -492,6 +616,7 @@ export class PartitionVisit<V> {
     const res = narrow(sources)
     this.stats.checksumsExchanged += res.checksumsExchanged
     this.stats.bytesExchanged += res.bytesExchanged
+    this.stats.bytesRead += res.bytesExchanged
     this.stats.differences += res.differences.length
     return res
   }
@@ -543,6 +668,7 @@ export class PartitionVisit<V> {
     if (ready.length >= 2) {
       const views = ready.map((r) => r.requestedSnapshot(this.p1)!)
       for (const v of views) this.stats.bytesVerified += v.bytes
+      this.stats.bytesRead += views.length * SUMMARY_WIRE_BYTES
       const res = this.narrowViews(views)
       if (res !== undefined) this.repairMinority(nowMs, ready, views, res)
     }
@@ -653,6 +779,8 @@ export class PartitionVisit<V> {
     }
   }
 }
+
+const HEADER_READ_BYTES = 32
 
 const matches = (k: string, m: SegmentManifest): boolean =>
   k.endsWith(`${String(m.firstPosition).padStart(14, "0")}-${String(m.lastPosition).padStart(14, "0")}.seg`)
