@@ -50,8 +50,11 @@ export interface ScrubberBenchReport {
     readonly replicaCompareMBs: number
     /** Full visit: archive read, verified and applied into the reference, per second. */
     readonly referenceRebuildMBs: number
-    /** Wall time of one full cycle over every partition. */
-    readonly fullCycleS: number
+    /** Warm cycle (reference kept from the previous cycle): MB read and verified per second. */
+    readonly warmCycleReadMBs: number
+    /** Wall time of one full cycle over every partition, cold (rebuild) and warm. */
+    readonly coldCycleS: number
+    readonly warmCycleS: number
   }
   readonly narrowing: ReadonlyArray<{
     readonly differences: number
@@ -80,7 +83,17 @@ export interface ScrubberBenchReport {
     readonly p99UsWith: number
     readonly p99Ratio: number
     readonly scrubMBsAchieved: number
+    /** With the archive verification and reference rebuild on the same thread too. */
+    readonly p99UsWithAll: number
+    readonly p99RatioAll: number
+    readonly scrubMBsAchievedAll: number
   }
+}
+
+/** Process CPU time in microseconds (user + system). */
+const cpuUs = (): number => {
+  const u = process.cpuUsage()
+  return u.user + u.system
 }
 
 const median = (xs: number[]): number => {
@@ -153,26 +166,39 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   const payload = parts.reduce((a, p) => a + p.replicas[0]!.tree.bytes, 0)
   log(`built ${partitions} partitions, ${(payload / MB).toFixed(1)} MB payload in ${buildS.toFixed(1)} s`)
 
-  // 1. Throughput, interleaved rounds: replica comparison only, then the full visit.
+  // 1. Throughput, interleaved rounds: replica comparison only; a cold full cycle (reference
+  // rebuilt from the checkpoint + later segments); a warm cycle (reference kept, every segment
+  // and the newest checkpoints' pages still verified).
+  const CKPT_EVERY = 16
   const rc: number[] = []
   const rr: number[] = []
-  const cycleS: number[] = []
+  const warm: number[] = []
+  const coldS: number[] = []
+  const warmS: number[] = []
   // The first full cycle writes the checkpoints; measure from the second on.
-  run(store, new ScrubberCore(parts, { checkpointEverySegments: 8 }).runCycle(0))
+  run(store, new ScrubberCore(parts, { checkpointEverySegments: CKPT_EVERY }).runCycle(0))
   for (let r = 0; r < rounds; r++) {
     const a = new ScrubberCore(parts, { replicasOnly: true })
     let t = performance.now()
     run(store, a.runCycle(0))
     rc.push(a.metrics().bytesVerified / MB / ((performance.now() - t) / 1000))
-    const b = new ScrubberCore(parts, { checkpointEverySegments: 8 })
+    const b = new ScrubberCore(parts, { checkpointEverySegments: CKPT_EVERY })
     t = performance.now()
     run(store, b.runCycle(0))
-    const s = (performance.now() - t) / 1000
-    cycleS.push(s)
-    rr.push(b.metrics().referenceBytes / MB / s)
+    const s1 = (performance.now() - t) / 1000
+    coldS.push(s1)
+    rr.push(b.metrics().referenceBytes / MB / s1)
+    const before = b.metrics().bytesRead
+    t = performance.now()
+    run(store, b.runCycle(1))
+    const s2 = (performance.now() - t) / 1000
+    warmS.push(s2)
+    warm.push((b.metrics().bytesRead - before) / MB / s2)
     if (b.metrics().detections !== 0) throw new Error("false positive in the benchmark data")
   }
-  log(`replica compare ${median(rc).toFixed(0)} MB/s, reference rebuild ${median(rr).toFixed(1)} MB/s`)
+  log(
+    `replica compare ${median(rc).toFixed(0)} MB/s, reference rebuild ${median(rr).toFixed(1)} MB/s, warm cycle ${median(warm).toFixed(1)} MB/s read`,
+  )
 
   // 2. Narrowing cost per difference (on clones of one partition's replicas).
   const narrowing: ScrubberBenchReport["narrowing"][number][] = []
@@ -216,38 +242,42 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
         }
       }
     }
-    // Wall clock, unthrottled: from injection to the last detection.
-    inject()
+    // Wall clock, unthrottled, on a warmed scrubber: from injection to the last detection.
     const s1 = new ScrubberCore(parts, {
-      checkpointEverySegments: 8,
+      checkpointEverySegments: CKPT_EVERY,
       rateLimit: { bytesPerSec: 1e15, burstBytes: 1e15 },
     })
+    run(store, s1.runCycle(0))
     const found1: ScrubEvent[] = []
     s1.onEvent((e) => {
       if (e.type === "detected") found1.push(e)
     })
+    inject()
     const t = performance.now()
     let wallMs = Number.NaN
-    while (s1.metrics().cycles < 1) {
+    const cycles1 = s1.metrics().cycles
+    while (s1.metrics().cycles < cycles1 + 1) {
       run(store, s1.tick(performance.now() - t, 0))
       const got = found1.reduce((a, e) => a + (e.keys?.length ?? 0), 0)
       if (got >= n && Number.isNaN(wallMs)) wallMs = performance.now() - t
     }
     const detectedKeys = found1.reduce((a, e) => a + (e.keys?.length ?? 0), 0)
-    // Virtual clock at a fixed rate: same corruptions again (fresh ones), ticks of 1 ms.
-    used.clear()
-    inject()
+    // Virtual clock at a fixed rate (ticks of 1 ms), warmed scrubber, fresh corruptions.
     const s2 = new ScrubberCore(parts, {
-      checkpointEverySegments: 8,
+      checkpointEverySegments: CKPT_EVERY,
       rateLimit: { bytesPerSec: virtualRate, burstBytes: 1 * MB },
     })
+    run(store, s2.runCycle(0))
     let got2 = 0
     s2.onEvent((e) => {
       if (e.type === "detected") got2 += e.keys?.length ?? 0
     })
+    used.clear()
+    inject()
     let now = 0
     let virtualMs = Number.NaN
-    while (s2.metrics().cycles < 1) {
+    const cycles2 = s2.metrics().cycles
+    while (s2.metrics().cycles < cycles2 + 1) {
       run(store, s2.tick(now, 0))
       if (got2 >= n && Number.isNaN(virtualMs)) virtualMs = now
       now += 1
@@ -270,45 +300,51 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   // Offered load: about 25 % of one core, from the measured cost of one request.
   const costUs = (() => {
     const p = parts[0]!
-    const t = performance.now()
+    const t = cpuUs()
     for (let i = 0; i < 2000; i++) {
       p.commit({ op: "put", key: `fg#${i % 1000}`, value: `w${i}` })
       p.deliverAll()
       if (p.committed % seg === 0) run(store, p.archivePending())
     }
-    return ((performance.now() - t) * 1000) / 2000
+    return (cpuUs() - t) / 2000
   })()
   const intervalUs = Math.max(50, Math.round(costUs * 4))
-  const scrubRate = 4 * MB
+  const scrubRate = 1 * MB
   const fgWithout: number[] = []
   const fgWith: number[] = []
   const p50Without: number[] = []
   const p50With: number[] = []
   let achieved = 0
+  let achievedAll = 0
+  const fgAll: number[] = []
   const prng = new Prng(5)
   /**
    * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
-   * only when no request is pending. Time is virtual, advanced by the measured duration of each
-   * request and slice (so a machine shared with other processes does not turn descheduling into
-   * queueing), arrivals are open-loop every `intervalUs`.
+   * only when no request is pending. Time is virtual, advanced by the CPU time (process.cpuUsage,
+   * GC included) of each request and slice, so that on a machine shared with other processes
+   * being descheduled does not turn into queueing; arrivals are open-loop every `intervalUs`.
    */
-  const foreground = (scrub: boolean) => {
+  const foreground = (mode: "none" | "node" | "all") => {
+    const scrub = mode !== "none"
     const s = new ScrubberCore(parts, {
-      checkpointEverySegments: 8,
+      checkpointEverySegments: CKPT_EVERY,
+      replicasOnly: mode === "node",
       rateLimit: { bytesPerSec: scrubRate, burstBytes: 256 * 1024 },
     })
+    if (scrub) run(store, s.runCycle(0)) // warm: references built, as in steady state
+    const read0 = s.metrics().bytesRead
     const lat: number[] = []
     let vnow = 0
     let next = 0
     let served = 0
     while (served < requests) {
       if (vnow >= next) {
-        const t = performance.now()
+        const t = cpuUs()
         const p = parts[prng.int(parts.length)]!
         p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
         p.deliverAll()
         if (p.committed % seg === 0) run(store, p.archivePending())
-        vnow += (performance.now() - t) * 1000
+        vnow += cpuUs() - t
         lat.push(vnow - next)
         next += intervalUs
         served++
@@ -318,22 +354,27 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
         vnow = next
         continue
       }
-      const t = performance.now()
+      const t = cpuUs()
       const o = run(store, s.tick(vnow / 1000, 0))
-      if (o === "ran") vnow += (performance.now() - t) * 1000
+      if (o === "ran") vnow += cpuUs() - t
       else vnow = next
     }
-    if (scrub) achieved = s.metrics().bytesVerified / MB / (vnow / 1e6)
+    if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
+    if (mode === "all") achievedAll = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
     return lat
   }
-  foreground(false) // warm-up
+  foreground("none") // warm-up
   for (let r = 0; r < rounds; r++) {
-    // Interleaved, alternating which goes first.
-    const order = r % 2 === 0 ? [false, true] : [true, false]
-    for (const scrub of order) {
-      const l = foreground(scrub)
-      ;(scrub ? fgWith : fgWithout).push(pct(l, 0.99))
-      ;(scrub ? p50With : p50Without).push(pct(l, 0.5))
+    // Interleaved, rotating which goes first.
+    const modes = ["none", "node", "all"] as const
+    for (let i = 0; i < 3; i++) {
+      const mode = modes[(i + r) % 3]!
+      const l = foreground(mode)
+      if (mode === "all") fgAll.push(pct(l, 0.99))
+      else {
+        ;(mode === "node" ? fgWith : fgWithout).push(pct(l, 0.99))
+        ;(mode === "node" ? p50With : p50Without).push(pct(l, 0.5))
+      }
     }
   }
   const fg = {
@@ -347,6 +388,9 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     p99UsWith: Math.round(median(fgWith)),
     p99Ratio: median(fgWith) / median(fgWithout),
     scrubMBsAchieved: achieved,
+    p99UsWithAll: Math.round(median(fgAll)),
+    p99RatioAll: median(fgAll) / median(fgWithout),
+    scrubMBsAchievedAll: achievedAll,
   }
   log(
     `foreground p99 ${fg.p99UsWithout} us without, ${fg.p99UsWith} us with the scrubber (x${fg.p99Ratio.toFixed(2)})`,
@@ -368,7 +412,9 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     throughput: {
       replicaCompareMBs: median(rc),
       referenceRebuildMBs: median(rr),
-      fullCycleS: median(cycleS),
+      warmCycleReadMBs: median(warm),
+      coldCycleS: median(coldS),
+      warmCycleS: median(warmS),
     },
     narrowing,
     detection,
@@ -403,7 +449,8 @@ export const renderMarkdown = (r: ScrubberBenchReport): string => {
     "|---|---|",
     `| replica comparison (WAL check + checksums + snapshots), MB/s verified | ${r.throughput.replicaCompareMBs.toFixed(0)} |`,
     `| reference rebuild from the archive (read + verify + apply), MB/s | ${r.throughput.referenceRebuildMBs.toFixed(1)} |`,
-    `| one full cycle over all partitions, unthrottled, s | ${r.throughput.fullCycleS.toFixed(2)} |`,
+    `| warm cycle (reference kept; all segments and newest checkpoints re-verified), MB/s read | ${r.throughput.warmCycleReadMBs.toFixed(1)} |`,
+    `| one full cycle over all partitions, unthrottled, cold / warm, s | ${r.throughput.coldCycleS.toFixed(2)} / ${r.throughput.warmCycleS.toFixed(2)} |`,
     ...r.narrowing.map(
       (n) =>
         `| narrowing ${n.differences} difference(s): checksums / bytes exchanged / bytes per difference | ${n.checksumsExchanged} / ${n.bytesExchanged} / ${n.bytesPerDifference}${n.exact ? "" : " (NOT exact)"} |`,
@@ -414,9 +461,11 @@ export const renderMarkdown = (r: ScrubberBenchReport): string => {
     ),
     `| foreground: one request costs / arrives every, us (open loop) | ${r.foreground.requestCostUs} / ${r.foreground.intervalUs} |`,
     `| foreground p50 / p99 without scrubber, us | ${r.foreground.p50UsWithout} / ${r.foreground.p99UsWithout} |`,
-    `| foreground p50 / p99 with scrubber at ${r.foreground.scrubRateMBs} MB/s, us | ${r.foreground.p50UsWith} / ${r.foreground.p99UsWith} |`,
-    `| p99 ratio with / without | ${r.foreground.p99Ratio.toFixed(2)} |`,
-    `| scrub rate achieved while serving foreground, MB/s | ${r.foreground.scrubMBsAchieved.toFixed(2)} |`,
+    `| foreground p50 / p99 with the node-side scrubber (WAL check + replica comparison) at ${r.foreground.scrubRateMBs} MB/s, us | ${r.foreground.p50UsWith} / ${r.foreground.p99UsWith} |`,
+    `| p99 ratio node-side scrubber / none | ${r.foreground.p99Ratio.toFixed(2)} |`,
+    `| scrub read rate achieved while serving foreground (node-side), MB/s | ${r.foreground.scrubMBsAchieved.toFixed(2)} |`,
+    `| foreground p99 with archive verification + reference rebuild on the same thread too, us (ratio) | ${r.foreground.p99UsWithAll} (${r.foreground.p99RatioAll.toFixed(2)}) |`,
+    `| scrub read rate achieved (everything on one thread), MB/s | ${r.foreground.scrubMBsAchievedAll.toFixed(2)} |`,
     "",
   ]
   return lines.join("\n")
