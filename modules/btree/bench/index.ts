@@ -3,7 +3,7 @@
  * (point operations) Map, same keys, same process, interleaved rounds, medians and ratios.
  *
  *   bun modules/btree/bench/index.ts            1M keys, 5 rounds
- *   bun modules/btree/bench/index.ts --quick    100k keys, 3 rounds
+ *   bun modules/btree/bench/index.ts --quick    100k keys, 5 rounds
  *
  * Writes results/btree/bench.json and results/btree/bench.md (quick runs: bench-quick.*).
  */
@@ -35,15 +35,6 @@ export interface BenchReport {
 }
 
 type K = string | number
-type Ops = {
-  insert: number
-  get: number
-  overwrite: number
-  range100: number
-  range100Iter: number
-  snapshotWrite: number
-  delete: number
-}
 
 const IMPLS = ["partita", "sorted-btree", "js-sdsl", "Map"] as const
 type ImplName = (typeof IMPLS)[number] | "sorted-btree#num"
@@ -64,143 +55,219 @@ function gc(): void {
 let sink = 0
 
 // One explicit loop per implementation and operation keeps every call site monomorphic.
+// Each runner holds its structure between operations, so the harness can interleave
+// implementations per operation (ours, peer, ours, peer ...) rather than per whole sequence.
 
-function runPartita(insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Ops {
+/** The measured operations of one implementation; each returns operations per millisecond. */
+interface Runner {
+  insert(): number
+  get(): number
+  overwrite(): number
+  range100(): number
+  range100Iter(): number
+  snapshotWrite(): number
+  delete(): number
+}
+
+const NOT_SUPPORTED = (): number => Number.NaN
+
+function partitaRunner(insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Runner {
   const keys = insertOrder as string[]
   const look = lookups as string[]
-  const n = keys.length
-  let t0 = performance.now()
-  const t = new BTree<number>()
-  for (let i = 0; i < n; i++) t.set(keys[i]!, i)
-  const insert = n / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < look.length; i++) sink += t.get(look[i]!)!
-  const get = look.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < look.length; i++) t.set(look[i]!, i)
-  const overwrite = look.length / (performance.now() - t0)
+  const from = starts as string[]
+  let t = new BTree<number>()
   let acc = 0
   const cb = (_k: string, v: number): void => {
     acc += v
   }
-  t0 = performance.now()
-  for (let i = 0; i < starts.length; i++) t.forRange({ gte: starts[i] as string, limit: 100 }, cb)
-  const range100 = starts.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < starts.length; i++) {
-    for (const e of t.range({ gte: starts[i] as string, limit: 100 })) acc += e[1]
+  return {
+    insert() {
+      const t0 = performance.now()
+      t = new BTree<number>()
+      for (let i = 0; i < keys.length; i++) t.set(keys[i]!, i)
+      return keys.length / (performance.now() - t0)
+    },
+    get() {
+      const t0 = performance.now()
+      for (let i = 0; i < look.length; i++) sink += t.get(look[i]!)!
+      return look.length / (performance.now() - t0)
+    },
+    overwrite() {
+      const t0 = performance.now()
+      for (let i = 0; i < look.length; i++) t.set(look[i]!, i)
+      return look.length / (performance.now() - t0)
+    },
+    range100() {
+      const t0 = performance.now()
+      for (let i = 0; i < from.length; i++) t.forRange({ gte: from[i]!, limit: 100 }, cb)
+      sink += acc
+      return from.length / (performance.now() - t0)
+    },
+    range100Iter() {
+      const t0 = performance.now()
+      for (let i = 0; i < from.length; i++) {
+        for (const e of t.range({ gte: from[i]!, limit: 100 })) acc += e[1]
+      }
+      sink += acc
+      return from.length / (performance.now() - t0)
+    },
+    snapshotWrite() {
+      const t0 = performance.now()
+      let keep: unknown
+      for (let i = 0; i < snapOps; i++) {
+        keep = t.snapshot()
+        t.set(look[i]!, -i)
+      }
+      sink += keep === undefined ? 0 : 1
+      return snapOps / (performance.now() - t0)
+    },
+    delete() {
+      const t0 = performance.now()
+      for (let i = 0; i < keys.length; i++) t.delete(keys[i]!)
+      const rate = keys.length / (performance.now() - t0)
+      if (t.size !== 0) throw new Error("partita: delete left items")
+      return rate
+    },
   }
-  const range100Iter = starts.length / (performance.now() - t0)
-  sink += acc
-  t0 = performance.now()
-  let keep: unknown
-  for (let i = 0; i < snapOps; i++) {
-    keep = t.snapshot()
-    t.set(look[i]!, -i)
-  }
-  const snapshotWrite = snapOps / (performance.now() - t0)
-  sink += keep === undefined ? 0 : 1
-  t0 = performance.now()
-  for (let i = 0; i < n; i++) t.delete(keys[i]!)
-  const del = n / (performance.now() - t0)
-  if (t.size !== 0) throw new Error("partita: delete left items")
-  return { insert, get, overwrite, range100, range100Iter, snapshotWrite, delete: del }
 }
 
-function runSorted(insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Ops {
-  const n = insertOrder.length
-  let t0 = performance.now()
-  const t = new SortedBTree<K, number>()
-  for (let i = 0; i < n; i++) t.set(insertOrder[i]!, i)
-  const insert = n / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) sink += t.get(lookups[i]!)!
-  const get = lookups.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) t.set(lookups[i]!, i)
-  const overwrite = lookups.length / (performance.now() - t0)
+function sortedRunner(insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Runner {
+  let t = new SortedBTree<K, number>()
   let acc = 0
-  const maxKey = t.maxKey()!
   const cb = (_k: K, v: number, c: number): { break: number } | undefined => {
     acc += v
     return c >= 99 ? { break: c } : undefined
   }
-  t0 = performance.now()
-  for (let i = 0; i < starts.length; i++) t.forRange(starts[i]!, maxKey, true, cb as never)
-  const range100 = starts.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < starts.length; i++) {
-    let c = 0
-    for (const e of t.entries(starts[i]!)) {
-      acc += e[1]
-      if (++c >= 100) break
-    }
+  return {
+    insert() {
+      const t0 = performance.now()
+      t = new SortedBTree<K, number>()
+      for (let i = 0; i < insertOrder.length; i++) t.set(insertOrder[i]!, i)
+      return insertOrder.length / (performance.now() - t0)
+    },
+    get() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) sink += t.get(lookups[i]!)!
+      return lookups.length / (performance.now() - t0)
+    },
+    overwrite() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) t.set(lookups[i]!, i)
+      return lookups.length / (performance.now() - t0)
+    },
+    range100() {
+      const maxKey = t.maxKey()!
+      const t0 = performance.now()
+      for (let i = 0; i < starts.length; i++) t.forRange(starts[i]!, maxKey, true, cb as never)
+      sink += acc
+      return starts.length / (performance.now() - t0)
+    },
+    range100Iter() {
+      const t0 = performance.now()
+      for (let i = 0; i < starts.length; i++) {
+        let c = 0
+        for (const e of t.entries(starts[i]!)) {
+          acc += e[1]
+          if (++c >= 100) break
+        }
+      }
+      sink += acc
+      return starts.length / (performance.now() - t0)
+    },
+    snapshotWrite() {
+      const t0 = performance.now()
+      let keep: unknown
+      for (let i = 0; i < snapOps; i++) {
+        keep = t.clone()
+        t.set(lookups[i]!, -i)
+      }
+      sink += keep === undefined ? 0 : 1
+      return snapOps / (performance.now() - t0)
+    },
+    delete() {
+      const t0 = performance.now()
+      for (let i = 0; i < insertOrder.length; i++) t.delete(insertOrder[i]!)
+      const rate = insertOrder.length / (performance.now() - t0)
+      if (t.size !== 0) throw new Error("sorted-btree: delete left items")
+      return rate
+    },
   }
-  const range100Iter = starts.length / (performance.now() - t0)
-  sink += acc
-  t0 = performance.now()
-  let keep: unknown
-  for (let i = 0; i < snapOps; i++) {
-    keep = t.clone()
-    t.set(lookups[i]!, -i)
-  }
-  const snapshotWrite = snapOps / (performance.now() - t0)
-  sink += keep === undefined ? 0 : 1
-  t0 = performance.now()
-  for (let i = 0; i < n; i++) t.delete(insertOrder[i]!)
-  const del = n / (performance.now() - t0)
-  if (t.size !== 0) throw new Error("sorted-btree: delete left items")
-  return { insert, get, overwrite, range100, range100Iter, snapshotWrite, delete: del }
 }
 
-function runSdsl(insertOrder: K[], lookups: K[], starts: K[]): Ops {
-  const n = insertOrder.length
-  let t0 = performance.now()
-  const t = new OrderedMap<K, number>()
-  for (let i = 0; i < n; i++) t.setElement(insertOrder[i]!, i)
-  const insert = n / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) sink += t.getElementByKey(lookups[i]!)!
-  const get = lookups.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) t.setElement(lookups[i]!, i)
-  const overwrite = lookups.length / (performance.now() - t0)
+function sdslRunner(insertOrder: K[], lookups: K[], starts: K[]): Runner {
+  let t = new OrderedMap<K, number>()
   let acc = 0
-  const end = t.end()
-  t0 = performance.now()
-  for (let i = 0; i < starts.length; i++) {
-    const it = t.lowerBound(starts[i]!)
-    for (let c = 0; c < 100 && !it.equals(end); c++) {
-      acc += it.pointer[1]
-      it.next()
+  const range = (): number => {
+    const end = t.end()
+    const t0 = performance.now()
+    for (let i = 0; i < starts.length; i++) {
+      const it = t.lowerBound(starts[i]!)
+      for (let c = 0; c < 100 && !it.equals(end); c++) {
+        acc += it.pointer[1]
+        it.next()
+      }
     }
+    sink += acc
+    return starts.length / (performance.now() - t0)
   }
-  const range100 = starts.length / (performance.now() - t0)
-  sink += acc
-  t0 = performance.now()
-  for (let i = 0; i < n; i++) t.eraseElementByKey(insertOrder[i]!)
-  const del = n / (performance.now() - t0)
-  if (t.size() !== 0) throw new Error("js-sdsl: delete left items")
-  return { insert, get, overwrite, range100, range100Iter: range100, snapshotWrite: Number.NaN, delete: del }
+  return {
+    insert() {
+      const t0 = performance.now()
+      t = new OrderedMap<K, number>()
+      for (let i = 0; i < insertOrder.length; i++) t.setElement(insertOrder[i]!, i)
+      return insertOrder.length / (performance.now() - t0)
+    },
+    get() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) sink += t.getElementByKey(lookups[i]!)!
+      return lookups.length / (performance.now() - t0)
+    },
+    overwrite() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) t.setElement(lookups[i]!, i)
+      return lookups.length / (performance.now() - t0)
+    },
+    range100: range,
+    range100Iter: range,
+    snapshotWrite: NOT_SUPPORTED,
+    delete() {
+      const t0 = performance.now()
+      for (let i = 0; i < insertOrder.length; i++) t.eraseElementByKey(insertOrder[i]!)
+      const rate = insertOrder.length / (performance.now() - t0)
+      if (t.size() !== 0) throw new Error("js-sdsl: delete left items")
+      return rate
+    },
+  }
 }
 
-function runMap(insertOrder: K[], lookups: K[]): Ops {
-  const n = insertOrder.length
-  let t0 = performance.now()
-  const t = new Map<K, number>()
-  for (let i = 0; i < n; i++) t.set(insertOrder[i]!, i)
-  const insert = n / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) sink += t.get(lookups[i]!)!
-  const get = lookups.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < lookups.length; i++) t.set(lookups[i]!, i)
-  const overwrite = lookups.length / (performance.now() - t0)
-  t0 = performance.now()
-  for (let i = 0; i < n; i++) t.delete(insertOrder[i]!)
-  const del = n / (performance.now() - t0)
-  const nan = Number.NaN
-  return { insert, get, overwrite, range100: nan, range100Iter: nan, snapshotWrite: nan, delete: del }
+function mapRunner(insertOrder: K[], lookups: K[]): Runner {
+  let t = new Map<K, number>()
+  return {
+    insert() {
+      const t0 = performance.now()
+      t = new Map<K, number>()
+      for (let i = 0; i < insertOrder.length; i++) t.set(insertOrder[i]!, i)
+      return insertOrder.length / (performance.now() - t0)
+    },
+    get() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) sink += t.get(lookups[i]!)!
+      return lookups.length / (performance.now() - t0)
+    },
+    overwrite() {
+      const t0 = performance.now()
+      for (let i = 0; i < lookups.length; i++) t.set(lookups[i]!, i)
+      return lookups.length / (performance.now() - t0)
+    },
+    range100: NOT_SUPPORTED,
+    range100Iter: NOT_SUPPORTED,
+    snapshotWrite: NOT_SUPPORTED,
+    delete() {
+      const t0 = performance.now()
+      for (let i = 0; i < insertOrder.length; i++) t.delete(insertOrder[i]!)
+      return insertOrder.length / (performance.now() - t0)
+    },
+  }
 }
 
 function bulkLoadRate(impl: ImplName, sorted: K[]): number {
@@ -234,12 +301,12 @@ function bytesPerEntry(impl: ImplName, kind: string, n: number): number {
   return (JSON.parse(r.stdout) as { bytesPerEntry: number }).bytesPerEntry
 }
 
-function runOne(impl: ImplName, insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Ops {
-  if (impl === "partita") return runPartita(insertOrder, lookups, starts, snapOps)
+function makeRunner(impl: ImplName, insertOrder: K[], lookups: K[], starts: K[], snapOps: number): Runner {
+  if (impl === "partita") return partitaRunner(insertOrder, lookups, starts, snapOps)
   if (impl === "sorted-btree" || impl === "sorted-btree#num")
-    return runSorted(insertOrder, lookups, starts, snapOps)
-  if (impl === "js-sdsl") return runSdsl(insertOrder, lookups, starts)
-  return runMap(insertOrder, lookups)
+    return sortedRunner(insertOrder, lookups, starts, snapOps)
+  if (impl === "js-sdsl") return sdslRunner(insertOrder, lookups, starts)
+  return mapRunner(insertOrder, lookups)
 }
 
 const OPS = [
@@ -269,16 +336,29 @@ function runDataset(
   const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const samples: Record<string, Record<string, number[]>> = {}
   for (const op of OPS) samples[op] = Object.fromEntries(impls.map((i) => [i, [] as number[]]))
+  const runners = new Map(
+    impls.map((impl) => [impl, makeRunner(impl, insertOrder, lookups, starts, snapOps)]),
+  )
+  // Operations in this order; within each, implementations back to back, rotated per round.
+  const SEQUENCE = [
+    "insert",
+    "get",
+    "overwrite",
+    "range100",
+    "range100Iter",
+    "snapshotWrite",
+    "delete",
+  ] as const
   for (let r = 0; r < rounds; r++) {
-    // Rotate the order each round so no implementation always runs first (or last).
     const order = impls.map((_, i) => impls[(i + r) % impls.length]!)
+    for (const op of SEQUENCE) {
+      for (const impl of order) samples[op]![impl]!.push(runners.get(impl)![op]() * 1000)
+    }
     for (const impl of order) {
-      gc()
-      const o = runOne(impl, insertOrder, lookups, starts, snapOps)
-      for (const op of OPS) if (op !== "bulkLoad") samples[op]![impl]!.push(o[op] * 1000)
       gc()
       samples["bulkLoad"]![impl]!.push(bulkLoadRate(impl, sorted) * 1000)
     }
+    gc()
     log(`  ${name}: round ${r + 1}/${rounds} done`)
   }
   const opsPerSec: Record<string, Record<string, number>> = {}
@@ -290,7 +370,13 @@ function runDataset(
   for (const impl of impls) bytes[impl] = bytesPerEntry(impl, kind, n)
   const ratios: Record<string, number> = {}
   if (impls.includes("partita") && impls.includes("sorted-btree")) {
-    for (const op of OPS) ratios[op] = opsPerSec[op]!["partita"]! / opsPerSec[op]!["sorted-btree"]!
+    // Median of per-round ratios: each pair was measured back to back, so load swings on the
+    // shared machine cancel better than in a ratio of separate medians.
+    for (const op of OPS) {
+      const ours = samples[op]!["partita"]!
+      const peer = samples[op]!["sorted-btree"]!
+      ratios[op] = median(ours.map((x, i) => x / peer[i]!))
+    }
     ratios["memory"] = bytes["partita"]! / bytes["sorted-btree"]!
   }
   return { dataset: name, keys: n, opsPerSec, bytesPerEntry: bytes, ratios }
@@ -364,7 +450,7 @@ export async function runBTreeBench(opts: {
 }): Promise<BenchReport> {
   const log = opts.log ?? ((s: string) => console.log(s))
   const n = opts.quick ? 100_000 : 1_000_000
-  const rounds = opts.quick ? 3 : 5
+  const rounds = opts.quick ? 5 : 5
   const datasets: DatasetResult[] = []
   log(`btree bench: ${n} keys, ${rounds} rounds`)
   const str = stringKeys(n, 42)

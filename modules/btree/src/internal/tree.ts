@@ -144,6 +144,9 @@ function emptyLeaf(owner: number): Node {
 /** Owner ids for copy-on-write; 0 is owned by no writer. */
 let nextOwner = 1
 
+/** Placeholder leaf of a fresh walker; never written. */
+const NO_LEAF = emptyLeaf(0)
+
 /** Normalised bounds: `lo`/`hi` undefined means unbounded. */
 interface Bounds {
   lo: string | undefined
@@ -199,7 +202,7 @@ class Walker {
   nodes: Node[] = []
   idx: number[] = []
   depth = 0
-  leaf: Node = emptyLeaf(0)
+  leaf: Node = NO_LEAF
   i = 0
   done = false
 
@@ -993,14 +996,16 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       d2 = (d2 + HASH_OUT[2]!) | 0
       d3 = (d3 + HASH_OUT[3]!) | 0
       const db = this.sizeOf(value) - this.sizeOf(old)
-      node.bytes += db
+      if (db !== 0) {
+        node.bytes += db
+        for (let d = 0; d < depth; d++) pn[d]!.bytes += db
+      }
       node.s0 = (node.s0 + d0) | 0
       node.s1 = (node.s1 + d1) | 0
       node.s2 = (node.s2 + d2) | 0
       node.s3 = (node.s3 + d3) | 0
       for (let d = 0; d < depth; d++) {
         const p = pn[d]!
-        p.bytes += db
         p.s0 = (p.s0 + d0) | 0
         p.s1 = (p.s1 + d1) | 0
         p.s2 = (p.s2 + d2) | 0

@@ -334,6 +334,19 @@ export class Archiver {
   }
   private next: number
 
+  /** The next position this archiver expects. */
+  nextPosition(): number {
+    return this.next
+  }
+
+  /** Skips a range this replica never held (it installed a snapshot); others archive it. */
+  skipTo(position: number): void {
+    if (position > this.next) {
+      this.next = position
+      this.buf = []
+    }
+  }
+
   /** Feeds committed entries (any order of calls, in slot order); returns segments now sealed. */
   offer(entries: ReadonlyArray<Entry>): SealedSegment[] {
     const out: SealedSegment[] = []

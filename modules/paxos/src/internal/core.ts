@@ -74,6 +74,12 @@ export interface CoreOptions {
   readonly maxUncommittedEntries?: number
   readonly jitterSeed?: number
   readonly canaries?: CoreCanaries
+  /**
+   * Simulation-only BUGGIFY hook: `buggify(site)` true forces a rare but legal path at that site
+   * (sites: paxos.accept.one-entry, paxos.heartbeat.skip, paxos.election.early,
+   * paxos.accepted.drop). Absent in production.
+   */
+  readonly buggify?: (site: string) => boolean
 }
 
 /** State recovered from the WAL after a restart. */
@@ -134,6 +140,7 @@ export class PaxosCore {
   readonly maxEntriesPerMessage: number
   readonly maxUncommittedEntries: number
   readonly canaries: CoreCanaries
+  private readonly bug: (site: string) => boolean
 
   // ---- durable acceptor state ----
   promised: Ballot = 0
@@ -200,6 +207,7 @@ export class PaxosCore {
     this.maxEntriesPerMessage = opts.maxEntriesPerMessage ?? MAX_ENTRIES_PER_MESSAGE_DEFAULT
     this.maxUncommittedEntries = opts.maxUncommittedEntries ?? MAX_UNCOMMITTED_ENTRIES_DEFAULT
     this.canaries = opts.canaries ?? {}
+    this.bug = opts.buggify ?? (() => false)
     this.baseConfig = opts.initialConfig ?? { members: [] }
     this.rng = ((opts.jitterSeed ?? 1) * 2654435761 + opts.id * 40503 + 1) >>> 0 || 1
     if (this.driftBound < 0 || this.driftBound >= 1) throw new Error("driftBound must be in [0, 1)")
@@ -233,7 +241,8 @@ export class PaxosCore {
       case "follower":
         if (
           this.canCampaign() &&
-          this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs
+          (this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs ||
+            (this.now - this.electionTimerStart >= this.heartbeatMs && this.bug("paxos.election.early")))
         )
           this.startPreVote()
         break
@@ -275,6 +284,17 @@ export class PaxosCore {
         this.onLearn(m)
         return
     }
+  }
+
+  /**
+   * Learns committed entries from outside the protocol (the WAL archive: `readSegment`), e.g. to
+   * repair a corrupt log. Only contiguous entries right after our commit index are taken.
+   */
+  learnCommitted(entries: ReadonlyArray<Entry>): void {
+    if (this.state === "leader" || this.state === "candidate" || this.state === "stopped") return
+    const last = entries[entries.length - 1]
+    if (last === undefined) return
+    this.onLearn({ type: "learn", from: this.id, to: this.id, ballot: 0, entries, commit: last.slot })
   }
 
   /** Starts an election now (pre-vote first, as when the election timer fires). */
@@ -456,7 +476,9 @@ export class PaxosCore {
         this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
     // A replica removed from the group (as far as we know) must not disrupt it.
-    const member = this.latestConfig().members.some((x) => x.id === m.from && x.role === "storage")
+    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not deny.)
+    const known = this.latestConfig().members
+    const member = known.length === 0 || known.some((x) => x.id === m.from && x.role === "storage")
     this.send({
       type: "prevote-reply",
       from: this.id,
@@ -545,6 +567,7 @@ export class PaxosCore {
     if (commit > this.commitIndex) this.setCommit(commit)
     this.guardBallot = m.ballot
     this.guardUntil = this.now + this.leaseMs
+    if (this.bug("paxos.accepted.drop")) return // as if lost on the wire
     this.send(this.acceptedReply(m.from, m.ballot, true, false, m.sentAt))
   }
 
@@ -954,7 +977,8 @@ export class PaxosCore {
 
   private tickLeader(): void {
     this.maybeCommit()
-    if (this.now - this.lastBroadcastAt >= this.heartbeatMs) this.broadcast()
+    if (this.now - this.lastBroadcastAt >= this.heartbeatMs && !this.bug("paxos.heartbeat.skip"))
+      this.broadcast()
     // Step down when a quorum has not been heard from for two election timeouts. Reads are
     // protected by the lease, not by stepping down, so this only needs to be eventually true.
     const cfg = this.latestConfig()
@@ -1002,7 +1026,8 @@ export class PaxosCore {
       pr.next = this.firstIndex
     }
     const last = this.lastIndex()
-    const end = Math.min(last, pr.next + this.maxEntriesPerMessage - 1)
+    const perMessage = this.bug("paxos.accept.one-entry") ? 1 : this.maxEntriesPerMessage
+    const end = Math.min(last, pr.next + perMessage - 1)
     const entries = pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : []
     this.send({
       type: "accept",

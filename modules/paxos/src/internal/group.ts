@@ -6,7 +6,14 @@
 import { Clock, Context, Data, Effect, Fiber, type Scope } from "effect"
 import type { Entry, Membership, ReplicaId } from "./types.ts"
 import { type LocalGroupOptions, LocalGroup, MemorySink, type WalSink } from "./runtime.ts"
-import type { StorageService } from "./storage.ts"
+import {
+  Archiver,
+  archiveSegment,
+  ObjectStore,
+  type ObjectStoreService,
+  type SealedSegment,
+} from "./archive.ts"
+import type { LogIdentity, StorageService } from "./storage.ts"
 
 /** No leader could take the proposal (or it lost leadership before committing it). */
 export class NotLeaderError extends Data.TaggedError("NotLeaderError")<{ readonly reason: string }> {}
@@ -30,6 +37,15 @@ export interface ReplicationMetrics {
   readonly batchEntriesMax: number
   readonly leaderChanges: number
   readonly commitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number }
+  /** Segments uploaded first by some replica's archiver. */
+  readonly archiveUploads: number
+  /** Segments found already archived, downloaded and compared equal. */
+  readonly archiveVerified: number
+  /** Failed uploads or comparisons (retried; a mismatch is also kept in `archiveMismatches`). */
+  readonly archiveErrors: number
+  readonly archiveMismatches: ReadonlyArray<string>
+  /** Lowest position archived by every live replica's archiver. */
+  readonly archivedThrough: number
 }
 
 /** A replication group as a service. */
@@ -61,6 +77,18 @@ export interface ReplicationGroupOptions {
   readonly heartbeatMs?: number
   readonly leaseMs?: number
   readonly apply?: (id: ReplicaId, e: Entry) => void
+  /**
+   * WAL archiving: every replica (log replicas too) seals committed entries into segments and
+   * uploads them or, if already archived, downloads and compares. Log replicas truncate their
+   * log once it is archived; storage replicas truncate through min(archived, checkpoint) when
+   * `checkpoint` is given.
+   */
+  readonly archive?: {
+    readonly id: LogIdentity
+    readonly store: ObjectStoreService
+    readonly entriesPerSegment?: number
+    readonly checkpoint?: (replica: ReplicaId) => { readonly index: number; readonly data: Uint8Array } | null
+  }
 }
 
 const LATENCY_SAMPLES_MAX = 100_000
@@ -90,10 +118,60 @@ export const makeReplicationGroup = (
     const first = opts.config.members.find((m) => m.role === "storage")
     group.tick(yield* Clock.currentTimeMillis)
     if (first !== undefined) group.cores.get(first.id)!.campaign()
+    const arch = opts.archive
+    const archivers = new Map<ReplicaId, Archiver>()
+    const uploads = new Map<ReplicaId, SealedSegment[]>()
+    const archiveStats = { uploads: 0, verified: 0, errors: 0, mismatches: [] as string[] }
+    const archiveStep =
+      arch === undefined
+        ? Effect.void
+        : Effect.gen(function* () {
+            for (const [id, core] of group.cores) {
+              if (group.down.has(id)) continue
+              let a = archivers.get(id)
+              if (a === undefined) {
+                a = new Archiver(arch.id, arch.entriesPerSegment)
+                archivers.set(id, a)
+              }
+              if (a.nextPosition() < core.firstLogIndex()) a.skipTo(core.firstLogIndex())
+              const fresh: Entry[] = []
+              for (let s = a.nextPosition(); s <= core.commitIndex; s++) fresh.push(core.entry(s)!)
+              const q = uploads.get(id) ?? []
+              q.push(...a.offer(fresh))
+              uploads.set(id, q)
+              while (q.length > 0) {
+                const seg = q[0]!
+                const r = yield* Effect.either(
+                  archiveSegment(arch.id, seg).pipe(Effect.provideService(ObjectStore, arch.store)),
+                )
+                if (r._tag === "Left") {
+                  archiveStats.errors++
+                  if (r.left._tag === "ArchiveCheckError") {
+                    archiveStats.mismatches.push(`r${id}: ${r.left.segment}: ${r.left.reason}`)
+                    q.shift() // reported; the scrubber repairs, we do not retry a mismatch
+                  }
+                  break
+                }
+                if (r.right === "uploaded") archiveStats.uploads++
+                else archiveStats.verified++
+                a.archivedThrough = Math.max(a.archivedThrough, seg.manifest.lastPosition)
+                q.shift()
+              }
+              // Truncate only after archive (and checkpoint for storage replicas).
+              if (core.role === "log" && a.archivedThrough >= core.firstLogIndex())
+                core.compact(a.archivedThrough, null)
+              else if (core.role === "storage" && arch.checkpoint !== undefined) {
+                const ck = arch.checkpoint(id)
+                if (ck !== null && ck.index <= a.archivedThrough && ck.index >= core.firstLogIndex())
+                  core.compact(ck.index, ck.data)
+              }
+            }
+          })
     const driver = Effect.gen(function* () {
       for (;;) {
         group.tick(yield* Clock.currentTimeMillis)
         yield* Effect.promise(() => group.pump())
+        yield* archiveStep
         yield* Effect.sleep(tickMs)
       }
     })
@@ -160,6 +238,14 @@ export const makeReplicationGroup = (
           batchEntriesMax: m.batchEntriesMax,
           leaderChanges: m.leaderChanges,
           commitLatencyMs: { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0 },
+          archiveUploads: archiveStats.uploads,
+          archiveVerified: archiveStats.verified,
+          archiveErrors: archiveStats.errors,
+          archiveMismatches: [...archiveStats.mismatches],
+          archivedThrough: Math.min(
+            ...[...archivers].filter(([id]) => !group.down.has(id)).map(([, a]) => a.archivedThrough),
+            Number.POSITIVE_INFINITY,
+          ),
         }
       }),
     }

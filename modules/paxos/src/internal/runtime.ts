@@ -8,7 +8,7 @@
  * commits on the leader.
  */
 import type { CoreCanaries } from "./core.ts"
-import { PaxosCore } from "./core.ts"
+import { MAX_UNCOMMITTED_ENTRIES_DEFAULT, PaxosCore } from "./core.ts"
 import { WalLog } from "./storage.ts"
 import type { Entry, Membership, Message, Ready, ReplicaId } from "./types.ts"
 
@@ -66,6 +66,7 @@ export interface LocalGroupOptions {
   readonly heartbeatMs?: number
   readonly leaseMs?: number
   readonly maxEntriesPerMessage?: number
+  readonly maxUncommittedEntries?: number
   readonly canaries?: CoreCanaries
   readonly transport?: TransportService
   /** Called for each committed entry on each storage replica. */
@@ -120,7 +121,8 @@ export class LocalGroup {
       heartbeatMs: o.heartbeatMs ?? 100,
       leaseMs: o.leaseMs ?? 800,
       maxEntriesPerMessage: o.maxEntriesPerMessage ?? 8192,
-      maxUncommittedEntries: 1 << 20,
+      // Bounds a group-commit batch too: at most this many entries are uncommitted at once.
+      maxUncommittedEntries: o.maxUncommittedEntries ?? MAX_UNCOMMITTED_ENTRIES_DEFAULT,
       jitterSeed: 7,
       canaries: o.canaries ?? {},
     })

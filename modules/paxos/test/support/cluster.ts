@@ -19,7 +19,15 @@ import type {
 } from "../../src/internal/types.ts"
 import { ENTRY_COMMAND, ENTRY_CONFIG, ballotOwner, showBallot } from "../../src/internal/types.ts"
 import { FrameWriter, recoverState, scanFrames } from "../../src/internal/wal.ts"
-import { casRegisterModel, checkOperations, type Operation } from "@partita/sim"
+import {
+  type Buggify,
+  Delay,
+  type Operation,
+  Sim as SimRun,
+  SimNetwork,
+  casRegisterModel,
+  checkOperations,
+} from "@partita/sim"
 import { Prng, TraceHash } from "./prng.ts"
 
 /** Canaries that live in the driver (the shell), next to the core's own. */
@@ -35,6 +43,8 @@ export interface SimOptions {
   readonly settleMs?: number
   readonly canaries?: DriverCanaries
   readonly withLogReplica?: boolean
+  /** Grow to five voters (3 storage + 2 log replicas in different AZs) instead of replacing one. */
+  readonly fiveVoters?: boolean
   readonly verbose?: boolean
 }
 
@@ -52,6 +62,8 @@ interface Disk {
   durable: Uint8Array[]
   pending: Uint8Array[]
   rotted: boolean
+  /** Sticky: the WAL is never rewritten, so injected bad bytes stay. */
+  everRotted: boolean
 }
 
 interface Cmd {
@@ -87,51 +99,6 @@ interface Replica {
   removed: boolean
 }
 
-interface Ev {
-  t: number
-  seq: number
-  fn: () => void
-}
-
-class Heap {
-  private a: Ev[] = []
-  get size(): number {
-    return this.a.length
-  }
-  push(e: Ev): void {
-    const a = this.a
-    a.push(e)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (less(a[p]!, a[i]!)) break
-      ;[a[p], a[i]] = [a[i]!, a[p]!]
-      i = p
-    }
-  }
-  pop(): Ev | undefined {
-    const a = this.a
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && less(a[l]!, a[m]!)) m = l
-        if (r < a.length && less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[m], a[i]] = [a[i]!, a[m]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-const less = (x: Ev, y: Ev): boolean => x.t < y.t || (x.t === y.t && x.seq < y.seq)
-
 const LOG_ID = 0x7a11
 const CHAIN_SEED = 0x1234
 const TICK_MS = 10
@@ -150,9 +117,13 @@ export const runSim = (opts: SimOptions): SimResult => new Sim(opts).run()
 class Sim {
   private readonly rnd: Prng
   private readonly faults: Prng
-  private readonly q = new Heap()
-  private seq = 0
-  now = 0
+  /** The sim kit's run: scheduler (virtual time), buggify and its own trace hash. */
+  private readonly sim: SimRun
+  /** The sim kit's network: loss, duplication, delay/reordering, node/AZ/one-way partitions. */
+  private readonly net: SimNetwork<Message>
+  get now(): number {
+    return this.sim.now
+  }
   private readonly replicas = new Map<ReplicaId, Replica>()
   private readonly violations: string[] = []
   private readonly trace = new TraceHash()
@@ -162,7 +133,6 @@ class Sim {
   private readonly leaseSpans = new Map<number, [number, number]>()
   private readonly history = new Map<string, RegOp[]>()
   private readonly ackedOps: string[] = []
-  private readonly blocked = new Set<string>()
   private readonly canaries: DriverCanaries
   private readonly faultMs: number
   private readonly settleMs: number
@@ -175,6 +145,7 @@ class Sim {
   private readonly rotChance: number
   private readonly fsyncErrChance: number
   private readonly reconfig: boolean
+  private readonly handovers: boolean
   private faultsOn = true
   private readonly stats: Record<string, number> = {
     msgs: 0,
@@ -187,9 +158,11 @@ class Sim {
     ops: 0,
     acked: 0,
     reconfigs: 0,
+    handovers: 0,
     corruptRecoveries: 0,
   }
   private nextReplicaId = 0
+  private readonly bugs: Buggify
 
   constructor(private readonly opts: SimOptions) {
     const root = new Prng(opts.seed)
@@ -207,6 +180,16 @@ class Sim {
     this.rotChance = f.range(0, 0.5)
     this.fsyncErrChance = f.range(0, 0.004)
     this.reconfig = opts.withLogReplica ?? f.chance(0.4)
+    this.handovers = f.chance(0.3)
+    this.sim = new SimRun({ seed: opts.seed, buggify: true })
+    this.bugs = this.sim.buggify
+    this.net = new SimNetwork<Message>(this.sim, {
+      lossProbability: this.loss,
+      duplicateProbability: this.dup,
+      intraAzDelay: Delay.uniform(0.2, 0.2 + this.delayJitterMs),
+      crossAzDelay: Delay.uniform(0.2, 0.2 + this.delayJitterMs),
+      hashMessage: (m) => `${m.type}:${m.from}>${m.to}:${m.ballot}`,
+    })
   }
 
   // -------------------------------------------------------------------------------------------
@@ -222,19 +205,16 @@ class Sim {
     this.scheduleFaults()
     this.at(this.faultMs, () => this.stopFaults())
     const end = this.faultMs + this.settleMs
-    let steps = 0
-    while (this.q.size > 0) {
-      const ev = this.q.pop()!
-      if (ev.t > end) break
-      this.now = ev.t
-      ev.fn()
-      if (++steps > 2_000_000) {
-        this.violations.push("event budget exceeded")
-        break
-      }
-      if (this.violations.length > 0 && !this.opts.verbose) break
+    try {
+      this.sim.scheduler.runWhile(
+        () => this.now <= end && (this.violations.length === 0 || this.opts.verbose === true),
+        3_000_000,
+      )
+    } catch (e) {
+      this.violations.push(`event budget exceeded: ${String(e)}`)
     }
     if (this.violations.length === 0) this.finalChecks()
+    this.stats.buggifyFired = [...this.bugs.fired.values()].reduce((a, b) => a + b, 0)
     if (this.opts.verbose)
       for (const r of this.replicas.values())
         this.log(
@@ -249,7 +229,7 @@ class Sim {
   }
 
   private at(dt: number, fn: () => void): void {
-    this.q.push({ t: this.now + Math.max(0, dt), seq: this.seq++, fn })
+    this.sim.schedule(Math.max(0, dt), fn)
   }
 
   private log(s: string): void {
@@ -275,7 +255,7 @@ class Sim {
       role,
       zone,
       core: null,
-      disk: { durable: [], pending: [], rotted: false },
+      disk: { durable: [], pending: [], rotted: false, everRotted: false },
       writer: new FrameWriter(LOG_ID, CHAIN_SEED, 4096),
       offset: this.faults.range(0, 100000),
       rate,
@@ -300,6 +280,7 @@ class Sim {
       r.disk.durable.push(r.writer.take())
     }
     this.replicas.set(id, r)
+    this.net.addNode(`r${id}`, zone, (m) => this.onMessage(r, m))
     return r
   }
 
@@ -319,6 +300,7 @@ class Sim {
       maxEntriesPerMessage: 64,
       jitterSeed: this.opts.seed + r.incarnation * 7919,
       canaries: this.canaries,
+      buggify: (site: string) => this.faultsOn && this.bugs.fire(site),
     }
     if (recovered === undefined) return new PaxosCore(opts)
     const state = recoverState(recovered, (i) => r.snapshots.get(i) ?? null)
@@ -393,7 +375,11 @@ class Sim {
   private process(r: Replica): void {
     const core = r.core
     if (core === null || r.fsyncBusy) return
-    if (core.state === "leader") core.flush()
+    if (core.state === "leader") {
+      core.flush()
+      // The leader's own acceptance counts as an acknowledgement from the moment it is counted.
+      r.maxSelfCounted = Math.max(r.maxSelfCounted, core.selfMatchIndex())
+    }
     const ready = core.readyOutputs()
     const inc = r.incarnation
     for (const e of ready.entries) r.writer.entry(e)
@@ -540,24 +526,20 @@ class Sim {
 
   private deliver(m: Message): void {
     this.stats.msgs!++
-    if (this.blocked.has(`${m.from}>${m.to}`)) return
-    if (this.faultsOn && this.rnd.chance(this.loss)) return
-    const copies = this.faultsOn && this.rnd.chance(this.dup) ? 2 : 1
-    for (let i = 0; i < copies; i++) {
-      const d = 0.2 + this.rnd.float() * (this.faultsOn ? this.delayJitterMs : 1)
-      this.at(d, () => {
-        if (this.opts.verbose && (m.type === "promise" || m.type === "prepare"))
-          this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
-        const t = this.replicas.get(m.to)
-        if (t === undefined || t.core === null) return
-        this.trace.num(this.now)
-        this.trace.str(m.type)
-        t.core.tick(this.localNow(t))
-        t.core.step(m)
-        this.observe(t)
-        this.kick(t)
-      })
-    }
+    this.net.send(`r${m.from}`, `r${m.to}`, m)
+  }
+
+  /** The network handler of replica `r`. */
+  private onMessage(r: Replica, m: Message): void {
+    if (this.opts.verbose && (m.type === "promise" || m.type === "prepare"))
+      this.log(`deliver ${JSON.stringify({ ...m, entries: undefined })}`)
+    if (r.core === null) return
+    this.trace.num(this.now)
+    this.trace.str(m.type)
+    r.core.tick(this.localNow(r))
+    r.core.step(m)
+    this.observe(r)
+    this.kick(r)
   }
 
   // ---------------------------------------------------------------- faults
@@ -570,9 +552,14 @@ class Sim {
         const live = [...this.replicas.values()].filter((r) => r.core !== null && !r.removed)
         const down = [...this.replicas.values()].filter((r) => r.core === null && !r.removed)
         if (live.length > 0 && down.length === 0) {
-          const victim = f.chance(0.4)
-            ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live))
-            : f.pick(live)
+          // Power loss tends to hit during writes: prefer a replica with an fsync in flight.
+          const writing = live.filter((r) => r.fsyncBusy)
+          const victim =
+            writing.length > 0 && f.chance(0.5)
+              ? f.pick(writing)
+              : f.chance(0.4)
+                ? (live.find((r) => r.core!.state === "leader") ?? f.pick(live))
+                : f.pick(live)
           this.crash(victim, f.range(50, 800))
         }
         crashAt(f.range(0.5, 1.5) * this.crashEveryMs)
@@ -581,28 +568,49 @@ class Sim {
     const partAt = (t: number) =>
       this.at(t, () => {
         if (!this.faultsOn) return
-        this.blocked.clear()
+        this.net.heal()
         const ids = [...this.replicas.keys()]
         const kind = f.int(4)
         const leader = [...this.replicas.values()].find((r) => r.core?.state === "leader")
         const victim = kind === 1 && leader !== undefined ? leader.id : f.pick(ids)
+        const zone = this.replicas.get(victim)!.zone
         this.stats.partitions!++
-        for (const o of ids) {
-          if (o === victim) continue
-          if (kind === 3) {
-            // Asymmetric: the victim cannot hear from one peer (gray failure).
-            this.blocked.add(`${o}>${victim}`)
-            break
-          }
-          this.blocked.add(`${o}>${victim}`)
-          this.blocked.add(`${victim}>${o}`)
-        }
-        this.log(`partition kind ${kind} around r${victim}`)
-        this.at(f.range(100, 900), () => this.blocked.clear())
+        let pid: number
+        if (kind === 2)
+          pid = this.net.isolateAz(zone) // a whole AZ, log replicas placed there included
+        else if (kind === 3) {
+          // Asymmetric: the victim cannot hear from one peer (gray failure).
+          const other = f.pick(ids.filter((i) => i !== victim))
+          pid = this.net.partition([`r${other}`], [`r${victim}`], { oneWay: true })
+        } else pid = this.net.isolateNode(`r${victim}`)
+        this.log(`partition kind ${kind} around r${victim}: ${this.net.partitions().join("; ")}`)
+        this.at(f.range(100, 900), () => this.net.heal(pid))
         partAt(f.range(0.5, 1.5) * this.partitionEveryMs)
       })
     partAt(f.range(0.2, 1) * this.partitionEveryMs)
     if (this.reconfig) this.at(f.range(300, this.faultMs * 0.6), () => this.reconfigure())
+    // Deployments: the leader hands over voluntarily (no lease wait for the next leader).
+    if (this.handovers) {
+      const handoverAt = (t: number) =>
+        this.at(t, () => {
+          if (!this.faultsOn) return
+          const l = [...this.replicas.values()].find((r) => r.core?.state === "leader")
+          if (l !== undefined) {
+            const peers = l.core!.latestConfig().members.filter((m) => m.id !== l.id && m.role === "storage")
+            if (peers.length > 0) {
+              const to = f.pick(peers).id
+              const ok = l.core!.transferLeadership(to)
+              this.log(`handover r${l.id} -> r${to}: ${ok}`)
+              if (ok) {
+                this.stats.handovers!++
+                this.kick(l)
+              }
+            }
+          }
+          handoverAt(f.range(200, 900))
+        })
+      handoverAt(f.range(200, 900))
+    }
     this.compactLoop()
   }
 
@@ -641,6 +649,29 @@ class Sim {
         }
         const cur = l.core!.latestConfig()
         if (!cur.members.some((m) => m.id === victim.id)) return
+        // Autoadmin rule: remove only once the replacement is in the *committed* configuration
+        // (re-add it if a leader change lost the add), so the group never shrinks to two.
+        const committed = l.core!.configAt(l.core!.commitIndex + 1)
+        if (!committed.members.some((m) => m.id === added.id)) {
+          if (!cur.members.some((m) => m.id === added.id)) {
+            const again = l.core!.proposeConfig({ members: [...cur.members, added] })
+            this.log(`reconfig re-add log replica r${added.id}: ${JSON.stringify(again)}`)
+            if (again.ok) this.kick(l)
+          }
+          if (tries > 0) removeLater(tries - 1)
+          return
+        }
+        if (this.opts.fiveVoters === true) {
+          // Second log replica in another AZ; keep the victim (five voters).
+          const zone2 = ["az1", "az2", "az3"].find((z) => z !== victim.zone && z !== l.zone) ?? "az1"
+          const id2 = this.nextReplicaId++
+          const second: Member = { id: id2, role: "log", zone: zone2 }
+          this.scheduleTick(this.addReplica(id2, "log", zone2, null))
+          const res3 = l.core!.proposeConfig({ members: [...cur.members, second] })
+          this.log(`reconfig add second log replica r${id2}: ${JSON.stringify(res3)}`)
+          if (res3.ok) this.kick(l)
+          return
+        }
         const res2 = l.core!.proposeConfig({ members: cur.members.filter((m) => m.id !== victim.id) })
         this.log(`reconfig remove r${victim.id}: ${JSON.stringify(res2)}`)
         if (res2.ok) {
@@ -667,18 +698,25 @@ class Sim {
     let durable = flatten(r.disk.durable)
     if (p.length > 0 && this.faults.chance(0.5)) {
       const keep = p.slice(0, this.faults.int(p.length))
-      if (keep.length > 0 && this.faults.chance(0.3)) keep[this.faults.int(keep.length)]! ^= 0xff
+      if (keep.length > 0 && this.faults.chance(0.3)) {
+        keep[this.faults.int(keep.length)]! ^= 0xff // garbled sector inside the torn write
+        r.disk.rotted = true
+        r.disk.everRotted = true
+      }
       durable = concat(durable, keep)
     }
     r.disk.pending = []
     // Bit rot, never on two replicas at once and never in the last frames (see README).
+    // "Recoverable": a replica whose rot is not yet repaired blocks rot anywhere else, also while
+    // it is down (crashed replicas cannot show they are repairing).
     const othersRotted = [...this.replicas.values()].some(
-      (o) => o !== r && (o.disk.rotted || (o.core?.isRepairing() ?? false)),
+      (o) => o !== r && (o.disk.rotted || o.core === null || (o.core?.isRepairing() ?? false)),
     )
     if (!othersRotted && durable.length > 8192 && this.faults.chance(this.rotChance)) {
       const pos = this.faults.int(durable.length - 4096)
       durable[pos]! ^= 1 << this.faults.int(8)
       r.disk.rotted = true
+      r.disk.everRotted = true
       this.stats.rots!++
       this.log(`bit rot on r${r.id} at ${pos}`)
     }
@@ -698,6 +736,10 @@ class Sim {
     // Truncate a torn tail; keep the chain.
     r.disk.durable = [durable.slice(0, scan.validBytes)]
     r.writer = new FrameWriter(LOG_ID, scan.chain, 4096)
+    if (scan.corruptAt >= 0 && !r.disk.everRotted)
+      this.fail(
+        `r${r.id} WAL corrupt at byte ${scan.corruptAt} without injected rot (lost or misordered writes)`,
+      )
     r.disk.rotted = false
     r.core = this.newCore(r, null, scan)
     this.log(
@@ -711,7 +753,15 @@ class Sim {
 
   private stopFaults(): void {
     this.faultsOn = false
-    this.blocked.clear()
+    this.net.heal()
+    const azs = ["az1", "az2", "az3"]
+    for (const a of azs)
+      for (const b of azs)
+        this.net.setAzLink(a, b, {
+          lossProbability: 0,
+          duplicateProbability: 0,
+          delay: Delay.uniform(0.2, 1.2),
+        })
     this.log("faults stop")
     for (const r of this.replicas.values())
       if (r.core === null) this.at(r.downUntil - this.now, () => this.restart(r))
@@ -873,7 +923,7 @@ class Sim {
 }
 
 /** One client operation as recorded by the driver. */
-interface RegOp {
+export interface RegOp {
   readonly kind: "w" | "r" | "cas"
   readonly value: string | null
   readonly expected?: string | null
@@ -882,7 +932,7 @@ interface RegOp {
   readonly ret: number
 }
 
-const toOperation = (key: string, o: RegOp): Operation => {
+export const toOperation = (key: string, o: RegOp): Operation => {
   const done = o.ret !== Number.POSITIVE_INFINITY
   const f = o.kind === "w" ? "write" : o.kind === "r" ? "read" : "cas"
   const value = o.kind === "cas" ? [o.expected ?? null, o.value] : o.value

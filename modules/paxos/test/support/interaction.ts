@@ -131,8 +131,9 @@ export class Interaction {
         this.collect()
         break
       case "add-member": {
-        // add-member <leader> <id> <storage|log>
+        // add-member <leader> <id> <storage|log> (creates the joining replica if needed)
         const c = this.core(n(0))
+        if (!this.cores.has(n(1))) this.addCore(n(1), args[2] === "log" ? "log" : "storage", null)
         const cfg = c.latestConfig()
         const next: Membership = {
           members: [...cfg.members, { id: n(1), role: args[2] === "log" ? "log" : "storage", zone: "az9" }],
