@@ -106,4 +106,5 @@ export {
   SCRUB_BYTES_PER_SEC_DEFAULT,
   SNAPSHOT_WAIT_TICKS_MAX,
   SUMMARY_WIRE_BYTES,
+  VERIFY_BYTES_PER_SLICE,
 } from "./internal/constants.ts"

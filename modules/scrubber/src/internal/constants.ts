@@ -14,13 +14,13 @@ export const SCRUB_BYTES_PER_SEC_DEFAULT = 8 * 1024 * 1024
 export const SCRUB_BURST_BYTES_DEFAULT = 1024 * 1024
 /** Ticks a visit waits for lagging replicas to reach the common position before comparing those that did. */
 export const SNAPSHOT_WAIT_TICKS_MAX = 1000
-/** Archive segments a visit reads per slice (each slice is one bounded piece of work). */
-export const SEGMENTS_PER_SLICE = 1
+/** Bytes of a WAL or verify-only archive segment whose CRC one slice computes. */
+export const VERIFY_BYTES_PER_SLICE = 16 * 1024
 /** Archived segments between two checkpoints written by the reference builder. */
 export const CHECKPOINT_EVERY_SEGMENTS_DEFAULT = 64
 /** Newest archived checkpoints verified in each visit (older ones are superseded). */
 export const CHECKPOINTS_VERIFIED = 2
 /** Checkpoint pages whose CRCs one slice verifies. */
-export const CHECKPOINT_PAGES_PER_SLICE = 4
+export const CHECKPOINT_PAGES_PER_SLICE = 1
 /** Events kept in memory (oldest dropped first). */
 export const EVENTS_RETAINED_MAX = 10_000
