@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { BTree, Scalar } from "@partita/btree"
-import { MemoryObjectStore, MemoryObjectStoreLayer, type ObjectStore } from "@partita/paxos"
+import { MemoryObjectStore, ObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Prng } from "@partita/sim"
 import { Effect } from "effect"
 import {
@@ -105,8 +105,16 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor(s.length * p))]!
 }
 
-const run = <A>(store: MemoryObjectStore, e: Effect.Effect<A, never, ObjectStore>): A =>
-  Effect.runSync(Effect.provide(e, MemoryObjectStoreLayer(store)))
+const services = new WeakMap<MemoryObjectStore, ObjectStoreService>()
+/** Runs an archive effect against `store` (the service is built once per store, not per call). */
+const run = <A>(store: MemoryObjectStore, e: Effect.Effect<A, never, ObjectStore>): A => {
+  let svc = services.get(store)
+  if (svc === undefined) {
+    svc = store.service()
+    services.set(store, svc)
+  }
+  return Effect.runSync(Effect.provideService(e, ObjectStore, svc))
+}
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
