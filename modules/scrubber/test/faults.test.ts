@@ -193,6 +193,35 @@ describe("fault injection: every kind detected within one cycle and repaired", (
     assert.equal(w.events.filter((e) => e.cause !== "archive-segment-corrupt").length, 0)
   })
 
+  it("a missing archive segment (a hole) is re-archived from a replica's log, or reported unrecoverable", () => {
+    const w = setup(11)
+    const drop = (first: number) => {
+      const tag = `${String(first).padStart(14, "0")}-`
+      for (const k of [...w.store.objects.keys()]) if (k.includes(tag)) w.store.objects.delete(k)
+    }
+    const recent = w.p.replicas[0]!.localSegments().at(-2)!
+    drop(recent.firstPosition)
+    runWith(w.store, w.s.runCycle(1))
+    const hole = w.events.filter((e) => e.cause === "archive-hole")
+    assert.deepEqual(
+      hole.map((e) => [e.type, e.positions]),
+      [
+        ["detected", { first: recent.firstPosition, last: recent.lastPosition }],
+        ["repaired", { first: recent.firstPosition, last: recent.lastPosition }],
+      ],
+    )
+    for (const m of runWith(w.store, listSegments(w.p.identity)))
+      runWith(w.store, readSegment(w.p.identity, m))
+    drop(1)
+    runWith(w.store, w.s.runCycle(2))
+    const last = w.events.filter((e) => e.cause === "archive-hole").slice(2)
+    assert.deepEqual(
+      last.map((e) => e.type),
+      ["detected", "unrecoverable"],
+    )
+    assert.deepEqual(last[1]!.positions, { first: 1, last: SEG })
+  })
+
   it("all fault kinds at once in one partition, and a lost write on two partitions: one cycle finds them all", () => {
     const w = setup(77)
     const q = new SimPartition({ partition: "p1", entriesPerSegment: SEG })

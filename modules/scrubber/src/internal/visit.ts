@@ -27,6 +27,7 @@ import {
   type ObjectStoreService,
   type SegmentManifest,
   crc32c,
+  archiveSegment,
   crc32cUpdate,
   listSegments,
   verifySegment,
@@ -132,6 +133,8 @@ export class PartitionVisit<V> {
   private candidates: number[] = []
   private damagedCheckpoints: number[] = []
   private p2 = 0
+  /** Lowest usable reference base (after an unrecoverable hole). */
+  private minBase = 0
   private base = 0
   private reference: BTree<V> | undefined
   private referenceBroken = false
@@ -313,6 +316,39 @@ export class PartitionVisit<V> {
     })
   }
 
+  /** Uploads verified local segments covering positions `first..last` exactly; false if no replica can. */
+  private fillHole(
+    store: ObjectStoreService,
+    first: number,
+    last: number,
+  ): Effect.Effect<boolean, ObjectStoreError> {
+    return Effect.gen(this, function* () {
+      const id = this.port.identity
+      for (const r of this.live()) {
+        const segs = r.localSegments().filter((m) => m.firstPosition >= first && m.lastPosition <= last)
+        let at = first
+        const ok: Array<{ manifest: SegmentManifest; bytes: Uint8Array }> = []
+        for (const m of segs) {
+          const bytes = r.readLocalSegment(m.firstPosition)
+          if (m.firstPosition !== at || bytes === undefined) break
+          if (Either.isLeft(yield* Effect.either(verifySegment(id, m, bytes)))) break
+          ok.push({ manifest: m, bytes })
+          at = m.lastPosition + 1
+        }
+        if (at !== last + 1) continue
+        for (const seg of ok) {
+          const out = yield* Effect.either(
+            archiveSegment(id, seg).pipe(Effect.provideService(ObjectStore, store)),
+          )
+          if (Either.isLeft(out) && out.left._tag === "ObjectStoreError") return yield* Effect.fail(out.left)
+          if (Either.isLeft(out)) return false
+        }
+        return true
+      }
+      return false
+    })
+  }
+
   /** A verified copy of segment `m` from another replica's log, else from the archive. */
   private healthySegmentCopy(
     store: ObjectStoreService,
@@ -351,27 +387,59 @@ export class PartitionVisit<V> {
   private listArchive(store: ObjectStoreService, nowMs: number): Effect.Effect<void, ObjectStoreError> {
     return Effect.gen(this, function* () {
       const id = this.port.identity
-      this.manifests = [...(yield* listSegments(id).pipe(Effect.provideService(ObjectStore, store)))]
-      this.segmentKeys = (yield* store.list(walPrefix(id))).filter((k) => k.endsWith(".seg"))
+      const list = () => listSegments(id).pipe(Effect.provideService(ObjectStore, store))
+      this.manifests = [...(yield* list())]
       this.checkpoints = yield* listCheckpoints(store, id)
-      // The contiguous prefix from position 1.
+      // The contiguous prefix from position 1; a hole is re-archived from a replica's log if one still has it.
       let through = 0
-      for (const m of this.manifests) {
-        if (m.firstPosition !== through + 1) {
-          const positions = { first: through + 1, last: m.firstPosition - 1 }
+      let fills = 0
+      for (let i = 0; i < this.manifests.length; i++) {
+        const m = this.manifests[i]!
+        if (m.firstPosition === through + 1) {
+          through = m.lastPosition
+          continue
+        }
+        const positions = { first: through + 1, last: m.firstPosition - 1 }
+        this.emit(
+          nowMs,
+          "detected",
+          "archive",
+          "archive-hole",
+          through,
+          { positions },
+          "positions missing from the archive",
+        )
+        const filled = yield* this.fillHole(store, positions.first, positions.last)
+        if (!filled) {
           this.emit(
             nowMs,
-            "detected",
+            "unrecoverable",
             "archive",
             "archive-hole",
             through,
             { positions },
-            "positions missing from the archive",
+            "no replica log still holds these positions",
           )
-          break
+          // A reference must now start from a checkpoint at or after the hole.
+          this.minBase = Math.max(this.minBase, positions.last)
+          through = m.lastPosition
+          continue
         }
-        through = m.lastPosition
+        this.emit(
+          nowMs,
+          "repaired",
+          "archive",
+          "archive-hole",
+          through,
+          { positions },
+          "re-archived from a replica's log",
+        )
+        this.manifests = [...(yield* list())]
+        if (++fills > HOLE_FILLS_MAX) break
+        i = -1
+        through = 0
       }
+      this.segmentKeys = (yield* store.list(walPrefix(id))).filter((k) => k.endsWith(".seg"))
       const live = this.live()
       this.p2 = 0
       for (let i = this.manifests.length - 1; i >= 0; i--) {
@@ -454,6 +522,7 @@ export class PartitionVisit<V> {
     if (
       c.tree !== undefined &&
       c.position !== undefined &&
+      c.position >= this.minBase &&
       c.position <= this.p2 &&
       this.damagedCheckpoints.length === 0
     ) {
@@ -465,10 +534,16 @@ export class PartitionVisit<V> {
       return
     }
     this.candidates = this.checkpoints
-      .filter((x) => x <= this.p2 && !this.damagedCheckpoints.includes(x))
+      .filter((x) => x <= this.p2 && x >= this.minBase && !this.damagedCheckpoints.includes(x))
       .reverse()
     if (this.candidates.length > 0) this.phase = "checkpoint"
-    else this.useBase(0, new BTree<V>(this.port.treeOptions))
+    else this.useEmptyBase()
+  }
+
+  /** Starts the reference from the empty state at position 0, unless a hole makes that impossible. */
+  private useEmptyBase(): void {
+    if (this.minBase > 0) this.referenceBroken = true
+    this.useBase(0, new BTree<V>(this.port.treeOptions))
   }
 
   private useBase(position: number, tree: BTree<V>): void {
@@ -500,7 +575,7 @@ export class PartitionVisit<V> {
     } else
       this.emit(nowMs, "detected", "archive", "checkpoint-corrupt", c, { positions }, "checkpoint missing")
     this.damagedCheckpoints.push(c)
-    if (this.candidates.length === 0) this.useBase(0, new BTree<V>(this.port.treeOptions))
+    if (this.candidates.length === 0) this.useEmptyBase()
   }
 
   // 4. Archived segments, one per slice.
@@ -827,6 +902,8 @@ export class PartitionVisit<V> {
 }
 
 const HEADER_READ_BYTES = 32
+/** Holes one visit re-archives at most (each is re-listed after). */
+const HOLE_FILLS_MAX = 16
 
 /** A CRC computed a chunk per slice. */
 interface CrcJob {
