@@ -222,6 +222,24 @@ describe("fault injection: every kind detected within one cycle and repaired", (
     assert.deepEqual(last[1]!.positions, { first: 1, last: SEG })
   })
 
+  it("with one replica down, the reference decides between the two that remain", () => {
+    const w = setup(23)
+    w.p.replicas[2]!.live = false
+    loseNextWrite(w.p, 1)
+    w.p.commit({ op: "put", key: "k00007", value: "only on replica 0" })
+    padToBoundary(w.p, SEG)
+    w.p.deliver(0)
+    w.p.deliver(1)
+    runWith(w.store, w.p.archivePending())
+    runWith(w.store, w.s.runCycle(1))
+    const det = w.events.filter((e) => e.type === "detected")
+    assert.deepEqual(
+      det.map((e) => [e.replica, e.cause, e.keys]),
+      [[1, "reference-divergence", ["k00007"]]],
+    )
+    assert.equal(w.p.replicas[1]!.tree.get("k00007"), "only on replica 0")
+  })
+
   it("all fault kinds at once in one partition, and a lost write on two partitions: one cycle finds them all", () => {
     const w = setup(77)
     const q = new SimPartition({ partition: "p1", entriesPerSegment: SEG })
