@@ -37,6 +37,7 @@ export {
   decodeCommand,
   encodeCommand,
   kvStateMachine,
+  toBase64,
 } from "./internal/command.ts"
 
 /** What the scrubber needs from partitions and replicas. */
@@ -92,6 +93,7 @@ export {
   flipValueBit,
   flipWalRecordBit,
   loseNextWrite,
+  rotStoredBytes,
 } from "./internal/faults.ts"
 
 /** Bounds, with units in their names. */
@@ -99,6 +101,7 @@ export {
   CHECKPOINT_EVERY_SEGMENTS_DEFAULT,
   CHECKPOINT_PAGES_PER_SLICE,
   CHECKPOINTS_VERIFIED,
+  DEEP_ITEMS_PER_SLICE,
   NARROW_DEPTH_MAX,
   NARROW_DIFFS_MAX,
   REPAIR_KEYS_MAX,

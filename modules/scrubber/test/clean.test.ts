@@ -21,6 +21,7 @@ describe("no false positives", () => {
       const p = new SimPartition({ entriesPerSegment: seg, walRetainSegments: 2 + prng.int(3) })
       const s = new ScrubberCore([p], {
         checkpointEverySegments: 1 + prng.int(4),
+        deepVerify: prng.bool(0.5),
         rateLimit: { bytesPerSec: 200_000 + prng.int(2_000_000), burstBytes: 4096 },
       })
       const events: ScrubEvent[] = []

@@ -115,6 +115,8 @@ const inject = (w: World, kind: FaultKind): InjectedFault => {
       const bytes = [...store.objects.entries()].find(([k]) => k.includes("checkpoint"))![1]
       return flipCheckpointBit(store, p.identity, c, prng.int(bytes.length), prng.int(8), 1)
     }
+    case "stored-bytes-rot":
+      throw new Error("covered by deep.test.ts (needs byte values)")
   }
 }
 
@@ -135,6 +137,7 @@ const causeOf: Record<FaultKind, string[]> = {
   "wal-record-bit-flip": ["wal-record-corrupt"],
   "archive-segment-bit-flip": ["archive-segment-corrupt"],
   "checkpoint-page-bit-flip": ["checkpoint-corrupt"],
+  "stored-bytes-rot": ["stored-data-rot"],
 }
 
 describe("fault injection: every kind detected within one cycle and repaired", () => {

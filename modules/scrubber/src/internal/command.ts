@@ -21,6 +21,8 @@ export type KvCommand =
   | { readonly op: "put"; readonly key: EncodedKey; readonly value: string }
   | { readonly op: "delete"; readonly key: EncodedKey }
   | { readonly op: "add"; readonly key: EncodedKey; readonly delta: number }
+  /** Stores bytes (given base64-encoded in the log entry) as a `Uint8Array` value. */
+  | { readonly op: "putBytes"; readonly key: EncodedKey; readonly base64: string }
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -31,9 +33,21 @@ export const encodeCommand = (c: KvCommand): Uint8Array => enc.encode(JSON.strin
 /** Decodes the data of a log entry (throws on bytes that are not a command). */
 export const decodeCommand = (data: Uint8Array): KvCommand => JSON.parse(dec.decode(data)) as KvCommand
 
+/** Base64 of bytes, for `putBytes` commands. */
+export const toBase64 = (b: Uint8Array): string => {
+  let s = ""
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!)
+  return btoa(s)
+}
+
 /** Applies one command to a tree. */
 export const applyCommand = (tree: BTree<Scalar>, c: KvCommand): void => {
   if (c.op === "put") tree.set(c.key, c.value)
+  else if (c.op === "putBytes")
+    tree.set(
+      c.key,
+      Uint8Array.from(atob(c.base64), (ch) => ch.charCodeAt(0)),
+    )
   else if (c.op === "delete") tree.delete(c.key)
   else {
     const old = tree.get(c.key)

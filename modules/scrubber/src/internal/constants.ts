@@ -24,3 +24,5 @@ export const CHECKPOINTS_VERIFIED = 2
 export const CHECKPOINT_PAGES_PER_SLICE = 1
 /** Events kept in memory (oldest dropped first). */
 export const EVENTS_RETAINED_MAX = 10_000
+/** Items the deep pass re-hashes per slice. */
+export const DEEP_ITEMS_PER_SLICE = 64

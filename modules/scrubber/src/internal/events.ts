@@ -16,6 +16,8 @@ export type ScrubCause =
   | "archive-hole"
   /** An archived checkpoint fails its per-page CRCs or content checksum. */
   | "checkpoint-corrupt"
+  /** A replica's stored bytes no longer match its own checksums (found by the deep pass). */
+  | "stored-data-rot"
   /** The object store could not be read. */
   | "archive-unreachable"
 

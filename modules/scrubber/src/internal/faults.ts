@@ -17,6 +17,7 @@ export type FaultKind =
   | "archive-segment-bit-flip"
   | "lost-write"
   | "applied-twice"
+  | "stored-bytes-rot"
 
 /** One injected fault. */
 export interface InjectedFault {
@@ -148,4 +149,22 @@ export const loseNextWrite = (p: SimPartition<Scalar>, replica: number, atMs = 0
 export const applyNextAddTwice = (p: SimPartition<Scalar>, replica: number, atMs = 0): InjectedFault => {
   p.replicas[replica]!.applyNextAddTwice = true
   return { kind: "applied-twice", partition: partitionName(p.identity), replica, atMs }
+}
+
+/**
+ * Flips a bit of a stored `Uint8Array` value in place: the bytes change but the tree's
+ * incremental checksums do not (rot beneath the checksums). Only the deep pass finds it.
+ */
+export const rotStoredBytes = (
+  p: SimPartition<Scalar>,
+  replica: number,
+  key: EncodedKey,
+  bit: number,
+  atMs = 0,
+): InjectedFault => {
+  const v = p.replicas[replica]!.tree.get(key)
+  if (!(v instanceof Uint8Array) || v.length === 0) throw new RangeError(`rotStoredBytes: no bytes at ${key}`)
+  const i = (bit >> 3) % v.length
+  v[i] = v[i]! ^ (1 << (bit & 7))
+  return { kind: "stored-bytes-rot", partition: partitionName(p.identity), replica, key, atMs }
 }

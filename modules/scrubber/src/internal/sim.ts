@@ -7,7 +7,14 @@
  * Fault hooks (`loseNextWrite`, `applyNextAddTwice`) model software bugs of one replica.
  */
 import type { EncodedKey } from "@partita/core"
-import { BTree, type BTreeOptions, type BTreeView, type Scalar } from "@partita/btree"
+import {
+  BTree,
+  type BTreeOptions,
+  type BTreeView,
+  type Scalar,
+  type ValueCodec,
+  scalarCodec,
+} from "@partita/btree"
 import {
   ENTRY_COMMAND,
   type Entry,
@@ -173,6 +180,12 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
     s.bytes = bytes.slice()
   }
 
+  /** A value of our own (never an object shared with another replica's tree). */
+  private copyValue(v: V): V {
+    const codec = this.treeOptions?.codec ?? (scalarCodec as unknown as ValueCodec<V>)
+    return typeof v === "object" && v !== null ? codec.decode(codec.encode(v)) : v
+  }
+
   /** Entries in `(after, upTo]` from the retained log (throws if truncated). */
   private entriesAfter(after: number, upTo: number): Entry[] {
     if (after < this.logBase) throw new Error(`replica ${this.id}: log truncated before ${after}`)
@@ -188,7 +201,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
       for (const e of later) if (this.sm.touches(e).includes(f.key)) this.sm.apply(scratch, e)
       const v = scratch.get(f.key)
       if (v === undefined) tree.delete(f.key)
-      else tree.set(f.key, v)
+      else tree.set(f.key, this.copyValue(v))
     }
   }
 
@@ -212,7 +225,7 @@ export class SimReplica<V = Scalar> implements ReplicaPort<V> {
       const values: V[] = []
       source.forRange(undefined, (k, v) => {
         keys.push(k)
-        values.push(v)
+        values.push(this.copyValue(v))
       })
       return BTree.fromSorted(keys, values, this.treeOptions)
     }

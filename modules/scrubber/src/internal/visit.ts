@@ -19,7 +19,14 @@
  *    wait until they all reach it, compare, narrow, and repair the minority from the majority.
  */
 import type { EncodedKey } from "@partita/core"
-import { BTree, type BTreeView, CheckpointCorrupt } from "@partita/btree"
+import {
+  BTree,
+  type BTreeView,
+  CheckpointCorrupt,
+  ChecksumAccumulator,
+  type ValueCodec,
+  scalarCodec,
+} from "@partita/btree"
 import {
   type Entry,
   ObjectStore,
@@ -37,6 +44,7 @@ import {
   CHECKPOINT_EVERY_SEGMENTS_DEFAULT,
   CHECKPOINT_PAGES_PER_SLICE,
   CHECKPOINTS_VERIFIED,
+  DEEP_ITEMS_PER_SLICE,
   REPAIR_KEYS_MAX,
   SNAPSHOT_WAIT_TICKS_MAX,
   SUMMARY_WIRE_BYTES,
@@ -69,6 +77,11 @@ export interface VisitOptions {
   readonly snapshotWaitSteps?: number
   /** Skip the archive and reference phases (replica comparison only). */
   readonly replicasOnly?: boolean
+  /**
+   * Also re-hash every stored item of every replica and compare with the tree's own aggregates
+   * (finds rot beneath the incremental checksums; reads all data each cycle). Default false.
+   */
+  readonly deepVerify?: boolean
 }
 
 /** What a visit has done so far. */
@@ -109,6 +122,7 @@ type Phase =
   | "reference"
   | "replicas-start"
   | "replicas"
+  | "deep"
   | "done"
 
 /** A visit to one partition (plain TypeScript state; each `step` is one Effect over the ObjectStore). */
@@ -133,6 +147,13 @@ export class PartitionVisit<V> {
   private candidates: number[] = []
   private damagedCheckpoints: number[] = []
   private p2 = 0
+  private deepQueue: Array<{
+    readonly r: ReplicaPort<V>
+    readonly acc: ChecksumAccumulator<V>
+    cursor: EncodedKey | undefined
+  }> = []
+  private deepReady: ReplicaPort<V>[] = []
+  private rotted: ReplicaPort<V>[] = []
   /** Lowest usable reference base (after an unrecoverable hole). */
   private minBase = 0
   private base = 0
@@ -207,6 +228,9 @@ export class PartitionVisit<V> {
           break
         case "replicas":
           waiting = !this.compareReplicas(nowMs)
+          break
+        case "deep":
+          this.deepStep(nowMs)
           break
         case "done":
           break
@@ -793,9 +817,110 @@ export class PartitionVisit<V> {
       const res = this.narrowViews(views)
       if (res !== undefined) this.repairMinority(nowMs, ready, views, res)
     }
+    if (this.options.deepVerify === true && ready.length >= 1) {
+      const codec = this.port.treeOptions?.codec ?? (scalarCodec as unknown as ValueCodec<V>)
+      this.deepQueue = ready.map((r) => ({ r, acc: new ChecksumAccumulator<V>(codec), cursor: undefined }))
+      this.deepReady = ready
+      this.rotted = []
+      this.phase = "deep"
+      return true
+    }
     for (const r of live) r.releaseSnapshot(this.p1)
     this.phase = "done"
     return true
+  }
+
+  // 7. Deep pass: re-hash every stored item of each replica's snapshot and compare with the tree's
+  // own aggregate checksum, `DEEP_ITEMS_PER_SLICE` items per slice.
+  private deepStep(nowMs: number): void {
+    const item = this.deepQueue[0]
+    if (item !== undefined) {
+      const view = item.r.requestedSnapshot(this.p1)
+      if (view === undefined) {
+        this.deepQueue.shift()
+        return
+      }
+      const acc = item.acc
+      const before = acc.summary().bytes
+      let last: EncodedKey | undefined
+      const opts =
+        item.cursor === undefined
+          ? { limit: DEEP_ITEMS_PER_SLICE }
+          : { gt: item.cursor, limit: DEEP_ITEMS_PER_SLICE }
+      const n = view.forRange(opts, (k, v) => {
+        acc.add(k, v)
+        last = k
+      })
+      const b = acc.summary().bytes - before
+      this.stats.bytesVerified += b
+      this.stats.bytesRead += b
+      item.cursor = last
+      if (n === DEEP_ITEMS_PER_SLICE) return
+      this.deepQueue.shift()
+      if (acc.checksum() !== view.checksum() || acc.summary().count !== view.size) this.rotted.push(item.r)
+      return
+    }
+    for (const r of this.rotted) this.repairRot(nowMs, r)
+    for (const r of this.live()) r.releaseSnapshot(this.p1)
+    this.phase = "done"
+  }
+
+  /** A replica whose bytes no longer match its checksums: find the keys, rebuild it whole. */
+  private repairRot(nowMs: number, r: ReplicaPort<V>): void {
+    const codec = this.port.treeOptions?.codec ?? (scalarCodec as unknown as ValueCodec<V>)
+    const mine = r.requestedSnapshot(this.p1)!
+    const healthy = this.deepReady.find((q) => q !== r && !this.rotted.includes(q))
+    const fresh = (k: EncodedKey, v: V | undefined): string => {
+      if (v === undefined) return ""
+      const a = new ChecksumAccumulator<V>(codec)
+      a.add(k, v)
+      return a.checksum()
+    }
+    if (healthy === undefined) {
+      this.emit(
+        nowMs,
+        "detected",
+        r.id,
+        "stored-data-rot",
+        this.p1,
+        { keyRange: {} },
+        "stored bytes differ from the checksums",
+      )
+      this.emit(
+        nowMs,
+        "unrecoverable",
+        r.id,
+        "stored-data-rot",
+        this.p1,
+        { keyRange: {} },
+        "no healthy replica",
+      )
+      return
+    }
+    const source = healthy.requestedSnapshot(this.p1)!
+    const keys: EncodedKey[] = []
+    mine.forRange(undefined, (k, v) => {
+      if (fresh(k, v) !== fresh(k, source.get(k))) keys.push(k)
+    })
+    this.emit(
+      nowMs,
+      "detected",
+      r.id,
+      "stored-data-rot",
+      this.p1,
+      { keys },
+      "stored bytes differ from the replica's own checksums",
+    )
+    r.rebuild(this.p1, source)
+    this.emit(
+      nowMs,
+      "repaired",
+      r.id,
+      "stored-data-rot",
+      this.p1,
+      { keys },
+      `full rebuild from replica ${healthy.id} (checksums were stale)`,
+    )
   }
 
   private repairMinority(
