@@ -48,6 +48,8 @@ export interface ScrubberBenchReport {
   readonly throughput: {
     /** Replica comparison: replica payload + local WAL bytes verified per second. */
     readonly replicaCompareMBs: number
+    /** Node-side checks plus the deep pass (every stored item re-hashed): MB read per second. */
+    readonly deepPassMBs: number
     /** Full visit: archive read, verified and applied into the reference, per second. */
     readonly referenceRebuildMBs: number
     /** Warm cycle (reference kept from the previous cycle): MB read and verified per second. */
@@ -179,6 +181,7 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   // and the newest checkpoints' pages still verified).
   const CKPT_EVERY = 16
   const rc: number[] = []
+  const deep: number[] = []
   const rr: number[] = []
   const warm: number[] = []
   const coldS: number[] = []
@@ -190,6 +193,10 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     let t = performance.now()
     run(store, a.runCycle(0))
     rc.push(a.metrics().bytesVerified / MB / ((performance.now() - t) / 1000))
+    const dp = new ScrubberCore(parts, { replicasOnly: true, deepVerify: true })
+    t = performance.now()
+    run(store, dp.runCycle(0))
+    deep.push(dp.metrics().bytesRead / MB / ((performance.now() - t) / 1000))
     const b = new ScrubberCore(parts, { checkpointEverySegments: CKPT_EVERY })
     t = performance.now()
     run(store, b.runCycle(0))
@@ -205,7 +212,7 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     if (b.metrics().detections !== 0) throw new Error("false positive in the benchmark data")
   }
   log(
-    `replica compare ${median(rc).toFixed(0)} MB/s, reference rebuild ${median(rr).toFixed(1)} MB/s, warm cycle ${median(warm).toFixed(1)} MB/s read`,
+    `replica compare ${median(rc).toFixed(0)} MB/s, deep pass ${median(deep).toFixed(1)} MB/s, reference rebuild ${median(rr).toFixed(1)} MB/s, warm cycle ${median(warm).toFixed(1)} MB/s read`,
   )
 
   // 2. Narrowing cost per difference (on clones of one partition's replicas).
@@ -423,6 +430,7 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     rounds,
     throughput: {
       replicaCompareMBs: median(rc),
+      deepPassMBs: median(deep),
       referenceRebuildMBs: median(rr),
       warmCycleReadMBs: median(warm),
       coldCycleS: median(coldS),
@@ -460,6 +468,7 @@ export const renderMarkdown = (r: ScrubberBenchReport): string => {
     "| measure | value |",
     "|---|---|",
     `| replica comparison (WAL check + checksums + snapshots), MB/s verified | ${r.throughput.replicaCompareMBs.toFixed(0)} |`,
+    `| deep pass (node-side checks + every stored item of the 3 replicas re-hashed), MB/s read | ${r.throughput.deepPassMBs.toFixed(1)} |`,
     `| reference rebuild from the archive (read + verify + apply), MB/s | ${r.throughput.referenceRebuildMBs.toFixed(1)} |`,
     `| warm cycle (reference kept; all segments and newest checkpoints re-verified), MB/s read | ${r.throughput.warmCycleReadMBs.toFixed(1)} |`,
     `| one full cycle over all partitions, unthrottled, cold / warm, s | ${r.throughput.coldCycleS.toFixed(2)} / ${r.throughput.warmCycleS.toFixed(2)} |`,
