@@ -1,0 +1,499 @@
+/**
+ * Scrubber benchmark (bun): replicas and archive built by `SimPartition` (three replicas per
+ * partition, archived WAL segments in a memory object store).
+ *
+ * 1. Scrub throughput, MB/s verified: replica comparison (local WAL check + checksums at a common
+ *    position) and the full visit with the reference rebuilt from the archive (checkpoint +
+ *    segments, every segment verified), interleaved rounds, median.
+ * 2. Bytes exchanged per detected difference while narrowing (1, 10, 100 differences).
+ * 3. Time to detect 1 and 100 corruptions (bit flips in stored values, spread over partitions and
+ *    replicas) in 256 MB of items over 64 partitions: wall time with the scrubber unthrottled, and
+ *    virtual time at a fixed scrub rate (the token bucket on a virtual clock).
+ * 4. Foreground p99 (open-loop puts: commit + apply on three replicas) with and without the
+ *    scrubber running between requests, rate-limited and yielding to pending requests.
+ *
+ * Run: node_modules/.bin/bun modules/scrubber/bench/index.ts [--quick]
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { BTree, Scalar } from "@partita/btree"
+import { MemoryObjectStore, ObjectStore, type ObjectStoreService } from "@partita/paxos"
+import { Prng } from "@partita/sim"
+import { Effect } from "effect"
+import {
+  type ScrubEvent,
+  ScrubberCore,
+  SimPartition,
+  flipValueBit,
+  narrow,
+  viewSource,
+} from "../src/index.ts"
+
+const MB = 1024 * 1024
+
+/** Everything measured. */
+export interface ScrubberBenchReport {
+  readonly suite: "scrubber"
+  readonly quick: boolean
+  readonly runtime: string
+  readonly dataset: {
+    readonly partitions: number
+    readonly itemBytes: number
+    readonly items: number
+    readonly payloadMB: number
+    readonly archiveMB: number
+    readonly buildS: number
+  }
+  readonly rounds: number
+  readonly throughput: {
+    /** Replica comparison: replica payload + local WAL bytes verified per second. */
+    readonly replicaCompareMBs: number
+    /** Node-side checks plus the deep pass (every stored item re-hashed): MB read per second. */
+    readonly deepPassMBs: number
+    /** Full visit: archive read, verified and applied into the reference, per second. */
+    readonly referenceRebuildMBs: number
+    /** Warm cycle (reference kept from the previous cycle): MB read and verified per second. */
+    readonly warmCycleReadMBs: number
+    /** Wall time of one full cycle over every partition, cold (rebuild) and warm. */
+    readonly coldCycleS: number
+    readonly warmCycleS: number
+  }
+  readonly narrowing: ReadonlyArray<{
+    readonly differences: number
+    readonly checksumsExchanged: number
+    readonly bytesExchanged: number
+    readonly bytesPerDifference: number
+    readonly exact: boolean
+  }>
+  readonly detection: ReadonlyArray<{
+    readonly corruptions: number
+    readonly detected: number
+    readonly wallMs: number
+    readonly virtualRateMBs: number
+    readonly virtualS: number
+    readonly cycleVirtualS: number
+  }>
+  readonly foreground: {
+    /** Measured cost of one request alone, and the open-loop interval between requests. */
+    readonly requestCostUs: number
+    readonly intervalUs: number
+    readonly requests: number
+    readonly scrubRateMBs: number
+    readonly p50UsWithout: number
+    readonly p99UsWithout: number
+    readonly p50UsWith: number
+    readonly p99UsWith: number
+    readonly p99Ratio: number
+    readonly scrubMBsAchieved: number
+    /** With the archive verification and reference rebuild on the same thread too. */
+    readonly p99UsWithAll: number
+    readonly p99RatioAll: number
+    readonly scrubMBsAchievedAll: number
+  }
+}
+
+/** Process CPU time in microseconds (user + system). */
+const cpuUs = (): number => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))]!
+}
+
+const services = new WeakMap<MemoryObjectStore, ObjectStoreService>()
+/** Runs an archive effect against `store` (the service is built once per store, not per call). */
+const run = <A>(store: MemoryObjectStore, e: Effect.Effect<A, never, ObjectStore>): A => {
+  let svc = services.get(store)
+  if (svc === undefined) {
+    svc = store.service()
+    services.set(store, svc)
+  }
+  return Effect.runSync(Effect.provideService(e, ObjectStore, svc))
+}
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+/** Builds `partitions` partitions holding `itemsPer` items of ~`itemBytes` each, archived. */
+const build = (
+  store: MemoryObjectStore,
+  partitions: number,
+  itemsPer: number,
+  itemBytes: number,
+  seg: number,
+) => {
+  const prng = new Prng(2022)
+  let pool = ""
+  for (let i = 0; i < 65536 + itemBytes; i++) pool += ALPHABET[prng.int(ALPHABET.length)]
+  const parts: SimPartition<Scalar>[] = []
+  for (let pi = 0; pi < partitions; pi++) {
+    const p = new SimPartition({ partition: `p${String(pi).padStart(3, "0")}`, entriesPerSegment: seg })
+    for (let i = 0; i < itemsPer; i++) {
+      const off = prng.int(65536)
+      p.commit({
+        op: "put",
+        key: `item#${String(i).padStart(8, "0")}`,
+        value: pool.slice(off, off + itemBytes),
+      })
+      if (i % 256 === 255) {
+        p.deliverAll()
+        run(store, p.archivePending())
+      }
+    }
+    while (p.committed % seg !== 0) p.commit({ op: "put", key: "pad", value: String(p.committed) })
+    p.deliverAll()
+    run(store, p.archivePending())
+    parts.push(p)
+  }
+  return parts
+}
+
+const storeBytes = (store: MemoryObjectStore): number => {
+  let n = 0
+  for (const [k, v] of store.objects) if (k.endsWith(".seg")) n += v.length
+  return n
+}
+
+/** Runs the whole benchmark and writes results/scrubber/. */
+export const runScrubberBench = async (opts: { quick: boolean }): Promise<ScrubberBenchReport> => {
+  const quick = opts.quick
+  const partitions = quick ? 8 : 64
+  const itemBytes = 1024
+  const totalBytes = quick ? 4 * MB : 256 * MB
+  const itemsPer = Math.floor(totalBytes / partitions / itemBytes)
+  const seg = 64
+  const rounds = 3
+  const store = new MemoryObjectStore()
+  const t0 = performance.now()
+  const parts = build(store, partitions, itemsPer, itemBytes, seg)
+  const buildS = (performance.now() - t0) / 1000
+  const payload = parts.reduce((a, p) => a + p.replicas[0]!.tree.bytes, 0)
+  log(`built ${partitions} partitions, ${(payload / MB).toFixed(1)} MB payload in ${buildS.toFixed(1)} s`)
+
+  // 1. Throughput, interleaved rounds: replica comparison only; a cold full cycle (reference
+  // rebuilt from the checkpoint + later segments); a warm cycle (reference kept, every segment
+  // and the newest checkpoints' pages still verified).
+  const CKPT_EVERY = 16
+  const rc: number[] = []
+  const deep: number[] = []
+  const rr: number[] = []
+  const warm: number[] = []
+  const coldS: number[] = []
+  const warmS: number[] = []
+  // The first full cycle writes the checkpoints; measure from the second on.
+  run(store, new ScrubberCore(parts, { checkpointEverySegments: CKPT_EVERY }).runCycle(0))
+  for (let r = 0; r < rounds; r++) {
+    const a = new ScrubberCore(parts, { replicasOnly: true })
+    let t = performance.now()
+    run(store, a.runCycle(0))
+    rc.push(a.metrics().bytesVerified / MB / ((performance.now() - t) / 1000))
+    const dp = new ScrubberCore(parts, { replicasOnly: true, deepVerify: true })
+    t = performance.now()
+    run(store, dp.runCycle(0))
+    deep.push(dp.metrics().bytesRead / MB / ((performance.now() - t) / 1000))
+    const b = new ScrubberCore(parts, { checkpointEverySegments: CKPT_EVERY })
+    t = performance.now()
+    run(store, b.runCycle(0))
+    const s1 = (performance.now() - t) / 1000
+    coldS.push(s1)
+    rr.push(b.metrics().referenceBytes / MB / s1)
+    const before = b.metrics().bytesRead
+    t = performance.now()
+    run(store, b.runCycle(1))
+    const s2 = (performance.now() - t) / 1000
+    warmS.push(s2)
+    warm.push((b.metrics().bytesRead - before) / MB / s2)
+    if (b.metrics().detections !== 0) throw new Error("false positive in the benchmark data")
+  }
+  log(
+    `replica compare ${median(rc).toFixed(0)} MB/s, deep pass ${median(deep).toFixed(1)} MB/s, reference rebuild ${median(rr).toFixed(1)} MB/s, warm cycle ${median(warm).toFixed(1)} MB/s read`,
+  )
+
+  // 2. Narrowing cost per difference (on clones of one partition's replicas).
+  const narrowing: ScrubberBenchReport["narrowing"][number][] = []
+  {
+    const p = parts[0]!
+    const keys = [...p.replicas[0]!.tree.range()].map(([k]) => k)
+    const prng = new Prng(7)
+    for (const d of [1, 10, 100]) {
+      const trees = p.replicas.map((r) => r.tree.clone()) as BTree<Scalar>[]
+      const bad = new Set<string>()
+      while (bad.size < d) bad.add(keys[prng.int(keys.length)]!)
+      for (const k of bad) trees[1]!.set(k, `rot-${k}`)
+      const res = narrow(trees.map((t) => viewSource(t)))
+      const exact = res.differences.map((x) => x.key).join() === [...bad].sort().join()
+      narrowing.push({
+        differences: d,
+        checksumsExchanged: res.checksumsExchanged,
+        bytesExchanged: res.bytesExchanged,
+        bytesPerDifference: Math.round(res.bytesExchanged / d),
+        exact,
+      })
+    }
+  }
+  log(`narrowing: ${narrowing.map((n) => `${n.differences}: ${n.bytesPerDifference} B/diff`).join(", ")}`)
+
+  // 3. Time to detect.
+  const virtualRate = 64 * MB
+  const detection: ScrubberBenchReport["detection"][number][] = []
+  for (const n of [1, 100]) {
+    const prng = new Prng(100 + n)
+    const used = new Set<string>()
+    const inject = () => {
+      for (let i = 0; i < n; i++) {
+        for (;;) {
+          const pi = prng.int(parts.length)
+          const k = `item#${String(prng.int(itemsPer)).padStart(8, "0")}`
+          if (used.has(`${pi}/${k}`)) continue
+          used.add(`${pi}/${k}`)
+          flipValueBit(parts[pi]!, prng.int(3), k, prng.int(64))
+          break
+        }
+      }
+    }
+    // Wall clock, unthrottled, on a warmed scrubber: from injection to the last detection.
+    const s1 = new ScrubberCore(parts, {
+      checkpointEverySegments: CKPT_EVERY,
+      rateLimit: { bytesPerSec: 1e15, burstBytes: 1e15 },
+    })
+    run(store, s1.runCycle(0))
+    const found1: ScrubEvent[] = []
+    s1.onEvent((e) => {
+      if (e.type === "detected") found1.push(e)
+    })
+    inject()
+    const t = performance.now()
+    let wallMs = Number.NaN
+    const cycles1 = s1.metrics().cycles
+    while (s1.metrics().cycles < cycles1 + 1) {
+      run(store, s1.tick(performance.now() - t, 0))
+      const got = found1.reduce((a, e) => a + (e.keys?.length ?? 0), 0)
+      if (got >= n && Number.isNaN(wallMs)) wallMs = performance.now() - t
+    }
+    const detectedKeys = found1.reduce((a, e) => a + (e.keys?.length ?? 0), 0)
+    // Virtual clock at a fixed rate (ticks of 1 ms), warmed scrubber, fresh corruptions.
+    const s2 = new ScrubberCore(parts, {
+      checkpointEverySegments: CKPT_EVERY,
+      rateLimit: { bytesPerSec: virtualRate, burstBytes: 1 * MB },
+    })
+    run(store, s2.runCycle(0))
+    let got2 = 0
+    s2.onEvent((e) => {
+      if (e.type === "detected") got2 += e.keys?.length ?? 0
+    })
+    used.clear()
+    inject()
+    let now = 0
+    let virtualMs = Number.NaN
+    const cycles2 = s2.metrics().cycles
+    while (s2.metrics().cycles < cycles2 + 1) {
+      // Each virtual millisecond: slices until the bucket is empty (or the cycle ends).
+      for (let i = 0; i < 1000 && s2.metrics().cycles < cycles2 + 1; i++)
+        if (run(store, s2.tick(now, 0)) !== "ran") break
+      if (got2 >= n && Number.isNaN(virtualMs)) virtualMs = now
+      now += 1
+    }
+    detection.push({
+      corruptions: n,
+      detected: detectedKeys,
+      wallMs: Math.round(wallMs),
+      virtualRateMBs: virtualRate / MB,
+      virtualS: virtualMs / 1000,
+      cycleVirtualS: now / 1000,
+    })
+    log(
+      `detect ${n}: ${detectedKeys} found, wall ${wallMs.toFixed(0)} ms; at 64 MB/s ${virtualMs / 1000} s (cycle ${now / 1000} s)`,
+    )
+  }
+
+  // 4. Foreground p99 with and without the scrubber.
+  const requests = quick ? 10000 : 20000
+  // Offered load: about 25 % of one core, from the measured cost of one request.
+  const costUs = (() => {
+    const p = parts[0]!
+    const t = cpuUs()
+    for (let i = 0; i < 2000; i++) {
+      p.commit({ op: "put", key: `fg#${i % 1000}`, value: `w${i}` })
+      p.deliverAll()
+      if (p.committed % seg === 0) run(store, p.archivePending())
+    }
+    return (cpuUs() - t) / 2000
+  })()
+  const intervalUs = Math.max(50, Math.round(costUs * 4))
+  const scrubRate = 1 * MB
+  const fgWithout: number[] = []
+  const fgWith: number[] = []
+  const p50Without: number[] = []
+  const p50With: number[] = []
+  let achieved = 0
+  let achievedAll = 0
+  const fgAll: number[] = []
+  const prng = new Prng(5)
+  /**
+   * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
+   * only when no request is pending. Time is virtual, advanced by the CPU time (process.cpuUsage,
+   * GC included) of each request and slice, so that on a machine shared with other processes
+   * being descheduled does not turn into queueing; arrivals are open-loop every `intervalUs`.
+   */
+  const foreground = (mode: "none" | "node" | "all") => {
+    const scrub = mode !== "none"
+    const s = new ScrubberCore(parts, {
+      checkpointEverySegments: CKPT_EVERY,
+      replicasOnly: mode === "node",
+      rateLimit: { bytesPerSec: scrubRate, burstBytes: 256 * 1024 },
+    })
+    if (scrub) run(store, s.runCycle(0)) // warm: references built, as in steady state
+    const read0 = s.metrics().bytesRead
+    // Earlier phases leave large garbage (whole references); collect it before measuring.
+    if (typeof Bun !== "undefined") Bun.gc(true)
+    const lat: number[] = []
+    let vnow = 0
+    let next = 0
+    let served = 0
+    while (served < requests) {
+      if (vnow >= next) {
+        const t = cpuUs()
+        const p = parts[prng.int(parts.length)]!
+        p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
+        p.deliverAll()
+        if (p.committed % seg === 0) run(store, p.archivePending())
+        vnow += cpuUs() - t
+        lat.push(vnow - next)
+        next += intervalUs
+        served++
+        continue
+      }
+      if (!scrub) {
+        vnow = next
+        continue
+      }
+      const t = cpuUs()
+      const o = run(store, s.tick(vnow / 1000, 0))
+      if (o === "ran") vnow += cpuUs() - t
+      else vnow = next
+    }
+    if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
+    if (mode === "all") achievedAll = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
+    return lat
+  }
+  foreground("none") // warm-up
+  for (let r = 0; r < rounds; r++) {
+    // Interleaved, rotating which goes first.
+    const modes = ["none", "node", "all"] as const
+    for (let i = 0; i < 3; i++) {
+      const mode = modes[(i + r) % 3]!
+      const l = foreground(mode)
+      if (mode === "all") fgAll.push(pct(l, 0.99))
+      else {
+        ;(mode === "node" ? fgWith : fgWithout).push(pct(l, 0.99))
+        ;(mode === "node" ? p50With : p50Without).push(pct(l, 0.5))
+      }
+    }
+  }
+  const fg = {
+    requestCostUs: Math.round(costUs),
+    intervalUs,
+    requests,
+    scrubRateMBs: scrubRate / MB,
+    p50UsWithout: Math.round(median(p50Without)),
+    p99UsWithout: Math.round(median(fgWithout)),
+    p50UsWith: Math.round(median(p50With)),
+    p99UsWith: Math.round(median(fgWith)),
+    p99Ratio: median(fgWith) / median(fgWithout),
+    scrubMBsAchieved: achieved,
+    p99UsWithAll: Math.round(median(fgAll)),
+    p99RatioAll: median(fgAll) / median(fgWithout),
+    scrubMBsAchievedAll: achievedAll,
+  }
+  log(
+    `foreground p99 ${fg.p99UsWithout} us without, ${fg.p99UsWith} us with the scrubber (x${fg.p99Ratio.toFixed(2)})`,
+  )
+
+  const report: ScrubberBenchReport = {
+    suite: "scrubber",
+    quick,
+    runtime: typeof Bun !== "undefined" ? `bun ${Bun.version}` : "node",
+    dataset: {
+      partitions,
+      itemBytes,
+      items: itemsPer * partitions,
+      payloadMB: payload / MB,
+      archiveMB: storeBytes(store) / MB,
+      buildS,
+    },
+    rounds,
+    throughput: {
+      replicaCompareMBs: median(rc),
+      deepPassMBs: median(deep),
+      referenceRebuildMBs: median(rr),
+      warmCycleReadMBs: median(warm),
+      coldCycleS: median(coldS),
+      warmCycleS: median(warmS),
+    },
+    narrowing,
+    detection,
+    foreground: fg,
+  }
+  writeResults(report)
+  return report
+}
+
+const log = (s: string): void => {
+  console.error(`[scrubber bench] ${s}`)
+}
+
+const writeResults = (r: ScrubberBenchReport): void => {
+  const out = join(import.meta.dirname ?? ".", "../../../results/scrubber")
+  mkdirSync(out, { recursive: true })
+  const suffix = r.quick ? "-quick" : ""
+  writeFileSync(join(out, `bench${suffix}.json`), JSON.stringify(r, null, 2))
+  writeFileSync(join(out, `bench${suffix}.md`), renderMarkdown(r))
+}
+
+/** The Markdown table of a report. */
+export const renderMarkdown = (r: ScrubberBenchReport): string => {
+  const d = r.dataset
+  const lines = [
+    `# Scrubber benchmark${r.quick ? " (quick)" : ""}`,
+    "",
+    `${r.runtime}; ${d.partitions} partitions x 3 replicas, ${d.items} items of ${d.itemBytes} B ` +
+      `(${d.payloadMB.toFixed(1)} MB payload per replica, ${d.archiveMB.toFixed(1)} MB archived WAL); median of ${r.rounds} interleaved rounds.`,
+    "",
+    "| measure | value |",
+    "|---|---|",
+    `| replica comparison (WAL check + checksums + snapshots), MB/s verified | ${r.throughput.replicaCompareMBs.toFixed(0)} |`,
+    `| deep pass (node-side checks + every stored item of the 3 replicas re-hashed), MB/s read | ${r.throughput.deepPassMBs.toFixed(1)} |`,
+    `| reference rebuild from the archive (read + verify + apply), MB/s | ${r.throughput.referenceRebuildMBs.toFixed(1)} |`,
+    `| warm cycle (reference kept; all segments and newest checkpoints re-verified), MB/s read | ${r.throughput.warmCycleReadMBs.toFixed(1)} |`,
+    `| one full cycle over all partitions, unthrottled, cold / warm, s | ${r.throughput.coldCycleS.toFixed(2)} / ${r.throughput.warmCycleS.toFixed(2)} |`,
+    ...r.narrowing.map(
+      (n) =>
+        `| narrowing ${n.differences} difference(s): checksums / bytes exchanged / bytes per difference | ${n.checksumsExchanged} / ${n.bytesExchanged} / ${n.bytesPerDifference}${n.exact ? "" : " (NOT exact)"} |`,
+    ),
+    ...r.detection.map(
+      (x) =>
+        `| time to detect ${x.corruptions} corruption(s): unthrottled wall / at ${x.virtualRateMBs} MB/s (cycle) | ${x.wallMs} ms / ${x.virtualS.toFixed(2)} s (${x.cycleVirtualS.toFixed(2)} s); ${x.detected} found |`,
+    ),
+    `| foreground: one request costs / arrives every, us (open loop) | ${r.foreground.requestCostUs} / ${r.foreground.intervalUs} |`,
+    `| foreground p50 / p99 without scrubber, us | ${r.foreground.p50UsWithout} / ${r.foreground.p99UsWithout} |`,
+    `| foreground p50 / p99 with the node-side scrubber (WAL check + replica comparison) at ${r.foreground.scrubRateMBs} MB/s, us | ${r.foreground.p50UsWith} / ${r.foreground.p99UsWith} |`,
+    `| p99 ratio node-side scrubber / none | ${r.foreground.p99Ratio.toFixed(2)} |`,
+    `| scrub read rate achieved while serving foreground (node-side), MB/s | ${r.foreground.scrubMBsAchieved.toFixed(2)} |`,
+    `| foreground p99 with archive verification + reference rebuild on the same thread too, us (ratio) | ${r.foreground.p99UsWithAll} (${r.foreground.p99RatioAll.toFixed(2)}) |`,
+    `| scrub read rate achieved (everything on one thread), MB/s | ${r.foreground.scrubMBsAchievedAll.toFixed(2)} |`,
+    "",
+  ]
+  return lines.join("\n")
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes("--quick")
+  const r = await runScrubberBench({ quick })
+  console.log(renderMarkdown(r))
+}
