@@ -1,0 +1,92 @@
+/**
+ * @partita/node — the modules composed into a working replicated store: storage nodes hosting
+ * Paxos-replicated B-tree replicas, request routers with the constant-work routing cache and GAC
+ * admission, the metadata service (tables, partition maps, placement, live splits, healing with
+ * log replicas), whole clusters on the deterministic simulation or on real time, and a typed
+ * DynamoDB client (Promise and Effect).
+ *
+ * This file is the public face; the machinery lives in `src/internal/`.
+ */
+
+/** Clusters: one config, simulated (`simCluster`) or real-time in-process (`localCluster`). */
+export {
+  Cluster,
+  type ClusterConfig,
+  type ClusterMetrics,
+  SimCluster,
+  simCluster,
+  TIMING_DEFAULT,
+} from "./internal/cluster.ts"
+export { LocalCluster, localCluster, RealTimeRuntime } from "./internal/realtime.ts"
+
+/** The typed client: Promise functions, callback core, and the Effect service. */
+export { CallbackClient, Client, DynamoDB, type DynamoDBService, makeDynamoDB } from "./internal/client.ts"
+
+/** DynamoDB's request and response shapes. */
+export type {
+  AttributeDefinition,
+  BatchGetItemRequest,
+  BatchGetItemResponse,
+  BatchWriteItemRequest,
+  BatchWriteItemResponse,
+  CreateTableInput,
+  DeleteItemRequest,
+  GetItemRequest,
+  GetItemResponse,
+  KeySchemaElement,
+  PageResponse,
+  PutItemRequest,
+  QueryRequest,
+  ReturnConsumedCapacity,
+  ScanRequest,
+  TableDescription,
+  UpdateItemRequest,
+  UpdateTableRequest,
+  WriteItemResponse,
+  WriteRequest,
+} from "./internal/model.ts"
+export { BATCH_GET_KEYS_MAX, BATCH_WRITE_ITEMS_MAX } from "./internal/model.ts"
+
+/** The components, for custom stores built from a subset. */
+export {
+  StorageNode,
+  type StorageNodeCounters,
+  type StorageNodeOptions,
+  NODE_TICK_MS_DEFAULT,
+} from "./internal/storageNode.ts"
+export {
+  Replica,
+  type DurableLog,
+  type PaxosTiming,
+  type ReplicaHost,
+  type ReplicaSpec,
+  BURST_CREDIT_S,
+  DEDUPE_ENTRIES_MAX,
+} from "./internal/replica.ts"
+export {
+  RequestRouter,
+  type Callback,
+  type Result,
+  type RouterOptions,
+  ATTEMPT_TIMEOUT_MS_DEFAULT,
+  ATTEMPTS_MAX,
+  BACKOFF_BASE_MS,
+  BACKOFF_CAP_MS,
+  REQUEST_DEADLINE_MS_DEFAULT,
+} from "./internal/router.ts"
+export {
+  MetadataService,
+  type HealEvent,
+  type MetadataOptions,
+  type TableInfo,
+  FAILURE_DETECT_MS_DEFAULT,
+  PING_MS,
+} from "./internal/metadata.ts"
+export { Directory, boundaryKey, routingEntry } from "./internal/directory.ts"
+export { GacEndpoint, MemDSEndpoint } from "./internal/services.ts"
+export { type MessageHandler, type Runtime, SimRuntime, type Transport } from "./internal/runtime.ts"
+export type { DataRequest, DataResponse, NodeMsg, RequestHeader } from "./internal/messages.ts"
+export { Histogram, Metrics, type TableMetrics } from "./internal/metrics.ts"
+/** Log entry codec (what replicas replicate) and the replica item store views. */
+export { type Command, decodeCommand, encodeWrite, itemFromText, itemToText, type SplitFence, type StoredItem } from "./internal/codec.ts"
+export { PlanningStore, TreeItemStore, makeTree } from "./internal/store.ts"

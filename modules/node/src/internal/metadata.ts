@@ -1,0 +1,345 @@
+/**
+ * The metadata service (DynamoDB's autoadmin + metadata tables, in one place): tables with key
+ * schema and billing mode, their partition maps (`@partita/partitioner`), AZ-aware placement,
+ * routing publication to MemDS, live splits (a fence through the parent's Paxos log), and failure
+ * handling (a silent node's replicas are covered by log replicas).
+ */
+import {
+  type AttributeDefinition,
+  type CreateTableInput,
+  type TableDescription,
+  tableDescription,
+} from "./model.ts"
+import { ResourceInUseException, ResourceNotFoundException, ValidationException } from "@partita/core"
+import type { TableKeySchema } from "@partita/expressions"
+import {
+  type Boundary,
+  type HashName,
+  hashMidpoint,
+  type Partition,
+  PartitionMap,
+  placeAll,
+  splitAt,
+  type StorageNode as PlacementNode,
+} from "@partita/partitioner"
+import type { Member } from "@partita/paxos"
+import { Either } from "effect"
+import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
+import type { Runtime } from "./runtime.ts"
+import type { StorageNode } from "./storageNode.ts"
+
+/** Liveness probe period, ms. */
+export const PING_MS = 250
+/** A node silent this long is declared failed, ms. */
+export const FAILURE_DETECT_MS_DEFAULT = 1500
+/** Default initial partitions of a new table. */
+export const INITIAL_PARTITIONS_DEFAULT = 1
+/** Largest table name (DynamoDB: 255). */
+export const TABLE_NAME_CHARS_MAX = 255
+
+/** What routers need to know about a table. */
+export interface TableInfo {
+  readonly name: string
+  readonly keySchema: TableKeySchema
+  readonly hash: HashName
+  readonly onDemand: boolean
+  readonly provisioned: { readonly rcu: number; readonly wcu: number }
+  /** Bumped when the throughput changes (routers re-register their GAC buckets). */
+  readonly version: number
+}
+
+interface TableState {
+  info: TableInfo
+  attributes: ReadonlyArray<AttributeDefinition>
+  map: PartitionMap
+  placement: Map<string, string[]>
+  created: number
+}
+
+/** A log replica that covers a failed storage replica. */
+export interface HealEvent {
+  readonly partitionId: string
+  readonly failedNode: string
+  readonly logNode: string
+  readonly detectedAt: number
+  /** When the log replica's join committed (quorum restored), or undefined while pending. */
+  coveredAt: number | undefined
+}
+
+/** Options of the metadata service. */
+export interface MetadataOptions {
+  readonly failureDetectMs?: number
+  readonly nodeCapacity: { readonly bytes: number; readonly rcu: number; readonly wcu: number }
+  /** Replace failed replicas with log replicas (default true). */
+  readonly heal?: boolean
+}
+
+/** The metadata service. */
+export class MetadataService {
+  readonly id = "meta"
+  private readonly tables = new Map<string, TableState>()
+  private readonly lastPong = new Map<string, number>()
+  private readonly failed = new Set<string>()
+  readonly heals: HealEvent[] = []
+  private pingSeq = 0
+  readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0 }
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly dir: Directory,
+    readonly nodes: ReadonlyMap<string, StorageNode>,
+    readonly options: MetadataOptions,
+  ) {
+    runtime.transport.register(this.id, "control", (msg, from) => {
+      if (msg.t === "pong") this.lastPong.set(from, runtime.now())
+    })
+    const now = runtime.now()
+    for (const id of nodes.keys()) this.lastPong.set(id, now)
+    const loop = (): void => {
+      this.probe()
+      runtime.schedule(PING_MS, loop)
+    }
+    runtime.schedule(PING_MS, loop)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tables
+
+  /** CreateTable: validates, builds the partition map, places 3 replicas per partition in 3 AZs. */
+  createTable(input: CreateTableInput): Either.Either<TableDescription, ValidationException | ResourceInUseException> {
+    const name = input.TableName
+    if (typeof name !== "string" || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name))
+      return Either.left(new ValidationException({ message: `Invalid table name: ${String(name)}` }))
+    if (this.tables.has(name)) return Either.left(new ResourceInUseException({ message: `Table already exists: ${name}` }))
+    const ks = parseKeySchema(input)
+    if (Either.isLeft(ks)) return Either.left(ks.left)
+    const onDemand = input.BillingMode === "PAY_PER_REQUEST"
+    const pt = input.ProvisionedThroughput
+    if (!onDemand && (pt === undefined || !(pt.ReadCapacityUnits >= 1) || !(pt.WriteCapacityUnits >= 1)))
+      return Either.left(
+        new ValidationException({ message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables" }),
+      )
+    const provisioned = onDemand ? { rcu: 40_000, wcu: 40_000 } : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
+    const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
+    const map = PartitionMap.make(
+      { table: name, hash: "murmur3", policy: "per-partition-limit", provisioned },
+      partitions,
+    )
+    const info: TableInfo = { name, keySchema: ks.right, hash: "murmur3", onDemand, provisioned, version: 1 }
+    const st: TableState = { info, attributes: input.AttributeDefinitions, map, placement: new Map(), created: this.runtime.now() }
+    const placed = this.place(st, map.partitions)
+    if (Either.isLeft(placed)) return Either.left(placed.left)
+    this.tables.set(name, st)
+    this.counters.tablesCreated++
+    return Either.right(this.describe(st))
+  }
+
+  private place(st: TableState, parts: ReadonlyArray<Partition>): Either.Either<void, ValidationException> {
+    const cap = this.options.nodeCapacity
+    const nodes: PlacementNode[] = [...this.nodes.values()]
+      .filter((n) => n.isUp && !this.failed.has(n.nodeId))
+      .map((n) => ({ id: n.nodeId, az: n.az, capacityBytes: cap.bytes, capacityRcu: cap.rcu, capacityWcu: cap.wcu }))
+    const demands = parts.map((p) => ({ partitionId: p.id, bytes: 0, rcu: p.allocation.rcu / 100, wcu: p.allocation.wcu / 100 }))
+    const plan = placeAll(nodes, demands, { overcommit: 1e9 })
+    if (Either.isLeft(plan)) return Either.left(new ValidationException({ message: `no valid placement: ${plan.left.message}` }))
+    for (const p of parts) {
+      const where = [...(plan.right.state.placement.get(p.id) ?? [])]
+      st.placement.set(p.id, where)
+      const members: Member[] = where.map((n) => ({ id: this.dir.replicaIdOf(n), role: "storage", zone: this.dir.azOf(n) }))
+      for (const n of where)
+        this.nodes.get(n)?.createReplica({ table: st.info.name, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members, role: "storage" })
+      // Start the first election at once instead of waiting for an election timeout.
+      const first = this.nodes.get(where[0]!)?.replicas.get(p.id)
+      first?.core.campaign()
+      this.publish(st.info.name, p, where, where[0] ?? null)
+    }
+    return Either.right(undefined)
+  }
+
+  private publish(table: string, p: Partition, where: ReadonlyArray<string>, leader: string | null): void {
+    this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
+      t: "memds",
+      m: { type: "source", ops: [{ kind: "put", key: boundaryKey(table, p.start), entry: routingEntry(this.dir, p, where, leader) }] },
+    })
+  }
+
+  /** DescribeTable. */
+  describeTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
+    const st = this.tables.get(name)
+    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
+    return Either.right(this.describe(st))
+  }
+
+  /** ListTables (sorted names). */
+  listTables(): string[] {
+    return [...this.tables.keys()].sort()
+  }
+
+  /** DeleteTable: drops every replica and routing entry. */
+  deleteTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
+    const st = this.tables.get(name)
+    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
+    this.tables.delete(name)
+    const ops = st.map.partitions.map((p) => ({ kind: "delete" as const, key: boundaryKey(name, p.start) }))
+    this.runtime.transport.send(this.id, this.dir.memdsSequencer, { t: "memds", m: { type: "source", ops } })
+    for (const p of st.map.partitions) for (const n of this.nodes.values()) n.dropReplica(p.id)
+    return Either.right({ ...this.describe(st), TableStatus: "DELETING" })
+  }
+
+  /** UpdateTable's throughput change (provisioned tables). */
+  updateThroughput(name: string, rcu: number, wcu: number): Either.Either<TableDescription, ResourceNotFoundException | ValidationException> {
+    const st = this.tables.get(name)
+    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
+    if (!(rcu >= 1 && wcu >= 1)) return Either.left(new ValidationException({ message: "units must be >= 1" }))
+    st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+    return Either.right(this.describe(st))
+  }
+
+  /** What routers need about a table. */
+  tableInfo(name: string): TableInfo | undefined {
+    return this.tables.get(name)?.info
+  }
+
+  /** The current partition map of a table. */
+  partitionMap(name: string): PartitionMap | undefined {
+    return this.tables.get(name)?.map
+  }
+
+  /** Nodes holding a partition's replicas. */
+  placementOf(table: string, partitionId: string): ReadonlyArray<string> {
+    return this.tables.get(table)?.placement.get(partitionId) ?? []
+  }
+
+  private describe(st: TableState): TableDescription {
+    return tableDescription(st.info, st.attributes, st.map.partitions.length, st.created)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Splits
+
+  /**
+   * Splits a partition live: the fence goes through the parent's Paxos log; every replica applies
+   * it at the same position and creates the children from its own state. Returns false when the
+   * parent has no established leader now (try again later).
+   */
+  split(table: string, partitionId: string, at?: Boundary, reason: "size" | "consumption" = "consumption"): boolean {
+    const st = this.tables.get(table)
+    if (st === undefined) return false
+    const parent = st.map.get(partitionId)
+    if (parent === undefined) return false
+    const key = at ?? hashMidpoint(parent)
+    if (key === undefined) return false
+    const upd = splitAt(st.map, partitionId, key, reason)
+    if (Either.isLeft(upd)) return false
+    const [left, right] = upd.right.change.children
+    const where = st.placement.get(partitionId) ?? []
+    const leader = where.map((n) => this.nodes.get(n)?.replicas.get(partitionId)).find((r) => r?.isLeader())
+    if (leader === undefined) return false
+    if (!leader.proposeSplit({ parentEpoch: parent.epoch, splitKey: key, left, right })) return false
+    st.map = upd.right.map
+    st.placement.delete(partitionId)
+    st.placement.set(left.id, [...where])
+    st.placement.set(right.id, [...where])
+    this.counters.splits++
+    return true
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Failure handling
+
+  private probe(): void {
+    const now = this.runtime.now()
+    const detectMs = this.options.failureDetectMs ?? FAILURE_DETECT_MS_DEFAULT
+    for (const id of this.nodes.keys()) {
+      this.runtime.transport.send(this.id, id, { t: "ping", n: this.pingSeq })
+      const last = this.lastPong.get(id) ?? now
+      if (now - last > detectMs && !this.failed.has(id)) {
+        this.failed.add(id)
+        this.counters.nodesFailed++
+        if (this.options.heal !== false) this.coverFailedNode(id, now)
+      } else if (now - last <= detectMs && this.failed.has(id)) {
+        this.failed.delete(id)
+      }
+    }
+    this.pingSeq++
+    this.progressHeals(now)
+  }
+
+  /** Nodes currently declared failed. */
+  failedNodes(): string[] {
+    return [...this.failed]
+  }
+
+  private coverFailedNode(nodeId: string, now: number): void {
+    for (const st of this.tables.values()) {
+      for (const [pid, where] of st.placement) {
+        if (!where.includes(nodeId)) continue
+        const az = this.dir.azOf(nodeId)
+        const candidates = [...this.nodes.values()].filter(
+          (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId),
+        )
+        const target = candidates.find((n) => n.az === az) ?? candidates[0]
+        if (target === undefined) continue
+        this.heals.push({ partitionId: pid, failedNode: nodeId, logNode: target.nodeId, detectedAt: now, coveredAt: undefined })
+        this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, target: target.nodeId, stage: 0, event: this.heals[this.heals.length - 1]! })
+      }
+    }
+  }
+
+  private readonly pendingHeal: Array<{ table: string; pid: string; failed: string; target: string; stage: number; event: HealEvent }> = []
+
+  private progressHeals(now: number): void {
+    for (const h of this.pendingHeal) {
+      if (h.stage >= 2) continue
+      const st = this.tables.get(h.table)
+      const where = st?.placement.get(h.pid)
+      if (st === undefined || where === undefined) {
+        h.stage = 2
+        continue
+      }
+      const leader = where.map((n) => this.nodes.get(n)?.replicas.get(h.pid)).find((r) => r?.core.state === "leader")
+      if (leader === undefined) continue
+      const cfg = leader.core.latestConfig().members
+      const newId = this.dir.replicaIdOf(h.target)
+      const deadId = this.dir.replicaIdOf(h.failed)
+      if (h.stage === 0) {
+        if (!cfg.some((m) => m.id === newId)) {
+          const p = st.map.get(h.pid)
+          if (p === undefined) continue
+          const target = this.nodes.get(h.target)
+          if (target?.replicas.get(h.pid) === undefined)
+            target?.createReplica({ table: h.table, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members: null, role: "log" }, "log")
+          leader.proposeConfig([...cfg, { id: newId, role: "log", zone: this.dir.azOf(h.target) }])
+          continue
+        }
+        if (leader.core.commitIndex >= leader.core.lastIndex() && (this.nodes.get(h.target)?.replicas.get(h.pid)?.core.commitIndex ?? 0) > 0) {
+          h.event.coveredAt = now
+          h.stage = 1
+        }
+      } else if (h.stage === 1) {
+        if (cfg.some((m) => m.id === deadId)) leader.proposeConfig(cfg.filter((m) => m.id !== deadId))
+        else {
+          where.splice(where.indexOf(h.failed), 1, h.target)
+          h.stage = 2
+        }
+      }
+    }
+  }
+}
+
+const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
+  const ks = input.KeySchema
+  const hash = ks?.find((k) => k.KeyType === "HASH")
+  const range = ks?.find((k) => k.KeyType === "RANGE")
+  if (hash === undefined || ks.length > 2 || (ks.length === 2 && range === undefined))
+    return Either.left(new ValidationException({ message: "KeySchema must hold one HASH key and at most one RANGE key" }))
+  const typeOf = (n: string) => input.AttributeDefinitions?.find((a) => a.AttributeName === n)?.AttributeType
+  const ht = typeOf(hash.AttributeName)
+  const rt = range === undefined ? undefined : typeOf(range.AttributeName)
+  if (ht === undefined || (range !== undefined && rt === undefined))
+    return Either.left(new ValidationException({ message: "Every key attribute needs an AttributeDefinition" }))
+  return Either.right({
+    partitionKey: { name: hash.AttributeName, type: ht },
+    sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt! },
+  })
+}

@@ -1,0 +1,463 @@
+/**
+ * One replica of one partition on a storage node: a Paxos group member (`@partita/paxos`'s pure
+ * core) whose committed entries are applied to a B-tree (`@partita/btree`). Writes are decided on
+ * the leader with the expressions module's `plan*` operations over a planning view (committed
+ * items shadowed by the leader's own pending proposals) and replicated as item images, so every
+ * replica installs the same bytes. Plain TypeScript: this is the hot path.
+ */
+import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
+import type { BTree } from "@partita/btree"
+import { type EncodedKey, itemSize } from "@partita/core"
+import {
+  ConditionalCheckFailedException,
+  getItem,
+  planDeleteItem,
+  planPutItem,
+  planUpdateItem,
+  query,
+  scan,
+  type TableKeySchema,
+  type WriteOutput,
+} from "@partita/expressions"
+import type { HashName, Partition } from "@partita/partitioner"
+import {
+  ENTRY_COMMAND,
+  ENTRY_CONFIG,
+  type Entry,
+  type HardState,
+  type Member,
+  type Membership,
+  type Message,
+  PaxosCore,
+  type Ready,
+  decodeMembership,
+} from "@partita/paxos"
+import { Either } from "effect"
+import {
+  type Command,
+  decodeCommand,
+  encodeSplit,
+  encodeWrite,
+  itemFromText,
+  itemToText,
+  type SplitFence,
+  type StoredItem,
+} from "./codec.ts"
+import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
+import { PlanningStore, TreeItemStore, encodedKeyOf, makeTree } from "./store.ts"
+
+/** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
+export const DEDUPE_ENTRIES_MAX = 100_000
+/** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
+export const BURST_CREDIT_S = 300
+/** Strong reads waiting for their read index, per replica. */
+export const READ_WAITERS_MAX = 100_000
+
+/** Timing of the Paxos cores (ms). */
+export interface PaxosTiming {
+  readonly electionTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly leaseMs: number
+}
+
+/** What a storage node needs to host a replica. */
+export interface ReplicaSpec {
+  readonly table: string
+  readonly keySchema: TableKeySchema
+  /** The table's partition-key hash (children of a split re-hash items to filter them). */
+  readonly hash: HashName
+  readonly partition: Partition
+  readonly role: "storage" | "log"
+  /** The group's configuration at creation (null: joining an existing group). */
+  readonly members: ReadonlyArray<Member> | null
+}
+
+/** The persistent state of a replica (its "disk"): survives a node crash. */
+export interface DurableLog {
+  hard: HardState
+  /** entries[slot - 1]; later writes of a slot supersede earlier ones. */
+  readonly entries: Entry[]
+}
+
+/** Per-replica counters. */
+export interface ReplicaCounters {
+  applied: number
+  proposals: number
+  reads: number
+  throttled: number
+  leaderTerms: number
+}
+
+/** The host a replica runs on (a storage node). */
+export interface ReplicaHost {
+  readonly nodeId: string
+  now(): number
+  sendPaxos(partitionId: string, m: Message): void
+  markDirty(r: Replica): void
+  nodeOfReplica(id: number): string | undefined
+  /** Node-level bucket check (burst capacity shared by every replica on the node). */
+  takeNode(kind: "r" | "w", milli: number, now: number): boolean
+  /** A split fence was applied here: create the children from this replica's state. */
+  onSplit(parent: Replica, fence: SplitFence): void
+  /** Leadership gained or lost (for routing updates and metrics). */
+  onLeaderChange(r: Replica, leader: boolean): void
+}
+
+type Reply = (r: DataResponse) => void
+
+const err = (kind: DataError["kind"], message?: string, leaderNode?: string): DataError => ({
+  ok: false,
+  kind,
+  message,
+  leaderNode,
+})
+
+/** A replica of one partition. */
+export class Replica {
+  readonly core: PaxosCore
+  tree: BTree<StoredItem>
+  readonly committed: TreeItemStore
+  readonly planning: PlanningStore
+  applied = 0
+  epoch: number
+  retired = false
+  readonly counters: ReplicaCounters = { applied: 0, proposals: 0, reads: 0, throttled: 0, leaderTerms: 0 }
+  private readonly dedupe = new Set<string>()
+  private readonly dedupeOrder: string[] = []
+  private dedupeHead = 0
+  private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
+  private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
+  private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
+  private nextReadId = 1
+  private leaderBallot = -1
+  private readonly readBucket: TokenBucket
+  private readonly writeBucket: TokenBucket
+
+  constructor(
+    readonly host: ReplicaHost,
+    readonly replicaId: number,
+    readonly spec: ReplicaSpec,
+    readonly durable: DurableLog,
+    timing: PaxosTiming,
+    jitterSeed: number,
+  ) {
+    this.epoch = spec.partition.epoch
+    const now = host.now()
+    const config: Membership | null = spec.members === null ? null : { members: spec.members }
+    const recovered =
+      durable.entries.length > 0 || durable.hard.promised > 0
+        ? { hardState: durable.hard, snapshot: null, entries: durable.entries.filter((e) => e !== undefined), repairThrough: 0 }
+        : undefined
+    this.core = new PaxosCore(
+      {
+        id: replicaId,
+        role: spec.role,
+        initialConfig: config,
+        electionTimeoutMs: timing.electionTimeoutMs,
+        heartbeatMs: timing.heartbeatMs,
+        leaseMs: timing.leaseMs,
+        jitterSeed,
+      },
+      recovered,
+    )
+    this.tree = makeTree()
+    this.committed = new TreeItemStore(spec.keySchema, this.tree)
+    this.planning = new PlanningStore(this.committed)
+    const a = spec.partition.allocation
+    const rMilli = Math.max(1, Math.round(a.rcu * 1000))
+    const wMilli = Math.max(1, Math.round(a.wcu * 1000))
+    this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
+    this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
+    // Recovery: replay what was committed before the crash into the (empty) tree.
+    if (recovered !== undefined && spec.role === "storage") {
+      for (let s = 1; s <= this.core.commitIndex; s++) {
+        const e = durable.entries[s - 1]
+        if (e !== undefined) this.apply(e)
+      }
+    }
+    this.core.tick(now)
+  }
+
+  get partitionId(): string {
+    return this.spec.partition.id
+  }
+
+  /** True on the established leader (its opening no-op committed and applied). */
+  isLeader(): boolean {
+    return this.core.state === "leader" && this.core.isEstablished() && this.applied >= this.core.commitIndex
+  }
+
+  /** Node id of the replica this one believes leads. */
+  leaderNode(): string | undefined {
+    const l = this.core.leaderId
+    return l === null ? undefined : this.host.nodeOfReplica(l)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Inputs
+
+  /** One Paxos message from a peer. */
+  step(m: Message): void {
+    this.core.step(m)
+    this.host.markDirty(this)
+  }
+
+  /** The node's periodic tick. */
+  tick(now: number): void {
+    this.core.tick(now)
+    if (this.core.hasReady()) this.host.markDirty(this)
+    this.checkRole()
+  }
+
+  /** Handles a data request from a router. */
+  handle(h: RequestHeader, req: DataRequest, reply: Reply): void {
+    if (this.retired || h.epoch !== this.epoch) return reply(err("StaleEpoch", `partition ${this.partitionId} epoch ${this.epoch}`))
+    if (this.spec.role === "log") return reply(err("Unavailable", "log replica holds no items"))
+    const now = this.host.now()
+    switch (req.op) {
+      case "get":
+      case "query":
+      case "scan": {
+        const cost = readCostMilli(0, req.consistent ? "strong" : "eventual")
+        if (!this.admit("r", cost, now)) return reply(err("PartitionThrottled"))
+        if (!req.consistent) return reply(this.read(req))
+        if (this.core.state !== "leader") return reply(err("NotLeader", undefined, this.leaderNode()))
+        if (!this.isLeader()) return reply(err("Unavailable", "leader not established"))
+        const id = this.nextReadId++
+        const st = this.core.requestRead(id)
+        if (st === "not-leader") return reply(err("NotLeader", undefined, this.leaderNode()))
+        if (st === "no-lease") return reply(err("Unavailable", "leader lease not held yet"))
+        if (this.readWaiters.size >= READ_WAITERS_MAX) return reply(err("Unavailable", "too many reads waiting"))
+        this.readWaiters.set(id, { req, reply })
+        this.host.markDirty(this)
+        return
+      }
+      default:
+        return this.write(req, reply, now)
+    }
+  }
+
+  private admit(kind: "r" | "w", cost: number, now: number): boolean {
+    const b = kind === "r" ? this.readBucket : this.writeBucket
+    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) return true
+    this.counters.throttled++
+    return false
+  }
+
+  private read(req: DataRequest): DataResponse {
+    this.counters.reads++
+    const node = this.host.nodeId
+    if (req.op === "get") {
+      const r = getItem(this.committed, req.input)
+      if (Either.isLeft(r)) return err("Validation", r.left.message)
+      return { ok: true, item: r.right.Item, consumedBytes: r.right.consumedBytes, node }
+    }
+    if (req.op === "query" || req.op === "scan") {
+      const r = req.op === "query" ? query(this.committed, req.input) : scan(this.committed, req.input)
+      if (Either.isLeft(r)) return err("Validation", r.left.message)
+      const p = r.right
+      return {
+        ok: true,
+        items: p.Items,
+        count: p.Count,
+        scannedCount: p.ScannedCount,
+        lastEvaluatedKey: p.LastEvaluatedKey,
+        consumedBytes: p.consumedBytes,
+        node,
+      }
+    }
+    return err("Validation", "not a read")
+  }
+
+  private write(req: Exclude<DataRequest, { consistent: boolean }>, reply: Reply, now: number): void {
+    if (this.core.state !== "leader") return reply(err("NotLeader", undefined, this.leaderNode()))
+    if (!this.isLeader()) return reply(err("Unavailable", "leader not established"))
+    const rid = req.requestId
+    if (this.dedupe.has(rid)) return reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+    if (this.writeWaiters.has(rid)) return reply(err("Unavailable", "request already in flight"))
+    const planned =
+      req.op === "put"
+        ? planPutItem(this.planning, req.input)
+        : req.op === "update"
+          ? planUpdateItem(this.planning, req.input)
+          : planDeleteItem(this.planning, req.input)
+    if (Either.isLeft(planned)) {
+      const e = planned.left
+      if (e instanceof ConditionalCheckFailedException)
+        return reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
+      return reply(err("Validation", e.message))
+    }
+    const out = planned.right
+    if (!this.admit("w", writeCostMilli(out.consumedBytes), now)) return reply(err("PartitionThrottled"))
+    const key = encodedKeyOf(this.spec.keySchema, out.write.key)
+    const image = out.write.image
+    const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
+    if (!r.ok) return reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
+    this.counters.proposals++
+    this.planning.propose(key, image)
+    this.writeWaiters.set(rid, { reply, out, key })
+    this.host.markDirty(this)
+  }
+
+  /** Proposes the split fence (leader only). */
+  proposeSplit(fence: SplitFence): boolean {
+    if (!this.isLeader() || this.retired) return false
+    return this.core.propose(encodeSplit(fence)).ok
+  }
+
+  /** Proposes a membership change (leader only). */
+  proposeConfig(members: ReadonlyArray<Member>): boolean {
+    if (this.core.state !== "leader") return false
+    const r = this.core.proposeConfig({ members })
+    if (r.ok) this.host.markDirty(this)
+    return r.ok
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The Ready loop
+
+  /** Persists, sends, applies and answers everything the core has ready. */
+  drain(): void {
+    const core = this.core
+    let rounds = 0
+    while (core.hasReady() && rounds++ < 64) {
+      const r: Ready = core.readyOutputs()
+      this.persist(r)
+      for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
+      for (const e of r.committed) this.apply(e)
+      for (const rd of r.reads) this.answerRead(rd.id, rd.index)
+      core.advance()
+    }
+    this.checkRole()
+  }
+
+  private persist(r: Ready): void {
+    const d = this.durable
+    for (const e of r.entries) d.entries[e.slot - 1] = e
+    if (r.hardState !== null) d.hard = r.hardState
+  }
+
+  private answerRead(id: number, index: number): void {
+    const w = this.readWaiters.get(id)
+    if (w === undefined) return
+    this.readWaiters.delete(id)
+    if (this.applied >= index) w.reply(this.read(w.req))
+    else this.readsAfterApply.push({ index, req: w.req, reply: w.reply })
+  }
+
+  private apply(e: Entry): void {
+    if (e.slot <= this.applied) return
+    this.applied = e.slot
+    if (e.kind === ENTRY_CONFIG) {
+      this.onConfig(decodeMembership(e.data).members)
+      return
+    }
+    if (e.kind !== ENTRY_COMMAND || this.spec.role !== "storage") return
+    const c: Command = decodeCommand(e.data)
+    if (c.kind === "split") {
+      if (!this.retired) {
+        this.retired = true
+        this.failAllWaiters("StaleEpoch")
+        this.host.onSplit(this, c.fence)
+      }
+      return
+    }
+    const w = this.writeWaiters.get(c.requestId)
+    if (w !== undefined) {
+      this.writeWaiters.delete(c.requestId)
+      this.planning.settle(w.key)
+    }
+    if (this.retired) {
+      // Entries after the fence belong to no partition: never acknowledged, never applied.
+      w?.reply(err("StaleEpoch", "partition split"))
+      return
+    }
+    if (this.dedupe.has(c.requestId)) {
+      w?.reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+      return
+    }
+    if (c.text === undefined) this.tree.delete(c.key)
+    else this.tree.set(c.key, { item: itemFromText(c.text), text: c.text })
+    this.remember(c.requestId)
+    this.counters.applied++
+    if (w !== undefined)
+      w.reply({ ok: true, item: w.out.Attributes, consumedBytes: w.out.consumedBytes, node: this.host.nodeId })
+    if (this.readsAfterApply.length > 0) {
+      const ready = this.readsAfterApply.filter((x) => x.index <= this.applied)
+      if (ready.length > 0) {
+        const rest = this.readsAfterApply.filter((x) => x.index > this.applied)
+        this.readsAfterApply.length = 0
+        this.readsAfterApply.push(...rest)
+        for (const x of ready) x.reply(this.read(x.req))
+      }
+    }
+  }
+
+  private onConfig(_members: ReadonlyArray<Member>): void {
+    // Membership lives in the core; the node learns replica placement from the metadata service.
+  }
+
+  private remember(rid: string): void {
+    this.dedupe.add(rid)
+    this.dedupeOrder.push(rid)
+    if (this.dedupeOrder.length - this.dedupeHead > DEDUPE_ENTRIES_MAX) {
+      this.dedupe.delete(this.dedupeOrder[this.dedupeHead++]!)
+      if (this.dedupeHead > DEDUPE_ENTRIES_MAX) {
+        this.dedupeOrder.splice(0, this.dedupeHead)
+        this.dedupeHead = 0
+      }
+    }
+  }
+
+  /** Copies the request ids applied so far (children of a split inherit them). */
+  dedupeSnapshot(): string[] {
+    return this.dedupeOrder.slice(this.dedupeHead)
+  }
+
+  /** Installs inherited request ids. */
+  inheritDedupe(ids: ReadonlyArray<string>): void {
+    for (const id of ids) this.remember(id)
+  }
+
+  private checkRole(): void {
+    const leading = this.core.state === "leader"
+    const ballot = leading ? this.core.ballot : -1
+    if (ballot === this.leaderBallot) return
+    const was = this.leaderBallot >= 0
+    this.leaderBallot = ballot
+    // Any change of term voids the pending overlay and the waiters: their proposals may be lost.
+    this.planning.clear()
+    this.failAllWaiters("Unavailable")
+    if (leading) this.counters.leaderTerms++
+    if (leading !== was || leading) this.host.onLeaderChange(this, leading)
+  }
+
+  private failAllWaiters(kind: DataError["kind"]): void {
+    for (const w of this.writeWaiters.values()) w.reply(err(kind, "leadership changed"))
+    this.writeWaiters.clear()
+    for (const w of this.readWaiters.values()) w.reply(err("Unavailable", "leadership changed"))
+    this.readWaiters.clear()
+    for (const w of this.readsAfterApply) w.reply(err("Unavailable", "leadership changed"))
+    this.readsAfterApply.length = 0
+  }
+
+  /** Stops the core (crash or retirement). */
+  stop(): void {
+    this.core.stop()
+    this.failAllWaiters("Unavailable")
+  }
+
+  /** Item count and checksum of the applied state (for convergence checks). */
+  summary(): { items: number; checksum: string; applied: number } {
+    return { items: this.tree.size, checksum: String(this.tree.checksum()), applied: this.applied }
+  }
+
+  /** Number of item bytes stored (split-for-size input). */
+  bytes(): number {
+    let n = 0
+    this.tree.forRange(undefined, (_k, v) => {
+      n += itemSize(v.item)
+    })
+    return n
+  }
+}
