@@ -62,8 +62,11 @@ export interface HealEvent {
   readonly failedNode: string
   readonly logNode: string
   readonly detectedAt: number
-  /** When the log replica's join committed (quorum restored), or undefined while pending. */
+  /** When the log replica had caught up (quorum restored), or undefined while pending. */
   coveredAt: number | undefined
+  /** Node of the rebuilt storage replica, and when it had caught up and the log replica left. */
+  storageNode: string | undefined
+  rebuiltAt: number | undefined
 }
 
 /** Options of the metadata service. */
@@ -145,6 +148,7 @@ export class MetadataService {
     for (const p of parts) {
       const where = [...(plan.right.state.placement.get(p.id) ?? [])]
       st.placement.set(p.id, where)
+      for (const n of where) this.everHosted(p.id).add(n)
       const members: Member[] = where.map((n) => ({ id: this.dir.replicaIdOf(n), role: "storage", zone: this.dir.azOf(n) }))
       for (const n of where)
         this.nodes.get(n)?.createReplica({ table: st.info.name, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members, role: "storage" })
@@ -240,6 +244,10 @@ export class MetadataService {
     st.placement.delete(partitionId)
     st.placement.set(left.id, [...where])
     st.placement.set(right.id, [...where])
+    for (const n of where) {
+      this.everHosted(left.id).add(n)
+      this.everHosted(right.id).add(n)
+    }
     this.counters.splits++
     return true
   }
@@ -274,58 +282,136 @@ export class MetadataService {
     for (const st of this.tables.values()) {
       for (const [pid, where] of st.placement) {
         if (!where.includes(nodeId)) continue
-        const az = this.dir.azOf(nodeId)
-        const candidates = [...this.nodes.values()].filter(
-          (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId),
-        )
-        const target = candidates.find((n) => n.az === az) ?? candidates[0]
+        if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE)) continue
+        const target = this.pickNode(pid, where, this.dir.azOf(nodeId))
         if (target === undefined) continue
-        this.heals.push({ partitionId: pid, failedNode: nodeId, logNode: target.nodeId, detectedAt: now, coveredAt: undefined })
-        this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, target: target.nodeId, stage: 0, event: this.heals[this.heals.length - 1]! })
+        const event: HealEvent = {
+          partitionId: pid,
+          failedNode: nodeId,
+          logNode: target,
+          detectedAt: now,
+          coveredAt: undefined,
+          storageNode: undefined,
+          rebuiltAt: undefined,
+        }
+        this.heals.push(event)
+        this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, event })
       }
     }
   }
 
-  private readonly pendingHeal: Array<{ table: string; pid: string; failed: string; target: string; stage: number; event: HealEvent }> = []
+  /** An up, healthy node that never hosted `pid` and is no heal's target, same AZ first. */
+  private pickNode(pid: string, where: ReadonlyArray<string>, az: string): string | undefined {
+    const ever = this.everHosted(pid)
+    const busy = new Set(this.pendingHeal.filter((h) => h.pid === pid).flatMap((h) => [h.logNode, h.storageNode ?? ""]))
+    const ok = [...this.nodes.values()].filter(
+      (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !ever.has(n.nodeId) && !busy.has(n.nodeId),
+    )
+    return (ok.find((n) => n.az === az) ?? ok[0])?.nodeId
+  }
 
+  private everHosted(pid: string): Set<string> {
+    let s = this.hosted.get(pid)
+    if (s === undefined) {
+      s = new Set()
+      this.hosted.set(pid, s)
+    }
+    return s
+  }
+
+  private readonly hosted = new Map<string, Set<string>>()
+  private readonly pendingHeal: Array<{
+    table: string
+    pid: string
+    failed: string
+    logNode: string
+    storageNode: string | undefined
+    stage: number
+    event: HealEvent
+  }> = []
+
+  /**
+   * Heal stages, one membership change at a time (Paxos's rule): 0 add a log replica (quorum
+   * restored once it has caught up), 1 remove the failed member, 2 add a fresh storage replica
+   * (rebuilt from the leader's log), 3 once it has caught up, remove the log replica.
+   */
   private progressHeals(now: number): void {
     for (const h of this.pendingHeal) {
-      if (h.stage >= 2) continue
+      if (h.stage >= HEAL_DONE) continue
       const st = this.tables.get(h.table)
       const where = st?.placement.get(h.pid)
-      if (st === undefined || where === undefined) {
-        h.stage = 2
+      const p = st?.map.get(h.pid)
+      if (st === undefined || where === undefined || p === undefined) {
+        h.stage = HEAL_DONE
         continue
       }
-      const leader = where.map((n) => this.nodes.get(n)?.replicas.get(h.pid)).find((r) => r?.core.state === "leader")
-      if (leader === undefined) continue
+      const leaderNode = [...this.nodes.values()].find((n) => n.replicas.get(h.pid)?.isLeader())
+      const leader = leaderNode?.replicas.get(h.pid)
+      if (leader === undefined || leader.retired) continue
       const cfg = leader.core.latestConfig().members
-      const newId = this.dir.replicaIdOf(h.target)
-      const deadId = this.dir.replicaIdOf(h.failed)
-      if (h.stage === 0) {
-        if (!cfg.some((m) => m.id === newId)) {
-          const p = st.map.get(h.pid)
-          if (p === undefined) continue
-          const target = this.nodes.get(h.target)
-          if (target?.replicas.get(h.pid) === undefined)
-            target?.createReplica({ table: h.table, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members: null, role: "log" }, "log")
-          leader.proposeConfig([...cfg, { id: newId, role: "log", zone: this.dir.azOf(h.target) }])
-          continue
+      const caughtUp = (node: string | undefined): boolean => {
+        const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
+        return r !== undefined && r.core.commitIndex >= leader.core.commitIndex && leader.core.commitIndex >= leader.core.lastIndex()
+      }
+      const idOf = (n: string) => this.dir.replicaIdOf(n)
+      const spec = (role: "storage" | "log") => ({ table: h.table, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members: null, role })
+      switch (h.stage) {
+        case 0: {
+          if (!cfg.some((m) => m.id === idOf(h.logNode))) {
+            const t = this.nodes.get(h.logNode)
+            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("log"), "log")
+            this.everHosted(h.pid).add(h.logNode)
+            leader.proposeConfig([...cfg, { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) }])
+          } else if (caughtUp(h.logNode)) {
+            h.event.coveredAt = now
+            h.stage = 1
+          }
+          break
         }
-        if (leader.core.commitIndex >= leader.core.lastIndex() && (this.nodes.get(h.target)?.replicas.get(h.pid)?.core.commitIndex ?? 0) > 0) {
-          h.event.coveredAt = now
-          h.stage = 1
+        case 1: {
+          if (cfg.some((m) => m.id === idOf(h.failed))) leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed)))
+          else {
+            const i = where.indexOf(h.failed)
+            if (i >= 0) where.splice(i, 1)
+            h.stage = 2
+          }
+          break
         }
-      } else if (h.stage === 1) {
-        if (cfg.some((m) => m.id === deadId)) leader.proposeConfig(cfg.filter((m) => m.id !== deadId))
-        else {
-          where.splice(where.indexOf(h.failed), 1, h.target)
-          h.stage = 2
+        case 2: {
+          if (h.storageNode === undefined) {
+            h.storageNode = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
+            if (h.storageNode === undefined) break
+            h.event.storageNode = h.storageNode
+          }
+          const sn = h.storageNode
+          if (!cfg.some((m) => m.id === idOf(sn))) {
+            const t = this.nodes.get(sn)
+            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("storage"), "storage")
+            this.everHosted(h.pid).add(sn)
+            leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }])
+          } else if (caughtUp(sn)) {
+            where.push(sn)
+            h.stage = 3
+          }
+          break
+        }
+        case 3: {
+          if (cfg.some((m) => m.id === idOf(h.logNode))) leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode)))
+          else {
+            this.nodes.get(h.logNode)?.dropReplica(h.pid)
+            h.event.rebuiltAt = now
+            h.stage = HEAL_DONE
+            leaderNode?.publishRoute(h.table, p, leader, leaderNode.nodeId)
+          }
+          break
         }
       }
     }
   }
 }
+
+/** The last heal stage. */
+const HEAL_DONE = 4
 
 const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
   const ks = input.KeySchema

@@ -6,7 +6,7 @@
  */
 import { Cluster, type ClusterConfig } from "./cluster.ts"
 import type { NodeMsg } from "./messages.ts"
-import type { MessageHandler, Runtime, Transport } from "./runtime.ts"
+import type { MessageHandler, Runtime, TimerHandle, Transport } from "./runtime.ts"
 
 type Immediate = (fn: () => void) => unknown
 const later: Immediate =
@@ -65,7 +65,7 @@ export class RealTimeRuntime implements Runtime {
   now(): number {
     return performance.now() - this.t0
   }
-  schedule(delayMs: number, fn: () => void): number {
+  schedule(delayMs: number, fn: () => void): TimerHandle {
     if (this.stopped) return 0
     const id = this.nextTimer++
     this.timers.set(
@@ -77,10 +77,10 @@ export class RealTimeRuntime implements Runtime {
     )
     return id
   }
-  cancel(handle: number): void {
-    const t = this.timers.get(handle)
+  cancel(handle: TimerHandle | undefined): void {
+    const t = this.timers.get(handle as number)
     if (t !== undefined) clearTimeout(t)
-    this.timers.delete(handle)
+    this.timers.delete(handle as number)
   }
   defer(fn: () => void): void {
     queueMicrotask(fn)

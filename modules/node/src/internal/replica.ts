@@ -50,6 +50,8 @@ import { PlanningStore, TreeItemStore, encodedKeyOf, makeTree } from "./store.ts
 export const DEDUPE_ENTRIES_MAX = 100_000
 /** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
 export const BURST_CREDIT_S = 300
+/** Writes queued behind one key's in-flight write. */
+export const KEY_QUEUE_MAX = 1024
 /** Strong reads waiting for their read index, per replica. */
 export const READ_WAITERS_MAX = 100_000
 
@@ -126,9 +128,11 @@ export class Replica {
   private readonly dedupeOrder: string[] = []
   private dedupeHead = 0
   private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
+  private readonly keyQueue = new Map<EncodedKey, Array<{ req: Exclude<DataRequest, { consistent: boolean }>; reply: Reply }>>()
   private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
   private nextReadId = 1
+  private proposedSinceDrain = false
   private leaderBallot = -1
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
@@ -275,6 +279,16 @@ export class Replica {
     const rid = req.requestId
     if (this.dedupe.has(rid)) return reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
     if (this.writeWaiters.has(rid)) return reply(err("Unavailable", "request already in flight"))
+    // One write in flight per key: a decision (above all a failed condition, which is answered at
+    // once) must never rest on a proposal that is not committed yet.
+    const k0 = this.requestKey(req)
+    if (k0 !== undefined && this.planning.pending.has(k0)) {
+      const q = this.keyQueue.get(k0)
+      if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
+      else if (q.length >= KEY_QUEUE_MAX) return reply(err("Unavailable", "too many writes queued on one key"))
+      else q.push({ req, reply })
+      return
+    }
     const planned =
       req.op === "put"
         ? planPutItem(this.planning, req.input)
@@ -294,22 +308,54 @@ export class Replica {
     const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
     if (!r.ok) return reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
     this.counters.proposals++
+    this.proposedSinceDrain = true
     this.planning.propose(key, image)
     this.writeWaiters.set(rid, { reply, out, key })
     this.host.markDirty(this)
   }
 
+  private requestKey(req: Exclude<DataRequest, { consistent: boolean }>): EncodedKey | undefined {
+    const ks = this.spec.keySchema
+    const src = req.op === "put" ? req.input.Item : req.input.Key
+    if (src === undefined || src === null || typeof src !== "object") return undefined
+    if (src[ks.partitionKey.name] === undefined) return undefined
+    if (ks.sortKey !== undefined && src[ks.sortKey.name] === undefined) return undefined
+    try {
+      return encodedKeyOf(ks, src)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Runs the writes queued behind a key once its last proposal is applied. */
+  private releaseKey(k: EncodedKey): void {
+    if (this.planning.pending.has(k)) return
+    const q = this.keyQueue.get(k)
+    if (q === undefined) return
+    this.keyQueue.delete(k)
+    const now = this.host.now()
+    for (const w of q) this.write(w.req, w.reply, now)
+  }
+
   /** Proposes the split fence (leader only). */
   proposeSplit(fence: SplitFence): boolean {
     if (!this.isLeader() || this.retired) return false
-    return this.core.propose(encodeSplit(fence)).ok
+    const ok = this.core.propose(encodeSplit(fence)).ok
+    if (ok) {
+      this.proposedSinceDrain = true
+      this.host.markDirty(this)
+    }
+    return ok
   }
 
   /** Proposes a membership change (leader only). */
   proposeConfig(members: ReadonlyArray<Member>): boolean {
     if (this.core.state !== "leader") return false
     const r = this.core.proposeConfig({ members })
-    if (r.ok) this.host.markDirty(this)
+    if (r.ok) {
+      this.proposedSinceDrain = true
+      this.host.markDirty(this)
+    }
     return r.ok
   }
 
@@ -319,6 +365,10 @@ export class Replica {
   /** Persists, sends, applies and answers everything the core has ready. */
   drain(): void {
     const core = this.core
+    if (this.proposedSinceDrain) {
+      this.proposedSinceDrain = false
+      core.flush()
+    }
     let rounds = 0
     while (core.hasReady() && rounds++ < 64) {
       const r: Ready = core.readyOutputs()
@@ -373,15 +423,20 @@ export class Replica {
       return
     }
     if (this.dedupe.has(c.requestId)) {
-      w?.reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+      if (w !== undefined) {
+        w.reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+        this.releaseKey(w.key)
+      }
       return
     }
     if (c.text === undefined) this.tree.delete(c.key)
     else this.tree.set(c.key, { item: itemFromText(c.text), text: c.text })
     this.remember(c.requestId)
     this.counters.applied++
-    if (w !== undefined)
+    if (w !== undefined) {
       w.reply({ ok: true, item: w.out.Attributes, consumedBytes: w.out.consumedBytes, node: this.host.nodeId })
+      if (this.keyQueue.has(w.key)) this.releaseKey(w.key)
+    }
     if (this.readsAfterApply.length > 0) {
       const ready = this.readsAfterApply.filter((x) => x.index <= this.applied)
       if (ready.length > 0) {
@@ -435,6 +490,8 @@ export class Replica {
   private failAllWaiters(kind: DataError["kind"]): void {
     for (const w of this.writeWaiters.values()) w.reply(err(kind, "leadership changed"))
     this.writeWaiters.clear()
+    for (const q of this.keyQueue.values()) for (const w of q) w.reply(err(kind, "leadership changed"))
+    this.keyQueue.clear()
     for (const w of this.readWaiters.values()) w.reply(err("Unavailable", "leadership changed"))
     this.readWaiters.clear()
     for (const w of this.readsAfterApply) w.reply(err("Unavailable", "leadership changed"))

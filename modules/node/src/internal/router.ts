@@ -43,7 +43,7 @@ import type {
   WriteItemResponse,
 } from "./model.ts"
 import { Metrics } from "./metrics.ts"
-import type { Runtime } from "./runtime.ts"
+import type { Runtime, TimerHandle } from "./runtime.ts"
 
 /** Overall deadline of one request, ms. */
 export const REQUEST_DEADLINE_MS_DEFAULT = 10_000
@@ -98,7 +98,7 @@ export class RequestRouter {
   readonly admission: RouterAdmissionCore
   readonly metrics: Metrics
   private readonly routeWaiters = new Map<number, (o: CacheOutput) => void>()
-  private readonly inflight = new Map<number, { ctx: Ctx; timer: number }>()
+  private readonly inflight = new Map<number, { ctx: Ctx; timer: TimerHandle }>()
   private readonly leaderOverride = new Map<string, string>()
   private nextCacheReq = 1
   private nextRid = 1

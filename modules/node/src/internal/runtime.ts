@@ -22,14 +22,17 @@ export interface Transport {
   setUp(id: string, up: boolean): void
 }
 
+/** An opaque timer handle. */
+export type TimerHandle = unknown
+
 /** Clock, timers, randomness and transport. */
 export interface Runtime {
   /** Current time, ms. */
   now(): number
   /** Runs `fn` after `delayMs`; returns a handle for `cancel`. */
-  schedule(delayMs: number, fn: () => void): number
-  /** Cancels a scheduled call (no-op if it already ran). */
-  cancel(handle: number): void
+  schedule(delayMs: number, fn: () => void): TimerHandle
+  /** Cancels a scheduled call (no-op if it already ran or the handle is undefined). */
+  cancel(handle: TimerHandle | undefined): void
   /** Runs `fn` after the current event, before time advances (used to batch work). */
   defer(fn: () => void): void
   /** A uniform number in [0, 1). */
@@ -66,11 +69,11 @@ export class SimRuntime implements Runtime {
   now(): number {
     return this.sim.now
   }
-  schedule(delayMs: number, fn: () => void): number {
-    return this.sim.schedule(delayMs, fn) as unknown as number
+  schedule(delayMs: number, fn: () => void): TimerHandle {
+    return this.sim.schedule(delayMs, fn)
   }
-  cancel(handle: number): void {
-    this.sim.scheduler.cancel(handle as unknown as TimerId)
+  cancel(handle: TimerHandle | undefined): void {
+    if (handle !== undefined) this.sim.scheduler.cancel(handle as TimerId)
   }
   defer(fn: () => void): void {
     this.sim.schedule(0, fn)

@@ -12,7 +12,7 @@ import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
 import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
-import type { Runtime } from "./runtime.ts"
+import type { Runtime, TimerHandle } from "./runtime.ts"
 
 /** Default node tick (Paxos timers, lease checks), ms. */
 export const NODE_TICK_MS_DEFAULT = 10
@@ -50,8 +50,8 @@ export class StorageNode implements ReplicaHost {
   private readonly dirty = new Set<Replica>()
   private flushQueued = false
   private up = true
-  private tickHandle = -1
-  private bgHandle = -1
+  private tickHandle: TimerHandle | undefined
+  private bgHandle: TimerHandle | undefined
   private readonly nodeRead: TokenBucket
   private readonly nodeWrite: TokenBucket
   private readonly scratch = new Uint32Array(4)
