@@ -300,14 +300,24 @@ export class MetadataService {
     }
   }
 
-  /** An up, healthy node that never hosted `pid` and is no heal's target, same AZ first. */
-  private pickNode(pid: string, where: ReadonlyArray<string>, az: string): string | undefined {
+  /**
+   * An up, healthy node for a new replica of `pid`: not among `where` nor any heal's target; one
+   * that never hosted the partition first (same AZ first), else one whose old replica has left the
+   * group (`members`: replica ids in the current configuration) — its stale copy is wiped first.
+   */
+  private pickNode(pid: string, where: ReadonlyArray<string>, az: string, members?: ReadonlySet<number>): string | undefined {
     const ever = this.everHosted(pid)
-    const busy = new Set(this.pendingHeal.filter((h) => h.pid === pid).flatMap((h) => [h.logNode, h.storageNode ?? ""]))
+    const busy = new Set(this.pendingHeal.filter((h) => h.pid === pid && h.stage < HEAL_DONE).flatMap((h) => [h.logNode, h.storageNode ?? ""]))
     const ok = [...this.nodes.values()].filter(
-      (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !ever.has(n.nodeId) && !busy.has(n.nodeId),
+      (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
     )
-    return (ok.find((n) => n.az === az) ?? ok[0])?.nodeId
+    const fresh = ok.filter((n) => !ever.has(n.nodeId))
+    const pick = (l: StorageNode[]) => (l.find((n) => n.az === az) ?? l[0])?.nodeId
+    const f = pick(fresh)
+    if (f !== undefined || members === undefined) return f
+    const reused = pick(ok.filter((n) => !members.has(this.dir.replicaIdOf(n.nodeId))))
+    if (reused !== undefined) this.nodes.get(reused)?.dropReplica(pid)
+    return reused
   }
 
   private everHosted(pid: string): Set<string> {
@@ -379,14 +389,14 @@ export class MetadataService {
         }
         case 2: {
           if (h.storageNode === undefined) {
-            h.storageNode = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
+            h.storageNode = this.pickNode(h.pid, where, this.dir.azOf(h.failed), new Set(cfg.map((m) => m.id)))
             if (h.storageNode === undefined) break
             h.event.storageNode = h.storageNode
           }
           const sn = h.storageNode
           if (!cfg.some((m) => m.id === idOf(sn))) {
             const t = this.nodes.get(sn)
-            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("storage"), "storage")
+            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
             this.everHosted(h.pid).add(sn)
             leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }])
           } else if (caughtUp(sn)) {

@@ -6,7 +6,7 @@
  * replica installs the same bytes. Plain TypeScript: this is the hot path.
  */
 import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
-import type { BTree } from "@partita/btree"
+import type { BTree, BTreeView } from "@partita/btree"
 import { type EncodedKey, itemSize } from "@partita/core"
 import {
   ConditionalCheckFailedException,
@@ -79,6 +79,17 @@ export interface DurableLog {
   hard: HardState
   /** entries[slot - 1]; later writes of a slot supersede earlier ones. */
   readonly entries: Entry[]
+  /**
+   * The state the group started from (a split child inherits its parent's items at the fence):
+   * an immutable B-tree snapshot and the request ids applied before it. Log slot 1 applies on it.
+   */
+  base?: ReplicaBase | undefined
+}
+
+/** A replica group's starting state. */
+export interface ReplicaBase {
+  readonly tree: BTreeView<StoredItem>
+  readonly dedupe: ReadonlyArray<string>
 }
 
 /** Per-replica counters. */
@@ -172,7 +183,8 @@ export class Replica {
     const wMilli = Math.max(1, Math.round(a.wcu * 1000))
     this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
     this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
-    // Recovery: replay what was committed before the crash into the (empty) tree.
+    if (durable.base !== undefined && spec.role === "storage") this.loadBase(durable.base)
+    // Recovery: replay what was committed before the crash on the base.
     if (recovered !== undefined && spec.role === "storage") {
       for (let s = 1; s <= this.core.commitIndex; s++) {
         const e = durable.entries[s - 1]
@@ -180,6 +192,26 @@ export class Replica {
       }
     }
     this.core.tick(now)
+  }
+
+  private loadBase(base: ReplicaBase): void {
+    this.tree.bulkLoad(base.tree.range())
+    this.inheritDedupe(base.dedupe)
+  }
+
+  /**
+   * Gives a new, empty replica its group's starting state (before it has applied anything), so
+   * that replaying the group's log from slot 1 rebuilds exactly the other replicas' state.
+   */
+  installBase(base: ReplicaBase | undefined): void {
+    if (base === undefined || this.applied > 0) return
+    this.durable.base = base
+    if (this.spec.role === "storage") this.loadBase(base)
+  }
+
+  /** Freezes the current (just created) state as the group's base. */
+  freezeBase(): void {
+    this.durable.base = { tree: this.tree.snapshot(), dedupe: this.dedupeSnapshot() }
   }
 
   get partitionId(): string {

@@ -65,6 +65,8 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   c.runFor(2500)
 
   const history = new History(() => c.sim.now)
+  let open = 0
+  const openOps = (): number => open
   const keys = Array.from({ length: opts.keys ?? 6 }, (_, i) => `k${i}`)
   const duration = opts.durationMs ?? 8000
   const start = c.sim.now
@@ -85,7 +87,9 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     const key = keys[prng.int(keys.length)]!
     const roll = prng.next()
     ops++
+    open++
     const finish = (h: number, status: OpOutput["status"], value: unknown): void => {
+      open--
       if (status === "ok") {
         oks++
         history.ok(h, value)
@@ -169,22 +173,28 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     })
   }
   c.runFor(duration)
-  // Quiesce: let in-flight requests finish, heal, restart everything.
-  c.runFor(11_000)
+  // Quiesce: let in-flight requests finish (each ends by its deadline), heal, restart everything.
+  const busyUntil = (cond: () => boolean, capMs: number): void => {
+    const stop = c.sim.now + capMs
+    while (cond() && c.sim.now < stop) c.runFor(100)
+  }
+  busyUntil(() => openOps() > 0, 11_000)
   c.heal()
   for (const id of nodeIds) c.restartNode(id)
-  c.runFor(4000)
+  c.runFor(3000)
 
   // Final strong read of every key, from a fresh client id each.
   keys.forEach((key, i) => {
     const p = clients + i
     const h = history.invoke(p, "read", null, key)
+    open++
     client.getItem({ TableName: TABLE, Key: { k: { S: key } }, ConsistentRead: true }, (r) => {
+      open--
       if (r.ok) history.ok(h, (r.value.Item?.v as { S?: string } | undefined)?.S ?? null)
       else history.info(h, null)
     })
   })
-  c.runFor(11_000)
+  busyUntil(() => open > 0, 11_000)
 
   const operations = toOperations(history.events)
   const byKey = new Map<string, typeof operations[number][]>()

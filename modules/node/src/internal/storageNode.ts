@@ -160,6 +160,7 @@ export class StorageNode implements ReplicaHost {
         if (inside(child, pos)) c.tree.set(k, v)
       })
       c.inheritDedupe(parent.dedupeSnapshot())
+      c.freezeBase()
       if (leading) {
         c.core.campaign()
         this.publishRoute(parent.spec.table, child, c, this.nodeId)
