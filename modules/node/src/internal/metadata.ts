@@ -24,10 +24,13 @@ import {
 } from "@partita/partitioner"
 import type { Member } from "@partita/paxos"
 import { Either } from "effect"
+import type { SplitFence } from "./codec.ts"
 import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
 import type { Runtime } from "./runtime.ts"
 import type { StorageNode } from "./storageNode.ts"
 
+/** A split fence not applied after this long is proposed again, ms. */
+export const SPLIT_REPROPOSE_MS = 2000
 /** Liveness probe period, ms. */
 export const PING_MS = 250
 /** A node silent this long is declared failed, ms. */
@@ -223,12 +226,14 @@ export class MetadataService {
 
   /**
    * Splits a partition live: the fence goes through the parent's Paxos log; every replica applies
-   * it at the same position and creates the children from its own state. Returns false when the
-   * parent has no established leader now (try again later).
+   * it at the same position and creates the children from its own state. The new map is adopted
+   * once a replica has applied the fence (the fence is re-proposed until then). One split per
+   * table at a time. Returns false when refused (unknown partition, no split point, a split
+   * already pending, or no established leader now).
    */
   split(table: string, partitionId: string, at?: Boundary, reason: "size" | "consumption" = "consumption"): boolean {
     const st = this.tables.get(table)
-    if (st === undefined) return false
+    if (st === undefined || this.pendingSplits.has(table)) return false
     const parent = st.map.get(partitionId)
     if (parent === undefined) return false
     const key = at ?? hashMidpoint(parent)
@@ -236,20 +241,51 @@ export class MetadataService {
     const upd = splitAt(st.map, partitionId, key, reason)
     if (Either.isLeft(upd)) return false
     const [left, right] = upd.right.change.children
-    const where = st.placement.get(partitionId) ?? []
-    const leader = where.map((n) => this.nodes.get(n)?.replicas.get(partitionId)).find((r) => r?.isLeader())
-    if (leader === undefined) return false
-    if (!leader.proposeSplit({ parentEpoch: parent.epoch, splitKey: key, left, right })) return false
-    st.map = upd.right.map
-    st.placement.delete(partitionId)
-    st.placement.set(left.id, [...where])
-    st.placement.set(right.id, [...where])
-    for (const n of where) {
-      this.everHosted(left.id).add(n)
-      this.everHosted(right.id).add(n)
-    }
-    this.counters.splits++
+    const fence: SplitFence = { parentEpoch: parent.epoch, splitKey: key, left, right }
+    if (!this.proposeFence(st, partitionId, fence)) return false
+    this.pendingSplits.set(table, { pid: partitionId, fence, map: upd.right.map, proposedAt: this.runtime.now() })
     return true
+  }
+
+  private readonly pendingSplits = new Map<string, { pid: string; fence: SplitFence; map: PartitionMap; proposedAt: number }>()
+
+  private proposeFence(st: TableState, pid: string, fence: SplitFence): boolean {
+    const where = st.placement.get(pid) ?? []
+    const leader = where.map((n) => this.nodes.get(n)?.replicas.get(pid)).find((r) => r?.isLeader())
+    return leader !== undefined && leader.proposeSplit(fence)
+  }
+
+  /** Adopts applied splits; re-proposes fences that were lost. */
+  private progressSplits(now: number): void {
+    for (const [table, ps] of this.pendingSplits) {
+      const st = this.tables.get(table)
+      if (st === undefined) {
+        this.pendingSplits.delete(table)
+        continue
+      }
+      const applied = [...this.nodes.values()].some((n) => n.replicas.get(ps.pid)?.retired === true || n.disks.has(ps.fence.left.id))
+      if (applied) {
+        const where = st.placement.get(ps.pid) ?? []
+        st.map = ps.map
+        st.placement.delete(ps.pid)
+        for (const child of [ps.fence.left, ps.fence.right]) {
+          st.placement.set(child.id, [...where])
+          for (const n of where) this.everHosted(child.id).add(n)
+        }
+        // Heals still running for the parent carry on for both children.
+        for (const h of this.pendingHeal.filter((x) => x.pid === ps.pid && x.stage < HEAL_DONE)) {
+          h.stage = HEAL_DONE
+          for (const child of [ps.fence.left, ps.fence.right]) this.coverOne(st, child.id, h.failed, now)
+        }
+        this.pendingSplits.delete(table)
+        this.counters.splits++
+      } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence)) ps.proposedAt = now
+    }
+  }
+
+  /** Splits not yet adopted, by table. */
+  pendingSplitCount(): number {
+    return this.pendingSplits.size
   }
 
   // ------------------------------------------------------------------------------------------
@@ -270,6 +306,7 @@ export class MetadataService {
       }
     }
     this.pingSeq++
+    this.progressSplits(now)
     this.progressHeals(now)
   }
 
@@ -280,24 +317,26 @@ export class MetadataService {
 
   private coverFailedNode(nodeId: string, now: number): void {
     for (const st of this.tables.values()) {
-      for (const [pid, where] of st.placement) {
-        if (!where.includes(nodeId)) continue
-        if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE)) continue
-        const target = this.pickNode(pid, where, this.dir.azOf(nodeId))
-        if (target === undefined) continue
-        const event: HealEvent = {
-          partitionId: pid,
-          failedNode: nodeId,
-          logNode: target,
-          detectedAt: now,
-          coveredAt: undefined,
-          storageNode: undefined,
-          rebuiltAt: undefined,
-        }
-        this.heals.push(event)
-        this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, event })
-      }
+      for (const [pid, where] of st.placement) if (where.includes(nodeId)) this.coverOne(st, pid, nodeId, now)
     }
+  }
+
+  private coverOne(st: TableState, pid: string, nodeId: string, now: number): void {
+    const where = st.placement.get(pid) ?? []
+    if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE)) return
+    const target = this.pickNode(pid, where, this.dir.azOf(nodeId))
+    if (target === undefined) return
+    const event: HealEvent = {
+      partitionId: pid,
+      failedNode: nodeId,
+      logNode: target,
+      detectedAt: now,
+      coveredAt: undefined,
+      storageNode: undefined,
+      rebuiltAt: undefined,
+    }
+    this.heals.push(event)
+    this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, event })
   }
 
   /**

@@ -50,6 +50,9 @@ import { PlanningStore, TreeItemStore, encodedKeyOf, makeTree } from "./store.ts
 export const DEDUPE_ENTRIES_MAX = 100_000
 /** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
 export const BURST_CREDIT_S = 300
+/** `{"split"…`: the third byte of a split fence's encoding. */
+const SPLIT_HEADER_BYTE = 0x73
+
 /** Writes queued behind one key's in-flight write. */
 export const KEY_QUEUE_MAX = 1024
 /** Strong reads waiting for their read index, per replica. */
@@ -434,7 +437,9 @@ export class Replica {
       this.onConfig(decodeMembership(e.data).members)
       return
     }
-    if (e.kind !== ENTRY_COMMAND || this.spec.role !== "storage") return
+    if (e.kind !== ENTRY_COMMAND) return
+    // Log replicas skip writes but follow splits (byte 2 is the first letter of the header key).
+    if (this.spec.role !== "storage" && e.data[2] !== SPLIT_HEADER_BYTE) return
     const c: Command = decodeCommand(e.data)
     if (c.kind === "split") {
       if (!this.retired) {

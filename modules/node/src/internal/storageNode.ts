@@ -148,6 +148,7 @@ export class StorageNode implements ReplicaHost {
         parent.spec.role,
       )
       if (c === undefined) continue
+      if (parent.spec.role !== "storage") continue
       // The child starts with exactly the parent's items in its range (same on every replica).
       const hash = parent.spec.hash
       const keyName = parent.spec.keySchema.partitionKey.name
