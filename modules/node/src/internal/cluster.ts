@@ -39,6 +39,10 @@ export interface ClusterConfig {
   readonly attemptTimeoutMs?: number
   /** Routing cache discipline. Default constant-work. */
   readonly cacheMode?: "constant-work" | "conventional"
+  /** Test canary: routers serve strong reads from any replica (the checks must catch it). */
+  readonly canaryStrongReadsAnywhere?: boolean
+  /** Disable router admission (GAC) entirely. */
+  readonly admission?: boolean
   /** Background hook run on every storage node (the scrubber's seam). */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
 }
@@ -104,6 +108,8 @@ export class Cluster {
           memdsNodes: memdsIds,
           gacServers: gacIds,
           ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
+          ...(config.canaryStrongReadsAnywhere === undefined ? {} : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
+          ...(config.admission === undefined ? {} : { admission: config.admission }),
           ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }),
           ...(config.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: config.attemptTimeoutMs }),
         }),

@@ -74,6 +74,8 @@ export interface RouterOptions {
   readonly attemptTimeoutMs?: number
   /** Disable router admission (every request admitted): for experiments. */
   readonly admission?: boolean
+  /** Test canary: strongly consistent GetItem served by any replica (a deliberate bug). */
+  readonly canaryStrongReadsAnywhere?: boolean
 }
 
 interface Ctx {
@@ -136,8 +138,9 @@ export class RequestRouter {
     if (info === undefined) return
     const key = this.keyOf(info, input.Key, cb)
     if (key === undefined) return
-    const strong = input.ConsistentRead === true
-    const mode = strong ? "strong" : "eventual"
+    // The canary serves "strong" reads from any replica: the linearizability checks must catch it.
+    const strong = input.ConsistentRead === true && this.options.canaryStrongReadsAnywhere !== true
+    const mode = input.ConsistentRead === true ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
     const t0 = this.runtime.now()
     this.run(info, key, { op: "get", input: { Key: input.Key, ProjectionExpression: input.ProjectionExpression, ExpressionAttributeNames: input.ExpressionAttributeNames }, consistent: strong }, strong, (r) => {
