@@ -107,6 +107,7 @@ export class Cluster {
           az: azs[i % azs.length]!,
           memdsNodes: memdsIds,
           gacServers: gacIds,
+          routersHint: r,
           ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
           ...(config.canaryStrongReadsAnywhere === undefined ? {} : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
           ...(config.admission === undefined ? {} : { admission: config.admission }),

@@ -74,6 +74,8 @@ export interface RouterOptions {
   readonly attemptTimeoutMs?: number
   /** Disable router admission (every request admitted): for experiments. */
   readonly admission?: boolean
+  /** Routers in the fleet (each starts at provisioned / routers until GAC answers). */
+  readonly routersHint?: number
   /** Test canary: strongly consistent GetItem served by any replica (a deliberate bug). */
   readonly canaryStrongReadsAnywhere?: boolean
 }
@@ -315,7 +317,7 @@ export class RequestRouter {
     const s = this.admission.slotOf(bucket)
     if (s !== undefined) return s
     const rate = (kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000
-    return this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.gacServers.length > 0 ? 1 : 1)
+    return this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
   }
 
   private admit<A>(info: TableInfo, kind: "r" | "w", milli: number, cb: Callback<A>): boolean {
