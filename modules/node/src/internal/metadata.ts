@@ -336,7 +336,7 @@ export class MetadataService {
       rebuiltAt: undefined,
     }
     this.heals.push(event)
-    this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, event })
+    this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, joinSlot: 0, event })
   }
 
   /**
@@ -376,6 +376,8 @@ export class MetadataService {
     logNode: string
     storageNode: string | undefined
     stage: number
+    /** Log slot of the configuration entry that added the joining replica. */
+    joinSlot: number
     event: HealEvent
   }> = []
 
@@ -398,9 +400,10 @@ export class MetadataService {
       const leader = leaderNode?.replicas.get(h.pid)
       if (leader === undefined || leader.retired) continue
       const cfg = leader.core.latestConfig().members
+      // Caught up: it has committed everything up to its own joining configuration entry.
       const caughtUp = (node: string | undefined): boolean => {
         const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
-        return r !== undefined && r.core.commitIndex >= leader.core.commitIndex && leader.core.commitIndex >= leader.core.lastIndex()
+        return r !== undefined && h.joinSlot > 0 && r.core.commitIndex >= h.joinSlot && (r.spec.role === "log" || r.applied >= h.joinSlot)
       }
       const idOf = (n: string) => this.dir.replicaIdOf(n)
       const spec = (role: "storage" | "log") => ({ table: h.table, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members: null, role })
@@ -410,7 +413,8 @@ export class MetadataService {
             const t = this.nodes.get(h.logNode)
             if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("log"), "log")
             this.everHosted(h.pid).add(h.logNode)
-            leader.proposeConfig([...cfg, { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) }])
+            if (leader.proposeConfig([...cfg, { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) }]))
+              h.joinSlot = leader.core.lastIndex()
           } else if (caughtUp(h.logNode)) {
             h.event.coveredAt = now
             h.stage = 1
@@ -437,9 +441,11 @@ export class MetadataService {
             const t = this.nodes.get(sn)
             if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
             this.everHosted(h.pid).add(sn)
-            leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }])
+            if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
+              h.joinSlot = leader.core.lastIndex()
           } else if (caughtUp(sn)) {
             where.push(sn)
+            h.joinSlot = 0
             h.stage = 3
           }
           break
