@@ -13,7 +13,8 @@ export class Directory {
   private readonly byId = new Map<string, { index: number; az: string }>()
   readonly nodes: Array<{ readonly id: string; readonly az: string }> = []
 
-  constructor(readonly memdsSequencer: string) {}
+  /** `memdsSequencer`: where routing changes are published (none: nothing is published). */
+  constructor(readonly memdsSequencer?: string) {}
 
   /** Adds a storage node; returns its replica id. */
   addNode(id: string, az: string): number {

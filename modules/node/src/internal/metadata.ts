@@ -164,6 +164,7 @@ export class MetadataService {
   }
 
   private publish(table: string, p: Partition, where: ReadonlyArray<string>, leader: string | null): void {
+    if (this.dir.memdsSequencer === undefined) return
     this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
       t: "memds",
       m: { type: "source", ops: [{ kind: "put", key: boundaryKey(table, p.start), entry: routingEntry(this.dir, p, where, leader) }] },
@@ -188,7 +189,8 @@ export class MetadataService {
     if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
     this.tables.delete(name)
     const ops = st.map.partitions.map((p) => ({ kind: "delete" as const, key: boundaryKey(name, p.start) }))
-    this.runtime.transport.send(this.id, this.dir.memdsSequencer, { t: "memds", m: { type: "source", ops } })
+    if (this.dir.memdsSequencer !== undefined)
+      this.runtime.transport.send(this.id, this.dir.memdsSequencer, { t: "memds", m: { type: "source", ops } })
     for (const p of st.map.partitions) for (const n of this.nodes.values()) n.dropReplica(p.id)
     return Either.right({ ...this.describe(st), TableStatus: "DELETING" })
   }

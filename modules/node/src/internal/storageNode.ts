@@ -226,6 +226,7 @@ export class StorageNode implements ReplicaHost {
       .members.filter((m: Member) => m.role === "storage")
       .map((m: Member) => this.dir.nodeOf(m.id)!)
     const entry = routingEntry(this.dir, p, nodes, leader)
+    if (this.dir.memdsSequencer === undefined) return
     this.runtime.transport.send(this.nodeId, this.dir.memdsSequencer, {
       t: "memds",
       m: { type: "source", ops: [{ kind: "put", key: boundaryKey(table, p.start), entry }] },
