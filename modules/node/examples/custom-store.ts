@@ -7,7 +7,13 @@ export const customStore = (): Promise<unknown> => {
   const dir = new Directory() // no MemDS sequencer: routing changes are not published
   const nodes = ["a", "b", "c"].map((id, i) => {
     dir.addNode(id, `az${i + 1}`)
-    return new StorageNode(runtime, dir, { id, az: `az${i + 1}`, timing: TIMING_DEFAULT, capacityRcu: 1e6, capacityWcu: 1e6 })
+    return new StorageNode(runtime, dir, {
+      id,
+      az: `az${i + 1}`,
+      timing: TIMING_DEFAULT,
+      capacityRcu: 1e6,
+      capacityWcu: 1e6,
+    })
   })
   const spec: ReplicaSpec = {
     table: "kv",
@@ -34,7 +40,11 @@ export const customStore = (): Promise<unknown> => {
     // A conditional write, decided on the leader and replicated as its item image...
     leader.handle(
       header,
-      { op: "put", requestId: "w1", input: { Item: { k: { S: "x" }, v: { N: "1" } }, ConditionExpression: "attribute_not_exists(k)" } },
+      {
+        op: "put",
+        requestId: "w1",
+        input: { Item: { k: { S: "x" }, v: { N: "1" } }, ConditionExpression: "attribute_not_exists(k)" },
+      },
       (put) => {
         // ...then a strongly consistent read on the leader (under its lease).
         leader.handle(header, { op: "get", consistent: true, input: { Key: { k: { S: "x" } } } }, (get) => {

@@ -20,7 +20,12 @@ export const quickstart = async (): Promise<unknown> => {
   cluster.runFor(3000) // leaders elected, routes published to MemDS
 
   // `cluster.run(p)` drives virtual time until the promise settles.
-  await cluster.run(db.putItem({ TableName: "orders", Item: { customer: { S: "ada" }, order: { N: "1" }, spent: { N: "30" } } }))
+  await cluster.run(
+    db.putItem({
+      TableName: "orders",
+      Item: { customer: { S: "ada" }, order: { N: "1" }, spent: { N: "30" } },
+    }),
+  )
   await cluster.run(
     db.updateItem({
       TableName: "orders",
@@ -31,10 +36,17 @@ export const quickstart = async (): Promise<unknown> => {
     }),
   )
   const got = await cluster.run(
-    db.getItem({ TableName: "orders", Key: { customer: { S: "ada" }, order: { N: "1" } }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }),
+    db.getItem({
+      TableName: "orders",
+      Key: { customer: { S: "ada" }, order: { N: "1" } },
+      ConsistentRead: true,
+      ReturnConsumedCapacity: "TOTAL",
+    }),
   )
   // Kill the partition's leader: the next write waits for a new leader, then succeeds.
-  const pid = cluster.meta.partitionMap("orders")!.partitions.find((p) => cluster.leaderOf(p.id) !== undefined)!.id
+  const pid = cluster.meta
+    .partitionMap("orders")!
+    .partitions.find((p) => cluster.leaderOf(p.id) !== undefined)!.id
   cluster.killLeader(pid)
   const q = await cluster.run(
     db.query({

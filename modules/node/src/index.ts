@@ -88,7 +88,15 @@ export { type MessageHandler, type Runtime, SimRuntime, type Transport } from ".
 export type { DataRequest, DataResponse, NodeMsg, RequestHeader } from "./internal/messages.ts"
 export { Histogram, Metrics, type TableMetrics } from "./internal/metrics.ts"
 /** Log entry codec (what replicas replicate) and the replica item store views. */
-export { type Command, decodeCommand, encodeWrite, itemFromText, itemToText, type SplitFence, type StoredItem } from "./internal/codec.ts"
+export {
+  type Command,
+  decodeCommand,
+  encodeWrite,
+  itemFromText,
+  itemToText,
+  type SplitFence,
+  type StoredItem,
+} from "./internal/codec.ts"
 export { PlanningStore, TreeItemStore, makeTree } from "./internal/store.ts"
 /** The seeded end-to-end fault scenario (tests and harness experiments). */
 export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"

@@ -13,20 +13,42 @@ describe("the client", () => {
     const c = simCluster(3, { nodes: 3, routers: 1 })
     const db = new Client(c.meta, c.routers)
     await db.createTable({ TableName: "a-table", ...schema, BillingMode: "PAY_PER_REQUEST" })
-    await db.createTable({ TableName: "b-table", ...schema, ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } })
-    await assert.rejects(db.createTable({ TableName: "a-table", ...schema, BillingMode: "PAY_PER_REQUEST" }), (e: { _tag: string }) => e._tag === "ResourceInUseException")
-    await assert.rejects(db.createTable({ TableName: "c-table", ...schema }), (e: { _tag: string }) => e._tag === "ValidationException")
+    await db.createTable({
+      TableName: "b-table",
+      ...schema,
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+    })
+    await assert.rejects(
+      db.createTable({ TableName: "a-table", ...schema, BillingMode: "PAY_PER_REQUEST" }),
+      (e: { _tag: string }) => e._tag === "ResourceInUseException",
+    )
+    await assert.rejects(
+      db.createTable({ TableName: "c-table", ...schema }),
+      (e: { _tag: string }) => e._tag === "ValidationException",
+    )
     assert.deepEqual((await db.listTables()).TableNames, ["a-table", "b-table"])
     const d = await db.describeTable({ TableName: "b-table" })
     assert.equal(d.Table.BillingModeSummary.BillingMode, "PROVISIONED")
     assert.deepEqual(d.Table.ProvisionedThroughput, { ReadCapacityUnits: 5, WriteCapacityUnits: 5 })
-    const u = await db.updateTable({ TableName: "b-table", ProvisionedThroughput: { ReadCapacityUnits: 50, WriteCapacityUnits: 20 } })
+    const u = await db.updateTable({
+      TableName: "b-table",
+      ProvisionedThroughput: { ReadCapacityUnits: 50, WriteCapacityUnits: 20 },
+    })
     assert.equal(u.TableDescription.ProvisionedThroughput.WriteCapacityUnits, 20)
     await db.deleteTable({ TableName: "a-table" })
     assert.deepEqual((await db.listTables()).TableNames, ["b-table"])
-    await assert.rejects(db.describeTable({ TableName: "a-table" }), (e: { _tag: string }) => e._tag === "ResourceNotFoundException")
-    await assert.rejects(c.run(db.getItem({ TableName: "a-table", Key: { id: { S: "x" } } })), (e: { _tag: string }) => e._tag === "ResourceNotFoundException")
-    await assert.rejects(c.run(db.getItem({ TableName: "b-table", Key: { nope: { S: "x" } } })), (e: { _tag: string }) => e._tag === "ValidationException")
+    await assert.rejects(
+      db.describeTable({ TableName: "a-table" }),
+      (e: { _tag: string }) => e._tag === "ResourceNotFoundException",
+    )
+    await assert.rejects(
+      c.run(db.getItem({ TableName: "a-table", Key: { id: { S: "x" } } })),
+      (e: { _tag: string }) => e._tag === "ResourceNotFoundException",
+    )
+    await assert.rejects(
+      c.run(db.getItem({ TableName: "b-table", Key: { nope: { S: "x" } } })),
+      (e: { _tag: string }) => e._tag === "ValidationException",
+    )
   })
 
   it("runs as an Effect service, with typed errors", async () => {
@@ -35,15 +57,25 @@ describe("the client", () => {
       const db = yield* DynamoDB
       yield* db.createTable({ TableName: "fxt", ...schema, BillingMode: "PAY_PER_REQUEST" })
       yield* Effect.sync(() => c.runFor(3000))
-      return yield* db.putItem({ TableName: "fxt", Item: { id: { S: "1" }, n: { N: "1" } }, ReturnConsumedCapacity: "TOTAL" })
+      return yield* db.putItem({
+        TableName: "fxt",
+        Item: { id: { S: "1" }, n: { N: "1" } },
+        ReturnConsumedCapacity: "TOTAL",
+      })
     })
-    const put = await c.run(Effect.runPromise(program.pipe(Effect.provide(DynamoDB.layer(c.meta, c.routers)))))
+    const put = await c.run(
+      Effect.runPromise(program.pipe(Effect.provide(DynamoDB.layer(c.meta, c.routers)))),
+    )
     assert.deepEqual(put.ConsumedCapacity, { TableName: "fxt", CapacityUnits: 1, WriteCapacityUnits: 1 })
     const failed = await c.run(
       Effect.runPromise(
         Effect.either(
           Effect.flatMap(DynamoDB, (db) =>
-            db.putItem({ TableName: "fxt", Item: { id: { S: "1" } }, ConditionExpression: "attribute_not_exists(id)" }),
+            db.putItem({
+              TableName: "fxt",
+              Item: { id: { S: "1" } },
+              ConditionExpression: "attribute_not_exists(id)",
+            }),
           ),
         ).pipe(Effect.provide(DynamoDB.layer(c.meta, c.routers))),
       ),
@@ -59,13 +91,24 @@ describe("the client", () => {
     for (let b = 0; b < 4; b++) {
       const w = await c.run(
         db.batchWriteItem({
-          RequestItems: { btt: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { id: { S: `i${b * 25 + i}` } } } })) },
+          RequestItems: {
+            btt: Array.from({ length: 25 }, (_, i) => ({
+              PutRequest: { Item: { id: { S: `i${b * 25 + i}` } } },
+            })),
+          },
         }),
       )
       assert.deepEqual(w.UnprocessedItems, {})
     }
     const g = await c.run(
-      db.batchGetItem({ RequestItems: { btt: { Keys: Array.from({ length: 100 }, (_, i) => ({ id: { S: `i${i}` } })), ConsistentRead: true } } }),
+      db.batchGetItem({
+        RequestItems: {
+          btt: {
+            Keys: Array.from({ length: 100 }, (_, i) => ({ id: { S: `i${i}` } })),
+            ConsistentRead: true,
+          },
+        },
+      }),
     )
     assert.equal(g.Responses.btt?.length, 100)
     c.runFor(500)
@@ -76,7 +119,9 @@ describe("the client", () => {
     let start: Record<string, unknown> | undefined
     let pages = 0
     do {
-      const p = await c.run(db.scan({ TableName: "btt", Limit: 15, ExclusiveStartKey: start as never, ConsistentRead: true }))
+      const p = await c.run(
+        db.scan({ TableName: "btt", Limit: 15, ExclusiveStartKey: start as never, ConsistentRead: true }),
+      )
       for (const it of p.Items) {
         const id = (it.id as { S: string }).S
         assert.ok(!seen.has(id), `${id} twice`)
@@ -88,7 +133,13 @@ describe("the client", () => {
     assert.equal(seen.size, 100)
     assert.ok(pages >= 7)
     await assert.rejects(
-      c.run(db.batchWriteItem({ RequestItems: { btt: Array.from({ length: 26 }, (_, i) => ({ DeleteRequest: { Key: { id: { S: `i${i}` } } } })) } })),
+      c.run(
+        db.batchWriteItem({
+          RequestItems: {
+            btt: Array.from({ length: 26 }, (_, i) => ({ DeleteRequest: { Key: { id: { S: `i${i}` } } } })),
+          },
+        }),
+      ),
       (e: { _tag: string }) => e._tag === "ValidationException",
     )
   })

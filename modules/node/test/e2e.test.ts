@@ -23,7 +23,9 @@ describe("the whole cluster under faults (seeded simulation)", () => {
       acknowledged += r.ok
       splits += r.splits
       if (r.linearizable !== "linearizable" || r.divergent.length > 0)
-        failures.push(`seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} faults: ${r.faults.join(" | ")}`)
+        failures.push(
+          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} faults: ${r.faults.join(" | ")}`,
+        )
     }
     assert.deepEqual(failures, [])
     assert.ok(acknowledged > SEEDS * 100, `only ${acknowledged} acknowledged operations`)

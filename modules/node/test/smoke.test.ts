@@ -21,10 +21,16 @@ describe("a simulated cluster", () => {
     })
     c.runFor(3000)
     const put = await c.run(
-      client.putItem({ TableName: "orders", Item: { pk: { S: "a" }, sk: { N: "1" }, v: { S: "x" } }, ReturnConsumedCapacity: "TOTAL" }),
+      client.putItem({
+        TableName: "orders",
+        Item: { pk: { S: "a" }, sk: { N: "1" }, v: { S: "x" } },
+        ReturnConsumedCapacity: "TOTAL",
+      }),
     )
     assert.equal(put.ConsumedCapacity?.CapacityUnits, 1)
-    const got = await c.run(client.getItem({ TableName: "orders", Key: { pk: { S: "a" }, sk: { N: "1" } }, ConsistentRead: true }))
+    const got = await c.run(
+      client.getItem({ TableName: "orders", Key: { pk: { S: "a" }, sk: { N: "1" } }, ConsistentRead: true }),
+    )
     assert.deepEqual(got.Item, { pk: { S: "a" }, sk: { N: "1" }, v: { S: "x" } })
     await assert.rejects(
       c.run(

@@ -32,13 +32,16 @@ describe("a split under load", () => {
           n === 0
             ? { ConditionExpression: "attribute_not_exists(id)" }
             : { ConditionExpression: "n = :prev", ExpressionAttributeValues: { ":prev": { N: String(n) } } }
-        client.putItem({ TableName: "events", Item: { id: { S: id }, n: { N: String(n + 1) } }, ...cond }, (r) => {
-          if (r.ok) {
-            n++
-            acked.set(id, n)
-          } else failed++
-          c.sim.schedule(2, next)
-        })
+        client.putItem(
+          { TableName: "events", Item: { id: { S: id }, n: { N: String(n + 1) } }, ...cond },
+          (r) => {
+            if (r.ok) {
+              n++
+              acked.set(id, n)
+            } else failed++
+            c.sim.schedule(2, next)
+          },
+        )
       }
       next()
     }
@@ -91,10 +94,14 @@ describe("a split under load", () => {
 
     // Routers converge: after a round of requests through every router, no request is stale.
     const staleBefore = c.routers.map((r) => r.cache.metrics().stalenessDetected)
-    for (const r of c.routers) for (let i = 0; i < 30; i++) r.getItem({ TableName: "events", Key: { id: { S: `item${i}` } } }, () => {})
+    for (const r of c.routers)
+      for (let i = 0; i < 30; i++)
+        r.getItem({ TableName: "events", Key: { id: { S: `item${i}` } } }, () => {})
     c.runFor(1000)
     const staleMid = c.routers.map((r) => r.cache.metrics().stalenessDetected)
-    for (const r of c.routers) for (let i = 0; i < 100; i++) r.getItem({ TableName: "events", Key: { id: { S: `item${i}` } } }, () => {})
+    for (const r of c.routers)
+      for (let i = 0; i < 100; i++)
+        r.getItem({ TableName: "events", Key: { id: { S: `item${i}` } } }, () => {})
     c.runFor(1000)
     assert.deepEqual(
       c.routers.map((r) => r.cache.metrics().stalenessDetected),
@@ -113,9 +120,12 @@ describe("a failed storage replica", () => {
     let ok = 0
     for (let i = 0; i < 1500; i++)
       c.sim.schedule(i * 10, () =>
-        client.putItem({ TableName: "events", Item: { id: { S: `e${i % 100}` }, i: { N: String(i) } } }, (r) => {
-          if (r.ok) ok++
-        }),
+        client.putItem(
+          { TableName: "events", Item: { id: { S: `e${i % 100}` }, i: { N: String(i) } } },
+          (r) => {
+            if (r.ok) ok++
+          },
+        ),
       )
     c.runFor(2000)
     const pid = c.meta.partitionMap("events")!.partitions[0]!.id
@@ -134,7 +144,10 @@ describe("a failed storage replica", () => {
     assert.equal(ok, 1500)
     // The rebuilt storage replica is identical to the others; the log replica has left.
     const reps = c.replicasOf(pid)
-    assert.deepEqual(reps.map((r) => r.replica.spec.role), ["storage", "storage", "storage"])
+    assert.deepEqual(
+      reps.map((r) => r.replica.spec.role),
+      ["storage", "storage", "storage"],
+    )
     const sums = new Set(reps.map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`))
     assert.equal(sums.size, 1)
     assert.ok(reps.some((r) => r.node === heal.storageNode))

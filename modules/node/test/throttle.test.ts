@@ -23,11 +23,14 @@ const writeLoad = (s: ReturnType<typeof setup>, perSecond: number, seconds: numb
   const n = perSecond * seconds
   for (let i = 0; i < n; i++) {
     s.c.sim.schedule((i * 1000) / perSecond, () =>
-      s.client.putItem({ TableName: "metered", Item: { id: { S: `k${i % 50}` }, n: { N: String(i) } } }, (r) => {
-        if (r.ok) out.ok++
-        else if (r.error._tag === "ProvisionedThroughputExceededException") out.throttled++
-        else out.other++
-      }),
+      s.client.putItem(
+        { TableName: "metered", Item: { id: { S: `k${i % 50}` }, n: { N: String(i) } } },
+        (r) => {
+          if (r.ok) out.ok++
+          else if (r.error._tag === "ProvisionedThroughputExceededException") out.throttled++
+          else out.other++
+        },
+      ),
     )
   }
   s.c.runFor(seconds * 1000 + 3000)
@@ -60,7 +63,9 @@ describe("admission on the request path", () => {
     let gotItems = 0
     for (let b = 0; b < 40; b++) {
       s.c.sim.schedule(b * 5, () => {
-        const writes = Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { id: { S: `b${b}-${i}` } } } }))
+        const writes = Array.from({ length: 25 }, (_, i) => ({
+          PutRequest: { Item: { id: { S: `b${b}-${i}` } } },
+        }))
         s.client.batchWriteItem({ RequestItems: { metered: writes } }, (r) => {
           assert.ok(r.ok)
           const u = r.value.UnprocessedItems.metered?.length ?? 0
@@ -76,7 +81,10 @@ describe("admission on the request path", () => {
       })
     }
     s.c.runFor(5000)
-    assert.ok(unprocessedItems > 0 && processedItems > 0, `${processedItems} processed, ${unprocessedItems} unprocessed`)
+    assert.ok(
+      unprocessedItems > 0 && processedItems > 0,
+      `${processedItems} processed, ${unprocessedItems} unprocessed`,
+    )
     assert.equal(processedItems + unprocessedItems, 1000)
     assert.ok(unprocessedKeys > 0, "no unprocessed keys")
     assert.equal(gotItems, 0)

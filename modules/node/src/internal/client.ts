@@ -69,16 +69,32 @@ export class CallbackClient {
   batchGetItem(i: BatchGetItemRequest, cb: Callback<BatchGetItemResponse>): void {
     const entries = Object.entries(i.RequestItems)
     const total = entries.reduce((n, [, v]) => n + v.Keys.length, 0)
-    if (total > BATCH_GET_KEYS_MAX || total === 0)
-      return cb({ ok: false, error: new ValidationException({ message: `BatchGetItem takes 1 to ${BATCH_GET_KEYS_MAX} keys` }) })
+    if (total > BATCH_GET_KEYS_MAX || total === 0) {
+      cb({
+        ok: false,
+        error: new ValidationException({ message: `BatchGetItem takes 1 to ${BATCH_GET_KEYS_MAX} keys` }),
+      })
+      return
+    }
     const responses: Record<string, Item[]> = {}
-    const unprocessed: Record<string, { Keys: Item[]; ConsistentRead?: boolean | undefined; ProjectionExpression?: string | undefined; ExpressionAttributeNames?: Record<string, string> | undefined }> = {}
+    const unprocessed: Record<
+      string,
+      {
+        Keys: Item[]
+        ConsistentRead?: boolean | undefined
+        ProjectionExpression?: string | undefined
+        ExpressionAttributeNames?: Record<string, string> | undefined
+      }
+    > = {}
     const capacity = new Map<string, number>()
     let left = total
     let failed: DynamoDBError | undefined
     const doneOne = (): void => {
       if (--left > 0) return
-      if (failed !== undefined) return cb({ ok: false, error: failed })
+      if (failed !== undefined) {
+        cb({ ok: false, error: failed })
+        return
+      }
       const cc: ConsumedCapacity[] | undefined =
         i.ReturnConsumedCapacity === undefined || i.ReturnConsumedCapacity === "NONE"
           ? undefined
@@ -117,15 +133,25 @@ export class CallbackClient {
   batchWriteItem(i: BatchWriteItemRequest, cb: Callback<BatchWriteItemResponse>): void {
     const entries = Object.entries(i.RequestItems)
     const total = entries.reduce((n, [, v]) => n + v.length, 0)
-    if (total > BATCH_WRITE_ITEMS_MAX || total === 0)
-      return cb({ ok: false, error: new ValidationException({ message: `BatchWriteItem takes 1 to ${BATCH_WRITE_ITEMS_MAX} requests` }) })
+    if (total > BATCH_WRITE_ITEMS_MAX || total === 0) {
+      cb({
+        ok: false,
+        error: new ValidationException({
+          message: `BatchWriteItem takes 1 to ${BATCH_WRITE_ITEMS_MAX} requests`,
+        }),
+      })
+      return
+    }
     const unprocessed: Record<string, WriteRequest[]> = {}
     const capacity = new Map<string, number>()
     let left = total
     let failed: DynamoDBError | undefined
     const doneOne = (): void => {
       if (--left > 0) return
-      if (failed !== undefined) return cb({ ok: false, error: failed })
+      if (failed !== undefined) {
+        cb({ ok: false, error: failed })
+        return
+      }
       const cc: ConsumedCapacity[] | undefined =
         i.ReturnConsumedCapacity === undefined || i.ReturnConsumedCapacity === "NONE"
           ? undefined
@@ -135,20 +161,28 @@ export class CallbackClient {
     for (const [table, writes] of entries) {
       for (const w of writes) {
         const handle = (r: Result<WriteItemResponse>): void => {
-          if (r.ok) capacity.set(table, (capacity.get(table) ?? 0) + (r.value.ConsumedCapacity?.CapacityUnits ?? 0))
+          if (r.ok)
+            capacity.set(table, (capacity.get(table) ?? 0) + (r.value.ConsumedCapacity?.CapacityUnits ?? 0))
           else if (isUnprocessed(r.error)) (unprocessed[table] ??= []).push(w)
           else failed ??= r.error
           doneOne()
         }
-        if ("PutRequest" in w) this.putItem({ TableName: table, Item: w.PutRequest.Item, ReturnConsumedCapacity: "TOTAL" }, handle)
-        else this.deleteItem({ TableName: table, Key: w.DeleteRequest.Key, ReturnConsumedCapacity: "TOTAL" }, handle)
+        if ("PutRequest" in w)
+          this.putItem({ TableName: table, Item: w.PutRequest.Item, ReturnConsumedCapacity: "TOTAL" }, handle)
+        else
+          this.deleteItem(
+            { TableName: table, Key: w.DeleteRequest.Key, ReturnConsumedCapacity: "TOTAL" },
+            handle,
+          )
       }
     }
   }
 }
 
 const isUnprocessed = (e: DynamoDBError): boolean =>
-  e._tag === "ProvisionedThroughputExceededException" || e._tag === "ThrottlingException" || e._tag === "InternalServerError"
+  e._tag === "ProvisionedThroughputExceededException" ||
+  e._tag === "ThrottlingException" ||
+  e._tag === "InternalServerError"
 
 const promise = <A>(f: (cb: Callback<A>) => void): Promise<A> =>
   new Promise<A>((resolve, reject) => f((r) => (r.ok ? resolve(r.value) : reject(r.error))))
@@ -176,7 +210,12 @@ export class Client {
   }
   updateTable(i: UpdateTableRequest): Promise<{ TableDescription: TableDescription }> {
     const pt = i.ProvisionedThroughput
-    return fromEither(Either.map(this.cb.meta.updateThroughput(i.TableName, pt.ReadCapacityUnits, pt.WriteCapacityUnits), (d) => ({ TableDescription: d })))
+    return fromEither(
+      Either.map(
+        this.cb.meta.updateThroughput(i.TableName, pt.ReadCapacityUnits, pt.WriteCapacityUnits),
+        (d) => ({ TableDescription: d }),
+      ),
+    )
   }
   getItem(i: GetItemRequest): Promise<GetItemResponse> {
     return promise((cb) => this.cb.getItem(i, cb))
@@ -205,15 +244,25 @@ export class Client {
 }
 
 const eff = <A>(f: (cb: Callback<A>) => void): Effect.Effect<A, DynamoDBError> =>
-  Effect.async<A, DynamoDBError>((resume) => f((r) => resume(r.ok ? Effect.succeed(r.value) : Effect.fail(r.error))))
+  Effect.async<A, DynamoDBError>((resume) =>
+    f((r) => resume(r.ok ? Effect.succeed(r.value) : Effect.fail(r.error))),
+  )
 
 /** The DynamoDB client as an Effect service. */
 export interface DynamoDBService {
-  readonly createTable: (i: CreateTableInput) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
-  readonly describeTable: (i: { TableName: string }) => Effect.Effect<{ Table: TableDescription }, DynamoDBError>
+  readonly createTable: (
+    i: CreateTableInput,
+  ) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly describeTable: (i: {
+    TableName: string
+  }) => Effect.Effect<{ Table: TableDescription }, DynamoDBError>
   readonly listTables: () => Effect.Effect<{ TableNames: string[] }>
-  readonly deleteTable: (i: { TableName: string }) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
-  readonly updateTable: (i: UpdateTableRequest) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly deleteTable: (i: {
+    TableName: string
+  }) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly updateTable: (
+    i: UpdateTableRequest,
+  ) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
   readonly getItem: (i: GetItemRequest) => Effect.Effect<GetItemResponse, DynamoDBError>
   readonly putItem: (i: PutItemRequest) => Effect.Effect<WriteItemResponse, DynamoDBError>
   readonly updateItem: (i: UpdateItemRequest) => Effect.Effect<WriteItemResponse, DynamoDBError>
@@ -233,7 +282,10 @@ export class DynamoDB extends Context.Tag("@partita/node/DynamoDB")<DynamoDB, Dy
 }
 
 /** Builds the Effect client over a metadata service and routers. */
-export const makeDynamoDB = (meta: MetadataService, routers: ReadonlyArray<RequestRouter>): DynamoDBService => {
+export const makeDynamoDB = (
+  meta: MetadataService,
+  routers: ReadonlyArray<RequestRouter>,
+): DynamoDBService => {
   const c = new CallbackClient(meta, routers)
   return {
     createTable: (i) => Effect.map(meta.createTable(i), (d) => ({ TableDescription: d })),
@@ -242,7 +294,11 @@ export const makeDynamoDB = (meta: MetadataService, routers: ReadonlyArray<Reque
     deleteTable: (i) => Effect.map(meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })),
     updateTable: (i) =>
       Effect.map(
-        meta.updateThroughput(i.TableName, i.ProvisionedThroughput.ReadCapacityUnits, i.ProvisionedThroughput.WriteCapacityUnits),
+        meta.updateThroughput(
+          i.TableName,
+          i.ProvisionedThroughput.ReadCapacityUnits,
+          i.ProvisionedThroughput.WriteCapacityUnits,
+        ),
         (d) => ({ TableDescription: d }),
       ),
     getItem: (i) => eff((cb) => c.getItem(i, cb)),

@@ -69,9 +69,11 @@ export class Cluster {
     const memdsIds = Array.from({ length: config.memds ?? 3 }, (_, i) => `mds${i}`)
     const gacIds = Array.from({ length: config.gac ?? 2 }, (_, i) => `gac${i}`)
     this.dir = new Directory(memdsIds[0]!)
-    memdsIds.forEach((id, i) => this.memds.push(new MemDSEndpoint(runtime, id, azs[i % azs.length]!, memdsIds, i === 0)))
+    for (const [i, id] of memdsIds.entries())
+      this.memds.push(new MemDSEndpoint(runtime, id, azs[i % azs.length]!, memdsIds, i === 0))
     const ring = makeGacRing(gacIds)
-    gacIds.forEach((id, i) => this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring)))
+    for (const [i, id] of gacIds.entries())
+      this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
     const timing = { ...TIMING_DEFAULT, ...config.timing }
     const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
     const n = config.nodes ?? 9
@@ -109,7 +111,9 @@ export class Cluster {
           gacServers: gacIds,
           routersHint: r,
           ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
-          ...(config.canaryStrongReadsAnywhere === undefined ? {} : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
+          ...(config.canaryStrongReadsAnywhere === undefined
+            ? {}
+            : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
           ...(config.admission === undefined ? {} : { admission: config.admission }),
           ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }),
           ...(config.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: config.attemptTimeoutMs }),
@@ -162,7 +166,17 @@ export class Cluster {
   metrics(): ClusterMetrics {
     const nodes: ClusterMetrics["nodes"] = {}
     for (const [id, n] of this.nodes) {
-      const parts: Record<string, { applied: number; proposals: number; reads: number; throttled: number; leaderTerms: number; leader: boolean }> = {}
+      const parts: Record<
+        string,
+        {
+          applied: number
+          proposals: number
+          reads: number
+          throttled: number
+          leaderTerms: number
+          leader: boolean
+        }
+      > = {}
       for (const [pid, r] of n.replicas) parts[pid] = { ...r.counters, leader: r.isLeader() }
       nodes[id] = { up: n.isUp, ...n.counters, partitions: parts }
     }
@@ -182,7 +196,10 @@ export class Cluster {
 
 /** A snapshot of a cluster's counters. */
 export interface ClusterMetrics {
-  readonly nodes: Record<string, Record<string, unknown> & { partitions: Record<string, Record<string, unknown>> }>
+  readonly nodes: Record<
+    string,
+    Record<string, unknown> & { partitions: Record<string, Record<string, unknown>> }
+  >
   readonly routers: Record<string, Record<string, unknown>>
   readonly heals: ReadonlyArray<unknown>
   readonly splits: number
@@ -214,7 +231,8 @@ export class SimCluster extends Cluster {
     })
     const end = this.sim.now + maxMs
     while (!settled) {
-      if (this.sim.now >= end) throw new Error(`SimCluster.run: not settled within ${maxMs} ms of virtual time`)
+      if (this.sim.now >= end)
+        throw new Error(`SimCluster.run: not settled within ${maxMs} ms of virtual time`)
       for (let i = 0; i < 64 && !settled; i++) {
         if (!this.sim.scheduler.step()) break
         await undefined
@@ -239,4 +257,5 @@ export class SimCluster extends Cluster {
 }
 
 /** Builds a cluster on the simulation. */
-export const simCluster = (seed: number | string, config: ClusterConfig = {}): SimCluster => new SimCluster(seed, config)
+export const simCluster = (seed: number | string, config: ClusterConfig = {}): SimCluster =>
+  new SimCluster(seed, config)

@@ -112,27 +112,40 @@ export class MetadataService {
   // Tables
 
   /** CreateTable: validates, builds the partition map, places 3 replicas per partition in 3 AZs. */
-  createTable(input: CreateTableInput): Either.Either<TableDescription, ValidationException | ResourceInUseException> {
+  createTable(
+    input: CreateTableInput,
+  ): Either.Either<TableDescription, ValidationException | ResourceInUseException> {
     const name = input.TableName
     if (typeof name !== "string" || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name))
       return Either.left(new ValidationException({ message: `Invalid table name: ${String(name)}` }))
-    if (this.tables.has(name)) return Either.left(new ResourceInUseException({ message: `Table already exists: ${name}` }))
+    if (this.tables.has(name))
+      return Either.left(new ResourceInUseException({ message: `Table already exists: ${name}` }))
     const ks = parseKeySchema(input)
     if (Either.isLeft(ks)) return Either.left(ks.left)
     const onDemand = input.BillingMode === "PAY_PER_REQUEST"
     const pt = input.ProvisionedThroughput
     if (!onDemand && (pt === undefined || !(pt.ReadCapacityUnits >= 1) || !(pt.WriteCapacityUnits >= 1)))
       return Either.left(
-        new ValidationException({ message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables" }),
+        new ValidationException({
+          message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables",
+        }),
       )
-    const provisioned = onDemand ? { rcu: 40_000, wcu: 40_000 } : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
+    const provisioned = onDemand
+      ? { rcu: 40_000, wcu: 40_000 }
+      : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
     const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
     const map = PartitionMap.make(
       { table: name, hash: "murmur3", policy: "per-partition-limit", provisioned },
       partitions,
     )
     const info: TableInfo = { name, keySchema: ks.right, hash: "murmur3", onDemand, provisioned, version: 1 }
-    const st: TableState = { info, attributes: input.AttributeDefinitions, map, placement: new Map(), created: this.runtime.now() }
+    const st: TableState = {
+      info,
+      attributes: input.AttributeDefinitions,
+      map,
+      placement: new Map(),
+      created: this.runtime.now(),
+    }
     const placed = this.place(st, map.partitions)
     if (Either.isLeft(placed)) return Either.left(placed.left)
     this.tables.set(name, st)
@@ -144,17 +157,40 @@ export class MetadataService {
     const cap = this.options.nodeCapacity
     const nodes: PlacementNode[] = [...this.nodes.values()]
       .filter((n) => n.isUp && !this.failed.has(n.nodeId))
-      .map((n) => ({ id: n.nodeId, az: n.az, capacityBytes: cap.bytes, capacityRcu: cap.rcu, capacityWcu: cap.wcu }))
-    const demands = parts.map((p) => ({ partitionId: p.id, bytes: 0, rcu: p.allocation.rcu / 100, wcu: p.allocation.wcu / 100 }))
+      .map((n) => ({
+        id: n.nodeId,
+        az: n.az,
+        capacityBytes: cap.bytes,
+        capacityRcu: cap.rcu,
+        capacityWcu: cap.wcu,
+      }))
+    const demands = parts.map((p) => ({
+      partitionId: p.id,
+      bytes: 0,
+      rcu: p.allocation.rcu / 100,
+      wcu: p.allocation.wcu / 100,
+    }))
     const plan = placeAll(nodes, demands, { overcommit: 1e9 })
-    if (Either.isLeft(plan)) return Either.left(new ValidationException({ message: `no valid placement: ${plan.left.message}` }))
+    if (Either.isLeft(plan))
+      return Either.left(new ValidationException({ message: `no valid placement: ${plan.left.message}` }))
     for (const p of parts) {
       const where = [...(plan.right.state.placement.get(p.id) ?? [])]
       st.placement.set(p.id, where)
       for (const n of where) this.everHosted(p.id).add(n)
-      const members: Member[] = where.map((n) => ({ id: this.dir.replicaIdOf(n), role: "storage", zone: this.dir.azOf(n) }))
+      const members: Member[] = where.map((n) => ({
+        id: this.dir.replicaIdOf(n),
+        role: "storage",
+        zone: this.dir.azOf(n),
+      }))
       for (const n of where)
-        this.nodes.get(n)?.createReplica({ table: st.info.name, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members, role: "storage" })
+        this.nodes.get(n)?.createReplica({
+          table: st.info.name,
+          keySchema: st.info.keySchema,
+          hash: st.info.hash,
+          partition: p,
+          members,
+          role: "storage",
+        })
       // Start the first election at once instead of waiting for an election timeout.
       const first = this.nodes.get(where[0]!)?.replicas.get(p.id)
       first?.core.campaign()
@@ -167,14 +203,22 @@ export class MetadataService {
     if (this.dir.memdsSequencer === undefined) return
     this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
       t: "memds",
-      m: { type: "source", ops: [{ kind: "put", key: boundaryKey(table, p.start), entry: routingEntry(this.dir, p, where, leader) }] },
+      m: {
+        type: "source",
+        ops: [
+          { kind: "put", key: boundaryKey(table, p.start), entry: routingEntry(this.dir, p, where, leader) },
+        ],
+      },
     })
   }
 
   /** DescribeTable. */
   describeTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
     const st = this.tables.get(name)
-    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
     return Either.right(this.describe(st))
   }
 
@@ -186,20 +230,34 @@ export class MetadataService {
   /** DeleteTable: drops every replica and routing entry. */
   deleteTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
     const st = this.tables.get(name)
-    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
     this.tables.delete(name)
     const ops = st.map.partitions.map((p) => ({ kind: "delete" as const, key: boundaryKey(name, p.start) }))
     if (this.dir.memdsSequencer !== undefined)
-      this.runtime.transport.send(this.id, this.dir.memdsSequencer, { t: "memds", m: { type: "source", ops } })
+      this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
+        t: "memds",
+        m: { type: "source", ops },
+      })
     for (const p of st.map.partitions) for (const n of this.nodes.values()) n.dropReplica(p.id)
     return Either.right({ ...this.describe(st), TableStatus: "DELETING" })
   }
 
   /** UpdateTable's throughput change (provisioned tables). */
-  updateThroughput(name: string, rcu: number, wcu: number): Either.Either<TableDescription, ResourceNotFoundException | ValidationException> {
+  updateThroughput(
+    name: string,
+    rcu: number,
+    wcu: number,
+  ): Either.Either<TableDescription, ResourceNotFoundException | ValidationException> {
     const st = this.tables.get(name)
-    if (st === undefined) return Either.left(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }))
-    if (!(rcu >= 1 && wcu >= 1)) return Either.left(new ValidationException({ message: "units must be >= 1" }))
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
+    if (!(rcu >= 1 && wcu >= 1))
+      return Either.left(new ValidationException({ message: "units must be >= 1" }))
     st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
     return Either.right(this.describe(st))
   }
@@ -233,7 +291,12 @@ export class MetadataService {
    * table at a time. Returns false when refused (unknown partition, no split point, a split
    * already pending, or no established leader now).
    */
-  split(table: string, partitionId: string, at?: Boundary, reason: "size" | "consumption" = "consumption"): boolean {
+  split(
+    table: string,
+    partitionId: string,
+    at?: Boundary,
+    reason: "size" | "consumption" = "consumption",
+  ): boolean {
     const st = this.tables.get(table)
     if (st === undefined || this.pendingSplits.has(table)) return false
     const parent = st.map.get(partitionId)
@@ -245,16 +308,24 @@ export class MetadataService {
     const [left, right] = upd.right.change.children
     const fence: SplitFence = { parentEpoch: parent.epoch, splitKey: key, left, right }
     if (!this.proposeFence(st, partitionId, fence)) return false
-    this.pendingSplits.set(table, { pid: partitionId, fence, map: upd.right.map, proposedAt: this.runtime.now() })
+    this.pendingSplits.set(table, {
+      pid: partitionId,
+      fence,
+      map: upd.right.map,
+      proposedAt: this.runtime.now(),
+    })
     return true
   }
 
-  private readonly pendingSplits = new Map<string, { pid: string; fence: SplitFence; map: PartitionMap; proposedAt: number }>()
+  private readonly pendingSplits = new Map<
+    string,
+    { pid: string; fence: SplitFence; map: PartitionMap; proposedAt: number }
+  >()
 
   private proposeFence(st: TableState, pid: string, fence: SplitFence): boolean {
     const where = st.placement.get(pid) ?? []
     const leader = where.map((n) => this.nodes.get(n)?.replicas.get(pid)).find((r) => r?.isLeader())
-    return leader !== undefined && leader.proposeSplit(fence)
+    return leader?.proposeSplit(fence) === true
   }
 
   /** Adopts applied splits; re-proposes fences that were lost. */
@@ -265,7 +336,9 @@ export class MetadataService {
         this.pendingSplits.delete(table)
         continue
       }
-      const applied = [...this.nodes.values()].some((n) => n.replicas.get(ps.pid)?.retired === true || n.disks.has(ps.fence.left.id))
+      const applied = [...this.nodes.values()].some(
+        (n) => n.replicas.get(ps.pid)?.retired === true || n.disks.has(ps.fence.left.id),
+      )
       if (applied) {
         const where = st.placement.get(ps.pid) ?? []
         st.map = ps.map
@@ -281,7 +354,8 @@ export class MetadataService {
         }
         this.pendingSplits.delete(table)
         this.counters.splits++
-      } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence)) ps.proposedAt = now
+      } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence))
+        ps.proposedAt = now
     }
   }
 
@@ -338,7 +412,16 @@ export class MetadataService {
       rebuiltAt: undefined,
     }
     this.heals.push(event)
-    this.pendingHeal.push({ table: st.info.name, pid, failed: nodeId, logNode: target, storageNode: undefined, stage: 0, joinSlot: 0, event })
+    this.pendingHeal.push({
+      table: st.info.name,
+      pid,
+      failed: nodeId,
+      logNode: target,
+      storageNode: undefined,
+      stage: 0,
+      joinSlot: 0,
+      event,
+    })
   }
 
   /**
@@ -346,9 +429,18 @@ export class MetadataService {
    * that never hosted the partition first (same AZ first), else one whose old replica has left the
    * group (`members`: replica ids in the current configuration) — its stale copy is wiped first.
    */
-  private pickNode(pid: string, where: ReadonlyArray<string>, az: string, members?: ReadonlySet<number>): string | undefined {
+  private pickNode(
+    pid: string,
+    where: ReadonlyArray<string>,
+    az: string,
+    members?: ReadonlySet<number>,
+  ): string | undefined {
     const ever = this.everHosted(pid)
-    const busy = new Set(this.pendingHeal.filter((h) => h.pid === pid && h.stage < HEAL_DONE).flatMap((h) => [h.logNode, h.storageNode ?? ""]))
+    const busy = new Set(
+      this.pendingHeal
+        .filter((h) => h.pid === pid && h.stage < HEAL_DONE)
+        .flatMap((h) => [h.logNode, h.storageNode ?? ""]),
+    )
     const ok = [...this.nodes.values()].filter(
       (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
     )
@@ -405,17 +497,34 @@ export class MetadataService {
       // Caught up: it has committed everything up to its own joining configuration entry.
       const caughtUp = (node: string | undefined): boolean => {
         const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
-        return r !== undefined && h.joinSlot > 0 && r.core.commitIndex >= h.joinSlot && (r.spec.role === "log" || r.applied >= h.joinSlot)
+        return (
+          r !== undefined &&
+          h.joinSlot > 0 &&
+          r.core.commitIndex >= h.joinSlot &&
+          (r.spec.role === "log" || r.applied >= h.joinSlot)
+        )
       }
       const idOf = (n: string) => this.dir.replicaIdOf(n)
-      const spec = (role: "storage" | "log") => ({ table: h.table, keySchema: st.info.keySchema, hash: st.info.hash, partition: p, members: null, role })
+      const spec = (role: "storage" | "log") => ({
+        table: h.table,
+        keySchema: st.info.keySchema,
+        hash: st.info.hash,
+        partition: p,
+        members: null,
+        role,
+      })
       switch (h.stage) {
         case 0: {
           if (!cfg.some((m) => m.id === idOf(h.logNode))) {
             const t = this.nodes.get(h.logNode)
             if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("log"), "log")
             this.everHosted(h.pid).add(h.logNode)
-            if (leader.proposeConfig([...cfg, { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) }]))
+            if (
+              leader.proposeConfig([
+                ...cfg,
+                { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) },
+              ])
+            )
               h.joinSlot = leader.core.lastIndex()
           } else if (caughtUp(h.logNode)) {
             h.event.coveredAt = now
@@ -424,7 +533,8 @@ export class MetadataService {
           break
         }
         case 1: {
-          if (cfg.some((m) => m.id === idOf(h.failed))) leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed)))
+          if (cfg.some((m) => m.id === idOf(h.failed)))
+            leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed)))
           else {
             const i = where.indexOf(h.failed)
             if (i >= 0) where.splice(i, 1)
@@ -434,14 +544,20 @@ export class MetadataService {
         }
         case 2: {
           if (h.storageNode === undefined) {
-            h.storageNode = this.pickNode(h.pid, where, this.dir.azOf(h.failed), new Set(cfg.map((m) => m.id)))
+            h.storageNode = this.pickNode(
+              h.pid,
+              where,
+              this.dir.azOf(h.failed),
+              new Set(cfg.map((m) => m.id)),
+            )
             if (h.storageNode === undefined) break
             h.event.storageNode = h.storageNode
           }
           const sn = h.storageNode
           if (!cfg.some((m) => m.id === idOf(sn))) {
             const t = this.nodes.get(sn)
-            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
+            if (t?.replicas.get(h.pid) === undefined)
+              t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
             this.everHosted(h.pid).add(sn)
             if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
               h.joinSlot = leader.core.lastIndex()
@@ -453,7 +569,8 @@ export class MetadataService {
           break
         }
         case 3: {
-          if (cfg.some((m) => m.id === idOf(h.logNode))) leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode)))
+          if (cfg.some((m) => m.id === idOf(h.logNode)))
+            leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode)))
           else {
             this.nodes.get(h.logNode)?.dropReplica(h.pid)
             h.event.rebuiltAt = now
@@ -475,12 +592,16 @@ const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, 
   const hash = ks?.find((k) => k.KeyType === "HASH")
   const range = ks?.find((k) => k.KeyType === "RANGE")
   if (hash === undefined || ks.length > 2 || (ks.length === 2 && range === undefined))
-    return Either.left(new ValidationException({ message: "KeySchema must hold one HASH key and at most one RANGE key" }))
+    return Either.left(
+      new ValidationException({ message: "KeySchema must hold one HASH key and at most one RANGE key" }),
+    )
   const typeOf = (n: string) => input.AttributeDefinitions?.find((a) => a.AttributeName === n)?.AttributeType
   const ht = typeOf(hash.AttributeName)
   const rt = range === undefined ? undefined : typeOf(range.AttributeName)
   if (ht === undefined || (range !== undefined && rt === undefined))
-    return Either.left(new ValidationException({ message: "Every key attribute needs an AttributeDefinition" }))
+    return Either.left(
+      new ValidationException({ message: "Every key attribute needs an AttributeDefinition" }),
+    )
   return Either.right({
     partitionKey: { name: hash.AttributeName, type: ht },
     sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt! },

@@ -32,7 +32,9 @@ export interface CreateTableInput {
   readonly KeySchema: ReadonlyArray<KeySchemaElement>
   readonly AttributeDefinitions: ReadonlyArray<AttributeDefinition>
   readonly BillingMode?: "PROVISIONED" | "PAY_PER_REQUEST" | undefined
-  readonly ProvisionedThroughput?: { readonly ReadCapacityUnits: number; readonly WriteCapacityUnits: number } | undefined
+  readonly ProvisionedThroughput?:
+    | { readonly ReadCapacityUnits: number; readonly WriteCapacityUnits: number }
+    | undefined
   readonly Partitions?: number | undefined
 }
 
@@ -60,7 +62,9 @@ export const tableDescription = (
   TableStatus: "ACTIVE",
   KeySchema: [
     { AttributeName: info.keySchema.partitionKey.name, KeyType: "HASH" },
-    ...(info.keySchema.sortKey === undefined ? [] : [{ AttributeName: info.keySchema.sortKey.name, KeyType: "RANGE" as const }]),
+    ...(info.keySchema.sortKey === undefined
+      ? []
+      : [{ AttributeName: info.keySchema.sortKey.name, KeyType: "RANGE" as const }]),
   ],
   AttributeDefinitions: attributes,
   BillingModeSummary: { BillingMode: info.onDemand ? "PAY_PER_REQUEST" : "PROVISIONED" },

@@ -142,7 +142,10 @@ export class Replica {
   private readonly dedupeOrder: string[] = []
   private dedupeHead = 0
   private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
-  private readonly keyQueue = new Map<EncodedKey, Array<{ req: Exclude<DataRequest, { consistent: boolean }>; reply: Reply }>>()
+  private readonly keyQueue = new Map<
+    EncodedKey,
+    Array<{ req: Exclude<DataRequest, { consistent: boolean }>; reply: Reply }>
+  >()
   private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
   private nextReadId = 1
@@ -164,7 +167,12 @@ export class Replica {
     const config: Membership | null = spec.members === null ? null : { members: spec.members }
     const recovered =
       durable.entries.length > 0 || durable.hard.promised > 0
-        ? { hardState: durable.hard, snapshot: null, entries: durable.entries.filter((e) => e !== undefined), repairThrough: 0 }
+        ? {
+            hardState: durable.hard,
+            snapshot: null,
+            entries: durable.entries.filter((e) => e !== undefined),
+            repairThrough: 0,
+          }
         : undefined
     this.core = new PaxosCore(
       {
@@ -250,29 +258,57 @@ export class Replica {
 
   /** Handles a data request from a router. */
   handle(h: RequestHeader, req: DataRequest, reply: Reply): void {
-    if (this.retired || h.epoch !== this.epoch) return reply(err("StaleEpoch", `partition ${this.partitionId} epoch ${this.epoch}`))
-    if (this.spec.role === "log") return reply(err("Unavailable", "log replica holds no items"))
+    if (this.retired || h.epoch !== this.epoch) {
+      reply(err("StaleEpoch", `partition ${this.partitionId} epoch ${this.epoch}`))
+      return
+    }
+    if (this.spec.role === "log") {
+      reply(err("Unavailable", "log replica holds no items"))
+      return
+    }
     const now = this.host.now()
     switch (req.op) {
       case "get":
       case "query":
       case "scan": {
         const cost = readCostMilli(0, req.consistent ? "strong" : "eventual")
-        if (!this.admit("r", cost, now)) return reply(err("PartitionThrottled"))
-        if (!req.consistent) return reply(this.read(req))
-        if (this.core.state !== "leader") return reply(err("NotLeader", undefined, this.leaderNode()))
-        if (!this.isLeader()) return reply(err("Unavailable", "leader not established"))
+        if (!this.admit("r", cost, now)) {
+          reply(err("PartitionThrottled"))
+          return
+        }
+        if (!req.consistent) {
+          reply(this.read(req))
+          return
+        }
+        if (this.core.state !== "leader") {
+          reply(err("NotLeader", undefined, this.leaderNode()))
+          return
+        }
+        if (!this.isLeader()) {
+          reply(err("Unavailable", "leader not established"))
+          return
+        }
         const id = this.nextReadId++
         const st = this.core.requestRead(id)
-        if (st === "not-leader") return reply(err("NotLeader", undefined, this.leaderNode()))
-        if (st === "no-lease") return reply(err("Unavailable", "leader lease not held yet"))
-        if (this.readWaiters.size >= READ_WAITERS_MAX) return reply(err("Unavailable", "too many reads waiting"))
+        if (st === "not-leader") {
+          reply(err("NotLeader", undefined, this.leaderNode()))
+          return
+        }
+        if (st === "no-lease") {
+          reply(err("Unavailable", "leader lease not held yet"))
+          return
+        }
+        if (this.readWaiters.size >= READ_WAITERS_MAX) {
+          reply(err("Unavailable", "too many reads waiting"))
+          return
+        }
         this.readWaiters.set(id, { req, reply })
         this.host.markDirty(this)
         return
       }
       default:
-        return this.write(req, reply, now)
+        this.write(req, reply, now)
+        return
     }
   }
 
@@ -309,19 +345,33 @@ export class Replica {
   }
 
   private write(req: Exclude<DataRequest, { consistent: boolean }>, reply: Reply, now: number): void {
-    if (this.core.state !== "leader") return reply(err("NotLeader", undefined, this.leaderNode()))
-    if (!this.isLeader()) return reply(err("Unavailable", "leader not established"))
+    if (this.core.state !== "leader") {
+      reply(err("NotLeader", undefined, this.leaderNode()))
+      return
+    }
+    if (!this.isLeader()) {
+      reply(err("Unavailable", "leader not established"))
+      return
+    }
     const rid = req.requestId
-    if (this.dedupe.has(rid)) return reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
-    if (this.writeWaiters.has(rid)) return reply(err("Unavailable", "request already in flight"))
+    if (this.dedupe.has(rid)) {
+      reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+      return
+    }
+    if (this.writeWaiters.has(rid)) {
+      reply(err("Unavailable", "request already in flight"))
+      return
+    }
     // One write in flight per key: a decision (above all a failed condition, which is answered at
     // once) must never rest on a proposal that is not committed yet.
     const k0 = this.requestKey(req)
     if (k0 !== undefined && this.planning.pending.has(k0)) {
       const q = this.keyQueue.get(k0)
       if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
-      else if (q.length >= KEY_QUEUE_MAX) return reply(err("Unavailable", "too many writes queued on one key"))
-      else q.push({ req, reply })
+      else if (q.length >= KEY_QUEUE_MAX) {
+        reply(err("Unavailable", "too many writes queued on one key"))
+        return
+      } else q.push({ req, reply })
       return
     }
     const planned =
@@ -332,16 +382,25 @@ export class Replica {
           : planDeleteItem(this.planning, req.input)
     if (Either.isLeft(planned)) {
       const e = planned.left
-      if (e instanceof ConditionalCheckFailedException)
-        return reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
-      return reply(err("Validation", e.message))
+      if (e instanceof ConditionalCheckFailedException) {
+        reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
+        return
+      }
+      reply(err("Validation", e.message))
+      return
     }
     const out = planned.right
-    if (!this.admit("w", writeCostMilli(out.consumedBytes), now)) return reply(err("PartitionThrottled"))
+    if (!this.admit("w", writeCostMilli(out.consumedBytes), now)) {
+      reply(err("PartitionThrottled"))
+      return
+    }
     const key = encodedKeyOf(this.spec.keySchema, out.write.key)
     const image = out.write.image
     const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
-    if (!r.ok) return reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
+    if (!r.ok) {
+      reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
+      return
+    }
     this.counters.proposals++
     this.proposedSinceDrain = true
     this.planning.propose(key, image)
@@ -471,7 +530,12 @@ export class Replica {
     this.remember(c.requestId)
     this.counters.applied++
     if (w !== undefined) {
-      w.reply({ ok: true, item: w.out.Attributes, consumedBytes: w.out.consumedBytes, node: this.host.nodeId })
+      w.reply({
+        ok: true,
+        item: w.out.Attributes,
+        consumedBytes: w.out.consumedBytes,
+        node: this.host.nodeId,
+      })
       if (this.keyQueue.has(w.key)) this.releaseKey(w.key)
     }
     if (this.readsAfterApply.length > 0) {

@@ -25,7 +25,13 @@ import {
   ValidationException,
   ConditionalCheckFailedException,
 } from "@partita/core"
-import { type CacheOutput, type FleetMsg, type RouteRange, RoutingCacheCore, routingKey } from "@partita/memds"
+import {
+  type CacheOutput,
+  type FleetMsg,
+  type RouteRange,
+  RoutingCacheCore,
+  routingKey,
+} from "@partita/memds"
 import { hashKeyInto, positionMin } from "@partita/partitioner"
 import { hexToHash, wordsToHash } from "./directory.ts"
 import type { DataOk, DataRequest, DataResponse, NodeMsg } from "./messages.ts"
@@ -58,7 +64,9 @@ export const ATTEMPTS_MAX = 64
 export const ROUTER_TICK_MS = 50
 
 /** A router's outcome. */
-export type Result<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: DynamoDBError }
+export type Result<A> =
+  | { readonly ok: true; readonly value: A }
+  | { readonly ok: false; readonly error: DynamoDBError }
 
 /** Callback of a routed request. */
 export type Callback<A> = (r: Result<A>) => void
@@ -88,7 +96,10 @@ interface Ctx {
   readonly deadline: number
   attempt: number
   staleEpoch: number
-  readonly done: (r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" }, range?: RouteRange) => void
+  readonly done: (
+    r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
+    range?: RouteRange,
+  ) => void
   range?: RouteRange
 }
 
@@ -119,13 +130,17 @@ export class RequestRouter {
     this.id = options.id
     this.az = options.az
     this.metrics = new Metrics()
-    this.cache = new RoutingCacheCore({ mode: options.cacheMode ?? "constant-work", memdsNodes: options.memdsNodes })
+    this.cache = new RoutingCacheCore({
+      mode: options.cacheMode ?? "constant-work",
+      memdsNodes: options.memdsNodes,
+    })
     this.admission = new RouterAdmissionCore(options.id, new GacRing(options.gacServers))
     runtime.transport.register(this.id, this.az, (m, from) => this.onMessage(m, from))
     const loop = (): void => {
       const now = runtime.now()
       this.cacheOut(this.cache.tick(now))
-      for (const o of this.admission.tick(now)) runtime.transport.send(this.id, o.to, { t: "gac-report", r: o.report })
+      for (const o of this.admission.tick(now))
+        runtime.transport.send(this.id, o.to, { t: "gac-report", r: o.report })
       runtime.schedule(ROUTER_TICK_MS, loop)
     }
     runtime.schedule(ROUTER_TICK_MS, loop)
@@ -145,14 +160,31 @@ export class RequestRouter {
     const mode = input.ConsistentRead === true ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
     const t0 = this.runtime.now()
-    this.run(info, key, { op: "get", input: { Key: input.Key, ProjectionExpression: input.ProjectionExpression, ExpressionAttributeNames: input.ExpressionAttributeNames }, consistent: strong }, strong, (r) => {
-      const res = this.finish(info, "GetItem", t0, r, (ok) => {
-        const milli = readCostMilli(ok.consumedBytes, mode)
-        this.charge(info, "r", milli)
-        return { Item: ok.item, ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0) }
-      })
-      cb(res)
-    })
+    this.run(
+      info,
+      key,
+      {
+        op: "get",
+        input: {
+          Key: input.Key,
+          ProjectionExpression: input.ProjectionExpression,
+          ExpressionAttributeNames: input.ExpressionAttributeNames,
+        },
+        consistent: strong,
+      },
+      strong,
+      (r) => {
+        const res = this.finish(info, "GetItem", t0, r, (ok) => {
+          const milli = readCostMilli(ok.consumedBytes, mode)
+          this.charge(info, "r", milli)
+          return {
+            Item: ok.item,
+            ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+          }
+        })
+        cb(res)
+      },
+    )
   }
 
   /** PutItem. */
@@ -162,7 +194,14 @@ export class RequestRouter {
     const key = this.keyOf(info, input.Item, cb)
     if (key === undefined) return
     const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
-    this.write(info, key, { op: "put", input: rest, requestId: this.writeId() }, "PutItem", input.ReturnConsumedCapacity, cb)
+    this.write(
+      info,
+      key,
+      { op: "put", input: rest, requestId: this.writeId() },
+      "PutItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
   }
 
   /** UpdateItem. */
@@ -172,7 +211,14 @@ export class RequestRouter {
     const key = this.keyOf(info, input.Key, cb)
     if (key === undefined) return
     const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
-    this.write(info, key, { op: "update", input: rest, requestId: this.writeId() }, "UpdateItem", input.ReturnConsumedCapacity, cb)
+    this.write(
+      info,
+      key,
+      { op: "update", input: rest, requestId: this.writeId() },
+      "UpdateItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
   }
 
   /** DeleteItem. */
@@ -182,7 +228,14 @@ export class RequestRouter {
     const key = this.keyOf(info, input.Key, cb)
     if (key === undefined) return
     const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
-    this.write(info, key, { op: "delete", input: rest, requestId: this.writeId() }, "DeleteItem", input.ReturnConsumedCapacity, cb)
+    this.write(
+      info,
+      key,
+      { op: "delete", input: rest, requestId: this.writeId() },
+      "DeleteItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
   }
 
   private write(
@@ -211,8 +264,16 @@ export class RequestRouter {
     const info = this.table(input.TableName, cb)
     if (info === undefined) return
     const pk = findPartitionKeyValue(input, info)
-    if (pk === undefined)
-      return cb(fail(new ValidationException({ message: "Query condition missed key schema element: " + info.keySchema.partitionKey.name })))
+    if (pk === undefined) {
+      cb(
+        fail(
+          new ValidationException({
+            message: "Query condition missed key schema element: " + info.keySchema.partitionKey.name,
+          }),
+        ),
+      )
+      return
+    }
     const strong = input.ConsistentRead === true
     const mode = strong ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
@@ -257,31 +318,44 @@ export class RequestRouter {
     } else key = routingKey(info.name, hexToHash(positionMin))
     const step = (k: Uint8Array, start: Item | undefined): void => {
       const limit = input.Limit === undefined ? undefined : input.Limit - scanned
-      this.run(info, k, { op: "scan", input: { ...rest, ExclusiveStartKey: start, Limit: limit }, consistent: strong }, strong, (r, range) => {
-        if (r.ok) {
-          items.push(...(r.items ?? []))
-          scanned += r.scannedCount ?? 0
-          bytes += r.consumedBytes
-          const end = range?.end ?? null
-          const full = input.Limit !== undefined && scanned >= input.Limit
-          if (r.lastEvaluatedKey === undefined && end !== null && !full) return step(end, undefined)
-          const done: DataOk = { ...r, items, count: items.length, scannedCount: scanned, consumedBytes: bytes }
-          return cb(
-            this.finish(info, "Scan", t0, done, (ok) => {
-              const milli = readCostMilli(ok.consumedBytes, mode)
-              this.charge(info, "r", milli)
-              return {
-                Items: items,
-                Count: items.length,
-                ScannedCount: scanned,
-                LastEvaluatedKey: r.lastEvaluatedKey ?? (full && items.length > 0 ? lastKey(info, items) : undefined),
-                ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
-              }
-            }),
-          )
-        }
-        cb(this.finish(info, "Scan", t0, r, () => ({ Items: [], Count: 0, ScannedCount: 0 })))
-      })
+      this.run(
+        info,
+        k,
+        { op: "scan", input: { ...rest, ExclusiveStartKey: start, Limit: limit }, consistent: strong },
+        strong,
+        (r, range) => {
+          if (r.ok) {
+            items.push(...(r.items ?? []))
+            scanned += r.scannedCount ?? 0
+            bytes += r.consumedBytes
+            const end = range?.end ?? null
+            const full = input.Limit !== undefined && scanned >= input.Limit
+            if (r.lastEvaluatedKey === undefined && end !== null && !full) return step(end, undefined)
+            const done: DataOk = {
+              ...r,
+              items,
+              count: items.length,
+              scannedCount: scanned,
+              consumedBytes: bytes,
+            }
+            return cb(
+              this.finish(info, "Scan", t0, done, (ok) => {
+                const milli = readCostMilli(ok.consumedBytes, mode)
+                this.charge(info, "r", milli)
+                return {
+                  Items: items,
+                  Count: items.length,
+                  ScannedCount: scanned,
+                  LastEvaluatedKey:
+                    r.lastEvaluatedKey ?? (full && items.length > 0 ? lastKey(info, items) : undefined),
+                  ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+                }
+              }),
+            )
+          }
+          cb(this.finish(info, "Scan", t0, r, () => ({ Items: [], Count: 0, ScannedCount: 0 })))
+        },
+      )
     }
     step(key, esk)
   }
@@ -292,7 +366,14 @@ export class RequestRouter {
   private table<A>(name: string, cb: Callback<A>): TableInfo | undefined {
     this.counters.requests++
     const info = this.meta.tableInfo(name)
-    if (info === undefined) cb(fail(new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` })))
+    if (info === undefined)
+      cb(
+        fail(
+          new ResourceNotFoundException({
+            message: `Requested resource not found: Table: ${name} not found`,
+          }),
+        ),
+      )
     return info
   }
 
@@ -300,7 +381,12 @@ export class RequestRouter {
     const ks = info.keySchema
     const pk = item?.[ks.partitionKey.name]
     const sk = ks.sortKey === undefined ? undefined : item?.[ks.sortKey.name]
-    if (pk === undefined || (ks.sortKey !== undefined && sk === undefined) || !isKeyScalar(pk, ks.partitionKey.type) || (sk !== undefined && !isKeyScalar(sk, ks.sortKey!.type))) {
+    if (
+      pk === undefined ||
+      (ks.sortKey !== undefined && sk === undefined) ||
+      !isKeyScalar(pk, ks.partitionKey.type) ||
+      (sk !== undefined && !isKeyScalar(sk, ks.sortKey!.type))
+    ) {
       cb(fail(new ValidationException({ message: "The provided key element does not match the schema" })))
       return undefined
     }
@@ -309,7 +395,11 @@ export class RequestRouter {
 
   private routingKeyOf(info: TableInfo, pk: AttributeValue, sk: AttributeValue | undefined): Uint8Array {
     hashKeyInto(info.hash, pk, this.words, 0)
-    return routingKey(info.name, wordsToHash(this.words, this.hashBytes), sk === undefined ? undefined : encodeKeyValue(sk))
+    return routingKey(
+      info.name,
+      wordsToHash(this.words, this.hashBytes),
+      sk === undefined ? undefined : encodeKeyValue(sk),
+    )
   }
 
   private slotOf(info: TableInfo, kind: "r" | "w"): number {
@@ -328,7 +418,14 @@ export class RequestRouter {
     this.admission.noteThrottled(slot, milli)
     this.counters.throttledTable++
     this.metrics.throttle(info.name, "table")
-    cb(fail(new ProvisionedThroughputExceededException({ message: "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API." })))
+    cb(
+      fail(
+        new ProvisionedThroughputExceededException({
+          message:
+            "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+        }),
+      ),
+    )
     return false
   }
 
@@ -353,18 +450,31 @@ export class RequestRouter {
     if (r.ok) return { ok: true, value: ok(r) }
     switch (r.kind) {
       case "ConditionalCheckFailed":
-        return fail(new ConditionalCheckFailedException({ message: r.message ?? "The conditional request failed", ...(r.item === undefined ? {} : { item: r.item }) } as never))
+        return fail(
+          new ConditionalCheckFailedException({
+            message: r.message ?? "The conditional request failed",
+            ...(r.item === undefined ? {} : { item: r.item }),
+          } as never),
+        )
       case "Validation":
         return fail(new ValidationException({ message: r.message ?? "validation error" }))
       case "PartitionThrottled":
         this.counters.throttledPartition++
         this.metrics.throttle(info.name, "partition")
-        return fail(new ProvisionedThroughputExceededException({ message: "The level of configured provisioned throughput for the partition was exceeded." }))
+        return fail(
+          new ProvisionedThroughputExceededException({
+            message: "The level of configured provisioned throughput for the partition was exceeded.",
+          }),
+        )
       case "NoRoute":
         return fail(new InternalServerError({ message: "no route to the partition" }))
       default:
         this.counters.deadlines++
-        return fail(new InternalServerError({ message: `request deadline exceeded (${r.kind}); the outcome is unknown` }))
+        return fail(
+          new InternalServerError({
+            message: `request deadline exceeded (${r.kind}); the outcome is unknown`,
+          }),
+        )
     }
   }
 
@@ -413,7 +523,10 @@ export class RequestRouter {
     ctx.range = range
     const e = range.entry
     const replicas = e.replicas
-    if (replicas.length === 0) return this.retry(ctx)
+    if (replicas.length === 0) {
+      this.retry(ctx)
+      return
+    }
     let to: string
     if (ctx.strong) {
       const o = this.leaderOverride.get(e.partitionId)
@@ -427,7 +540,8 @@ export class RequestRouter {
     const timer = this.runtime.schedule(this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS_DEFAULT, () => {
       if (!this.inflight.delete(rid)) return
       // Silence: maybe the node is down; try another replica next time.
-      if (ctx.strong) this.leaderOverride.set(e.partitionId, replicas[(ctx.attempt + 1) % replicas.length]!.nodeId)
+      if (ctx.strong)
+        this.leaderOverride.set(e.partitionId, replicas[(ctx.attempt + 1) % replicas.length]!.nodeId)
       this.retry(ctx)
     })
     this.inflight.set(rid, { ctx, timer })
@@ -445,32 +559,50 @@ export class RequestRouter {
     this.inflight.delete(rid)
     this.runtime.cancel(f.timer)
     const ctx = f.ctx
-    if (res.ok) return ctx.done(res, ctx.range)
+    if (res.ok) {
+      ctx.done(res, ctx.range)
+      return
+    }
     const e = ctx.range!.entry
     switch (res.kind) {
       case "NotLeader": {
         const replicas = e.replicas
         const next = res.leaderNode ?? replicas[(ctx.attempt + 1) % replicas.length]!.nodeId
         this.leaderOverride.set(e.partitionId, next)
-        return this.retry(ctx, res.leaderNode !== undefined)
+        this.retry(ctx, res.leaderNode !== undefined)
+        return
       }
       case "StaleEpoch": {
         this.leaderOverride.delete(e.partitionId)
         ctx.staleEpoch = e.epoch
         const now = this.runtime.now()
-        if (now >= ctx.deadline) return ctx.done({ ok: false, kind: "Deadline" })
+        if (now >= ctx.deadline) {
+          ctx.done({ ok: false, kind: "Deadline" })
+          return
+        }
         ctx.attempt++
         this.counters.retries++
         const delay = this.backoff(ctx.attempt)
         this.runtime.schedule(delay, () => {
-          this.cacheOut(this.cache.staleRoute(this.runtime.now(), this.waitRoute(ctx), ctx.info.name, ctx.key, e.epoch, res.newer))
+          this.cacheOut(
+            this.cache.staleRoute(
+              this.runtime.now(),
+              this.waitRoute(ctx),
+              ctx.info.name,
+              ctx.key,
+              e.epoch,
+              res.newer,
+            ),
+          )
         })
         return
       }
       case "Unavailable":
-        return this.retry(ctx)
+        this.retry(ctx)
+        return
       default:
-        return ctx.done(res)
+        ctx.done(res)
+        return
     }
   }
 
@@ -484,7 +616,8 @@ export class RequestRouter {
     this.counters.retries++
     const delay = immediate && ctx.attempt < 3 ? 0 : this.backoff(ctx.attempt)
     if (this.runtime.now() + delay >= ctx.deadline || ctx.attempt > ATTEMPTS_MAX) {
-      return ctx.done({ ok: false, kind: "Deadline" })
+      ctx.done({ ok: false, kind: "Deadline" })
+      return
     }
     this.runtime.schedule(delay, () => {
       this.cacheOut(this.cache.request(this.runtime.now(), this.waitRoute(ctx), ctx.info.name, ctx.key))
@@ -494,9 +627,11 @@ export class RequestRouter {
   private onMessage(m: NodeMsg, _from: string): void {
     switch (m.t) {
       case "res":
-        return this.onResponse(m.rid, m.res)
+        this.onResponse(m.rid, m.res)
+        return
       case "memds":
-        return this.cacheOut(this.cache.reply(this.runtime.now(), m.m as FleetMsg))
+        this.cacheOut(this.cache.reply(this.runtime.now(), m.m as FleetMsg))
+        return
       case "gac-grant":
         this.admission.onGrant(m.g, this.runtime.now())
         return
@@ -519,7 +654,9 @@ const consumed = (
   readMilli: number,
   writeMilli: number,
 ): ConsumedCapacity | undefined =>
-  rcc === undefined || rcc === "NONE" ? undefined : toConsumedCapacity({ tableName: table, readMilli, writeMilli })
+  rcc === undefined || rcc === "NONE"
+    ? undefined
+    : toConsumedCapacity({ tableName: table, readMilli, writeMilli })
 
 const lastKey = (info: TableInfo, items: ReadonlyArray<Item>): Item => {
   const it = items[items.length - 1]!

@@ -128,7 +128,10 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
           Key: { k: { S: key } },
           UpdateExpression: "SET v = :n",
           ...cond,
-          ExpressionAttributeValues: { ...("ExpressionAttributeValues" in cond ? cond.ExpressionAttributeValues : {}), ":n": { S: v } },
+          ExpressionAttributeValues: {
+            ...("ExpressionAttributeValues" in cond ? cond.ExpressionAttributeValues : {}),
+            ":n": { S: v },
+          },
         },
         (r) => {
           if (r.ok) finish(h, "ok", null)
@@ -197,7 +200,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   busyUntil(() => open > 0, 11_000)
 
   const operations = toOperations(history.events)
-  const byKey = new Map<string, typeof operations[number][]>()
+  const byKey = new Map<string, (typeof operations)[number][]>()
   for (const o of operations) {
     const k = o.input.key ?? ""
     const l = byKey.get(k)
@@ -210,7 +213,22 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     const r = checkOperations(casRegisterModel, list, { timeoutMs: 10_000 })
     if (r.verdict === "not-linearizable") {
       badKeys.push(k)
-      if (opts.debug === true) console.log(k, JSON.stringify(list.map((o) => [o.client, o.input.f, o.input.value, o.output.status, o.output.value, o.call, o.return])), JSON.stringify(r.longestPrefix?.slice(-4)))
+      if (opts.debug === true)
+        console.log(
+          k,
+          JSON.stringify(
+            list.map((o) => [
+              o.client,
+              o.input.f,
+              o.input.value,
+              o.output.status,
+              o.output.value,
+              o.call,
+              o.return,
+            ]),
+          ),
+          JSON.stringify(r.longestPrefix?.slice(-4)),
+        )
       verdict = "not-linearizable"
     } else if (r.verdict === "unknown" && verdict === "linearizable") verdict = "unknown"
   }
@@ -221,11 +239,14 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     const reps = c.replicasOf(p.id).filter((x) => x.replica.spec.role === "storage" && !x.replica.retired)
     const leader = reps.find((x) => x.replica.core.state === "leader")
     const members = new Set(
-      (leader?.replica.core.latestConfig().members ?? []).filter((m) => m.role === "storage").map((m) => m.id),
+      (leader?.replica.core.latestConfig().members ?? [])
+        .filter((m) => m.role === "storage")
+        .map((m) => m.id),
     )
     const inConfig = reps.filter((x) => members.size === 0 || members.has(x.replica.replicaId))
     const sums = new Set(inConfig.map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`))
-    if (sums.size > 1 || inConfig.length < 2) divergent.push(`${p.id}: ${[...sums].join(" ")} (${inConfig.length} replicas)`)
+    if (sums.size > 1 || inConfig.length < 2)
+      divergent.push(`${p.id}: ${[...sums].join(" ")} (${inConfig.length} replicas)`)
   }
   if (opts.debug === true) console.log(JSON.stringify(c.meta.heals), faults)
   return {

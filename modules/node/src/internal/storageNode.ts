@@ -143,10 +143,7 @@ export class StorageNode implements ReplicaHost {
     const leading = parent.core.state === "leader"
     for (const child of [fence.left, fence.right]) {
       if (this.disks.has(child.id)) continue
-      const c = this.createReplica(
-        { ...parent.spec, partition: child, members },
-        parent.spec.role,
-      )
+      const c = this.createReplica({ ...parent.spec, partition: child, members }, parent.spec.role)
       if (c === undefined) continue
       if (parent.spec.role !== "storage") continue
       // The child starts with exactly the parent's items in its range (same on every replica).
@@ -212,7 +209,14 @@ export class StorageNode implements ReplicaHost {
     this.runtime.transport.setUp(this.nodeId, true)
     for (const [, d] of [...this.disks]) {
       if (!this.replicas.has(d.spec.partition.id)) {
-        const r = new Replica(this, this.replicaId, d.spec, d.log, this.options.timing, hashSeed(d.spec.partition.id))
+        const r = new Replica(
+          this,
+          this.replicaId,
+          d.spec,
+          d.log,
+          this.options.timing,
+          hashSeed(d.spec.partition.id),
+        )
         this.replicas.set(d.spec.partition.id, r)
       }
     }
@@ -259,7 +263,10 @@ export class StorageNode implements ReplicaHost {
         const reply = (res: DataResponse): void => {
           if (this.up) this.runtime.transport.send(this.nodeId, from, { t: "res", rid: msg.rid, res })
         }
-        if (r === undefined) return reply({ ok: false, kind: "StaleEpoch", message: "no such partition here" })
+        if (r === undefined) {
+          reply({ ok: false, kind: "StaleEpoch", message: "no such partition here" })
+          return
+        }
         r.handle(msg.h, msg.req, reply)
         return
       }

@@ -54,7 +54,11 @@ export class TreeItemStore implements ItemStore {
   delete(_key: Item): void {
     throw new Error("TreeItemStore is read-only: writes go through the replicated log")
   }
-  *partition(partitionKey: AttributeValue, forward: boolean, start: SortKeyStart | undefined): Iterable<Item> {
+  *partition(
+    partitionKey: AttributeValue,
+    forward: boolean,
+    start: SortKeyStart | undefined,
+  ): Iterable<Item> {
     const r = partitionKeyRange(partitionKey)
     const sk = start === undefined ? undefined : encodeKey(partitionKey, start.sortKey)
     const opts = forward
@@ -70,7 +74,8 @@ export class TreeItemStore implements ItemStore {
     for (const [, v] of this.tree.range(opts)) yield v.item
   }
   *scan(exclusiveStartKey: Item | undefined): Iterable<Item> {
-    const opts = exclusiveStartKey === undefined ? {} : { gt: encodedKeyOf(this.keySchema, exclusiveStartKey) }
+    const opts =
+      exclusiveStartKey === undefined ? {} : { gt: encodedKeyOf(this.keySchema, exclusiveStartKey) }
     for (const [, v] of this.tree.range(opts)) yield v.item
   }
 }
