@@ -362,18 +362,6 @@ export class Replica {
       reply(err("Unavailable", "request already in flight"))
       return
     }
-    // One write in flight per key: a decision (above all a failed condition, which is answered at
-    // once) must never rest on a proposal that is not committed yet.
-    const k0 = this.requestKey(req)
-    if (k0 !== undefined && this.planning.pending.has(k0)) {
-      const q = this.keyQueue.get(k0)
-      if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
-      else if (q.length >= KEY_QUEUE_MAX) {
-        reply(err("Unavailable", "too many writes queued on one key"))
-        return
-      } else q.push({ req, reply })
-      return
-    }
     const planned =
       req.op === "put"
         ? planPutItem(this.planning, req.input)
@@ -383,6 +371,17 @@ export class Replica {
     if (Either.isLeft(planned)) {
       const e = planned.left
       if (e instanceof ConditionalCheckFailedException) {
+        // A failed condition is answered at once, so it must not rest on a proposal that is not
+        // committed yet: while the key has pending writes, wait for them and decide again.
+        // (Successful decisions pipeline: they are answered only once applied, in log order.)
+        const k0 = this.requestKey(req)
+        if (k0 !== undefined && this.planning.pending.has(k0)) {
+          const q = this.keyQueue.get(k0)
+          if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
+          else if (q.length >= KEY_QUEUE_MAX) reply(err("Unavailable", "too many writes queued on one key"))
+          else q.push({ req, reply })
+          return
+        }
         reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
         return
       }
