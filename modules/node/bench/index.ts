@@ -111,7 +111,8 @@ const layerCosts = (quick: boolean): Record<string, number> => {
       hash[4 * j + 3] = x & 0xff
     }
     const outs = cache.request(0, req++, "t", routingKey("t", hash))
-    for (const o of outs) if (o.type === "send") for (const r of mds.step(0, "router", o.msg)) cache.reply(0, r.msg)
+    for (const o of outs)
+      if (o.type === "send") for (const r of mds.step(0, "router", o.msg)) cache.reply(0, r.msg)
   }
   route(0)
   out.routing = nsPerOp(rounds, n, (k) => {
@@ -146,14 +147,23 @@ const layerCosts = (quick: boolean): Record<string, number> => {
   out.apply = nsPerOp(rounds, n, (k) => {
     for (let i = 0; i < k; i++) {
       const c = decodeCommand(cmds[i % 1000]!)
-      if (c.kind === "write" && c.text !== undefined) tree.set(c.key, { item: itemFromText(c.text), text: c.text })
+      if (c.kind === "write" && c.text !== undefined)
+        tree.set(c.key, { item: itemFromText(c.text), text: c.text })
     }
   })
 
   // Replication: three Paxos cores in process, messages delivered synchronously; batches of 32.
   const members = [0, 1, 2].map((id) => ({ id, role: "storage" as const, zone: `az${id}` }))
   const cores = [0, 1, 2].map(
-    (id) => new PaxosCore({ id, role: "storage", initialConfig: { members }, electionTimeoutMs: 1000, heartbeatMs: 100, leaseMs: 800 }),
+    (id) =>
+      new PaxosCore({
+        id,
+        role: "storage",
+        initialConfig: { members },
+        electionTimeoutMs: 1000,
+        heartbeatMs: 100,
+        leaseMs: 800,
+      }),
   )
   let now = 0
   const pump = (): void => {
@@ -209,11 +219,16 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
     await c.sleep(2500)
     const prng = new Prng(7)
     const zipf = new Zipf(KEYS, 0.99)
-    const pick = (dist: "uniform" | "zipf"): number => (dist === "uniform" ? prng.int(KEYS) : zipf.sample(prng))
+    const pick = (dist: "uniform" | "zipf"): number =>
+      dist === "uniform" ? prng.int(KEYS) : zipf.sample(prng)
     const issue = (op: Op, k: number, done: (ok: boolean) => void): void => {
       const id = { S: keyOf(k) }
-      if (op === "put") client.putItem({ TableName: "bench", Item: { id, payload: { S: payload } } }, (r) => done(r.ok))
-      else client.getItem({ TableName: "bench", Key: { id }, ConsistentRead: op === "get-strong" }, (r) => done(r.ok))
+      if (op === "put")
+        client.putItem({ TableName: "bench", Item: { id, payload: { S: payload } } }, (r) => done(r.ok))
+      else
+        client.getItem({ TableName: "bench", Key: { id }, ConsistentRead: op === "get-strong" }, (r) =>
+          done(r.ok),
+        )
     }
     // Load every key once.
     await new Promise<void>((resolve) => {
@@ -231,7 +246,11 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
 
     const durationMs = quick ? 1500 : 4000
     const closed = async (op: Op, dist: "uniform" | "zipf", concurrency: number): Promise<E2EFigure> => {
-      const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+      const h = hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000,
+        numberOfSignificantValueDigits: 3,
+      })
       let done = 0
       let errors = 0
       let stop = false
@@ -270,7 +289,11 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
       return f
     }
     const open = async (op: Op, dist: "uniform" | "zipf", ratePerSec: number): Promise<E2EFigure> => {
-      const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 })
+      const h = hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000,
+        numberOfSignificantValueDigits: 3,
+      })
       let done = 0
       let errors = 0
       let issued = 0
@@ -278,7 +301,10 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
       await new Promise<void>((resolve) => {
         const tick = (): void => {
           const elapsed = performance.now() - t0
-          const due = Math.min(Math.floor((elapsed * ratePerSec) / 1000), Math.floor((durationMs * ratePerSec) / 1000))
+          const due = Math.min(
+            Math.floor((elapsed * ratePerSec) / 1000),
+            Math.floor((durationMs * ratePerSec) / 1000),
+          )
           while (issued < due) {
             issued++
             // Latency from the intended start (no coordinated omission).
@@ -330,7 +356,10 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
 export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchReport> => {
   const layersNs = layerCosts(opts.quick)
   const e = await e2e(opts.quick)
-  const runtime = typeof (globalThis as { Bun?: { version: string } }).Bun !== "undefined" ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}` : "other"
+  const runtime =
+    typeof (globalThis as { Bun?: { version: string } }).Bun !== "undefined"
+      ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
+      : "other"
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? "?"}`
   const figures: Record<string, number> = {}
   for (const [k, v] of Object.entries(layersNs)) figures[`layer.${k}.ns`] = Math.round(v)
@@ -347,7 +376,10 @@ export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchRepor
     "",
     "| workload | mode | ops/s | p50 ms | p99 ms | p99.9 ms | errors |",
     "|---|---|---:|---:|---:|---:|---:|",
-    ...e.map((f) => `| ${f.workload} | ${f.mode} | ${f.opsPerSec} | ${f.p50Ms.toFixed(2)} | ${f.p99Ms.toFixed(2)} | ${f.p999Ms.toFixed(2)} | ${f.errors} |`),
+    ...e.map(
+      (f) =>
+        `| ${f.workload} | ${f.mode} | ${f.opsPerSec} | ${f.p50Ms.toFixed(2)} | ${f.p99Ms.toFixed(2)} | ${f.p999Ms.toFixed(2)} | ${f.errors} |`,
+    ),
     "",
     "Cost of each layer alone (ns per operation, median of rounds):",
     "",
@@ -357,7 +389,16 @@ export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchRepor
     "",
   ]
   const markdown = lines.join("\n")
-  const report: BenchReport = { suite: "node", runtime, machine, quick: opts.quick, e2e: e, layersNs, figures, markdown }
+  const report: BenchReport = {
+    suite: "node",
+    runtime,
+    machine,
+    quick: opts.quick,
+    e2e: e,
+    layersNs,
+    figures,
+    markdown,
+  }
   const here = dirname(fileURLToPath(import.meta.url))
   const dir = join(here, "..", "..", "..", "results", "node")
   mkdirSync(dir, { recursive: true })

@@ -13,6 +13,7 @@ export {
   Cluster,
   type ClusterConfig,
   type ClusterMetrics,
+  effectLogger,
   SimCluster,
   simCluster,
   TIMING_DEFAULT,
@@ -76,6 +77,7 @@ export {
 } from "./internal/router.ts"
 export {
   MetadataService,
+  type ClusterEvent,
   type HealEvent,
   type MetadataOptions,
   type TableInfo,

@@ -151,5 +151,19 @@ describe("a failed storage replica", () => {
     const sums = new Set(reps.map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`))
     assert.equal(sums.size, 1)
     assert.ok(reps.some((r) => r.node === heal.storageNode))
+    // The same story in the structured events and the metrics.
+    const types = new Set(c.meta.events.map((e) => e.type))
+    for (const t of ["leader", "node-failed", "log-replica-covered", "storage-replica-rebuilt"])
+      assert.ok(types.has(t as never), t)
+    const m = c.metrics()
+    assert.ok((m.leaderChanges[pid] ?? 0) >= 1)
+    assert.equal(m.nodes[victim]!.up, false)
+    const put = (
+      m.routers.rr0!.tables as Record<
+        string,
+        { requests: Record<string, number>; latency: Record<string, { p99: number }> }
+      >
+    ).events!
+    assert.ok((put.requests.PutItem ?? 0) > 0 && put.latency.PutItem!.p99 > 0)
   })
 })

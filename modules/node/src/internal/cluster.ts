@@ -4,8 +4,10 @@
  * or real time with an in-process transport (`localCluster`, see `realtime.ts`).
  */
 import { Sim } from "@partita/sim"
+import { Effect } from "effect"
 import { Directory } from "./directory.ts"
-import { MetadataService } from "./metadata.ts"
+import { type ClusterEvent, MetadataService } from "./metadata.ts"
+import { Client } from "./client.ts"
 import type { PaxosTiming, Replica } from "./replica.ts"
 import { RequestRouter } from "./router.ts"
 import { type Runtime, SimRuntime } from "./runtime.ts"
@@ -43,6 +45,8 @@ export interface ClusterConfig {
   readonly canaryStrongReadsAnywhere?: boolean
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
+  /** Receives structured events (splits, failures, heals, leader changes); see also `effectLogger`. */
+  readonly onEvent?: (e: ClusterEvent) => void
   /** Background hook run on every storage node (the scrubber's seam). */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
 }
@@ -100,7 +104,18 @@ export class Cluster {
       nodeCapacity: cap,
       ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
       ...(config.heal === undefined ? {} : { heal: config.heal }),
+      ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
     })
+    for (const n of this.nodes.values())
+      n.leaderListeners.push((r, leader) =>
+        this.meta.emit({
+          type: "leader",
+          partition: r.partitionId,
+          node: n.nodeId,
+          leader,
+          at: runtime.now(),
+        }),
+      )
     const r = config.routers ?? 2
     for (let i = 0; i < r; i++) {
       this.routers.push(
@@ -120,6 +135,11 @@ export class Cluster {
         }),
       )
     }
+  }
+
+  /** A Promise client over this cluster's routers. */
+  client(): Client {
+    return new Client(this.meta, this.routers)
   }
 
   /** A storage node by id. */
@@ -190,7 +210,10 @@ export class Cluster {
       }
       routers[r.id] = { ...r.counters, cache: r.cache.metrics(), tables }
     }
-    return { nodes, routers, heals: [...this.meta.heals], splits: this.meta.counters.splits }
+    const leaderChanges: Record<string, number> = {}
+    for (const e of this.meta.events)
+      if (e.type === "leader" && e.leader) leaderChanges[e.partition] = (leaderChanges[e.partition] ?? 0) + 1
+    return { nodes, routers, heals: [...this.meta.heals], splits: this.meta.counters.splits, leaderChanges }
   }
 }
 
@@ -203,7 +226,17 @@ export interface ClusterMetrics {
   readonly routers: Record<string, Record<string, unknown>>
   readonly heals: ReadonlyArray<unknown>
   readonly splits: number
+  /** Leadership terms started, per partition. */
+  readonly leaderChanges: Record<string, number>
 }
+
+/** An `onEvent` that writes every event through Effect's logger (structured annotations). */
+export const effectLogger =
+  (level: "Info" | "Debug" = "Info") =>
+  (e: ClusterEvent): void => {
+    const log = level === "Info" ? Effect.logInfo(e.type) : Effect.logDebug(e.type)
+    Effect.runSync(Effect.annotateLogs(log, e as unknown as Record<string, unknown>))
+  }
 
 /** A cluster on the deterministic simulation, with fault injection at the network level. */
 export class SimCluster extends Cluster {

@@ -29,6 +29,8 @@ import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
 import type { Runtime } from "./runtime.ts"
 import type { StorageNode } from "./storageNode.ts"
 
+/** Events kept by the metadata service. */
+export const EVENTS_MAX = 10_000
 /** A split fence not applied after this long is proposed again, ms. */
 export const SPLIT_REPROPOSE_MS = 2000
 /** Liveness probe period, ms. */
@@ -72,12 +74,47 @@ export interface HealEvent {
   rebuiltAt: number | undefined
 }
 
+/** Structured control-plane events (for logs and experiments). */
+export type ClusterEvent =
+  | {
+      readonly type: "split"
+      readonly table: string
+      readonly parent: string
+      readonly children: readonly [string, string]
+      readonly at: number
+    }
+  | { readonly type: "node-failed" | "node-recovered"; readonly node: string; readonly at: number }
+  | {
+      readonly type: "log-replica-covered"
+      readonly partition: string
+      readonly failed: string
+      readonly logNode: string
+      readonly afterMs: number
+      readonly at: number
+    }
+  | {
+      readonly type: "storage-replica-rebuilt"
+      readonly partition: string
+      readonly node: string
+      readonly afterMs: number
+      readonly at: number
+    }
+  | {
+      readonly type: "leader"
+      readonly partition: string
+      readonly node: string
+      readonly leader: boolean
+      readonly at: number
+    }
+
 /** Options of the metadata service. */
 export interface MetadataOptions {
   readonly failureDetectMs?: number
   readonly nodeCapacity: { readonly bytes: number; readonly rcu: number; readonly wcu: number }
   /** Replace failed replicas with log replicas (default true). */
   readonly heal?: boolean
+  /** Receives structured events. */
+  readonly onEvent?: (e: ClusterEvent) => void
 }
 
 /** The metadata service. */
@@ -106,6 +143,16 @@ export class MetadataService {
       runtime.schedule(PING_MS, loop)
     }
     runtime.schedule(PING_MS, loop)
+  }
+
+  /** Every event so far (bounded: the oldest are dropped past EVENTS_MAX). */
+  readonly events: ClusterEvent[] = []
+
+  /** Records and forwards an event. */
+  emit(e: ClusterEvent): void {
+    this.events.push(e)
+    if (this.events.length > EVENTS_MAX) this.events.splice(0, this.events.length - EVENTS_MAX)
+    this.options.onEvent?.(e)
   }
 
   // ------------------------------------------------------------------------------------------
@@ -354,6 +401,13 @@ export class MetadataService {
         }
         this.pendingSplits.delete(table)
         this.counters.splits++
+        this.emit({
+          type: "split",
+          table,
+          parent: ps.pid,
+          children: [ps.fence.left.id, ps.fence.right.id],
+          at: now,
+        })
       } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence))
         ps.proposedAt = now
     }
@@ -376,9 +430,11 @@ export class MetadataService {
       if (now - last > detectMs && !this.failed.has(id)) {
         this.failed.add(id)
         this.counters.nodesFailed++
+        this.emit({ type: "node-failed", node: id, at: now })
         if (this.options.heal !== false) this.coverFailedNode(id, now)
       } else if (now - last <= detectMs && this.failed.has(id)) {
         this.failed.delete(id)
+        this.emit({ type: "node-recovered", node: id, at: now })
       }
     }
     this.pingSeq++
@@ -528,6 +584,14 @@ export class MetadataService {
               h.joinSlot = leader.core.lastIndex()
           } else if (caughtUp(h.logNode)) {
             h.event.coveredAt = now
+            this.emit({
+              type: "log-replica-covered",
+              partition: h.pid,
+              failed: h.failed,
+              logNode: h.logNode,
+              afterMs: now - h.event.detectedAt,
+              at: now,
+            })
             h.stage = 1
           }
           break
@@ -574,6 +638,13 @@ export class MetadataService {
           else {
             this.nodes.get(h.logNode)?.dropReplica(h.pid)
             h.event.rebuiltAt = now
+            this.emit({
+              type: "storage-replica-rebuilt",
+              partition: h.pid,
+              node: h.storageNode ?? "?",
+              afterMs: now - h.event.detectedAt,
+              at: now,
+            })
             h.stage = HEAL_DONE
             leaderNode?.publishRoute(h.table, p, leader, leaderNode.nodeId)
           }
