@@ -77,6 +77,7 @@ export {
 } from "./internal/router.ts"
 export {
   MetadataService,
+  type AutoSplitOptions,
   type ClusterEvent,
   type HealEvent,
   type MetadataOptions,

@@ -167,3 +167,59 @@ describe("a failed storage replica", () => {
     assert.ok((put.requests.PutItem ?? 0) > 0 && put.latency.PutItem!.p99 > 0)
   })
 })
+
+describe("automatic splits", () => {
+  it("split for consumption: a partition written above 80 % of its limit splits live, at the traffic median", () => {
+    const c = simCluster(31, { nodes: 6, routers: 2, autoSplit: { consumption: { windowMs: 2000 } } })
+    table(c, 1)
+    const client = new CallbackClient(c.meta, c.routers)
+    let ok = 0
+    let failed = 0
+    // ~950 writes/s over many keys: above 0.8 x 1,000 WCU.
+    for (let i = 0; i < 9500; i++)
+      c.sim.schedule(i * (1000 / 950), () =>
+        client.putItem({ TableName: "events", Item: { id: { S: `c${i % 2000}` } } }, (r) => {
+          if (r.ok) ok++
+          else failed++
+        }),
+      )
+    c.runFor(14_000)
+    const parts = c.meta.partitionMap("events")!.partitions
+    assert.ok(parts.length >= 2, `no split (${parts.length} partition)`)
+    assert.ok(c.meta.events.some((e) => e.type === "split"))
+    assert.equal(ok + failed, 9500)
+    assert.ok(failed < 200, `${failed} writes failed`)
+    let items = 0
+    for (const p of parts)
+      items += c
+        .replicasOf(p.id)
+        .find((x) => !x.replica.retired)!
+        .replica.summary().items
+    assert.equal(items, 2000)
+  })
+
+  it("split for size: a partition past the size threshold splits at its median by bytes", () => {
+    const c = simCluster(32, { nodes: 3, routers: 1, autoSplit: { sizeBytes: 100_000 } })
+    table(c, 1)
+    const client = new CallbackClient(c.meta, c.routers)
+    const blob = "y".repeat(1000)
+    let ok = 0
+    for (let i = 0; i < 300; i++)
+      c.sim.schedule(i * 5, () =>
+        client.putItem({ TableName: "events", Item: { id: { S: `s${i}` }, blob: { S: blob } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(8000)
+    assert.equal(ok, 300)
+    const parts = c.meta.partitionMap("events")!.partitions
+    assert.ok(parts.length >= 3, `${parts.length} partitions for ~300 KB at a 100 KB threshold`)
+    for (const p of parts)
+      assert.ok(
+        c
+          .replicasOf(p.id)
+          .find((x) => !x.replica.retired)!
+          .replica.bytes() <= 200_000,
+      )
+  })
+})

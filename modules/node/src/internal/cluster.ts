@@ -6,7 +6,7 @@
 import { Sim } from "@partita/sim"
 import { Effect } from "effect"
 import { Directory } from "./directory.ts"
-import { type ClusterEvent, MetadataService } from "./metadata.ts"
+import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
 import type { PaxosTiming, Replica } from "./replica.ts"
 import { RequestRouter } from "./router.ts"
@@ -45,6 +45,8 @@ export interface ClusterConfig {
   readonly canaryStrongReadsAnywhere?: boolean
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
+  /** Automatic splits for consumption and size (off by default). */
+  readonly autoSplit?: AutoSplitOptions
   /** Receives structured events (splits, failures, heals, leader changes); see also `effectLogger`. */
   readonly onEvent?: (e: ClusterEvent) => void
   /** Background hook run on every storage node (the scrubber's seam). */
@@ -105,6 +107,7 @@ export class Cluster {
       ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
       ...(config.heal === undefined ? {} : { heal: config.heal }),
       ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
+      ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
     })
     for (const n of this.nodes.values())
       n.leaderListeners.push((r, leader) =>

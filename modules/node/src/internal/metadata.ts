@@ -20,6 +20,8 @@ import {
   PartitionMap,
   placeAll,
   splitAt,
+  splitForConsumption,
+  splitForSize,
   type StorageNode as PlacementNode,
 } from "@partita/partitioner"
 import type { Member } from "@partita/paxos"
@@ -115,6 +117,16 @@ export interface MetadataOptions {
   readonly heal?: boolean
   /** Receives structured events. */
   readonly onEvent?: (e: ClusterEvent) => void
+  /** Automatic splits: for consumption (sampled traffic over a window) and for size. */
+  readonly autoSplit?: AutoSplitOptions
+}
+
+/** When the metadata service splits partitions on its own. */
+export interface AutoSplitOptions {
+  /** Split for consumption: window of sampled traffic, and the share of the partition limit. */
+  readonly consumption?: { readonly windowMs: number; readonly thresholdShare?: number }
+  /** Split for size above this many item bytes (DynamoDB: 10 GB). */
+  readonly sizeBytes?: number
 }
 
 /** The metadata service. */
@@ -413,6 +425,37 @@ export class MetadataService {
     }
   }
 
+  /** Checks every partition's leader for sustained consumption or size over the thresholds. */
+  private autoSplits(now: number): void {
+    const auto = this.options.autoSplit
+    if (auto === undefined) return
+    for (const st of this.tables.values()) {
+      if (this.pendingSplits.has(st.info.name)) continue
+      for (const p of st.map.partitions) {
+        const leader = (st.placement.get(p.id) ?? [])
+          .map((n) => this.nodes.get(n)?.replicas.get(p.id))
+          .find((r) => r?.isLeader())
+        if (leader === undefined) continue
+        const c = auto.consumption
+        if (c !== undefined && now - leader.accessSince >= c.windowMs) {
+          const r = splitForConsumption(st.map, p.id, leader.access, {
+            windowMs: now - leader.accessSince,
+            ...(c.thresholdShare === undefined ? {} : { thresholdShare: c.thresholdShare }),
+          })
+          leader.access.reset()
+          leader.accessSince = now
+          if (Either.isRight(r) && this.split(st.info.name, p.id, r.right.change.splitKey, "consumption"))
+            break
+        }
+        if (auto.sizeBytes !== undefined && leader.bytes() > auto.sizeBytes) {
+          const samples = leader.sizeSamples()
+          const r = splitForSize(st.map, p.id, samples, { thresholdBytes: auto.sizeBytes })
+          if (Either.isRight(r) && this.split(st.info.name, p.id, r.right.change.splitKey, "size")) break
+        }
+      }
+    }
+  }
+
   /** Splits not yet adopted, by table. */
   pendingSplitCount(): number {
     return this.pendingSplits.size
@@ -438,6 +481,7 @@ export class MetadataService {
       }
     }
     this.pingSeq++
+    this.autoSplits(now)
     this.progressSplits(now)
     this.progressHeals(now)
   }

@@ -7,7 +7,7 @@
  */
 import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
 import type { BTree, BTreeView } from "@partita/btree"
-import { type EncodedKey, itemSize } from "@partita/core"
+import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
 import {
   ConditionalCheckFailedException,
   getItem,
@@ -19,7 +19,7 @@ import {
   type TableKeySchema,
   type WriteOutput,
 } from "@partita/expressions"
-import type { HashName, Partition } from "@partita/partitioner"
+import { AccessStats, type HashName, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
 import {
   ENTRY_COMMAND,
   ENTRY_CONFIG,
@@ -151,6 +151,11 @@ export class Replica {
   private nextReadId = 1
   private proposedSinceDrain = false
   private leaderBallot = -1
+  /** Sampled accesses on the leader (split-for-consumption input); reset by the metadata service. */
+  readonly access: AccessStats
+  /** When `access` was last reset (ms). */
+  accessSince: number
+  private readonly hashWords = new Uint32Array(4)
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
 
@@ -186,6 +191,8 @@ export class Replica {
       },
       recovered,
     )
+    this.access = new AccessStats({ seed: jitterSeed + 1 })
+    this.accessSince = now
     this.tree = makeTree()
     this.committed = new TreeItemStore(spec.keySchema, this.tree)
     this.planning = new PlanningStore(this.committed)
@@ -276,6 +283,7 @@ export class Replica {
           reply(err("PartitionThrottled"))
           return
         }
+        if (req.op === "get") this.recordAccess(req.input.Key, cost / 1000, 0)
         if (!req.consistent) {
           reply(this.read(req))
           return
@@ -309,6 +317,21 @@ export class Replica {
       default:
         this.write(req, reply, now)
         return
+    }
+  }
+
+  /** Samples one access for split-for-consumption (the key's hash position and sort key). */
+  private recordAccess(key: Item | undefined, rcu: number, wcu: number): void {
+    if (key === undefined || key === null || typeof key !== "object") return
+    const ks = this.spec.keySchema
+    const pk: AttributeValue | undefined = key[ks.partitionKey.name]
+    if (pk === undefined) return
+    const sk = ks.sortKey === undefined ? undefined : key[ks.sortKey.name]
+    try {
+      hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
+      this.access.record(this.hashWords, 0, sk === undefined ? undefined : encodeKeyValue(sk), rcu, wcu)
+    } catch {
+      // malformed keys are rejected by the operation itself
     }
   }
 
@@ -389,10 +412,12 @@ export class Replica {
       return
     }
     const out = planned.right
-    if (!this.admit("w", writeCostMilli(out.consumedBytes), now)) {
+    const wMilli = writeCostMilli(out.consumedBytes)
+    if (!this.admit("w", wMilli, now)) {
       reply(err("PartitionThrottled"))
       return
     }
+    this.recordAccess(out.write.key, 0, wMilli / 1000)
     const key = encodedKeyOf(this.spec.keySchema, out.write.key)
     const image = out.write.image
     const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
@@ -609,12 +634,24 @@ export class Replica {
     return { items: this.tree.size, checksum: String(this.tree.checksum()), applied: this.applied }
   }
 
-  /** Number of item bytes stored (split-for-size input). */
-  bytes(): number {
-    let n = 0
+  /** Every item's hash position, sort key and size (split-for-size input; walks the tree). */
+  sizeSamples(): Array<{ hash: string; sortKey: EncodedKey | undefined; bytes: number }> {
+    const ks = this.spec.keySchema
+    const out: Array<{ hash: string; sortKey: EncodedKey | undefined; bytes: number }> = []
     this.tree.forRange(undefined, (_k, v) => {
-      n += itemSize(v.item)
+      hashKeyInto(this.spec.hash, v.item[ks.partitionKey.name]!, this.hashWords, 0)
+      const sk = ks.sortKey === undefined ? undefined : v.item[ks.sortKey.name]
+      out.push({
+        hash: wordsToHex(this.hashWords),
+        sortKey: sk === undefined ? undefined : encodeKeyValue(sk),
+        bytes: itemSize(v.item),
+      })
     })
-    return n
+    return out
+  }
+
+  /** Bytes stored (keys and item texts, kept by the B-tree as it changes): split-for-size input. */
+  bytes(): number {
+    return this.tree.bytes
   }
 }
