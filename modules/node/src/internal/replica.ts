@@ -6,7 +6,7 @@
  * replica installs the same bytes. Plain TypeScript: this is the hot path.
  */
 import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
-import type { BTree, BTreeView } from "@partita/btree"
+import { BTree, type BTreeView } from "@partita/btree"
 import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
 import {
   ConditionalCheckFailedException,
@@ -30,6 +30,7 @@ import {
   type Message,
   PaxosCore,
   type Ready,
+  type Snapshot,
   decodeMembership,
 } from "@partita/paxos"
 import { Either } from "effect"
@@ -44,7 +45,7 @@ import {
   type StoredItem,
 } from "./codec.ts"
 import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
-import { PlanningStore, TreeItemStore, encodedKeyOf, makeTree } from "./store.ts"
+import { encodedKeyOf, makeTree, PlanningStore, storedItemCodec, TreeItemStore } from "./store.ts"
 
 /** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
 export const DEDUPE_ENTRIES_MAX = 100_000
@@ -63,7 +64,12 @@ export interface PaxosTiming {
   readonly electionTimeoutMs: number
   readonly heartbeatMs: number
   readonly leaseMs: number
+  /** Compact the log (snapshot of the B-tree) every this many applied entries. */
+  readonly compactEntries?: number
 }
+
+/** Default compaction period, in applied entries. */
+export const COMPACT_ENTRIES_DEFAULT = 20_000
 
 /** What a storage node needs to host a replica. */
 export interface ReplicaSpec {
@@ -80,8 +86,12 @@ export interface ReplicaSpec {
 /** The persistent state of a replica (its "disk"): survives a node crash. */
 export interface DurableLog {
   hard: HardState
-  /** entries[slot - 1]; later writes of a slot supersede earlier ones. */
-  readonly entries: Entry[]
+  /** entries[slot - offset]; later writes of a slot supersede earlier ones. */
+  entries: Entry[]
+  /** First slot held in `entries` (1 until the first compaction). */
+  offset: number
+  /** The latest snapshot (compaction point), if any; it supersedes `base`. */
+  snapshot?: Snapshot | undefined
   /**
    * The state the group started from (a split child inherits its parent's items at the fence):
    * an immutable B-tree snapshot and the request ids applied before it. Log slot 1 applies on it.
@@ -102,6 +112,7 @@ export interface ReplicaCounters {
   reads: number
   throttled: number
   leaderTerms: number
+  compactions: number
 }
 
 /** The host a replica runs on (a storage node). */
@@ -137,7 +148,14 @@ export class Replica {
   applied = 0
   epoch: number
   retired = false
-  readonly counters: ReplicaCounters = { applied: 0, proposals: 0, reads: 0, throttled: 0, leaderTerms: 0 }
+  readonly counters: ReplicaCounters = {
+    applied: 0,
+    proposals: 0,
+    reads: 0,
+    throttled: 0,
+    leaderTerms: 0,
+    compactions: 0,
+  }
   private readonly dedupe = new Set<string>()
   private readonly dedupeOrder: string[] = []
   private dedupeHead = 0
@@ -148,6 +166,7 @@ export class Replica {
   >()
   private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
+  private readonly compactEntries: number
   private nextReadId = 1
   private proposedSinceDrain = false
   private leaderBallot = -1
@@ -171,14 +190,15 @@ export class Replica {
     const now = host.now()
     const config: Membership | null = spec.members === null ? null : { members: spec.members }
     const recovered =
-      durable.entries.length > 0 || durable.hard.promised > 0
+      durable.entries.length > 0 || durable.hard.promised > 0 || durable.snapshot !== undefined
         ? {
             hardState: durable.hard,
-            snapshot: null,
+            snapshot: durable.snapshot ?? null,
             entries: durable.entries.filter((e) => e !== undefined),
             repairThrough: 0,
           }
         : undefined
+    this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
     this.core = new PaxosCore(
       {
         id: replicaId,
@@ -201,11 +221,15 @@ export class Replica {
     const wMilli = Math.max(1, Math.round(a.wcu * 1000))
     this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
     this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
-    if (durable.base !== undefined && spec.role === "storage") this.loadBase(durable.base)
-    // Recovery: replay what was committed before the crash on the base.
+    const snap = durable.snapshot
+    if (snap !== undefined && snap.data !== null && spec.role === "storage")
+      this.installSnapshotData(snap.index, snap.data)
+    else if (durable.base !== undefined && spec.role === "storage") this.loadBase(durable.base)
+    if (snap !== undefined) this.applied = snap.index
+    // Recovery: replay what was committed before the crash on the snapshot (or base).
     if (recovered !== undefined && spec.role === "storage") {
-      for (let s = 1; s <= this.core.commitIndex; s++) {
-        const e = durable.entries[s - 1]
+      for (let s = this.applied + 1; s <= this.core.commitIndex; s++) {
+        const e = durable.entries[s - durable.offset]
         if (e !== undefined) this.apply(e)
       }
     }
@@ -491,18 +515,69 @@ export class Replica {
     while (core.hasReady() && rounds++ < 64) {
       const r: Ready = core.readyOutputs()
       this.persist(r)
+      if (r.snapshot !== null) this.installSnapshot(r.snapshot)
       for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
       for (const e of r.committed) this.apply(e)
       for (const rd of r.reads) this.answerRead(rd.id, rd.index)
       core.advance()
     }
+    this.maybeCompact()
     this.checkRole()
   }
 
   private persist(r: Ready): void {
     const d = this.durable
-    for (const e of r.entries) d.entries[e.slot - 1] = e
+    if (r.snapshot !== null) {
+      d.snapshot = r.snapshot
+      this.trimDurable(r.snapshot.index)
+    }
+    for (const e of r.entries) if (e.slot >= d.offset) d.entries[e.slot - d.offset] = e
     if (r.hardState !== null) d.hard = r.hardState
+  }
+
+  /** Drops durable entries up to `index` (they are in the snapshot). */
+  private trimDurable(index: number): void {
+    const d = this.durable
+    if (index < d.offset) return
+    d.entries = d.entries.slice(index + 1 - d.offset)
+    d.offset = index + 1
+  }
+
+  /** A snapshot from the leader replaces this replica's state. */
+  private installSnapshot(snap: Snapshot): void {
+    if (snap.index <= this.applied) return
+    if (this.spec.role === "storage" && snap.data !== null) this.installSnapshotData(snap.index, snap.data)
+    this.applied = snap.index
+    this.planning.clear()
+  }
+
+  private installSnapshotData(_index: number, data: Uint8Array): void {
+    const { tree, dedupe } = decodeSnapshot(data)
+    this.tree = tree
+    this.committed.tree = tree
+    this.dedupe.clear()
+    this.dedupeOrder.length = 0
+    this.dedupeHead = 0
+    this.inheritDedupe(dedupe)
+  }
+
+  /** Compacts the log behind a snapshot of the B-tree every `compactEntries` applied entries. */
+  private maybeCompact(): void {
+    const snapIndex = this.core.currentSnapshot()?.index ?? 0
+    if (this.spec.role === "storage") {
+      if (this.applied - snapIndex < this.compactEntries || this.retired) return
+      this.core.compact(this.applied, encodeSnapshot(this.tree, this.dedupeSnapshot()))
+    } else {
+      const c = this.core.commitIndex
+      if (c - snapIndex < this.compactEntries) return
+      this.core.compact(c, null)
+    }
+    const snap = this.core.currentSnapshot()
+    if (snap !== null && snap.index > snapIndex) {
+      this.durable.snapshot = snap
+      this.trimDurable(snap.index)
+      this.counters.compactions++
+    }
   }
 
   private answerRead(id: number, index: number): void {
@@ -654,4 +729,27 @@ export class Replica {
   bytes(): number {
     return this.tree.bytes
   }
+}
+
+const snapEncoder = new TextEncoder()
+const snapDecoder = new TextDecoder()
+
+/** Snapshot data: u32 header length, JSON header (request ids), the B-tree's checkpoint bytes. */
+export const encodeSnapshot = (tree: BTree<StoredItem>, dedupe: ReadonlyArray<string>): Uint8Array => {
+  const header = snapEncoder.encode(JSON.stringify({ dedupe }))
+  const body = tree.toCheckpointBytes()
+  const out = new Uint8Array(4 + header.length + body.length)
+  new DataView(out.buffer).setUint32(0, header.length)
+  out.set(header, 4)
+  out.set(body, 4 + header.length)
+  return out
+}
+
+/** Decodes snapshot data; throws on a corrupt checkpoint (its pages are checksummed). */
+export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; dedupe: string[] } => {
+  const n = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)
+  const header = JSON.parse(snapDecoder.decode(data.subarray(4, 4 + n))) as { dedupe: string[] }
+  const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), { codec: storedItemCodec })
+  if (Either.isLeft(t)) throw new Error(`corrupt snapshot: ${t.left.message}`)
+  return { tree: t.right, dedupe: header.dedupe }
 }

@@ -175,7 +175,7 @@ export class StorageNode implements ReplicaHost {
     const s = { ...spec, role }
     let disk = this.disks.get(s.partition.id)
     if (disk === undefined) {
-      disk = { spec: s, log: { hard: { promised: 0, commit: 0 }, entries: [] } }
+      disk = { spec: s, log: { hard: { promised: 0, commit: 0 }, entries: [], offset: 1 } }
       this.disks.set(s.partition.id, disk)
     }
     const r = new Replica(this, this.replicaId, s, disk.log, this.options.timing, hashSeed(s.partition.id))
