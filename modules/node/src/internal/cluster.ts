@@ -5,6 +5,7 @@
  */
 import { Sim } from "@partita/sim"
 import { Effect } from "effect"
+import { MemoryObjectStore } from "@partita/paxos"
 import { Directory } from "./directory.ts"
 import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
@@ -45,6 +46,8 @@ export interface ClusterConfig {
   readonly canaryStrongReadsAnywhere?: boolean
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
+  /** Archive every partition's WAL to an in-memory object store (`cluster.objectStore`). */
+  readonly archive?: { readonly entriesPerSegment?: number }
   /** Automatic splits for consumption and size (off by default). */
   readonly autoSplit?: AutoSplitOptions
   /** Receives structured events (splits, failures, heals, leader changes); see also `effectLogger`. */
@@ -52,6 +55,9 @@ export interface ClusterConfig {
   /** Background hook run on every storage node (the scrubber's seam). */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
 }
+
+/** Entries per archived WAL segment by default. */
+export const ARCHIVE_SEGMENT_ENTRIES = 256
 
 /** Default Paxos timing (ms). */
 export const TIMING_DEFAULT: PaxosTiming = { electionTimeoutMs: 1000, heartbeatMs: 100, leaseMs: 800 }
@@ -65,6 +71,8 @@ export class Cluster {
   readonly gac: GacEndpoint[] = []
   readonly meta: MetadataService
   readonly azs: ReadonlyArray<string>
+  /** The regional object store holding WAL archives (when `config.archive` is set). */
+  readonly objectStore: MemoryObjectStore | undefined
 
   constructor(
     readonly runtime: Runtime,
@@ -82,6 +90,14 @@ export class Cluster {
       this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
     const timing = { ...TIMING_DEFAULT, ...config.timing }
     const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
+    this.objectStore = config.archive === undefined ? undefined : new MemoryObjectStore()
+    const archive =
+      this.objectStore === undefined
+        ? undefined
+        : {
+            store: this.objectStore.service(),
+            entriesPerSegment: config.archive?.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
+          }
     const n = config.nodes ?? 9
     for (let i = 0; i < n; i++) {
       const id = `sn${i}`
@@ -99,6 +115,7 @@ export class Cluster {
           capacityWcu: cap.wcu,
           ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
           ...(config.background === undefined ? {} : { background: config.background }),
+          ...(archive === undefined ? {} : { archive }),
         }),
       )
     }

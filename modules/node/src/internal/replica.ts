@@ -31,9 +31,14 @@ import {
   PaxosCore,
   type Ready,
   type Snapshot,
+  Archiver,
+  archiveSegment,
+  ObjectStore,
+  type ObjectStoreService,
+  type SealedSegment,
   decodeMembership,
 } from "@partita/paxos"
-import { Either } from "effect"
+import { Effect, Either, Exit } from "effect"
 import {
   type Command,
   decodeCommand,
@@ -126,6 +131,8 @@ export interface ReplicaHost {
   takeNode(kind: "r" | "w", milli: number, now: number): boolean
   /** A split fence was applied here: create the children from this replica's state. */
   onSplit(parent: Replica, fence: SplitFence): void
+  /** The WAL archive (an object store), if archiving is on. */
+  readonly archive?: { readonly store: ObjectStoreService; readonly entriesPerSegment: number } | undefined
   /** Leadership gained or lost (for routing updates and metrics). */
   onLeaderChange(r: Replica, leader: boolean): void
 }
@@ -167,6 +174,11 @@ export class Replica {
   private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
   private readonly compactEntries: number
+  private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: string[] } | undefined
+  /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
+  readonly archiver: Archiver | undefined
+  /** Archive uploads that failed or found a differing archived copy. */
+  archiveErrors = 0
   private nextReadId = 1
   private proposedSinceDrain = false
   private leaderBallot = -1
@@ -199,6 +211,10 @@ export class Replica {
           }
         : undefined
     this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
+    this.archiver =
+      host.archive !== undefined && spec.role === "storage"
+        ? new Archiver({ table: spec.table, partition: spec.partition.id }, host.archive.entriesPerSegment)
+        : undefined
     this.core = new PaxosCore(
       {
         id: replicaId,
@@ -518,6 +534,8 @@ export class Replica {
       if (r.snapshot !== null) this.installSnapshot(r.snapshot)
       for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
       for (const e of r.committed) this.apply(e)
+      if (this.archiver !== undefined && r.committed.length > 0)
+        this.archiveOut(this.archiver.offer(r.committed))
       for (const rd of r.reads) this.answerRead(rd.id, rd.index)
       core.advance()
     }
@@ -535,6 +553,26 @@ export class Replica {
     if (r.hardState !== null) d.hard = r.hardState
   }
 
+  /** Uploads sealed WAL segments (idempotent; a differing archived copy is an error). */
+  private archiveOut(segs: ReadonlyArray<SealedSegment>): void {
+    const a = this.host.archive
+    if (a === undefined || this.archiver === undefined) return
+    const archiver = this.archiver
+    const id = { table: this.spec.table, partition: this.spec.partition.id }
+    for (const seg of segs) {
+      const eff = archiveSegment(id, seg).pipe(Effect.provideService(ObjectStore, a.store))
+      const done = (ok: boolean): void => {
+        if (ok) archiver.archivedThrough = Math.max(archiver.archivedThrough, seg.manifest.lastPosition)
+        else this.archiveErrors++
+      }
+      const exit = Effect.runSyncExit(eff)
+      if (Exit.isSuccess(exit)) done(true)
+      else if (Exit.isFailure(exit) && exit.cause._tag === "Die")
+        Effect.runPromiseExit(eff).then((x) => done(Exit.isSuccess(x)))
+      else done(false)
+    }
+  }
+
   /** Drops durable entries up to `index` (they are in the snapshot). */
   private trimDurable(index: number): void {
     const d = this.durable
@@ -548,6 +586,7 @@ export class Replica {
     if (snap.index <= this.applied) return
     if (this.spec.role === "storage" && snap.data !== null) this.installSnapshotData(snap.index, snap.data)
     this.applied = snap.index
+    this.archiver?.skipTo(snap.index + 1)
     this.planning.clear()
   }
 
@@ -561,12 +600,27 @@ export class Replica {
     this.inheritDedupe(dedupe)
   }
 
-  /** Compacts the log behind a snapshot of the B-tree every `compactEntries` applied entries. */
+  /**
+   * Compacts the log behind a snapshot of the B-tree every `compactEntries` applied entries. With
+   * an archive, the snapshot (an O(1) copy-on-write view) waits until the archive has caught up
+   * with it, so the log is never truncated past what is archived.
+   */
   private maybeCompact(): void {
     const snapIndex = this.core.currentSnapshot()?.index ?? 0
     if (this.spec.role === "storage") {
-      if (this.applied - snapIndex < this.compactEntries || this.retired) return
-      this.core.compact(this.applied, encodeSnapshot(this.tree, this.dedupeSnapshot()))
+      if (this.retired) return
+      if (this.pendingCompaction === undefined && this.applied - snapIndex >= this.compactEntries)
+        this.pendingCompaction = {
+          index: this.applied,
+          view: this.tree.snapshot(),
+          dedupe: this.dedupeSnapshot(),
+        }
+      const p = this.pendingCompaction
+      if (p === undefined) return
+      if (this.archiver !== undefined && this.archiver.archivedThrough < p.index) return
+      this.pendingCompaction = undefined
+      if (p.index <= snapIndex) return
+      this.core.compact(p.index, encodeSnapshot(p.view, p.dedupe))
     } else {
       const c = this.core.commitIndex
       if (c - snapIndex < this.compactEntries) return
@@ -735,7 +789,7 @@ const snapEncoder = new TextEncoder()
 const snapDecoder = new TextDecoder()
 
 /** Snapshot data: u32 header length, JSON header (request ids), the B-tree's checkpoint bytes. */
-export const encodeSnapshot = (tree: BTree<StoredItem>, dedupe: ReadonlyArray<string>): Uint8Array => {
+export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: ReadonlyArray<string>): Uint8Array => {
   const header = snapEncoder.encode(JSON.stringify({ dedupe }))
   const body = tree.toCheckpointBytes()
   const out = new Uint8Array(4 + header.length + body.length)

@@ -7,7 +7,7 @@
 import { TokenBucket } from "@partita/admission"
 import { encodeKeyValue } from "@partita/core"
 import { type Boundary, compareBoundary, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
-import type { Member, Message } from "@partita/paxos"
+import type { Member, Message, ObjectStoreService } from "@partita/paxos"
 import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
@@ -26,6 +26,8 @@ export interface StorageNodeOptions {
   /** Node-level capacity shared by its replicas (units/s). */
   readonly capacityRcu: number
   readonly capacityWcu: number
+  /** The WAL archive: committed entries sealed into segments and uploaded by every storage replica. */
+  readonly archive?: { readonly store: ObjectStoreService; readonly entriesPerSegment: number } | undefined
   /** Background hook (e.g. a scrubber) and its period. */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
 }
@@ -104,6 +106,9 @@ export class StorageNode implements ReplicaHost {
   // ------------------------------------------------------------------------------------------
   // ReplicaHost
 
+  get archive(): StorageNodeOptions["archive"] {
+    return this.options.archive
+  }
   now(): number {
     return this.runtime.now()
   }
