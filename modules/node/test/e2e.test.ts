@@ -19,6 +19,8 @@ describe("the whole cluster under faults (seeded simulation)", () => {
         durationMs: 4000,
         clients: 5,
         faultKinds: ["kill-leader", "partition-az", "crash-node", "split"],
+        // Every other seed compacts its logs aggressively and archives its WAL.
+        ...(s % 2 === 0 ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } } : {}),
       })
       acknowledged += r.ok
       splits += r.splits
