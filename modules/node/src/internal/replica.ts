@@ -445,6 +445,12 @@ export class Replica {
           else q.push({ req, reply })
           return
         }
+        // Answered without the log, so only under a valid lease: a deposed leader that does not
+        // know it yet (cut off with a router in its AZ) must not fail a condition from stale state.
+        if (!this.core.canServeReads()) {
+          reply(err("Unavailable", "leader lease not held"))
+          return
+        }
         reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
         return
       }

@@ -49,7 +49,7 @@ import type {
   WriteItemResponse,
 } from "./model.ts"
 import { Metrics } from "./metrics.ts"
-import type { Runtime, TimerHandle } from "./runtime.ts"
+import type { Runtime } from "./runtime.ts"
 
 /** Overall deadline of one request, ms. */
 export const REQUEST_DEADLINE_MS_DEFAULT = 10_000
@@ -61,7 +61,7 @@ export const BACKOFF_CAP_MS = 400
 /** Attempts per request at most. */
 export const ATTEMPTS_MAX = 64
 /** Routing cache and admission tick, ms. */
-export const ROUTER_TICK_MS = 50
+export const ROUTER_TICK_MS = 20
 
 /** A router's outcome. */
 export type Result<A> =
@@ -113,7 +113,7 @@ export class RequestRouter {
   readonly admission: RouterAdmissionCore
   readonly metrics: Metrics
   private readonly routeWaiters = new Map<number, (o: CacheOutput) => void>()
-  private readonly inflight = new Map<number, { ctx: Ctx; timer: TimerHandle }>()
+  private readonly inflight = new Map<number, { ctx: Ctx; sentAt: number }>()
   private readonly leaderOverride = new Map<string, string>()
   private nextCacheReq = 1
   private nextRid = 1
@@ -138,6 +138,7 @@ export class RequestRouter {
     runtime.transport.register(this.id, this.az, (m, from) => this.onMessage(m, from))
     const loop = (): void => {
       const now = runtime.now()
+      this.sweep(now)
       this.cacheOut(this.cache.tick(now))
       for (const o of this.admission.tick(now))
         runtime.transport.send(this.id, o.to, { t: "gac-report", r: o.report })
@@ -537,14 +538,8 @@ export class RequestRouter {
       to = pool[Math.floor(this.runtime.random() * pool.length)]!.nodeId
     }
     const rid = this.nextRid++
-    const timer = this.runtime.schedule(this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS_DEFAULT, () => {
-      if (!this.inflight.delete(rid)) return
-      // Silence: maybe the node is down; try another replica next time.
-      if (ctx.strong)
-        this.leaderOverride.set(e.partitionId, replicas[(ctx.attempt + 1) % replicas.length]!.nodeId)
-      this.retry(ctx)
-    })
-    this.inflight.set(rid, { ctx, timer })
+    // No timer per attempt: the router's tick sweeps attempts older than the attempt timeout.
+    this.inflight.set(rid, { ctx, sentAt: this.runtime.now() })
     this.runtime.transport.send(this.id, to, {
       t: "req",
       rid,
@@ -557,7 +552,6 @@ export class RequestRouter {
     const f = this.inflight.get(rid)
     if (f === undefined) return
     this.inflight.delete(rid)
-    this.runtime.cancel(f.timer)
     const ctx = f.ctx
     if (res.ok) {
       ctx.done(res, ctx.range)
@@ -603,6 +597,24 @@ export class RequestRouter {
       default:
         ctx.done(res)
         return
+    }
+  }
+
+  /** Abandons attempts unanswered for the attempt timeout (Map order is send order). */
+  private sweep(now: number): void {
+    const timeout = this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS_DEFAULT
+    for (const [rid, f] of this.inflight) {
+      if (now - f.sentAt < timeout) break
+      this.inflight.delete(rid)
+      const ctx = f.ctx
+      const replicas = ctx.range?.entry.replicas ?? []
+      // Silence: maybe the node is down; try another replica next time.
+      if (ctx.strong && ctx.range !== undefined && replicas.length > 0)
+        this.leaderOverride.set(
+          ctx.range.entry.partitionId,
+          replicas[(ctx.attempt + 1) % replicas.length]!.nodeId,
+        )
+      this.retry(ctx)
     }
   }
 
