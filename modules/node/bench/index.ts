@@ -11,7 +11,7 @@
  * Writes results/node/node.json and results/node/node.md.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { GacRing, RouterAdmissionCore } from "@partita/admission"
@@ -354,13 +354,15 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
 
 /** Runs the node benchmarks and writes results/node/node.{json,md}. */
 export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchReport> => {
+  const loadBefore = loadavg()[0] ?? 0
   const layersNs = layerCosts(opts.quick)
   const e = await e2e(opts.quick)
   const runtime =
     typeof (globalThis as { Bun?: { version: string } }).Bun !== "undefined"
       ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
       : "other"
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "?"}`
+  const loadAfter = loadavg()[0] ?? 0
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "?"}, load average ${loadBefore.toFixed(1)} before / ${loadAfter.toFixed(1)} after (other jobs share the cores)`
   const figures: Record<string, number> = {}
   for (const [k, v] of Object.entries(layersNs)) figures[`layer.${k}.ns`] = Math.round(v)
   for (const f of e) {

@@ -74,7 +74,7 @@ export interface PaxosTiming {
 }
 
 /** Default compaction period, in applied entries. */
-export const COMPACT_ENTRIES_DEFAULT = 20_000
+export const COMPACT_ENTRIES_DEFAULT = 4096
 
 /** What a storage node needs to host a replica. */
 export interface ReplicaSpec {
