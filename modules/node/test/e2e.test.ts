@@ -20,13 +20,15 @@ describe("the whole cluster under faults (seeded simulation)", () => {
         clients: 5,
         faultKinds: ["kill-leader", "partition-az", "crash-node", "split"],
         // Every other seed compacts its logs aggressively and archives its WAL.
-        ...(s % 2 === 0 ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } } : {}),
+        ...(s % 2 === 0
+          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
+          : {}),
       })
       acknowledged += r.ok
       splits += r.splits
-      if (r.linearizable !== "linearizable" || r.divergent.length > 0)
+      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
         failures.push(
-          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} faults: ${r.faults.join(" | ")}`,
+          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} faults: ${r.faults.join(" | ")}`,
         )
     }
     assert.deepEqual(failures, [])

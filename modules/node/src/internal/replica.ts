@@ -33,6 +33,7 @@ import {
   type Snapshot,
   Archiver,
   archiveSegment,
+  listSegments,
   ObjectStore,
   type ObjectStoreService,
   type SealedSegment,
@@ -244,10 +245,15 @@ export class Replica {
     if (snap !== undefined) this.applied = snap.index
     // Recovery: replay what was committed before the crash on the snapshot (or base).
     if (recovered !== undefined && spec.role === "storage") {
+      const replayed: Entry[] = []
       for (let s = this.applied + 1; s <= this.core.commitIndex; s++) {
         const e = durable.entries[s - durable.offset]
-        if (e !== undefined) this.apply(e)
+        if (e !== undefined) {
+          this.apply(e)
+          replayed.push(e)
+        }
       }
+      this.resumeArchive(replayed)
     }
     this.core.tick(now)
   }
@@ -579,6 +585,33 @@ export class Replica {
     }
   }
 
+  /**
+   * After a restart the archiver resumes at the first position the object store does not hold
+   * yet (the segment being filled when the node crashed was lost from memory), re-offering what
+   * this replica still has in its log; positions it no longer has are left to the other replicas.
+   */
+  private resumeArchive(replayed: ReadonlyArray<Entry>): void {
+    const a = this.host.archive
+    const archiver = this.archiver
+    if (a === undefined || archiver === undefined) return
+    const id = { table: this.spec.table, partition: this.spec.partition.id }
+    const listed = Effect.runSyncExit(listSegments(id).pipe(Effect.provideService(ObjectStore, a.store)))
+    let next = 1
+    if (Exit.isSuccess(listed))
+      for (const m of listed.value) if (m.firstPosition === next) next = m.lastPosition + 1
+    archiver.archivedThrough = next - 1
+    const first = replayed[0]?.slot ?? this.applied + 1
+    archiver.skipTo(next < first ? this.segmentStart(first) : next)
+    this.archiveOut(archiver.offer(replayed))
+  }
+
+  /** The first position of the next whole segment at or after `pos` (segments are aligned, so
+   * every replica seals the same ranges and their uploads check each other). */
+  private segmentStart(pos: number): number {
+    const n = this.host.archive?.entriesPerSegment ?? 1
+    return Math.ceil((pos - 1) / n) * n + 1
+  }
+
   /** Drops durable entries up to `index` (they are in the snapshot). */
   private trimDurable(index: number): void {
     const d = this.durable
@@ -592,7 +625,7 @@ export class Replica {
     if (snap.index <= this.applied) return
     if (this.spec.role === "storage" && snap.data !== null) this.installSnapshotData(snap.index, snap.data)
     this.applied = snap.index
-    this.archiver?.skipTo(snap.index + 1)
+    this.archiver?.skipTo(this.segmentStart(snap.index + 1))
     this.planning.clear()
   }
 

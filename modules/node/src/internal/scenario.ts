@@ -8,6 +8,9 @@
  */
 import { casRegisterModel, checkOperations, History, type OpOutput, toOperations } from "@partita/sim"
 import type { DynamoDBError } from "@partita/core"
+import { listSegments, ObjectStore, rebuildFromArchive } from "@partita/paxos"
+import { Effect, Exit } from "effect"
+import { decodeCommand } from "./codec.ts"
 import { type ClusterConfig, SimCluster } from "./cluster.ts"
 import { CallbackClient } from "./client.ts"
 
@@ -40,6 +43,8 @@ export interface ScenarioReport {
   readonly linearizable: "linearizable" | "not-linearizable" | "unknown"
   /** Keys whose history is not linearizable. */
   readonly badKeys: ReadonlyArray<string>
+  /** Partitions whose state differs from the reference rebuilt from the WAL archive. */
+  readonly archiveMismatch: ReadonlyArray<string>
   /** Partitions whose storage replicas differ (checksum or applied items). */
   readonly divergent: ReadonlyArray<string>
   readonly faults: ReadonlyArray<string>
@@ -249,8 +254,68 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
       divergent.push(`${p.id}: ${[...sums].join(" ")} (${inConfig.length} replicas)`)
   }
   if (opts.debug === true) console.log(JSON.stringify(c.meta.heals), faults)
+  // With an archive: every live partition's state must equal the reference rebuilt from its base,
+  // its archived WAL segments and the log tail after them (the scrubber's reference).
+  const archiveMismatch: string[] = []
+  const store = c.objectStore
+  if (store !== undefined) {
+    for (const p of c.meta.partitionMap(TABLE)?.partitions ?? []) {
+      const reps = c.replicasOf(p.id).filter((x) => x.replica.spec.role === "storage" && !x.replica.retired)
+      const l = (reps.find((x) => x.replica.core.state === "leader") ?? reps[0])?.replica
+      if (l === undefined) continue
+      const id = { table: TABLE, partition: p.id }
+      const listed = Effect.runSyncExit(
+        listSegments(id).pipe(Effect.provideService(ObjectStore, store.service())),
+      )
+      let through = 0
+      if (Exit.isSuccess(listed))
+        for (const m of listed.value) if (m.firstPosition === through + 1) through = m.lastPosition
+      through = Math.min(through, l.applied)
+      const initial = new Map<string, string>()
+      if (l.durable.base !== undefined)
+        for (const [k, v] of l.durable.base.tree.range()) initial.set(k, v.text)
+      const applyEntry = (
+        m: Map<string, string>,
+        e: { kind: number; data: Uint8Array },
+      ): Map<string, string> => {
+        if (e.kind !== 0) return m
+        const cmd = decodeCommand(e.data)
+        if (cmd.kind !== "write") return m
+        if (cmd.text === undefined) m.delete(cmd.key)
+        else m.set(cmd.key, cmd.text)
+        return m
+      }
+      const rebuilt = Effect.runSyncExit(
+        rebuildFromArchive(id, through, initial, applyEntry).pipe(
+          Effect.provideService(ObjectStore, store.service()),
+        ),
+      )
+      if (Exit.isFailure(rebuilt)) {
+        archiveMismatch.push(`${p.id}: archive unreadable`)
+        continue
+      }
+      const ref = rebuilt.value.state
+      let missing = false
+      for (let slot = rebuilt.value.through + 1; slot <= l.applied; slot++) {
+        const e = l.core.entry(slot)
+        if (e === undefined) {
+          missing = true
+          break
+        }
+        applyEntry(ref, e)
+      }
+      if (missing) {
+        archiveMismatch.push(`${p.id}: log truncated past the archive (${rebuilt.value.through})`)
+        continue
+      }
+      let same = ref.size === l.tree.size
+      if (same) for (const [k, v] of l.tree.range()) if (ref.get(k) !== v.text) same = false
+      if (!same) archiveMismatch.push(`${p.id}: state differs from the archive reference`)
+    }
+  }
   return {
     seed: opts.seed,
+    archiveMismatch,
     operations: ops,
     ok: oks,
     unknown,
