@@ -18,7 +18,7 @@ export {
   simCluster,
   TIMING_DEFAULT,
 } from "./internal/cluster.ts"
-export { LocalCluster, localCluster, RealTimeRuntime } from "./internal/realtime.ts"
+export { LocalCluster, localCluster, localClusterWithDataDir, RealTimeRuntime } from "./internal/realtime.ts"
 
 /** The typed client: Promise functions, callback core, and the Effect service. */
 export { CallbackClient, Client, DynamoDB, type DynamoDBService, makeDynamoDB } from "./internal/client.ts"

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { Client, DynamoDB, localCluster, simCluster } from "@partita/node"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Client, DynamoDB, localCluster, localClusterWithDataDir, simCluster } from "@partita/node"
 import { Effect, Either } from "effect"
 
 const schema = {
@@ -157,6 +160,25 @@ describe("a real-time cluster in one process", () => {
       assert.deepEqual(r.Item, { id: { S: "a" }, v: { N: "1" } })
     } finally {
       c.stop()
+    }
+  })
+
+  it("archives its WAL as files under a data directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-node-"))
+    const c = await localClusterWithDataDir(dir, { nodes: 3, routers: 1, archive: { entriesPerSegment: 8 } })
+    try {
+      const db = new Client(c.meta, c.routers)
+      await db.createTable({ TableName: "files", ...schema, BillingMode: "PAY_PER_REQUEST" })
+      await c.sleep(1500)
+      for (let i = 0; i < 40; i++) await db.putItem({ TableName: "files", Item: { id: { S: `f${i}` } } })
+      await c.sleep(200)
+      const pid = c.meta.partitionMap("files")!.partitions[0]!.id
+      const files = readdirSync(join(dir, "archive", "files", pid, "wal"))
+      assert.ok(files.filter((f) => f.endsWith(".seg")).length >= 4, files.join(", "))
+      for (const { replica } of c.replicasOf(pid)) assert.equal(replica.archiveErrors, 0)
+    } finally {
+      c.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -5,7 +5,7 @@
  */
 import { Sim } from "@partita/sim"
 import { Effect } from "effect"
-import { MemoryObjectStore } from "@partita/paxos"
+import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Directory } from "./directory.ts"
 import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
@@ -47,7 +47,12 @@ export interface ClusterConfig {
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
   /** Archive every partition's WAL to an in-memory object store (`cluster.objectStore`). */
-  readonly archive?: { readonly entriesPerSegment?: number }
+  readonly archive?: {
+    readonly entriesPerSegment?: number
+    /** Another object store (default: in memory); `async` when its operations do real I/O. */
+    readonly store?: ObjectStoreService
+    readonly async?: boolean
+  }
   /** Automatic splits for consumption and size (off by default). */
   readonly autoSplit?: AutoSplitOptions
   /** Receives structured events (splits, failures, heals, leader changes); see also `effectLogger`. */
@@ -71,8 +76,10 @@ export class Cluster {
   readonly gac: GacEndpoint[] = []
   readonly meta: MetadataService
   readonly azs: ReadonlyArray<string>
-  /** The regional object store holding WAL archives (when `config.archive` is set). */
+  /** The in-memory object store holding WAL archives (when `config.archive` is set without a store). */
   readonly objectStore: MemoryObjectStore | undefined
+  /** The object store the WAL archives go to, if any. */
+  readonly archiveStore: ObjectStoreService | undefined
 
   constructor(
     readonly runtime: Runtime,
@@ -90,14 +97,18 @@ export class Cluster {
       this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
     const timing = { ...TIMING_DEFAULT, ...config.timing }
     const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
-    this.objectStore = config.archive === undefined ? undefined : new MemoryObjectStore()
+    const ar = config.archive
+    this.objectStore = ar === undefined || ar.store !== undefined ? undefined : new MemoryObjectStore()
+    const store = ar?.store ?? this.objectStore?.service()
     const archive =
-      this.objectStore === undefined
+      ar === undefined || store === undefined
         ? undefined
         : {
-            store: this.objectStore.service(),
-            entriesPerSegment: config.archive?.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
+            store,
+            entriesPerSegment: ar.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
+            async: ar.async === true,
           }
+    this.archiveStore = store
     const n = config.nodes ?? 9
     for (let i = 0; i < n; i++) {
       const id = `sn${i}`

@@ -4,6 +4,9 @@
  * The real-time runtime: `performance.now()` as the clock, host timers, `Math.random` and an
  * in-process transport that delivers messages in batches on the next macrotask.
  */
+import { NodeFileSystem } from "@effect/platform-node"
+import { DirectoryObjectStoreLayer, ObjectStore } from "@partita/paxos"
+import { Effect, Layer } from "effect"
 import { Cluster, type ClusterConfig } from "./cluster.ts"
 import type { NodeMsg } from "./messages.ts"
 import type { MessageHandler, Runtime, TimerHandle, Transport } from "./runtime.ts"
@@ -117,3 +120,21 @@ export class LocalCluster extends Cluster {
 
 /** Builds a real-time in-process cluster. */
 export const localCluster = (config: ClusterConfig = {}): LocalCluster => new LocalCluster(config)
+
+/**
+ * Builds a real-time cluster whose WAL archive is written as files under `dataDir` (the object
+ * store of `@partita/paxos`'s `DirectoryObjectStoreLayer`, on the Node file system).
+ */
+export const localClusterWithDataDir = async (
+  dataDir: string,
+  config: ClusterConfig = {},
+): Promise<LocalCluster> => {
+  const store = await Effect.runPromise(
+    ObjectStore.pipe(
+      Effect.provide(
+        DirectoryObjectStoreLayer(`${dataDir}/archive`).pipe(Layer.provide(NodeFileSystem.layer)),
+      ),
+    ),
+  )
+  return new LocalCluster({ ...config, archive: { ...config.archive, store, async: true } })
+}

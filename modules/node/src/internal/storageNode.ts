@@ -27,7 +27,9 @@ export interface StorageNodeOptions {
   readonly capacityRcu: number
   readonly capacityWcu: number
   /** The WAL archive: committed entries sealed into segments and uploaded by every storage replica. */
-  readonly archive?: { readonly store: ObjectStoreService; readonly entriesPerSegment: number } | undefined
+  readonly archive?:
+    | { readonly store: ObjectStoreService; readonly entriesPerSegment: number; readonly async?: boolean }
+    | undefined
   /** Background hook (e.g. a scrubber) and its period. */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
 }
