@@ -42,6 +42,8 @@ export interface E2EFigure {
   readonly p99Ms: number
   readonly p999Ms: number
   readonly errors: number
+  /** Event-loop lag seen by a 5 ms probe during the run (the whole cluster shares one thread). */
+  readonly loopLagMaxMs: number
 }
 
 /** What the harness gathers from this suite. */
@@ -203,6 +205,23 @@ const layerCosts = (quick: boolean): Record<string, number> => {
 
 type Op = "put" | "get-strong" | "get-eventual"
 
+/** Measures event-loop lag with a 5 ms interval probe. */
+const lagProbe = (): { stop: () => number } => {
+  let max = 0
+  let last = performance.now()
+  const h = setInterval(() => {
+    const now = performance.now()
+    max = Math.max(max, now - last - 5)
+    last = now
+  }, 5)
+  return {
+    stop: () => {
+      clearInterval(h)
+      return Math.max(0, max)
+    },
+  }
+}
+
 const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
   const c = localCluster({ nodes: 9, routers: 3, memds: 3, gac: 2 })
   const client = new CallbackClient(c.meta, c.routers)
@@ -254,6 +273,7 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
       let done = 0
       let errors = 0
       let stop = false
+      const lag = lagProbe()
       const t0 = performance.now()
       await new Promise<void>((resolve) => {
         let live = concurrency
@@ -284,6 +304,7 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
         p99Ms: h.getValueAtPercentile(99) / 1000,
         p999Ms: h.getValueAtPercentile(99.9) / 1000,
         errors,
+        loopLagMaxMs: lag.stop(),
       }
       h.destroy()
       return f
@@ -297,6 +318,7 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
       let done = 0
       let errors = 0
       let issued = 0
+      const lag = lagProbe()
       const t0 = performance.now()
       await new Promise<void>((resolve) => {
         const tick = (): void => {
@@ -328,6 +350,7 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
         p99Ms: h.getValueAtPercentile(99) / 1000,
         p999Ms: h.getValueAtPercentile(99.9) / 1000,
         errors,
+        loopLagMaxMs: lag.stop(),
       }
       h.destroy()
       return f
@@ -376,11 +399,11 @@ export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchRepor
     `${runtime}, ${machine}. 9 storage nodes in 3 AZs, 3 routers, 3 MemDS, 2 GAC, one process, real time; 1 KB items, ${KEYS} keys, table of ${BENCH_PARTITIONS} partitions (DynamoDB caps a partition at 1,000 WCU / 3,000 RCU).`,
     "Closed loop: 256 outstanding requests. Open loop: half the closed-loop throughput, latency from the intended send time.",
     "",
-    "| workload | mode | ops/s | p50 ms | p99 ms | p99.9 ms | errors |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| workload | mode | ops/s | p50 ms | p99 ms | p99.9 ms | errors | max event-loop stall ms |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
     ...e.map(
       (f) =>
-        `| ${f.workload} | ${f.mode} | ${f.opsPerSec} | ${f.p50Ms.toFixed(2)} | ${f.p99Ms.toFixed(2)} | ${f.p999Ms.toFixed(2)} | ${f.errors} |`,
+        `| ${f.workload} | ${f.mode} | ${f.opsPerSec} | ${f.p50Ms.toFixed(2)} | ${f.p99Ms.toFixed(2)} | ${f.p999Ms.toFixed(2)} | ${f.errors} | ${f.loopLagMaxMs.toFixed(1)} |`,
     ),
     "",
     "Cost of each layer alone (ns per operation, median of rounds):",
