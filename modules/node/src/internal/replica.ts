@@ -462,7 +462,12 @@ export class Replica {
           reply(err("Unavailable", "leader lease not held"))
           return
         }
-        reply({ ok: false, kind: "ConditionalCheckFailed", message: e.message, item: e.item })
+        reply({
+          ok: false,
+          kind: "ConditionalCheckFailed",
+          message: e.message,
+          item: e.item as Item | undefined,
+        })
         return
       }
       reply(err("Validation", e.message))
