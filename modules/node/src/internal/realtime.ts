@@ -17,6 +17,9 @@ const later: Immediate =
     ? (globalThis as unknown as { setImmediate: Immediate }).setImmediate
     : (fn) => setTimeout(fn, 0)
 
+/** Messages delivered per macrotask at most. */
+export const DRAIN_MESSAGES_MAX = 2048
+
 /** Host time, timers and an in-process transport. */
 export class RealTimeRuntime implements Runtime {
   readonly simulated = false
@@ -56,12 +59,19 @@ export class RealTimeRuntime implements Runtime {
   private drain(): void {
     this.scheduled = false
     if (this.stopped) return
+    // Bounded work per macrotask so timers (ticks, leases, the load generator) are not starved.
     const q = this.queue
-    this.queue = []
-    for (const { from, to, msg } of q) {
+    const n = Math.min(q.length, DRAIN_MESSAGES_MAX)
+    this.queue = n === q.length ? [] : q.slice(n)
+    for (let i = 0; i < n; i++) {
+      const { from, to, msg } = q[i]!
       if (this.down.has(to)) continue
       this.delivered++
       this.handlers.get(to)?.(msg, from)
+    }
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true
+      later(() => this.drain())
     }
   }
 
