@@ -4,7 +4,7 @@ import { runScenario } from "@partita/node"
 
 // Every seed is a whole cluster (6 storage nodes in 3 AZs, 2 routers, MemDS, GAC, metadata)
 // running conditional writes and strong reads through leader kills, AZ partitions, node crashes
-// and live splits. PARTITA_SEEDS raises the count (CI default: 200).
+// (with and without losing the disk) and live splits. PARTITA_SEEDS raises the count (CI default: 200).
 const SEEDS = Number(process.env.PARTITA_SEEDS ?? 200)
 const FIRST_SEED = Number(process.env.PARTITA_SEED_BASE ?? 1000)
 
@@ -18,7 +18,7 @@ describe("the whole cluster under faults (seeded simulation)", () => {
         seed: s,
         durationMs: 4000,
         clients: 5,
-        faultKinds: ["kill-leader", "partition-az", "crash-node", "split"],
+        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
         // Every other seed compacts its logs aggressively and archives its WAL.
         ...(s % 2 === 0
           ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }

@@ -223,3 +223,34 @@ describe("automatic splits", () => {
       )
   })
 })
+
+describe("a node that loses its disk", () => {
+  it("comes back empty; its replicas are re-created elsewhere, three AZs again, identical", () => {
+    const c = simCluster(51, { nodes: 6, routers: 2, failureDetectMs: 1500 })
+    table(c, 3)
+    const client = new CallbackClient(c.meta, c.routers)
+    let ok = 0
+    for (let i = 0; i < 300; i++)
+      c.sim.schedule(i * 10, () =>
+        client.putItem({ TableName: "events", Item: { id: { S: `d${i % 40}` } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(500)
+    c.wipeNode("sn1")
+    c.runFor(800) // back before the failure detector fires: alive, but empty
+    c.restartNode("sn1")
+    c.runFor(12_000)
+    assert.equal(ok, 300)
+    assert.ok(c.meta.events.some((e) => e.type === "replica-lost" && e.node === "sn1"))
+    let items = 0
+    for (const p of c.meta.partitionMap("events")!.partitions) {
+      const reps = c.replicasOf(p.id)
+      assert.equal(reps.length, 3, `${p.id}: ${reps.map((r) => r.node).join(",")}`)
+      assert.equal(new Set(reps.map((r) => c.dir.azOf(r.node))).size, 3, `${p.id} not in 3 AZs`)
+      assert.equal(new Set(reps.map((r) => r.replica.summary().checksum)).size, 1)
+      items += reps[0]!.replica.summary().items
+    }
+    assert.equal(items, 40)
+  })
+})

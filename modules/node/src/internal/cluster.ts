@@ -202,6 +202,10 @@ export class Cluster {
   killNode(id: string): void {
     this.node(id).crash()
   }
+  /** Crashes a node and destroys its disk: it restarts (with `restartNode`) empty. */
+  wipeNode(id: string): void {
+    this.node(id).wipe()
+  }
   /** Restarts a crashed node (replicas recover from their logs). */
   restartNode(id: string): void {
     this.node(id).restart()

@@ -84,6 +84,6 @@ export type NodeMsg =
   | { readonly t: "memds"; readonly m: FleetMsg }
   | { readonly t: "gac-report"; readonly r: GacReport }
   | { readonly t: "gac-grant"; readonly g: GacGrant }
-  /** Metadata service liveness probe and its answer. */
+  /** Metadata service liveness probe and its answer (with the partitions the node hosts). */
   | { readonly t: "ping"; readonly n: number }
-  | { readonly t: "pong"; readonly n: number }
+  | { readonly t: "pong"; readonly n: number; readonly hosted: ReadonlyArray<string> }

@@ -86,6 +86,7 @@ export type ClusterEvent =
       readonly at: number
     }
   | { readonly type: "node-failed" | "node-recovered"; readonly node: string; readonly at: number }
+  | { readonly type: "replica-lost"; readonly partition: string; readonly node: string; readonly at: number }
   | {
       readonly type: "log-replica-covered"
       readonly partition: string
@@ -146,7 +147,10 @@ export class MetadataService {
     readonly options: MetadataOptions,
   ) {
     runtime.transport.register(this.id, "control", (msg, from) => {
-      if (msg.t === "pong") this.lastPong.set(from, runtime.now())
+      if (msg.t === "pong") {
+        this.lastPong.set(from, runtime.now())
+        this.checkHosted(from, msg.hosted, runtime.now())
+      }
     })
     const now = runtime.now()
     for (const id of nodes.keys()) this.lastPong.set(id, now)
@@ -486,6 +490,34 @@ export class MetadataService {
     this.progressHeals(now)
   }
 
+  /**
+   * A node that answers but no longer hosts a replica placed on it (it lost its disk) is treated
+   * as failed for that partition once the replica has been missing for the detection time (a
+   * lagging node creates split children a little later than the others).
+   */
+  private checkHosted(nodeId: string, hosted: ReadonlyArray<string>, now: number): void {
+    const have = new Set(hosted)
+    const detectMs = this.options.failureDetectMs ?? FAILURE_DETECT_MS_DEFAULT
+    for (const st of this.tables.values()) {
+      for (const [pid, where] of st.placement) {
+        const key = `${nodeId}/${pid}`
+        if (!where.includes(nodeId) || have.has(pid) || this.pendingSplits.get(st.info.name)?.pid === pid) {
+          this.missingSince.delete(key)
+          continue
+        }
+        const since = this.missingSince.get(key)
+        if (since === undefined) this.missingSince.set(key, now)
+        else if (now - since > detectMs && this.options.heal !== false) {
+          this.missingSince.delete(key)
+          this.emit({ type: "replica-lost", partition: pid, node: nodeId, at: now })
+          this.coverOne(st, pid, nodeId, now)
+        }
+      }
+    }
+  }
+
+  private readonly missingSince = new Map<string, number>()
+
   /** Nodes currently declared failed. */
   failedNodes(): string[] {
     return [...this.failed]
@@ -545,12 +577,28 @@ export class MetadataService {
       (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
     )
     const fresh = ok.filter((n) => !ever.has(n.nodeId))
-    const pick = (l: StorageNode[]) => (l.find((n) => n.az === az) ?? l[0])?.nodeId
-    const f = pick(fresh)
-    if (f !== undefined || members === undefined) return f
-    const reused = pick(ok.filter((n) => !members.has(this.dir.replicaIdOf(n.nodeId))))
-    if (reused !== undefined) this.nodes.get(reused)?.dropReplica(pid)
-    return reused
+    const reusable =
+      members === undefined
+        ? []
+        : ok.filter((n) => ever.has(n.nodeId) && !members.has(this.dir.replicaIdOf(n.nodeId)))
+    // Same AZ as the replica replaced; else an AZ none of the remaining replicas is in; else any.
+    // Fresh nodes first at each level; a reused node's stale copy is wiped.
+    const usedAzs = new Set(where.map((n) => this.dir.azOf(n)))
+    const levels: Array<(n: StorageNode) => boolean> = [
+      (n) => n.az === az,
+      (n) => !usedAzs.has(n.az),
+      () => true,
+    ]
+    for (const level of levels) {
+      const f = fresh.find(level)
+      if (f !== undefined) return f.nodeId
+      const r = reusable.find(level)
+      if (r !== undefined) {
+        r.dropReplica(pid)
+        return r.nodeId
+      }
+    }
+    return undefined
   }
 
   private everHosted(pid: string): Set<string> {

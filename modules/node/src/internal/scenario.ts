@@ -26,7 +26,7 @@ export interface ScenarioOptions {
   /** Faults injected during the workload. Default 3. */
   readonly faults?: number
   /** Fault kinds to draw from. */
-  readonly faultKinds?: ReadonlyArray<"kill-leader" | "partition-az" | "crash-node" | "split">
+  readonly faultKinds?: ReadonlyArray<"kill-leader" | "partition-az" | "crash-node" | "wipe-node" | "split">
   /** Table partitions. Default 3. */
   readonly partitions?: number
   readonly cluster?: ClusterConfig
@@ -151,6 +151,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   // Faults at random times in the first two thirds of the run; each lasts 1-3 s.
   const kinds = opts.faultKinds ?? ["kill-leader", "partition-az", "crash-node"]
   const faults: string[] = []
+  let wiped = false
   const nodeIds = [...c.nodes.keys()]
   for (let f = 0; f < (opts.faults ?? 3); f++) {
     const at = prng.int(Math.floor((duration * 2) / 3))
@@ -168,7 +169,15 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         const id = c.partitionAz(az)
         faults.push(`${c.sim.now}: partition ${az}`)
         c.sim.schedule(lastMs, () => c.heal(id))
-      } else if (kind === "crash-node") {
+      } else if (kind === "wipe-node" && !wiped) {
+        // One disk loss per run: two of a partition's three disks lost is a lost quorum (the
+        // partition stays unavailable, as it would in DynamoDB, until restored from the archive).
+        wiped = true
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        c.wipeNode(n)
+        faults.push(`${c.sim.now}: wipe ${n}`)
+        c.sim.schedule(lastMs, () => c.restartNode(n))
+      } else if (kind === "crash-node" || kind === "wipe-node") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.killNode(n)
         faults.push(`${c.sim.now}: crash ${n}`)

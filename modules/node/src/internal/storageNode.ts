@@ -209,6 +209,12 @@ export class StorageNode implements ReplicaHost {
     this.dirty.clear()
   }
 
+  /** Crash and lose the disk (replaced hardware): the node comes back with no replicas. */
+  wipe(): void {
+    this.crash()
+    this.disks.clear()
+  }
+
   /** Restart after a crash: every replica recovers from its durable log. */
   restart(): void {
     if (this.up) return
@@ -278,7 +284,11 @@ export class StorageNode implements ReplicaHost {
         return
       }
       case "ping":
-        this.runtime.transport.send(this.nodeId, from, { t: "pong", n: msg.n })
+        this.runtime.transport.send(this.nodeId, from, {
+          t: "pong",
+          n: msg.n,
+          hosted: [...this.replicas.keys()],
+        })
         return
       default:
         return
