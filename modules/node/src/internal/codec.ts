@@ -32,8 +32,20 @@ const reviver = (_k: string, v: unknown): unknown => {
   return v
 }
 
-/** Item → canonical JSON text. */
-export const itemToText = (item: Item): string => JSON.stringify(item, replacer)
+const valueHasBinary = (v: unknown): boolean => {
+  if (v === null || typeof v !== "object") return false
+  const a = v as { B?: unknown; BS?: unknown; M?: Record<string, unknown>; L?: unknown[] }
+  if (a.B !== undefined || a.BS !== undefined) return true
+  if (a.M !== undefined) for (const k in a.M) if (valueHasBinary(a.M[k])) return true
+  if (a.L !== undefined) for (const x of a.L) if (valueHasBinary(x)) return true
+  return false
+}
+
+/** Item → canonical JSON text (the replacer, which slows JSON.stringify, only for binary values). */
+export const itemToText = (item: Item): string => {
+  for (const k in item) if (valueHasBinary(item[k])) return JSON.stringify(item, replacer)
+  return JSON.stringify(item)
+}
 
 /** Canonical JSON text → item. */
 export const itemFromText = (text: string): Item =>
