@@ -59,6 +59,7 @@ export {
   Replica,
   type DurableLog,
   type PaxosTiming,
+  type ReplicaCounters,
   type ReplicaHost,
   type ReplicaSpec,
   BURST_CREDIT_S,

@@ -9,7 +9,7 @@ import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Directory } from "./directory.ts"
 import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
-import type { PaxosTiming, Replica } from "./replica.ts"
+import type { PaxosTiming, Replica, ReplicaCounters } from "./replica.ts"
 import { RequestRouter } from "./router.ts"
 import { type Runtime, SimRuntime } from "./runtime.ts"
 import { GacEndpoint, MemDSEndpoint, makeGacRing } from "./services.ts"
@@ -223,16 +223,16 @@ export class Cluster {
     for (const [id, n] of this.nodes) {
       const parts: Record<
         string,
-        {
-          applied: number
-          proposals: number
-          reads: number
-          throttled: number
-          leaderTerms: number
-          leader: boolean
-        }
+        ReplicaCounters & { leader: boolean; role: string; items: number; bytes: number }
       > = {}
-      for (const [pid, r] of n.replicas) parts[pid] = { ...r.counters, leader: r.isLeader() }
+      for (const [pid, r] of n.replicas)
+        parts[pid] = {
+          ...r.counters,
+          leader: r.isLeader(),
+          role: r.spec.role,
+          items: r.tree.size,
+          bytes: r.bytes(),
+        }
       nodes[id] = { up: n.isUp, ...n.counters, partitions: parts }
     }
     const routers: ClusterMetrics["routers"] = {}

@@ -122,6 +122,9 @@ export interface ReplicaCounters {
   throttled: number
   leaderTerms: number
   compactions: number
+  /** Capacity admitted by the partition buckets, milli-units. */
+  readMilli: number
+  writeMilli: number
 }
 
 /** The host a replica runs on (a storage node). */
@@ -388,7 +391,11 @@ export class Replica {
 
   private admit(kind: "r" | "w", cost: number, now: number): boolean {
     const b = kind === "r" ? this.readBucket : this.writeBucket
-    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) return true
+    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) {
+      if (kind === "r") this.counters.readMilli += cost
+      else this.counters.writeMilli += cost
+      return true
+    }
     this.counters.throttled++
     return false
   }
