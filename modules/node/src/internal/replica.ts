@@ -171,6 +171,8 @@ export class Replica {
     throttled: 0,
     leaderTerms: 0,
     compactions: 0,
+    readMilli: 0,
+    writeMilli: 0,
   }
   private readonly dedupe = new Set<string>()
   private readonly dedupeOrder: string[] = []
