@@ -256,7 +256,12 @@ export class Cluster {
 export interface ClusterMetrics {
   readonly nodes: Record<
     string,
-    Record<string, unknown> & { partitions: Record<string, Record<string, unknown>> }
+    Record<string, unknown> & {
+      partitions: Record<
+        string,
+        ReplicaCounters & { leader: boolean; role: string; items: number; bytes: number }
+      >
+    }
   >
   readonly routers: Record<string, Record<string, unknown>>
   readonly heals: ReadonlyArray<unknown>
