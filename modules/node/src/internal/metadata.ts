@@ -67,7 +67,7 @@ interface TableState {
 export interface HealEvent {
   readonly partitionId: string
   readonly failedNode: string
-  readonly logNode: string
+  logNode: string
   readonly detectedAt: number
   /** When the log replica had caught up (quorum restored), or undefined while pending. */
   coveredAt: number | undefined
@@ -404,6 +404,21 @@ export class MetadataService {
       )
       if (applied) {
         const where = st.placement.get(ps.pid) ?? []
+        // Log replicas hold no items and never apply the fence: create their children here, with
+        // the configuration the storage replicas gave the children.
+        for (const child of [ps.fence.left, ps.fence.right]) {
+          const holder = [...this.nodes.values()]
+            .map((n) => n.replicas.get(child.id))
+            .find((r) => r !== undefined)
+          if (holder === undefined) continue
+          const members = holder.core.latestConfig().members
+          for (const m of members) {
+            if (m.role !== "log") continue
+            const node = this.nodes.get(this.dir.nodeOf(m.id) ?? "")
+            if (node === undefined || node.replicas.has(child.id)) continue
+            node.createReplica({ ...holder.spec, partition: child, members }, "log")
+          }
+        }
         st.map = ps.map
         st.placement.delete(ps.pid)
         for (const child of [ps.fence.left, ps.fence.right]) {
@@ -458,6 +473,11 @@ export class MetadataService {
         }
       }
     }
+  }
+
+  /** Heals still in progress. */
+  pendingHealCount(): number {
+    return this.pendingHeal.filter((h) => h.stage < HEAL_DONE).length
   }
 
   /** Splits not yet adopted, by table. */
@@ -666,6 +686,12 @@ export class MetadataService {
           if (!cfg.some((m) => m.id === idOf(h.logNode))) {
             const t = this.nodes.get(h.logNode)
             if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("log"), "log")
+            if (t?.replicas.get(h.pid) === undefined) {
+              // The chosen node is down now: choose another before adding anyone to the group.
+              const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
+              if (other !== undefined) h.logNode = h.event.logNode = other
+              break
+            }
             this.everHosted(h.pid).add(h.logNode)
             if (
               leader.proposeConfig([
@@ -674,6 +700,9 @@ export class MetadataService {
               ])
             )
               h.joinSlot = leader.core.lastIndex()
+          } else if (h.joinSlot === 0) {
+            // Already a member (a split child inherits its parent's log replicas): measure from now.
+            h.joinSlot = Math.max(1, leader.core.commitIndex)
           } else if (caughtUp(h.logNode)) {
             h.event.coveredAt = now
             this.emit({
@@ -689,6 +718,11 @@ export class MetadataService {
           break
         }
         case 1: {
+          if (leaderNode?.nodeId === h.failed) {
+            // The "failed" replica came back and leads: keep it, retire the log replica instead.
+            h.stage = 3
+            break
+          }
           if (cfg.some((m) => m.id === idOf(h.failed)))
             leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed)))
           else {
@@ -714,10 +748,15 @@ export class MetadataService {
             const t = this.nodes.get(sn)
             if (t?.replicas.get(h.pid) === undefined)
               t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
+            if (t?.replicas.get(h.pid) === undefined) {
+              h.storageNode = undefined
+              break
+            }
             this.everHosted(h.pid).add(sn)
             if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
               h.joinSlot = leader.core.lastIndex()
-          } else if (caughtUp(sn)) {
+          } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
+          else if (caughtUp(sn)) {
             where.push(sn)
             h.joinSlot = 0
             h.stage = 3

@@ -212,6 +212,9 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     })
   })
   busyUntil(() => open > 0, 11_000)
+  // Let the metadata service finish healing (lost replicas re-created) and adopt splits.
+  busyUntil(() => c.meta.pendingHealCount() > 0 || c.meta.pendingSplitCount() > 0, 20_000)
+  c.runFor(1000)
 
   const operations = toOperations(history.events)
   const byKey = new Map<string, (typeof operations)[number][]>()
@@ -259,6 +262,29 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     )
     const inConfig = reps.filter((x) => members.size === 0 || members.has(x.replica.replicaId))
     const sums = new Set(inConfig.map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`))
+    if (opts.debug === true && (sums.size > 1 || inConfig.length < 2))
+      console.log(
+        p.id,
+        JSON.stringify(
+          c.replicasOf(p.id).map((x) => [
+            x.node,
+            x.replica.spec.role,
+            x.replica.core.state,
+            x.replica.retired,
+            x.replica.core.commitIndex,
+            x.replica.core
+              .latestConfig()
+              .members.map((m) => `${m.id}${m.role[0]}`)
+              .join(","),
+          ]),
+        ),
+        JSON.stringify(c.meta.heals.filter((h) => h.partitionId === p.id)),
+        JSON.stringify(c.meta.placementOf(TABLE, p.id)),
+        c.meta.failedNodes(),
+        c.sim.now,
+        JSON.stringify([...(c.meta as unknown as { lastPong: Map<string, number> }).lastPong]),
+        c.simRuntime.net.partitions(),
+      )
     if (sums.size > 1 || inConfig.length < 2)
       divergent.push(`${p.id}: ${[...sums].join(" ")} (${inConfig.length} replicas)`)
   }
