@@ -276,6 +276,10 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
               .latestConfig()
               .members.map((m) => `${m.id}${m.role[0]}`)
               .join(","),
+            x.replica.core.promised,
+            x.replica.core.lastIndex(),
+            x.replica.core.isRepairing(),
+            x.replica.core.leaderId,
           ]),
         ),
         JSON.stringify(c.meta.heals.filter((h) => h.partitionId === p.id)),
