@@ -685,7 +685,14 @@ export class MetadataService {
         case 0: {
           if (!cfg.some((m) => m.id === idOf(h.logNode))) {
             const t = this.nodes.get(h.logNode)
-            if (t?.replicas.get(h.pid) === undefined) t?.createReplica(spec("log"), "log")
+            // A joining log replica starts with the configuration that adds it, so it can promise
+            // to a candidate that holds that (uncommitted) entry; it never leads itself.
+            const joined = [
+              ...cfg,
+              { id: idOf(h.logNode), role: "log" as const, zone: this.dir.azOf(h.logNode) },
+            ]
+            if (t?.replicas.get(h.pid) === undefined)
+              t?.createReplica({ ...spec("log"), members: joined }, "log")
             if (t?.replicas.get(h.pid) === undefined) {
               // The chosen node is down now: choose another before adding anyone to the group.
               const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
@@ -720,14 +727,17 @@ export class MetadataService {
         case 1: {
           if (leaderNode?.nodeId === h.failed) {
             // The "failed" replica came back and leads: keep it, retire the log replica instead.
+            h.joinSlot = 0
             h.stage = 3
             break
           }
-          if (cfg.some((m) => m.id === idOf(h.failed)))
-            leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed)))
-          else {
+          if (cfg.some((m) => m.id === idOf(h.failed))) {
+            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed))))
+              h.joinSlot = leader.core.lastIndex()
+          } else if (leader.core.commitIndex >= h.joinSlot) {
             const i = where.indexOf(h.failed)
             if (i >= 0) where.splice(i, 1)
+            h.joinSlot = 0
             h.stage = 2
           }
           break
@@ -764,9 +774,14 @@ export class MetadataService {
           break
         }
         case 3: {
-          if (cfg.some((m) => m.id === idOf(h.logNode)))
-            leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode)))
-          else {
+          if (cfg.some((m) => m.id === idOf(h.logNode))) {
+            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode))))
+              h.joinSlot = leader.core.lastIndex()
+          } else if (h.joinSlot === 0 || leader.core.commitIndex < h.joinSlot) {
+            // Until the removal is committed, the old configuration (with the log replica) may
+            // still be the one a new leader must gather a quorum of: keep the replica until then.
+            if (h.joinSlot === 0) h.joinSlot = leader.core.lastIndex()
+          } else {
             this.nodes.get(h.logNode)?.dropReplica(h.pid)
             h.event.rebuiltAt = now
             this.emit({

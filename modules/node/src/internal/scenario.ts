@@ -280,6 +280,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
             x.replica.core.lastIndex(),
             x.replica.core.isRepairing(),
             x.replica.core.leaderId,
+            Math.round(x.replica.core.now),
           ]),
         ),
         JSON.stringify(c.meta.heals.filter((h) => h.partitionId === p.id)),
