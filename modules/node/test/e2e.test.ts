@@ -36,6 +36,30 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     assert.ok(splits > 0, "no split happened in any seed")
   })
 
+  it("holds under heavier stress: 6 faults in 8 s on 4 partitions (PARTITA_STRESS_SEEDS, default 40)", () => {
+    const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
+    const failures: string[] = []
+    for (let s = 600; s < 600 + n; s++) {
+      const r = runScenario({
+        seed: s,
+        durationMs: 8000,
+        clients: 8,
+        keys: 8,
+        faults: 6,
+        partitions: 4,
+        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
+        ...(s % 3 === 0
+          ? { cluster: { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } }
+          : {}),
+      })
+      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
+        failures.push(
+          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")}`,
+        )
+    }
+    assert.deepEqual(failures, [])
+  })
+
   it("replays a seed exactly", () => {
     const a = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })
     const b = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })

@@ -29,6 +29,8 @@ export interface RequestHeader {
   readonly table: string
   readonly partitionId: string
   readonly epoch: number
+  /** Query: the position of the partition key the router routed by (the node checks its range). */
+  readonly position?: { readonly hash: string; readonly sortKey?: string | undefined } | undefined
 }
 
 /** The successful outcome of a data request. */
@@ -66,6 +68,8 @@ export interface DataError {
   readonly kind: DataErrorKind
   readonly message?: string | undefined
   readonly leaderNode?: string | undefined
+  /** On StaleEpoch: the key is outside the partition (a split the router has not seen). */
+  readonly outOfRange?: boolean | undefined
   /** On StaleEpoch: the newer routing the node knows (the router installs it). */
   readonly newer?: RouteRange | undefined
   /** ConditionalCheckFailed: the item (for ReturnValuesOnConditionCheckFailure). */

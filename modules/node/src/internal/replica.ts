@@ -19,7 +19,16 @@ import {
   type TableKeySchema,
   type WriteOutput,
 } from "@partita/expressions"
-import { AccessStats, type HashName, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
+import {
+  AccessStats,
+  type Boundary,
+  compareBoundary,
+  type HashName,
+  hashKeyInto,
+  type Partition,
+  positionMin as POSITION_MIN,
+  wordsToHex,
+} from "@partita/partitioner"
 import {
   ENTRY_COMMAND,
   ENTRY_CONFIG,
@@ -329,6 +338,17 @@ export class Replica {
       reply(err("Unavailable", "log replica holds no items"))
       return
     }
+    // The epoch is not enough: a router whose cache has not seen a split yet routes a key of the
+    // right child to the left one (same epoch, the parent's old range). Check the key's position.
+    if (!this.owns(h, req)) {
+      reply({
+        ok: false,
+        kind: "StaleEpoch",
+        message: `key outside partition ${this.partitionId}`,
+        outOfRange: true,
+      })
+      return
+    }
     const now = this.host.now()
     switch (req.op) {
       case "get":
@@ -374,6 +394,29 @@ export class Replica {
         this.write(req, reply, now)
         return
     }
+  }
+
+  /** Whether the request's key lies in this partition's range (scans are not keyed). */
+  private owns(h: RequestHeader, req: DataRequest): boolean {
+    const p = this.spec.partition
+    if (p.start.hash === POSITION_MIN && p.end === undefined) return true
+    let pos: Boundary | undefined
+    if (req.op === "query" || req.op === "scan") pos = h.position
+    else {
+      const key = req.op === "put" ? req.input.Item : req.input.Key
+      const ks = this.spec.keySchema
+      const pk = key?.[ks.partitionKey.name]
+      if (pk === undefined) return true // the operation reports the missing key
+      try {
+        hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
+      } catch {
+        return true
+      }
+      const sk = ks.sortKey === undefined ? undefined : key?.[ks.sortKey.name]
+      pos = { hash: wordsToHex(this.hashWords), sortKey: sk === undefined ? undefined : encodeKeyValue(sk) }
+    }
+    if (pos === undefined) return true
+    return compareBoundary(pos, p.start) >= 0 && (p.end === undefined || compareBoundary(pos, p.end) < 0)
   }
 
   /** Samples one access for split-for-consumption (the key's hash position and sort key). */

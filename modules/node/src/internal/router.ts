@@ -32,7 +32,7 @@ import {
   RoutingCacheCore,
   routingKey,
 } from "@partita/memds"
-import { hashKeyInto, positionMin } from "@partita/partitioner"
+import { hashKeyInto, positionMin, wordsToHex } from "@partita/partitioner"
 import { hexToHash, wordsToHash } from "./directory.ts"
 import type { DataOk, DataRequest, DataResponse, NodeMsg } from "./messages.ts"
 import type { MetadataService, TableInfo } from "./metadata.ts"
@@ -96,6 +96,8 @@ interface Ctx {
   readonly deadline: number
   attempt: number
   staleEpoch: number
+  /** Query: the routed position (hash of the partition key), checked by the node. */
+  position?: { readonly hash: string } | undefined
   readonly done: (
     r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
     range?: RouteRange,
@@ -279,23 +281,31 @@ export class RequestRouter {
     const mode = strong ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
     const key = this.routingKeyOf(info, pk, undefined)
+    const position = { hash: wordsToHex(this.words) }
     const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
     const t0 = this.runtime.now()
-    this.run(info, key, { op: "query", input: rest, consistent: strong }, strong, (r) => {
-      cb(
-        this.finish(info, "Query", t0, r, (ok) => {
-          const milli = readCostMilli(ok.consumedBytes, mode)
-          this.charge(info, "r", milli)
-          return {
-            Items: ok.items ?? [],
-            Count: ok.count ?? 0,
-            ScannedCount: ok.scannedCount ?? 0,
-            LastEvaluatedKey: ok.lastEvaluatedKey,
-            ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
-          }
-        }),
-      )
-    })
+    this.run(
+      info,
+      key,
+      { op: "query", input: rest, consistent: strong },
+      strong,
+      (r) => {
+        cb(
+          this.finish(info, "Query", t0, r, (ok) => {
+            const milli = readCostMilli(ok.consumedBytes, mode)
+            this.charge(info, "r", milli)
+            return {
+              Items: ok.items ?? [],
+              Count: ok.count ?? 0,
+              ScannedCount: ok.scannedCount ?? 0,
+              LastEvaluatedKey: ok.lastEvaluatedKey,
+              ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+            }
+          }),
+        )
+      },
+      position,
+    )
   }
 
   /** Scan: partitions in hash order; one page may span several partitions. */
@@ -480,8 +490,16 @@ export class RequestRouter {
   }
 
   /** Routes and sends `req`, retrying until an answer or the deadline. */
-  private run(info: TableInfo, key: Uint8Array, req: DataRequest, strong: boolean, done: Ctx["done"]): void {
+  private run(
+    info: TableInfo,
+    key: Uint8Array,
+    req: DataRequest,
+    strong: boolean,
+    done: Ctx["done"],
+    position?: { readonly hash: string },
+  ): void {
     const ctx: Ctx = {
+      position,
       info,
       key,
       req,
@@ -543,7 +561,7 @@ export class RequestRouter {
     this.runtime.transport.send(this.id, to, {
       t: "req",
       rid,
-      h: { table: ctx.info.name, partitionId: e.partitionId, epoch: e.epoch },
+      h: { table: ctx.info.name, partitionId: e.partitionId, epoch: e.epoch, position: ctx.position },
       req: ctx.req,
     })
   }
@@ -584,7 +602,8 @@ export class RequestRouter {
               this.waitRoute(ctx),
               ctx.info.name,
               ctx.key,
-              e.epoch,
+              // Out of range: the split children share one epoch, so accept an answer of this epoch.
+              res.outOfRange === true ? e.epoch - 1 : e.epoch,
               res.newer,
             ),
           )
