@@ -13,12 +13,19 @@ export {
   Cluster,
   type ClusterConfig,
   type ClusterMetrics,
+  ARCHIVE_SEGMENT_ENTRIES,
   effectLogger,
   SimCluster,
   simCluster,
   TIMING_DEFAULT,
 } from "./internal/cluster.ts"
-export { LocalCluster, localCluster, localClusterWithDataDir, RealTimeRuntime } from "./internal/realtime.ts"
+export {
+  DRAIN_MESSAGES_MAX,
+  LocalCluster,
+  localCluster,
+  localClusterWithDataDir,
+  RealTimeRuntime,
+} from "./internal/realtime.ts"
 
 /** The typed client: Promise functions, callback core, and the Effect service. */
 export { CallbackClient, Client, DynamoDB, type DynamoDBService, makeDynamoDB } from "./internal/client.ts"
@@ -62,8 +69,13 @@ export {
   type ReplicaCounters,
   type ReplicaHost,
   type ReplicaSpec,
+  type ReplicaBase,
   BURST_CREDIT_S,
+  COMPACT_ENTRIES_DEFAULT,
   DEDUPE_ENTRIES_MAX,
+  KEY_QUEUE_MAX,
+  decodeSnapshot,
+  encodeSnapshot,
 } from "./internal/replica.ts"
 export {
   RequestRouter,
@@ -86,10 +98,21 @@ export {
   FAILURE_DETECT_MS_DEFAULT,
   PING_MS,
 } from "./internal/metadata.ts"
+/** Who is where (node ids ↔ Paxos replica ids, AZs) and MemDS routing keys and entries. */
 export { Directory, boundaryKey, routingEntry } from "./internal/directory.ts"
+/** MemDS fleet nodes and GAC servers as endpoints on the cluster transport. */
 export { GacEndpoint, MemDSEndpoint } from "./internal/services.ts"
-export { type MessageHandler, type Runtime, SimRuntime, type Transport } from "./internal/runtime.ts"
+/** The runtime a cluster runs on (clock, timers, randomness, transport) and its simulated form. */
+export {
+  type MessageHandler,
+  type Runtime,
+  SimRuntime,
+  type TimerHandle,
+  type Transport,
+} from "./internal/runtime.ts"
+/** The messages on the cluster transport. */
 export type { DataRequest, DataResponse, NodeMsg, RequestHeader } from "./internal/messages.ts"
+/** Router metrics: per-table counters and latency histograms. */
 export { Histogram, Metrics, type TableMetrics } from "./internal/metrics.ts"
 /** Log entry codec (what replicas replicate) and the replica item store views. */
 export {
@@ -101,6 +124,6 @@ export {
   type SplitFence,
   type StoredItem,
 } from "./internal/codec.ts"
-export { PlanningStore, TreeItemStore, makeTree } from "./internal/store.ts"
+export { PlanningStore, TreeItemStore, makeTree, storedItemCodec } from "./internal/store.ts"
 /** The seeded end-to-end fault scenario (tests and harness experiments). */
 export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"
