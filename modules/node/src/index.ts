@@ -1,0 +1,129 @@
+/**
+ * @partita/node — the modules composed into a working replicated store: storage nodes hosting
+ * Paxos-replicated B-tree replicas, request routers with the constant-work routing cache and GAC
+ * admission, the metadata service (tables, partition maps, placement, live splits, healing with
+ * log replicas), whole clusters on the deterministic simulation or on real time, and a typed
+ * DynamoDB client (Promise and Effect).
+ *
+ * This file is the public face; the machinery lives in `src/internal/`.
+ */
+
+/** Clusters: one config, simulated (`simCluster`) or real-time in-process (`localCluster`). */
+export {
+  Cluster,
+  type ClusterConfig,
+  type ClusterMetrics,
+  ARCHIVE_SEGMENT_ENTRIES,
+  effectLogger,
+  SimCluster,
+  simCluster,
+  TIMING_DEFAULT,
+} from "./internal/cluster.ts"
+export {
+  DRAIN_MESSAGES_MAX,
+  LocalCluster,
+  localCluster,
+  localClusterWithDataDir,
+  RealTimeRuntime,
+} from "./internal/realtime.ts"
+
+/** The typed client: Promise functions, callback core, and the Effect service. */
+export { CallbackClient, Client, DynamoDB, type DynamoDBService, makeDynamoDB } from "./internal/client.ts"
+
+/** DynamoDB's request and response shapes. */
+export type {
+  AttributeDefinition,
+  BatchGetItemRequest,
+  BatchGetItemResponse,
+  BatchWriteItemRequest,
+  BatchWriteItemResponse,
+  CreateTableInput,
+  DeleteItemRequest,
+  GetItemRequest,
+  GetItemResponse,
+  KeySchemaElement,
+  PageResponse,
+  PutItemRequest,
+  QueryRequest,
+  ReturnConsumedCapacity,
+  ScanRequest,
+  TableDescription,
+  UpdateItemRequest,
+  UpdateTableRequest,
+  WriteItemResponse,
+  WriteRequest,
+} from "./internal/model.ts"
+export { BATCH_GET_KEYS_MAX, BATCH_WRITE_ITEMS_MAX } from "./internal/model.ts"
+
+/** The components, for custom stores built from a subset. */
+export {
+  StorageNode,
+  type StorageNodeCounters,
+  type StorageNodeOptions,
+  NODE_TICK_MS_DEFAULT,
+} from "./internal/storageNode.ts"
+export {
+  Replica,
+  type DurableLog,
+  type PaxosTiming,
+  type ReplicaCounters,
+  type ReplicaHost,
+  type ReplicaSpec,
+  type ReplicaBase,
+  BURST_CREDIT_S,
+  COMPACT_ENTRIES_DEFAULT,
+  DEDUPE_ENTRIES_MAX,
+  KEY_QUEUE_MAX,
+  decodeSnapshot,
+  encodeSnapshot,
+} from "./internal/replica.ts"
+export {
+  RequestRouter,
+  type Callback,
+  type Result,
+  type RouterOptions,
+  ATTEMPT_TIMEOUT_MS_DEFAULT,
+  ATTEMPTS_MAX,
+  BACKOFF_BASE_MS,
+  BACKOFF_CAP_MS,
+  REQUEST_DEADLINE_MS_DEFAULT,
+} from "./internal/router.ts"
+export {
+  MetadataService,
+  type AutoSplitOptions,
+  type ClusterEvent,
+  type HealEvent,
+  type MetadataOptions,
+  type TableInfo,
+  FAILURE_DETECT_MS_DEFAULT,
+  PING_MS,
+} from "./internal/metadata.ts"
+/** Who is where (node ids ↔ Paxos replica ids, AZs) and MemDS routing keys and entries. */
+export { Directory, boundaryKey, routingEntry } from "./internal/directory.ts"
+/** MemDS fleet nodes and GAC servers as endpoints on the cluster transport. */
+export { GacEndpoint, MemDSEndpoint } from "./internal/services.ts"
+/** The runtime a cluster runs on (clock, timers, randomness, transport) and its simulated form. */
+export {
+  type MessageHandler,
+  type Runtime,
+  SimRuntime,
+  type TimerHandle,
+  type Transport,
+} from "./internal/runtime.ts"
+/** The messages on the cluster transport. */
+export type { DataRequest, DataResponse, NodeMsg, RequestHeader } from "./internal/messages.ts"
+/** Router metrics: per-table counters and latency histograms. */
+export { Histogram, Metrics, type TableMetrics } from "./internal/metrics.ts"
+/** Log entry codec (what replicas replicate) and the replica item store views. */
+export {
+  type Command,
+  decodeCommand,
+  encodeWrite,
+  itemFromText,
+  itemToText,
+  type SplitFence,
+  type StoredItem,
+} from "./internal/codec.ts"
+export { PlanningStore, TreeItemStore, makeTree, storedItemCodec } from "./internal/store.ts"
+/** The seeded end-to-end fault scenario (tests and harness experiments). */
+export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"

@@ -1,0 +1,313 @@
+/**
+ * The typed client: DynamoDB's operations over a set of request routers, as plain Promise
+ * functions (`Client`) and as Effect functions (`DynamoDB` service + accessors). Control-plane
+ * operations go to the metadata service; data-plane operations to a router (round-robin).
+ */
+import type { DynamoDBError } from "@partita/core"
+import { Context, Effect, Either, Layer } from "effect"
+import type { MetadataService } from "./metadata.ts"
+import type {
+  BatchGetItemRequest,
+  BatchGetItemResponse,
+  BatchWriteItemRequest,
+  BatchWriteItemResponse,
+  CreateTableInput,
+  DeleteItemRequest,
+  GetItemRequest,
+  GetItemResponse,
+  PageResponse,
+  PutItemRequest,
+  QueryRequest,
+  ScanRequest,
+  TableDescription,
+  UpdateItemRequest,
+  UpdateTableRequest,
+  WriteItemResponse,
+  WriteRequest,
+} from "./model.ts"
+import { BATCH_GET_KEYS_MAX, BATCH_WRITE_ITEMS_MAX } from "./model.ts"
+import type { Callback, RequestRouter, Result } from "./router.ts"
+import { ValidationException } from "@partita/core"
+import type { ConsumedCapacity } from "@partita/admission"
+import type { Item } from "@partita/core"
+
+/** The client's operations in callback form (the transport-independent core). */
+export class CallbackClient {
+  private next = 0
+  constructor(
+    readonly meta: MetadataService,
+    readonly routers: ReadonlyArray<RequestRouter>,
+  ) {}
+
+  /** The router the next request goes to (round-robin). */
+  router(): RequestRouter {
+    const r = this.routers[this.next++ % this.routers.length]
+    if (r === undefined) throw new Error("no routers")
+    return r
+  }
+
+  getItem(i: GetItemRequest, cb: Callback<GetItemResponse>): void {
+    this.router().getItem(i, cb)
+  }
+  putItem(i: PutItemRequest, cb: Callback<WriteItemResponse>): void {
+    this.router().putItem(i, cb)
+  }
+  updateItem(i: UpdateItemRequest, cb: Callback<WriteItemResponse>): void {
+    this.router().updateItem(i, cb)
+  }
+  deleteItem(i: DeleteItemRequest, cb: Callback<WriteItemResponse>): void {
+    this.router().deleteItem(i, cb)
+  }
+  query(i: QueryRequest, cb: Callback<PageResponse>): void {
+    this.router().query(i, cb)
+  }
+  scan(i: ScanRequest, cb: Callback<PageResponse>): void {
+    this.router().scan(i, cb)
+  }
+
+  /** BatchGetItem: keys the tables' throughput refused come back in UnprocessedKeys. */
+  batchGetItem(i: BatchGetItemRequest, cb: Callback<BatchGetItemResponse>): void {
+    const entries = Object.entries(i.RequestItems)
+    const total = entries.reduce((n, [, v]) => n + v.Keys.length, 0)
+    if (total > BATCH_GET_KEYS_MAX || total === 0) {
+      cb({
+        ok: false,
+        error: new ValidationException({ message: `BatchGetItem takes 1 to ${BATCH_GET_KEYS_MAX} keys` }),
+      })
+      return
+    }
+    const responses: Record<string, Item[]> = {}
+    const unprocessed: Record<
+      string,
+      {
+        Keys: Item[]
+        ConsistentRead?: boolean | undefined
+        ProjectionExpression?: string | undefined
+        ExpressionAttributeNames?: Record<string, string> | undefined
+      }
+    > = {}
+    const capacity = new Map<string, number>()
+    let left = total
+    let failed: DynamoDBError | undefined
+    const doneOne = (): void => {
+      if (--left > 0) return
+      if (failed !== undefined) {
+        cb({ ok: false, error: failed })
+        return
+      }
+      const cc: ConsumedCapacity[] | undefined =
+        i.ReturnConsumedCapacity === undefined || i.ReturnConsumedCapacity === "NONE"
+          ? undefined
+          : [...capacity].map(([t, u]) => ({ TableName: t, CapacityUnits: u, ReadCapacityUnits: u }))
+      cb({ ok: true, value: { Responses: responses, UnprocessedKeys: unprocessed, ConsumedCapacity: cc } })
+    }
+    for (const [table, req] of entries) {
+      responses[table] = []
+      for (const key of req.Keys) {
+        this.getItem(
+          {
+            TableName: table,
+            Key: key,
+            ConsistentRead: req.ConsistentRead,
+            ProjectionExpression: req.ProjectionExpression,
+            ExpressionAttributeNames: req.ExpressionAttributeNames,
+            ReturnConsumedCapacity: "TOTAL",
+          },
+          (r) => {
+            if (r.ok) {
+              if (r.value.Item !== undefined) responses[table]!.push(r.value.Item)
+              capacity.set(table, (capacity.get(table) ?? 0) + (r.value.ConsumedCapacity?.CapacityUnits ?? 0))
+            } else if (isUnprocessed(r.error)) {
+              const u = unprocessed[table] ?? { ...req, Keys: [] }
+              u.Keys.push(key)
+              unprocessed[table] = u
+            } else failed ??= r.error
+            doneOne()
+          },
+        )
+      }
+    }
+  }
+
+  /** BatchWriteItem: writes the tables' throughput refused come back in UnprocessedItems. */
+  batchWriteItem(i: BatchWriteItemRequest, cb: Callback<BatchWriteItemResponse>): void {
+    const entries = Object.entries(i.RequestItems)
+    const total = entries.reduce((n, [, v]) => n + v.length, 0)
+    if (total > BATCH_WRITE_ITEMS_MAX || total === 0) {
+      cb({
+        ok: false,
+        error: new ValidationException({
+          message: `BatchWriteItem takes 1 to ${BATCH_WRITE_ITEMS_MAX} requests`,
+        }),
+      })
+      return
+    }
+    const unprocessed: Record<string, WriteRequest[]> = {}
+    const capacity = new Map<string, number>()
+    let left = total
+    let failed: DynamoDBError | undefined
+    const doneOne = (): void => {
+      if (--left > 0) return
+      if (failed !== undefined) {
+        cb({ ok: false, error: failed })
+        return
+      }
+      const cc: ConsumedCapacity[] | undefined =
+        i.ReturnConsumedCapacity === undefined || i.ReturnConsumedCapacity === "NONE"
+          ? undefined
+          : [...capacity].map(([t, u]) => ({ TableName: t, CapacityUnits: u, WriteCapacityUnits: u }))
+      cb({ ok: true, value: { UnprocessedItems: unprocessed, ConsumedCapacity: cc } })
+    }
+    for (const [table, writes] of entries) {
+      for (const w of writes) {
+        const handle = (r: Result<WriteItemResponse>): void => {
+          if (r.ok)
+            capacity.set(table, (capacity.get(table) ?? 0) + (r.value.ConsumedCapacity?.CapacityUnits ?? 0))
+          else if (isUnprocessed(r.error)) (unprocessed[table] ??= []).push(w)
+          else failed ??= r.error
+          doneOne()
+        }
+        if ("PutRequest" in w)
+          this.putItem({ TableName: table, Item: w.PutRequest.Item, ReturnConsumedCapacity: "TOTAL" }, handle)
+        else
+          this.deleteItem(
+            { TableName: table, Key: w.DeleteRequest.Key, ReturnConsumedCapacity: "TOTAL" },
+            handle,
+          )
+      }
+    }
+  }
+}
+
+const isUnprocessed = (e: DynamoDBError): boolean =>
+  e._tag === "ProvisionedThroughputExceededException" ||
+  e._tag === "ThrottlingException" ||
+  e._tag === "InternalServerError"
+
+const promise = <A>(f: (cb: Callback<A>) => void): Promise<A> =>
+  new Promise<A>((resolve, reject) => f((r) => (r.ok ? resolve(r.value) : reject(r.error))))
+
+const fromEither = <A, E>(e: Either.Either<A, E>): Promise<A> =>
+  Either.isRight(e) ? Promise.resolve(e.right) : Promise.reject(e.left)
+
+/** The DynamoDB client as plain Promise functions (errors reject with DynamoDB's typed errors). */
+export class Client {
+  readonly cb: CallbackClient
+  constructor(meta: MetadataService, routers: ReadonlyArray<RequestRouter>) {
+    this.cb = new CallbackClient(meta, routers)
+  }
+  createTable(i: CreateTableInput): Promise<{ TableDescription: TableDescription }> {
+    return fromEither(Either.map(this.cb.meta.createTable(i), (d) => ({ TableDescription: d })))
+  }
+  describeTable(i: { TableName: string }): Promise<{ Table: TableDescription }> {
+    return fromEither(Either.map(this.cb.meta.describeTable(i.TableName), (d) => ({ Table: d })))
+  }
+  listTables(): Promise<{ TableNames: string[] }> {
+    return Promise.resolve({ TableNames: this.cb.meta.listTables() })
+  }
+  deleteTable(i: { TableName: string }): Promise<{ TableDescription: TableDescription }> {
+    return fromEither(Either.map(this.cb.meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })))
+  }
+  updateTable(i: UpdateTableRequest): Promise<{ TableDescription: TableDescription }> {
+    const pt = i.ProvisionedThroughput
+    return fromEither(
+      Either.map(
+        this.cb.meta.updateThroughput(i.TableName, pt.ReadCapacityUnits, pt.WriteCapacityUnits),
+        (d) => ({ TableDescription: d }),
+      ),
+    )
+  }
+  getItem(i: GetItemRequest): Promise<GetItemResponse> {
+    return promise((cb) => this.cb.getItem(i, cb))
+  }
+  putItem(i: PutItemRequest): Promise<WriteItemResponse> {
+    return promise((cb) => this.cb.putItem(i, cb))
+  }
+  updateItem(i: UpdateItemRequest): Promise<WriteItemResponse> {
+    return promise((cb) => this.cb.updateItem(i, cb))
+  }
+  deleteItem(i: DeleteItemRequest): Promise<WriteItemResponse> {
+    return promise((cb) => this.cb.deleteItem(i, cb))
+  }
+  query(i: QueryRequest): Promise<PageResponse> {
+    return promise((cb) => this.cb.query(i, cb))
+  }
+  scan(i: ScanRequest): Promise<PageResponse> {
+    return promise((cb) => this.cb.scan(i, cb))
+  }
+  batchGetItem(i: BatchGetItemRequest): Promise<BatchGetItemResponse> {
+    return promise((cb) => this.cb.batchGetItem(i, cb))
+  }
+  batchWriteItem(i: BatchWriteItemRequest): Promise<BatchWriteItemResponse> {
+    return promise((cb) => this.cb.batchWriteItem(i, cb))
+  }
+}
+
+const eff = <A>(f: (cb: Callback<A>) => void): Effect.Effect<A, DynamoDBError> =>
+  Effect.async<A, DynamoDBError>((resume) =>
+    f((r) => resume(r.ok ? Effect.succeed(r.value) : Effect.fail(r.error))),
+  )
+
+/** The DynamoDB client as an Effect service. */
+export interface DynamoDBService {
+  readonly createTable: (
+    i: CreateTableInput,
+  ) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly describeTable: (i: {
+    TableName: string
+  }) => Effect.Effect<{ Table: TableDescription }, DynamoDBError>
+  readonly listTables: () => Effect.Effect<{ TableNames: string[] }>
+  readonly deleteTable: (i: {
+    TableName: string
+  }) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly updateTable: (
+    i: UpdateTableRequest,
+  ) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
+  readonly getItem: (i: GetItemRequest) => Effect.Effect<GetItemResponse, DynamoDBError>
+  readonly putItem: (i: PutItemRequest) => Effect.Effect<WriteItemResponse, DynamoDBError>
+  readonly updateItem: (i: UpdateItemRequest) => Effect.Effect<WriteItemResponse, DynamoDBError>
+  readonly deleteItem: (i: DeleteItemRequest) => Effect.Effect<WriteItemResponse, DynamoDBError>
+  readonly query: (i: QueryRequest) => Effect.Effect<PageResponse, DynamoDBError>
+  readonly scan: (i: ScanRequest) => Effect.Effect<PageResponse, DynamoDBError>
+  readonly batchGetItem: (i: BatchGetItemRequest) => Effect.Effect<BatchGetItemResponse, DynamoDBError>
+  readonly batchWriteItem: (i: BatchWriteItemRequest) => Effect.Effect<BatchWriteItemResponse, DynamoDBError>
+}
+
+/** The DynamoDB client service tag. */
+export class DynamoDB extends Context.Tag("@partita/node/DynamoDB")<DynamoDB, DynamoDBService>() {
+  /** A layer serving the client over a cluster's metadata service and routers. */
+  static layer(meta: MetadataService, routers: ReadonlyArray<RequestRouter>): Layer.Layer<DynamoDB> {
+    return Layer.succeed(DynamoDB, makeDynamoDB(meta, routers))
+  }
+}
+
+/** Builds the Effect client over a metadata service and routers. */
+export const makeDynamoDB = (
+  meta: MetadataService,
+  routers: ReadonlyArray<RequestRouter>,
+): DynamoDBService => {
+  const c = new CallbackClient(meta, routers)
+  return {
+    createTable: (i) => Effect.map(meta.createTable(i), (d) => ({ TableDescription: d })),
+    describeTable: (i) => Effect.map(meta.describeTable(i.TableName), (d) => ({ Table: d })),
+    listTables: () => Effect.sync(() => ({ TableNames: meta.listTables() })),
+    deleteTable: (i) => Effect.map(meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })),
+    updateTable: (i) =>
+      Effect.map(
+        meta.updateThroughput(
+          i.TableName,
+          i.ProvisionedThroughput.ReadCapacityUnits,
+          i.ProvisionedThroughput.WriteCapacityUnits,
+        ),
+        (d) => ({ TableDescription: d }),
+      ),
+    getItem: (i) => eff((cb) => c.getItem(i, cb)),
+    putItem: (i) => eff((cb) => c.putItem(i, cb)),
+    updateItem: (i) => eff((cb) => c.updateItem(i, cb)),
+    deleteItem: (i) => eff((cb) => c.deleteItem(i, cb)),
+    query: (i) => eff((cb) => c.query(i, cb)),
+    scan: (i) => eff((cb) => c.scan(i, cb)),
+    batchGetItem: (i) => eff((cb) => c.batchGetItem(i, cb)),
+    batchWriteItem: (i) => eff((cb) => c.batchWriteItem(i, cb)),
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * A whole cluster from one config: storage nodes across AZs, request routers, a MemDS fleet, GAC
+ * servers and the metadata service, on any `Runtime` — the deterministic simulation (`simCluster`)
+ * or real time with an in-process transport (`localCluster`, see `realtime.ts`).
+ */
+import { Sim } from "@partita/sim"
+import { Effect } from "effect"
+import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
+import { Directory } from "./directory.ts"
+import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
+import { Client } from "./client.ts"
+import type { PaxosTiming, Replica, ReplicaCounters } from "./replica.ts"
+import { RequestRouter } from "./router.ts"
+import { type Runtime, SimRuntime } from "./runtime.ts"
+import { GacEndpoint, MemDSEndpoint, makeGacRing } from "./services.ts"
+import { StorageNode } from "./storageNode.ts"
+
+/** Everything a cluster is built from. */
+export interface ClusterConfig {
+  /** Storage nodes (spread round-robin over the AZs). Default 9. */
+  readonly nodes?: number
+  /** AZ names. Default ["az1", "az2", "az3"]. */
+  readonly azs?: ReadonlyArray<string>
+  /** Request routers. Default 2. */
+  readonly routers?: number
+  /** MemDS fleet size. Default 3. */
+  readonly memds?: number
+  /** GAC servers. Default 2. */
+  readonly gac?: number
+  /** Paxos timing. */
+  readonly timing?: Partial<PaxosTiming>
+  /** Node tick, ms. */
+  readonly nodeTickMs?: number
+  /** Node capacity (units/s and bytes). */
+  readonly nodeCapacity?: { readonly rcu: number; readonly wcu: number; readonly bytes: number }
+  /** Failure detection, ms. */
+  readonly failureDetectMs?: number
+  /** Replace failed replicas with log replicas. Default true. */
+  readonly heal?: boolean
+  /** Router request deadline and attempt timeout, ms. */
+  readonly deadlineMs?: number
+  readonly attemptTimeoutMs?: number
+  /** Routing cache discipline. Default constant-work. */
+  readonly cacheMode?: "constant-work" | "conventional"
+  /** Test canary: routers serve strong reads from any replica (the checks must catch it). */
+  readonly canaryStrongReadsAnywhere?: boolean
+  /** Disable router admission (GAC) entirely. */
+  readonly admission?: boolean
+  /** Archive every partition's WAL to an in-memory object store (`cluster.objectStore`). */
+  readonly archive?: {
+    readonly entriesPerSegment?: number
+    /** Another object store (default: in memory); `async` when its operations do real I/O. */
+    readonly store?: ObjectStoreService
+    readonly async?: boolean
+  }
+  /** Automatic splits for consumption and size (off by default). */
+  readonly autoSplit?: AutoSplitOptions
+  /** Receives structured events (splits, failures, heals, leader changes); see also `effectLogger`. */
+  readonly onEvent?: (e: ClusterEvent) => void
+  /** Background hook run on every storage node (the scrubber's seam). */
+  readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
+}
+
+/** Entries per archived WAL segment by default. */
+export const ARCHIVE_SEGMENT_ENTRIES = 256
+
+/** Default Paxos timing (ms). */
+export const TIMING_DEFAULT: PaxosTiming = { electionTimeoutMs: 1000, heartbeatMs: 100, leaseMs: 800 }
+
+/** A running cluster. */
+export class Cluster {
+  readonly dir: Directory
+  readonly nodes = new Map<string, StorageNode>()
+  readonly routers: RequestRouter[] = []
+  readonly memds: MemDSEndpoint[] = []
+  readonly gac: GacEndpoint[] = []
+  readonly meta: MetadataService
+  readonly azs: ReadonlyArray<string>
+  /** The in-memory object store holding WAL archives (when `config.archive` is set without a store). */
+  readonly objectStore: MemoryObjectStore | undefined
+  /** The object store the WAL archives go to, if any. */
+  readonly archiveStore: ObjectStoreService | undefined
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly config: ClusterConfig = {},
+  ) {
+    const azs = config.azs ?? ["az1", "az2", "az3"]
+    this.azs = azs
+    const memdsIds = Array.from({ length: config.memds ?? 3 }, (_, i) => `mds${i}`)
+    const gacIds = Array.from({ length: config.gac ?? 2 }, (_, i) => `gac${i}`)
+    this.dir = new Directory(memdsIds[0]!)
+    for (const [i, id] of memdsIds.entries())
+      this.memds.push(new MemDSEndpoint(runtime, id, azs[i % azs.length]!, memdsIds, i === 0))
+    const ring = makeGacRing(gacIds)
+    for (const [i, id] of gacIds.entries())
+      this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
+    const timing = { ...TIMING_DEFAULT, ...config.timing }
+    const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
+    const ar = config.archive
+    this.objectStore = ar === undefined || ar.store !== undefined ? undefined : new MemoryObjectStore()
+    const store = ar?.store ?? this.objectStore?.service()
+    const archive =
+      ar === undefined || store === undefined
+        ? undefined
+        : {
+            store,
+            entriesPerSegment: ar.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
+            async: ar.async === true,
+          }
+    this.archiveStore = store
+    const n = config.nodes ?? 9
+    for (let i = 0; i < n; i++) {
+      const id = `sn${i}`
+      const az = azs[i % azs.length]!
+      this.dir.addNode(id, az)
+    }
+    for (const { id, az } of this.dir.nodes) {
+      this.nodes.set(
+        id,
+        new StorageNode(runtime, this.dir, {
+          id,
+          az,
+          timing,
+          capacityRcu: cap.rcu,
+          capacityWcu: cap.wcu,
+          ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
+          ...(config.background === undefined ? {} : { background: config.background }),
+          ...(archive === undefined ? {} : { archive }),
+        }),
+      )
+    }
+    this.meta = new MetadataService(runtime, this.dir, this.nodes, {
+      nodeCapacity: cap,
+      ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
+      ...(config.heal === undefined ? {} : { heal: config.heal }),
+      ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
+      ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
+    })
+    for (const n of this.nodes.values())
+      n.leaderListeners.push((r, leader) =>
+        this.meta.emit({
+          type: "leader",
+          partition: r.partitionId,
+          node: n.nodeId,
+          leader,
+          at: runtime.now(),
+        }),
+      )
+    const r = config.routers ?? 2
+    for (let i = 0; i < r; i++) {
+      this.routers.push(
+        new RequestRouter(runtime, this.meta, {
+          id: `rr${i}`,
+          az: azs[i % azs.length]!,
+          memdsNodes: memdsIds,
+          gacServers: gacIds,
+          routersHint: r,
+          ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
+          ...(config.canaryStrongReadsAnywhere === undefined
+            ? {}
+            : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
+          ...(config.admission === undefined ? {} : { admission: config.admission }),
+          ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }),
+          ...(config.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: config.attemptTimeoutMs }),
+        }),
+      )
+    }
+  }
+
+  /** A Promise client over this cluster's routers. */
+  client(): Client {
+    return new Client(this.meta, this.routers)
+  }
+
+  /** A storage node by id. */
+  node(id: string): StorageNode {
+    const n = this.nodes.get(id)
+    if (n === undefined) throw new Error(`no storage node ${id}`)
+    return n
+  }
+
+  /** Every replica of a partition, by node. */
+  replicasOf(partitionId: string): Array<{ node: string; replica: Replica }> {
+    const out: Array<{ node: string; replica: Replica }> = []
+    for (const [id, n] of this.nodes) {
+      const r = n.replicas.get(partitionId)
+      if (r !== undefined) out.push({ node: id, replica: r })
+    }
+    return out
+  }
+
+  /** The node currently leading a partition (established leader), if any. */
+  leaderOf(partitionId: string): string | undefined {
+    return this.replicasOf(partitionId).find((x) => x.replica.isLeader())?.node
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Faults
+
+  /** Crashes a storage node (durable logs survive). */
+  killNode(id: string): void {
+    this.node(id).crash()
+  }
+  /** Crashes a node and destroys its disk: it restarts (with `restartNode`) empty. */
+  wipeNode(id: string): void {
+    this.node(id).wipe()
+  }
+  /** Restarts a crashed node (replicas recover from their logs). */
+  restartNode(id: string): void {
+    this.node(id).restart()
+  }
+  /** Crashes the leader of a partition; returns its node id. */
+  killLeader(partitionId: string): string | undefined {
+    const l = this.leaderOf(partitionId)
+    if (l !== undefined) this.killNode(l)
+    return l
+  }
+
+  /** Per-node and per-router counters and the metadata service's heal events. */
+  metrics(): ClusterMetrics {
+    const nodes: ClusterMetrics["nodes"] = {}
+    for (const [id, n] of this.nodes) {
+      const parts: Record<
+        string,
+        ReplicaCounters & { leader: boolean; role: string; items: number; bytes: number }
+      > = {}
+      for (const [pid, r] of n.replicas)
+        parts[pid] = {
+          ...r.counters,
+          leader: r.isLeader(),
+          role: r.spec.role,
+          items: r.tree.size,
+          bytes: r.bytes(),
+        }
+      nodes[id] = { up: n.isUp, ...n.counters, partitions: parts }
+    }
+    const routers: ClusterMetrics["routers"] = {}
+    for (const r of this.routers) {
+      const tables: Record<string, unknown> = {}
+      for (const [t, m] of r.metrics.tables) {
+        const lat: Record<string, unknown> = {}
+        for (const [op, h] of Object.entries(m.latency)) lat[op] = h.summary()
+        tables[t] = { ...m, latency: lat }
+      }
+      routers[r.id] = { ...r.counters, cache: r.cache.metrics(), tables }
+    }
+    const leaderChanges: Record<string, number> = {}
+    for (const e of this.meta.events)
+      if (e.type === "leader" && e.leader) leaderChanges[e.partition] = (leaderChanges[e.partition] ?? 0) + 1
+    return { nodes, routers, heals: [...this.meta.heals], splits: this.meta.counters.splits, leaderChanges }
+  }
+}
+
+/** A snapshot of a cluster's counters. */
+export interface ClusterMetrics {
+  readonly nodes: Record<
+    string,
+    Record<string, unknown> & {
+      partitions: Record<
+        string,
+        ReplicaCounters & { leader: boolean; role: string; items: number; bytes: number }
+      >
+    }
+  >
+  readonly routers: Record<string, Record<string, unknown>>
+  readonly heals: ReadonlyArray<unknown>
+  readonly splits: number
+  /** Leadership terms started, per partition. */
+  readonly leaderChanges: Record<string, number>
+}
+
+/** An `onEvent` that writes every event through Effect's logger (structured annotations). */
+export const effectLogger =
+  (level: "Info" | "Debug" = "Info") =>
+  (e: ClusterEvent): void => {
+    const log = level === "Info" ? Effect.logInfo(e.type) : Effect.logDebug(e.type)
+    Effect.runSync(Effect.annotateLogs(log, e as unknown as Record<string, unknown>))
+  }
+
+/** A cluster on the deterministic simulation, with fault injection at the network level. */
+export class SimCluster extends Cluster {
+  readonly sim: Sim
+  readonly simRuntime: SimRuntime
+
+  constructor(seed: number | string, config: ClusterConfig = {}) {
+    const sim = new Sim({ seed })
+    const rt = new SimRuntime(sim)
+    super(rt, config)
+    this.sim = sim
+    this.simRuntime = rt
+  }
+
+  /** Advances virtual time by `ms`. */
+  runFor(ms: number): void {
+    this.sim.scheduler.runFor(ms)
+  }
+
+  /** Drives the simulation until `p` settles (microtasks run between events), or throws after `maxMs`. */
+  async run<A>(p: Promise<A>, maxMs = 120_000): Promise<A> {
+    let settled = false
+    const q = p.finally(() => {
+      settled = true
+    })
+    const end = this.sim.now + maxMs
+    while (!settled) {
+      if (this.sim.now >= end)
+        throw new Error(`SimCluster.run: not settled within ${maxMs} ms of virtual time`)
+      for (let i = 0; i < 64 && !settled; i++) {
+        if (!this.sim.scheduler.step()) break
+        await undefined
+      }
+      await undefined
+    }
+    return q
+  }
+
+  /** Cuts an AZ off from the others (both directions). Returns a handle for `heal`. */
+  partitionAz(az: string): number {
+    return this.simRuntime.net.isolateAz(az)
+  }
+  /** Cuts one endpoint off. */
+  isolate(id: string): number {
+    return this.simRuntime.net.isolateNode(id)
+  }
+  /** Removes one partition of the network, or all. */
+  heal(id?: number): void {
+    this.simRuntime.net.heal(id)
+  }
+}
+
+/** Builds a cluster on the simulation. */
+export const simCluster = (seed: number | string, config: ClusterConfig = {}): SimCluster =>
+  new SimCluster(seed, config)

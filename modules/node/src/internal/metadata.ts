@@ -1,0 +1,826 @@
+/**
+ * The metadata service (DynamoDB's autoadmin + metadata tables, in one place): tables with key
+ * schema and billing mode, their partition maps (`@partita/partitioner`), AZ-aware placement,
+ * routing publication to MemDS, live splits (a fence through the parent's Paxos log), and failure
+ * handling (a silent node's replicas are covered by log replicas).
+ */
+import {
+  type AttributeDefinition,
+  type CreateTableInput,
+  type TableDescription,
+  tableDescription,
+} from "./model.ts"
+import { ResourceInUseException, ResourceNotFoundException, ValidationException } from "@partita/core"
+import type { TableKeySchema } from "@partita/expressions"
+import {
+  type Boundary,
+  type HashName,
+  hashMidpoint,
+  type Partition,
+  PartitionMap,
+  placeAll,
+  splitAt,
+  splitForConsumption,
+  splitForSize,
+  type StorageNode as PlacementNode,
+} from "@partita/partitioner"
+import type { Member } from "@partita/paxos"
+import { Either } from "effect"
+import type { SplitFence } from "./codec.ts"
+import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
+import type { Runtime } from "./runtime.ts"
+import type { StorageNode } from "./storageNode.ts"
+
+/** Events kept by the metadata service. */
+export const EVENTS_MAX = 10_000
+/** A split fence not applied after this long is proposed again, ms. */
+export const SPLIT_REPROPOSE_MS = 2000
+/** Liveness probe period, ms. */
+export const PING_MS = 250
+/** A node silent this long is declared failed, ms. */
+export const FAILURE_DETECT_MS_DEFAULT = 1500
+/** Default initial partitions of a new table. */
+export const INITIAL_PARTITIONS_DEFAULT = 1
+/** Largest table name (DynamoDB: 255). */
+export const TABLE_NAME_CHARS_MAX = 255
+
+/** What routers need to know about a table. */
+export interface TableInfo {
+  readonly name: string
+  readonly keySchema: TableKeySchema
+  readonly hash: HashName
+  readonly onDemand: boolean
+  readonly provisioned: { readonly rcu: number; readonly wcu: number }
+  /** Bumped when the throughput changes (routers re-register their GAC buckets). */
+  readonly version: number
+}
+
+interface TableState {
+  info: TableInfo
+  attributes: ReadonlyArray<AttributeDefinition>
+  map: PartitionMap
+  placement: Map<string, string[]>
+  created: number
+}
+
+/** A log replica that covers a failed storage replica. */
+export interface HealEvent {
+  readonly partitionId: string
+  readonly failedNode: string
+  logNode: string
+  readonly detectedAt: number
+  /** When the log replica had caught up (quorum restored), or undefined while pending. */
+  coveredAt: number | undefined
+  /** Node of the rebuilt storage replica, and when it had caught up and the log replica left. */
+  storageNode: string | undefined
+  rebuiltAt: number | undefined
+}
+
+/** Structured control-plane events (for logs and experiments). */
+export type ClusterEvent =
+  | {
+      readonly type: "split"
+      readonly table: string
+      readonly parent: string
+      readonly children: readonly [string, string]
+      readonly at: number
+    }
+  | { readonly type: "node-failed" | "node-recovered"; readonly node: string; readonly at: number }
+  | { readonly type: "replica-lost"; readonly partition: string; readonly node: string; readonly at: number }
+  | {
+      readonly type: "log-replica-covered"
+      readonly partition: string
+      readonly failed: string
+      readonly logNode: string
+      readonly afterMs: number
+      readonly at: number
+    }
+  | {
+      readonly type: "storage-replica-rebuilt"
+      readonly partition: string
+      readonly node: string
+      readonly afterMs: number
+      readonly at: number
+    }
+  | {
+      readonly type: "leader"
+      readonly partition: string
+      readonly node: string
+      readonly leader: boolean
+      readonly at: number
+    }
+
+/** Options of the metadata service. */
+export interface MetadataOptions {
+  readonly failureDetectMs?: number
+  readonly nodeCapacity: { readonly bytes: number; readonly rcu: number; readonly wcu: number }
+  /** Replace failed replicas with log replicas (default true). */
+  readonly heal?: boolean
+  /** Receives structured events. */
+  readonly onEvent?: (e: ClusterEvent) => void
+  /** Automatic splits: for consumption (sampled traffic over a window) and for size. */
+  readonly autoSplit?: AutoSplitOptions
+}
+
+/** When the metadata service splits partitions on its own. */
+export interface AutoSplitOptions {
+  /** Split for consumption: window of sampled traffic, and the share of the partition limit. */
+  readonly consumption?: { readonly windowMs: number; readonly thresholdShare?: number }
+  /** Split for size above this many item bytes (DynamoDB: 10 GB). */
+  readonly sizeBytes?: number
+}
+
+/** The metadata service. */
+export class MetadataService {
+  readonly id = "meta"
+  private readonly tables = new Map<string, TableState>()
+  private readonly lastPong = new Map<string, number>()
+  private readonly failed = new Set<string>()
+  readonly heals: HealEvent[] = []
+  private pingSeq = 0
+  readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0 }
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly dir: Directory,
+    readonly nodes: ReadonlyMap<string, StorageNode>,
+    readonly options: MetadataOptions,
+  ) {
+    runtime.transport.register(this.id, "control", (msg, from) => {
+      if (msg.t === "pong") {
+        this.lastPong.set(from, runtime.now())
+        this.checkHosted(from, msg.hosted, runtime.now())
+      }
+    })
+    const now = runtime.now()
+    for (const id of nodes.keys()) this.lastPong.set(id, now)
+    const loop = (): void => {
+      this.probe()
+      runtime.schedule(PING_MS, loop)
+    }
+    runtime.schedule(PING_MS, loop)
+  }
+
+  /** Every event so far (bounded: the oldest are dropped past EVENTS_MAX). */
+  readonly events: ClusterEvent[] = []
+
+  /** Records and forwards an event. */
+  emit(e: ClusterEvent): void {
+    this.events.push(e)
+    if (this.events.length > EVENTS_MAX) this.events.splice(0, this.events.length - EVENTS_MAX)
+    this.options.onEvent?.(e)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tables
+
+  /** CreateTable: validates, builds the partition map, places 3 replicas per partition in 3 AZs. */
+  createTable(
+    input: CreateTableInput,
+  ): Either.Either<TableDescription, ValidationException | ResourceInUseException> {
+    const name = input.TableName
+    if (typeof name !== "string" || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name))
+      return Either.left(new ValidationException({ message: `Invalid table name: ${String(name)}` }))
+    if (this.tables.has(name))
+      return Either.left(new ResourceInUseException({ message: `Table already exists: ${name}` }))
+    const ks = parseKeySchema(input)
+    if (Either.isLeft(ks)) return Either.left(ks.left)
+    const onDemand = input.BillingMode === "PAY_PER_REQUEST"
+    const pt = input.ProvisionedThroughput
+    if (!onDemand && (pt === undefined || !(pt.ReadCapacityUnits >= 1) || !(pt.WriteCapacityUnits >= 1)))
+      return Either.left(
+        new ValidationException({
+          message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables",
+        }),
+      )
+    const provisioned = onDemand
+      ? { rcu: 40_000, wcu: 40_000 }
+      : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
+    const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
+    const map = PartitionMap.make(
+      { table: name, hash: "murmur3", policy: "per-partition-limit", provisioned },
+      partitions,
+    )
+    const info: TableInfo = { name, keySchema: ks.right, hash: "murmur3", onDemand, provisioned, version: 1 }
+    const st: TableState = {
+      info,
+      attributes: input.AttributeDefinitions,
+      map,
+      placement: new Map(),
+      created: this.runtime.now(),
+    }
+    const placed = this.place(st, map.partitions)
+    if (Either.isLeft(placed)) return Either.left(placed.left)
+    this.tables.set(name, st)
+    this.counters.tablesCreated++
+    return Either.right(this.describe(st))
+  }
+
+  private place(st: TableState, parts: ReadonlyArray<Partition>): Either.Either<void, ValidationException> {
+    const cap = this.options.nodeCapacity
+    const nodes: PlacementNode[] = [...this.nodes.values()]
+      .filter((n) => n.isUp && !this.failed.has(n.nodeId))
+      .map((n) => ({
+        id: n.nodeId,
+        az: n.az,
+        capacityBytes: cap.bytes,
+        capacityRcu: cap.rcu,
+        capacityWcu: cap.wcu,
+      }))
+    const demands = parts.map((p) => ({
+      partitionId: p.id,
+      bytes: 0,
+      rcu: p.allocation.rcu / 100,
+      wcu: p.allocation.wcu / 100,
+    }))
+    const plan = placeAll(nodes, demands, { overcommit: 1e9 })
+    if (Either.isLeft(plan))
+      return Either.left(new ValidationException({ message: `no valid placement: ${plan.left.message}` }))
+    for (const p of parts) {
+      const where = [...(plan.right.state.placement.get(p.id) ?? [])]
+      st.placement.set(p.id, where)
+      for (const n of where) this.everHosted(p.id).add(n)
+      const members: Member[] = where.map((n) => ({
+        id: this.dir.replicaIdOf(n),
+        role: "storage",
+        zone: this.dir.azOf(n),
+      }))
+      for (const n of where)
+        this.nodes.get(n)?.createReplica({
+          table: st.info.name,
+          keySchema: st.info.keySchema,
+          hash: st.info.hash,
+          partition: p,
+          members,
+          role: "storage",
+        })
+      // Start the first election at once instead of waiting for an election timeout.
+      const first = this.nodes.get(where[0]!)?.replicas.get(p.id)
+      first?.core.campaign()
+      this.publish(st.info.name, p, where, where[0] ?? null)
+    }
+    return Either.right(undefined)
+  }
+
+  private publish(table: string, p: Partition, where: ReadonlyArray<string>, leader: string | null): void {
+    if (this.dir.memdsSequencer === undefined) return
+    this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
+      t: "memds",
+      m: {
+        type: "source",
+        ops: [
+          { kind: "put", key: boundaryKey(table, p.start), entry: routingEntry(this.dir, p, where, leader) },
+        ],
+      },
+    })
+  }
+
+  /** DescribeTable. */
+  describeTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
+    const st = this.tables.get(name)
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
+    return Either.right(this.describe(st))
+  }
+
+  /** ListTables (sorted names). */
+  listTables(): string[] {
+    return [...this.tables.keys()].sort()
+  }
+
+  /** DeleteTable: drops every replica and routing entry. */
+  deleteTable(name: string): Either.Either<TableDescription, ResourceNotFoundException> {
+    const st = this.tables.get(name)
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
+    this.tables.delete(name)
+    const ops = st.map.partitions.map((p) => ({ kind: "delete" as const, key: boundaryKey(name, p.start) }))
+    if (this.dir.memdsSequencer !== undefined)
+      this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
+        t: "memds",
+        m: { type: "source", ops },
+      })
+    for (const p of st.map.partitions) for (const n of this.nodes.values()) n.dropReplica(p.id)
+    return Either.right({ ...this.describe(st), TableStatus: "DELETING" })
+  }
+
+  /** UpdateTable's throughput change (provisioned tables). */
+  updateThroughput(
+    name: string,
+    rcu: number,
+    wcu: number,
+  ): Either.Either<TableDescription, ResourceNotFoundException | ValidationException> {
+    const st = this.tables.get(name)
+    if (st === undefined)
+      return Either.left(
+        new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
+      )
+    if (!(rcu >= 1 && wcu >= 1))
+      return Either.left(new ValidationException({ message: "units must be >= 1" }))
+    st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+    return Either.right(this.describe(st))
+  }
+
+  /** What routers need about a table. */
+  tableInfo(name: string): TableInfo | undefined {
+    return this.tables.get(name)?.info
+  }
+
+  /** The current partition map of a table. */
+  partitionMap(name: string): PartitionMap | undefined {
+    return this.tables.get(name)?.map
+  }
+
+  /** Nodes holding a partition's replicas. */
+  placementOf(table: string, partitionId: string): ReadonlyArray<string> {
+    return this.tables.get(table)?.placement.get(partitionId) ?? []
+  }
+
+  private describe(st: TableState): TableDescription {
+    return tableDescription(st.info, st.attributes, st.map.partitions.length, st.created)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Splits
+
+  /**
+   * Splits a partition live: the fence goes through the parent's Paxos log; every replica applies
+   * it at the same position and creates the children from its own state. The new map is adopted
+   * once a replica has applied the fence (the fence is re-proposed until then). One split per
+   * table at a time. Returns false when refused (unknown partition, no split point, a split
+   * already pending, or no established leader now).
+   */
+  split(
+    table: string,
+    partitionId: string,
+    at?: Boundary,
+    reason: "size" | "consumption" = "consumption",
+  ): boolean {
+    const st = this.tables.get(table)
+    if (st === undefined || this.pendingSplits.has(table)) return false
+    const parent = st.map.get(partitionId)
+    if (parent === undefined) return false
+    const key = at ?? hashMidpoint(parent)
+    if (key === undefined) return false
+    const upd = splitAt(st.map, partitionId, key, reason)
+    if (Either.isLeft(upd)) return false
+    const [left, right] = upd.right.change.children
+    const fence: SplitFence = { parentEpoch: parent.epoch, splitKey: key, left, right }
+    if (!this.proposeFence(st, partitionId, fence)) return false
+    this.pendingSplits.set(table, {
+      pid: partitionId,
+      fence,
+      map: upd.right.map,
+      proposedAt: this.runtime.now(),
+    })
+    return true
+  }
+
+  private readonly pendingSplits = new Map<
+    string,
+    { pid: string; fence: SplitFence; map: PartitionMap; proposedAt: number }
+  >()
+
+  private proposeFence(st: TableState, pid: string, fence: SplitFence): boolean {
+    const where = st.placement.get(pid) ?? []
+    const leader = where.map((n) => this.nodes.get(n)?.replicas.get(pid)).find((r) => r?.isLeader())
+    return leader?.proposeSplit(fence) === true
+  }
+
+  /** Adopts applied splits; re-proposes fences that were lost. */
+  private progressSplits(now: number): void {
+    for (const [table, ps] of this.pendingSplits) {
+      const st = this.tables.get(table)
+      if (st === undefined) {
+        this.pendingSplits.delete(table)
+        continue
+      }
+      const applied = [...this.nodes.values()].some(
+        (n) => n.replicas.get(ps.pid)?.retired === true || n.disks.has(ps.fence.left.id),
+      )
+      if (applied) {
+        const where = st.placement.get(ps.pid) ?? []
+        // Log replicas hold no items and never apply the fence: create their children here, with
+        // the configuration the storage replicas gave the children.
+        for (const child of [ps.fence.left, ps.fence.right]) {
+          const holder = [...this.nodes.values()]
+            .map((n) => n.replicas.get(child.id))
+            .find((r) => r !== undefined)
+          if (holder === undefined) continue
+          const members = holder.core.latestConfig().members
+          for (const m of members) {
+            if (m.role !== "log") continue
+            const node = this.nodes.get(this.dir.nodeOf(m.id) ?? "")
+            if (node === undefined || node.replicas.has(child.id)) continue
+            node.createReplica({ ...holder.spec, partition: child, members }, "log")
+          }
+        }
+        st.map = ps.map
+        st.placement.delete(ps.pid)
+        for (const child of [ps.fence.left, ps.fence.right]) {
+          st.placement.set(child.id, [...where])
+          for (const n of where) this.everHosted(child.id).add(n)
+        }
+        // Heals still running for the parent carry on for both children.
+        for (const h of this.pendingHeal.filter((x) => x.pid === ps.pid && x.stage < HEAL_DONE)) {
+          h.stage = HEAL_DONE
+          for (const child of [ps.fence.left, ps.fence.right]) this.coverOne(st, child.id, h.failed, now)
+        }
+        this.pendingSplits.delete(table)
+        this.counters.splits++
+        this.emit({
+          type: "split",
+          table,
+          parent: ps.pid,
+          children: [ps.fence.left.id, ps.fence.right.id],
+          at: now,
+        })
+      } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence))
+        ps.proposedAt = now
+    }
+  }
+
+  /** Checks every partition's leader for sustained consumption or size over the thresholds. */
+  private autoSplits(now: number): void {
+    const auto = this.options.autoSplit
+    if (auto === undefined) return
+    for (const st of this.tables.values()) {
+      if (this.pendingSplits.has(st.info.name)) continue
+      for (const p of st.map.partitions) {
+        const leader = (st.placement.get(p.id) ?? [])
+          .map((n) => this.nodes.get(n)?.replicas.get(p.id))
+          .find((r) => r?.isLeader())
+        if (leader === undefined) continue
+        const c = auto.consumption
+        if (c !== undefined && now - leader.accessSince >= c.windowMs) {
+          const r = splitForConsumption(st.map, p.id, leader.access, {
+            windowMs: now - leader.accessSince,
+            ...(c.thresholdShare === undefined ? {} : { thresholdShare: c.thresholdShare }),
+          })
+          leader.access.reset()
+          leader.accessSince = now
+          if (Either.isRight(r) && this.split(st.info.name, p.id, r.right.change.splitKey, "consumption"))
+            break
+        }
+        if (auto.sizeBytes !== undefined && leader.bytes() > auto.sizeBytes) {
+          const samples = leader.sizeSamples()
+          const r = splitForSize(st.map, p.id, samples, { thresholdBytes: auto.sizeBytes })
+          if (Either.isRight(r) && this.split(st.info.name, p.id, r.right.change.splitKey, "size")) break
+        }
+      }
+    }
+  }
+
+  /** Heals still in progress. */
+  pendingHealCount(): number {
+    return this.pendingHeal.filter((h) => h.stage < HEAL_DONE).length
+  }
+
+  /** Splits not yet adopted, by table. */
+  pendingSplitCount(): number {
+    return this.pendingSplits.size
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Failure handling
+
+  private probe(): void {
+    const now = this.runtime.now()
+    const detectMs = this.options.failureDetectMs ?? FAILURE_DETECT_MS_DEFAULT
+    for (const id of this.nodes.keys()) {
+      this.runtime.transport.send(this.id, id, { t: "ping", n: this.pingSeq })
+      const last = this.lastPong.get(id) ?? now
+      if (now - last > detectMs && !this.failed.has(id)) {
+        this.failed.add(id)
+        this.counters.nodesFailed++
+        this.emit({ type: "node-failed", node: id, at: now })
+        if (this.options.heal !== false) this.coverFailedNode(id, now)
+      } else if (now - last <= detectMs && this.failed.has(id)) {
+        this.failed.delete(id)
+        this.emit({ type: "node-recovered", node: id, at: now })
+      }
+    }
+    this.pingSeq++
+    this.autoSplits(now)
+    this.progressSplits(now)
+    this.progressHeals(now)
+  }
+
+  /**
+   * A node that answers but no longer hosts a replica placed on it (it lost its disk) is treated
+   * as failed for that partition once the replica has been missing for the detection time (a
+   * lagging node creates split children a little later than the others).
+   */
+  private checkHosted(nodeId: string, hosted: ReadonlyArray<string>, now: number): void {
+    const have = new Set(hosted)
+    const detectMs = this.options.failureDetectMs ?? FAILURE_DETECT_MS_DEFAULT
+    for (const st of this.tables.values()) {
+      for (const [pid, where] of st.placement) {
+        const key = `${nodeId}/${pid}`
+        if (!where.includes(nodeId) || have.has(pid) || this.pendingSplits.get(st.info.name)?.pid === pid) {
+          this.missingSince.delete(key)
+          continue
+        }
+        const since = this.missingSince.get(key)
+        if (since === undefined) this.missingSince.set(key, now)
+        else if (now - since > detectMs && this.options.heal !== false) {
+          this.missingSince.delete(key)
+          this.emit({ type: "replica-lost", partition: pid, node: nodeId, at: now })
+          this.coverOne(st, pid, nodeId, now)
+        }
+      }
+    }
+  }
+
+  private readonly missingSince = new Map<string, number>()
+
+  /** Nodes currently declared failed. */
+  failedNodes(): string[] {
+    return [...this.failed]
+  }
+
+  private coverFailedNode(nodeId: string, now: number): void {
+    for (const st of this.tables.values()) {
+      for (const [pid, where] of st.placement) if (where.includes(nodeId)) this.coverOne(st, pid, nodeId, now)
+    }
+  }
+
+  private coverOne(st: TableState, pid: string, nodeId: string, now: number): void {
+    const where = st.placement.get(pid) ?? []
+    if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE)) return
+    const target = this.pickNode(pid, where, this.dir.azOf(nodeId))
+    if (target === undefined) return
+    const event: HealEvent = {
+      partitionId: pid,
+      failedNode: nodeId,
+      logNode: target,
+      detectedAt: now,
+      coveredAt: undefined,
+      storageNode: undefined,
+      rebuiltAt: undefined,
+    }
+    this.heals.push(event)
+    this.pendingHeal.push({
+      table: st.info.name,
+      pid,
+      failed: nodeId,
+      logNode: target,
+      storageNode: undefined,
+      stage: 0,
+      joinSlot: 0,
+      event,
+    })
+  }
+
+  /**
+   * An up, healthy node for a new replica of `pid`: not among `where` nor any heal's target; one
+   * that never hosted the partition first (same AZ first), else one whose old replica has left the
+   * group (`members`: replica ids in the current configuration) — its stale copy is wiped first.
+   */
+  private pickNode(
+    pid: string,
+    where: ReadonlyArray<string>,
+    az: string,
+    members?: ReadonlySet<number>,
+  ): string | undefined {
+    const ever = this.everHosted(pid)
+    const busy = new Set(
+      this.pendingHeal
+        .filter((h) => h.pid === pid && h.stage < HEAL_DONE)
+        .flatMap((h) => [h.logNode, h.storageNode ?? ""]),
+    )
+    const ok = [...this.nodes.values()].filter(
+      (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
+    )
+    const fresh = ok.filter((n) => !ever.has(n.nodeId))
+    const reusable =
+      members === undefined
+        ? []
+        : ok.filter((n) => ever.has(n.nodeId) && !members.has(this.dir.replicaIdOf(n.nodeId)))
+    // Same AZ as the replica replaced; else an AZ none of the remaining replicas is in; else any.
+    // Fresh nodes first at each level; a reused node's stale copy is wiped.
+    const usedAzs = new Set(where.map((n) => this.dir.azOf(n)))
+    const levels: Array<(n: StorageNode) => boolean> = [
+      (n) => n.az === az,
+      (n) => !usedAzs.has(n.az),
+      () => true,
+    ]
+    for (const level of levels) {
+      const f = fresh.find(level)
+      if (f !== undefined) return f.nodeId
+      const r = reusable.find(level)
+      if (r !== undefined) {
+        r.dropReplica(pid)
+        return r.nodeId
+      }
+    }
+    return undefined
+  }
+
+  private everHosted(pid: string): Set<string> {
+    let s = this.hosted.get(pid)
+    if (s === undefined) {
+      s = new Set()
+      this.hosted.set(pid, s)
+    }
+    return s
+  }
+
+  private readonly hosted = new Map<string, Set<string>>()
+  private readonly pendingHeal: Array<{
+    table: string
+    pid: string
+    failed: string
+    logNode: string
+    storageNode: string | undefined
+    stage: number
+    /** Log slot of the configuration entry that added the joining replica. */
+    joinSlot: number
+    event: HealEvent
+  }> = []
+
+  /**
+   * Heal stages, one membership change at a time (Paxos's rule): 0 add a log replica (quorum
+   * restored once it has caught up), 1 remove the failed member, 2 add a fresh storage replica
+   * (rebuilt from the leader's log), 3 once it has caught up, remove the log replica.
+   */
+  private progressHeals(now: number): void {
+    for (const h of this.pendingHeal) {
+      if (h.stage >= HEAL_DONE) continue
+      const st = this.tables.get(h.table)
+      const where = st?.placement.get(h.pid)
+      const p = st?.map.get(h.pid)
+      if (st === undefined || where === undefined || p === undefined) {
+        h.stage = HEAL_DONE
+        continue
+      }
+      const leaderNode = [...this.nodes.values()].find((n) => n.replicas.get(h.pid)?.isLeader())
+      const leader = leaderNode?.replicas.get(h.pid)
+      if (leader === undefined || leader.retired) continue
+      const cfg = leader.core.latestConfig().members
+      // Caught up: it has committed everything up to its own joining configuration entry.
+      const caughtUp = (node: string | undefined): boolean => {
+        const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
+        return (
+          r !== undefined &&
+          h.joinSlot > 0 &&
+          r.core.commitIndex >= h.joinSlot &&
+          (r.spec.role === "log" || r.applied >= h.joinSlot)
+        )
+      }
+      const idOf = (n: string) => this.dir.replicaIdOf(n)
+      const spec = (role: "storage" | "log") => ({
+        table: h.table,
+        keySchema: st.info.keySchema,
+        hash: st.info.hash,
+        partition: p,
+        members: null,
+        role,
+      })
+      switch (h.stage) {
+        case 0: {
+          if (!cfg.some((m) => m.id === idOf(h.logNode))) {
+            const t = this.nodes.get(h.logNode)
+            // A joining log replica starts with the configuration that adds it, so it can promise
+            // to a candidate that holds that (uncommitted) entry; it never leads itself.
+            const joined = [
+              ...cfg,
+              { id: idOf(h.logNode), role: "log" as const, zone: this.dir.azOf(h.logNode) },
+            ]
+            if (t?.replicas.get(h.pid) === undefined)
+              t?.createReplica({ ...spec("log"), members: joined }, "log")
+            if (t?.replicas.get(h.pid) === undefined) {
+              // The chosen node is down now: choose another before adding anyone to the group.
+              const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
+              if (other !== undefined) h.logNode = h.event.logNode = other
+              break
+            }
+            this.everHosted(h.pid).add(h.logNode)
+            if (
+              leader.proposeConfig([
+                ...cfg,
+                { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) },
+              ])
+            )
+              h.joinSlot = leader.core.lastIndex()
+          } else if (h.joinSlot === 0) {
+            // Already a member (a split child inherits its parent's log replicas): measure from now.
+            h.joinSlot = Math.max(1, leader.core.commitIndex)
+          } else if (caughtUp(h.logNode)) {
+            h.event.coveredAt = now
+            this.emit({
+              type: "log-replica-covered",
+              partition: h.pid,
+              failed: h.failed,
+              logNode: h.logNode,
+              afterMs: now - h.event.detectedAt,
+              at: now,
+            })
+            h.stage = 1
+          }
+          break
+        }
+        case 1: {
+          if (leaderNode?.nodeId === h.failed) {
+            // The "failed" replica came back and leads: keep it, retire the log replica instead.
+            h.joinSlot = 0
+            h.stage = 3
+            break
+          }
+          if (cfg.some((m) => m.id === idOf(h.failed))) {
+            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed))))
+              h.joinSlot = leader.core.lastIndex()
+          } else if (leader.core.commitIndex >= h.joinSlot) {
+            const i = where.indexOf(h.failed)
+            if (i >= 0) where.splice(i, 1)
+            h.joinSlot = 0
+            h.stage = 2
+          }
+          break
+        }
+        case 2: {
+          if (h.storageNode === undefined) {
+            h.storageNode = this.pickNode(
+              h.pid,
+              where,
+              this.dir.azOf(h.failed),
+              new Set(cfg.map((m) => m.id)),
+            )
+            if (h.storageNode === undefined) break
+            h.event.storageNode = h.storageNode
+          }
+          const sn = h.storageNode
+          if (!cfg.some((m) => m.id === idOf(sn))) {
+            const t = this.nodes.get(sn)
+            if (t?.replicas.get(h.pid) === undefined)
+              t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
+            if (t?.replicas.get(h.pid) === undefined) {
+              h.storageNode = undefined
+              break
+            }
+            this.everHosted(h.pid).add(sn)
+            if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
+              h.joinSlot = leader.core.lastIndex()
+          } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
+          else if (caughtUp(sn)) {
+            where.push(sn)
+            h.joinSlot = 0
+            h.stage = 3
+          }
+          break
+        }
+        case 3: {
+          if (cfg.some((m) => m.id === idOf(h.logNode))) {
+            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode))))
+              h.joinSlot = leader.core.lastIndex()
+          } else if (h.joinSlot === 0 || leader.core.commitIndex < h.joinSlot) {
+            // Until the removal is committed, the old configuration (with the log replica) may
+            // still be the one a new leader must gather a quorum of: keep the replica until then.
+            if (h.joinSlot === 0) h.joinSlot = leader.core.lastIndex()
+          } else {
+            this.nodes.get(h.logNode)?.dropReplica(h.pid)
+            h.event.rebuiltAt = now
+            this.emit({
+              type: "storage-replica-rebuilt",
+              partition: h.pid,
+              node: h.storageNode ?? "?",
+              afterMs: now - h.event.detectedAt,
+              at: now,
+            })
+            h.stage = HEAL_DONE
+            leaderNode?.publishRoute(h.table, p, leader, leaderNode.nodeId)
+          }
+          break
+        }
+      }
+    }
+  }
+}
+
+/** The last heal stage. */
+const HEAL_DONE = 4
+
+const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
+  const ks = input.KeySchema
+  const hash = ks?.find((k) => k.KeyType === "HASH")
+  const range = ks?.find((k) => k.KeyType === "RANGE")
+  if (hash === undefined || ks.length > 2 || (ks.length === 2 && range === undefined))
+    return Either.left(
+      new ValidationException({ message: "KeySchema must hold one HASH key and at most one RANGE key" }),
+    )
+  const typeOf = (n: string) => input.AttributeDefinitions?.find((a) => a.AttributeName === n)?.AttributeType
+  const ht = typeOf(hash.AttributeName)
+  const rt = range === undefined ? undefined : typeOf(range.AttributeName)
+  if (ht === undefined || (range !== undefined && rt === undefined))
+    return Either.left(
+      new ValidationException({ message: "Every key attribute needs an AttributeDefinition" }),
+    )
+  return Either.right({
+    partitionKey: { name: hash.AttributeName, type: ht },
+    sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt! },
+  })
+}

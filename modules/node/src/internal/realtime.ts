@@ -1,0 +1,150 @@
+// determinism-guard: real-time — this file is the real-time runtime: it reads the host clock and
+// uses host timers on purpose (the simulation never loads it; everything else takes time as input).
+/**
+ * The real-time runtime: `performance.now()` as the clock, host timers, `Math.random` and an
+ * in-process transport that delivers messages in batches on the next macrotask.
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { DirectoryObjectStoreLayer, ObjectStore } from "@partita/paxos"
+import { Effect, Layer } from "effect"
+import { Cluster, type ClusterConfig } from "./cluster.ts"
+import type { NodeMsg } from "./messages.ts"
+import type { MessageHandler, Runtime, TimerHandle, Transport } from "./runtime.ts"
+
+type Immediate = (fn: () => void) => unknown
+const later: Immediate =
+  typeof (globalThis as { setImmediate?: Immediate }).setImmediate === "function"
+    ? (globalThis as unknown as { setImmediate: Immediate }).setImmediate
+    : (fn) => setTimeout(fn, 0)
+
+/** Messages delivered per macrotask at most. */
+export const DRAIN_MESSAGES_MAX = 2048
+
+/** Host time, timers and an in-process transport. */
+export class RealTimeRuntime implements Runtime {
+  readonly simulated = false
+  readonly transport: Transport
+  private readonly handlers = new Map<string, MessageHandler>()
+  private readonly down = new Set<string>()
+  private queue: Array<{ from: string; to: string; msg: NodeMsg }> = []
+  private scheduled = false
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>()
+  private nextTimer = 1
+  private stopped = false
+  private readonly t0 = performance.now()
+  /** Messages delivered. */
+  delivered = 0
+
+  constructor() {
+    this.transport = {
+      register: (id, _az, h) => {
+        this.handlers.set(id, h)
+      },
+      send: (from, to, msg) => {
+        if (this.down.has(from) || this.down.has(to)) return
+        this.queue.push({ from, to, msg })
+        if (!this.scheduled) {
+          this.scheduled = true
+          later(() => this.drain())
+        }
+      },
+      isUp: (id) => !this.down.has(id),
+      setUp: (id, up) => {
+        if (up) this.down.delete(id)
+        else this.down.add(id)
+      },
+    }
+  }
+
+  private drain(): void {
+    this.scheduled = false
+    if (this.stopped) return
+    // Bounded work per macrotask so timers (ticks, leases, the load generator) are not starved.
+    const q = this.queue
+    const n = Math.min(q.length, DRAIN_MESSAGES_MAX)
+    this.queue = n === q.length ? [] : q.slice(n)
+    for (let i = 0; i < n; i++) {
+      const { from, to, msg } = q[i]!
+      if (this.down.has(to)) continue
+      this.delivered++
+      this.handlers.get(to)?.(msg, from)
+    }
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true
+      later(() => this.drain())
+    }
+  }
+
+  now(): number {
+    return performance.now() - this.t0
+  }
+  schedule(delayMs: number, fn: () => void): TimerHandle {
+    if (this.stopped) return 0
+    const id = this.nextTimer++
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id)
+        if (!this.stopped) fn()
+      }, delayMs),
+    )
+    return id
+  }
+  cancel(handle: TimerHandle | undefined): void {
+    const t = this.timers.get(handle as number)
+    if (t !== undefined) clearTimeout(t)
+    this.timers.delete(handle as number)
+  }
+  defer(fn: () => void): void {
+    queueMicrotask(fn)
+  }
+  random(): number {
+    return Math.random()
+  }
+  /** Stops every timer and delivery (the cluster shuts down). */
+  stop(): void {
+    this.stopped = true
+    for (const t of this.timers.values()) clearTimeout(t)
+    this.timers.clear()
+    this.queue = []
+  }
+}
+
+/** A cluster on real time in this process. */
+export class LocalCluster extends Cluster {
+  readonly realtime: RealTimeRuntime
+  constructor(config: ClusterConfig = {}) {
+    const rt = new RealTimeRuntime()
+    super(rt, config)
+    this.realtime = rt
+  }
+  /** Waits `ms` of real time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms))
+  }
+  /** Shuts the cluster down (all timers stop). */
+  stop(): void {
+    this.realtime.stop()
+  }
+}
+
+/** Builds a real-time in-process cluster. */
+export const localCluster = (config: ClusterConfig = {}): LocalCluster => new LocalCluster(config)
+
+/**
+ * Builds a real-time cluster whose WAL archive is written as files under `dataDir` (the object
+ * store of `@partita/paxos`'s `DirectoryObjectStoreLayer`, on the Node file system).
+ */
+export const localClusterWithDataDir = async (
+  dataDir: string,
+  config: ClusterConfig = {},
+): Promise<LocalCluster> => {
+  const store = await Effect.runPromise(
+    ObjectStore.pipe(
+      Effect.provide(
+        DirectoryObjectStoreLayer(`${dataDir}/archive`).pipe(Layer.provide(NodeFileSystem.layer)),
+      ),
+    ),
+  )
+  return new LocalCluster({ ...config, archive: { ...config.archive, store, async: true } })
+}

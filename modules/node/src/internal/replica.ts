@@ -1,0 +1,913 @@
+/**
+ * One replica of one partition on a storage node: a Paxos group member (`@partita/paxos`'s pure
+ * core) whose committed entries are applied to a B-tree (`@partita/btree`). Writes are decided on
+ * the leader with the expressions module's `plan*` operations over a planning view (committed
+ * items shadowed by the leader's own pending proposals) and replicated as item images, so every
+ * replica installs the same bytes. Plain TypeScript: this is the hot path.
+ */
+import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
+import { BTree, type BTreeView } from "@partita/btree"
+import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
+import {
+  ConditionalCheckFailedException,
+  getItem,
+  planDeleteItem,
+  planPutItem,
+  planUpdateItem,
+  query,
+  scan,
+  type TableKeySchema,
+  type WriteOutput,
+} from "@partita/expressions"
+import {
+  AccessStats,
+  type Boundary,
+  compareBoundary,
+  type HashName,
+  hashKeyInto,
+  type Partition,
+  positionMin as POSITION_MIN,
+  wordsToHex,
+} from "@partita/partitioner"
+import {
+  ENTRY_COMMAND,
+  ENTRY_CONFIG,
+  type Entry,
+  type HardState,
+  type Member,
+  type Membership,
+  type Message,
+  PaxosCore,
+  type Ready,
+  type Snapshot,
+  Archiver,
+  archiveSegment,
+  listSegments,
+  ObjectStore,
+  type ObjectStoreService,
+  type SealedSegment,
+  decodeMembership,
+} from "@partita/paxos"
+import { Effect, Either, Exit, Schedule } from "effect"
+import {
+  type Command,
+  decodeCommand,
+  encodeSplit,
+  encodeWrite,
+  itemFromText,
+  itemToText,
+  type SplitFence,
+  type StoredItem,
+} from "./codec.ts"
+import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
+import { encodedKeyOf, makeTree, PlanningStore, storedItemCodec, TreeItemStore } from "./store.ts"
+
+/** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
+export const DEDUPE_ENTRIES_MAX = 100_000
+/** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
+export const BURST_CREDIT_S = 300
+/** `{"split"…`: the third byte of a split fence's encoding. */
+const SPLIT_HEADER_BYTE = 0x73
+
+/** Retries of an archive upload to an object store with real I/O. */
+export const ARCHIVE_RETRIES = 5
+
+/** Writes queued behind one key's in-flight write. */
+export const KEY_QUEUE_MAX = 1024
+/** Strong reads waiting for their read index, per replica. */
+export const READ_WAITERS_MAX = 100_000
+
+/** Timing of the Paxos cores (ms). */
+export interface PaxosTiming {
+  readonly electionTimeoutMs: number
+  readonly heartbeatMs: number
+  readonly leaseMs: number
+  /** Compact the log (snapshot of the B-tree) every this many applied entries. */
+  readonly compactEntries?: number
+}
+
+/** Default compaction period, in applied entries. */
+export const COMPACT_ENTRIES_DEFAULT = 4096
+
+/** What a storage node needs to host a replica. */
+export interface ReplicaSpec {
+  readonly table: string
+  readonly keySchema: TableKeySchema
+  /** The table's partition-key hash (children of a split re-hash items to filter them). */
+  readonly hash: HashName
+  readonly partition: Partition
+  readonly role: "storage" | "log"
+  /** The group's configuration at creation (null: joining an existing group). */
+  readonly members: ReadonlyArray<Member> | null
+}
+
+/** The persistent state of a replica (its "disk"): survives a node crash. */
+export interface DurableLog {
+  hard: HardState
+  /** entries[slot - offset]; later writes of a slot supersede earlier ones. */
+  entries: Entry[]
+  /** First slot held in `entries` (1 until the first compaction). */
+  offset: number
+  /** The latest snapshot (compaction point), if any; it supersedes `base`. */
+  snapshot?: Snapshot | undefined
+  /**
+   * The state the group started from (a split child inherits its parent's items at the fence):
+   * an immutable B-tree snapshot and the request ids applied before it. Log slot 1 applies on it.
+   */
+  base?: ReplicaBase | undefined
+}
+
+/** A replica group's starting state. */
+export interface ReplicaBase {
+  readonly tree: BTreeView<StoredItem>
+  readonly dedupe: ReadonlyArray<string>
+}
+
+/** Per-replica counters. */
+export interface ReplicaCounters {
+  applied: number
+  proposals: number
+  reads: number
+  throttled: number
+  leaderTerms: number
+  compactions: number
+  /** Capacity admitted by the partition buckets, milli-units. */
+  readMilli: number
+  writeMilli: number
+}
+
+/** The host a replica runs on (a storage node). */
+export interface ReplicaHost {
+  readonly nodeId: string
+  now(): number
+  sendPaxos(partitionId: string, m: Message): void
+  markDirty(r: Replica): void
+  nodeOfReplica(id: number): string | undefined
+  /** Node-level bucket check (burst capacity shared by every replica on the node). */
+  takeNode(kind: "r" | "w", milli: number, now: number): boolean
+  /** A split fence was applied here: create the children from this replica's state. */
+  onSplit(parent: Replica, fence: SplitFence): void
+  /** The WAL archive (an object store), if archiving is on. */
+  readonly archive?:
+    | { readonly store: ObjectStoreService; readonly entriesPerSegment: number; readonly async?: boolean }
+    | undefined
+  /** Leadership gained or lost (for routing updates and metrics). */
+  onLeaderChange(r: Replica, leader: boolean): void
+}
+
+type Reply = (r: DataResponse) => void
+
+const err = (kind: DataError["kind"], message?: string, leaderNode?: string): DataError => ({
+  ok: false,
+  kind,
+  message,
+  leaderNode,
+})
+
+/** A replica of one partition. */
+export class Replica {
+  readonly core: PaxosCore
+  tree: BTree<StoredItem>
+  readonly committed: TreeItemStore
+  readonly planning: PlanningStore
+  applied = 0
+  epoch: number
+  retired = false
+  readonly counters: ReplicaCounters = {
+    applied: 0,
+    proposals: 0,
+    reads: 0,
+    throttled: 0,
+    leaderTerms: 0,
+    compactions: 0,
+    readMilli: 0,
+    writeMilli: 0,
+  }
+  private readonly dedupe = new Set<string>()
+  private readonly dedupeOrder: string[] = []
+  private dedupeHead = 0
+  private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
+  private readonly keyQueue = new Map<
+    EncodedKey,
+    Array<{ req: Exclude<DataRequest, { consistent: boolean }>; reply: Reply }>
+  >()
+  private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
+  private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
+  private readonly compactEntries: number
+  private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: string[] } | undefined
+  /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
+  readonly archiver: Archiver | undefined
+  /** Archive uploads that failed or found a differing archived copy. */
+  archiveErrors = 0
+  private nextReadId = 1
+  private proposedSinceDrain = false
+  private leaderBallot = -1
+  /** Sampled accesses on the leader (split-for-consumption input); reset by the metadata service. */
+  readonly access: AccessStats
+  /** When `access` was last reset (ms). */
+  accessSince: number
+  private readonly hashWords = new Uint32Array(4)
+  private readonly readBucket: TokenBucket
+  private readonly writeBucket: TokenBucket
+
+  constructor(
+    readonly host: ReplicaHost,
+    readonly replicaId: number,
+    readonly spec: ReplicaSpec,
+    readonly durable: DurableLog,
+    timing: PaxosTiming,
+    jitterSeed: number,
+  ) {
+    this.epoch = spec.partition.epoch
+    const now = host.now()
+    const config: Membership | null = spec.members === null ? null : { members: spec.members }
+    const recovered =
+      durable.entries.length > 0 || durable.hard.promised > 0 || durable.snapshot !== undefined
+        ? {
+            hardState: durable.hard,
+            snapshot: durable.snapshot ?? null,
+            entries: durable.entries.filter((e) => e !== undefined),
+            repairThrough: 0,
+          }
+        : undefined
+    this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
+    this.archiver =
+      host.archive !== undefined && spec.role === "storage"
+        ? new Archiver({ table: spec.table, partition: spec.partition.id }, host.archive.entriesPerSegment)
+        : undefined
+    this.core = new PaxosCore(
+      {
+        id: replicaId,
+        role: spec.role,
+        initialConfig: config,
+        electionTimeoutMs: timing.electionTimeoutMs,
+        heartbeatMs: timing.heartbeatMs,
+        leaseMs: timing.leaseMs,
+        jitterSeed,
+      },
+      recovered,
+    )
+    this.access = new AccessStats({ seed: jitterSeed + 1 })
+    this.accessSince = now
+    this.tree = makeTree()
+    this.committed = new TreeItemStore(spec.keySchema, this.tree)
+    this.planning = new PlanningStore(this.committed)
+    const a = spec.partition.allocation
+    const rMilli = Math.max(1, Math.round(a.rcu * 1000))
+    const wMilli = Math.max(1, Math.round(a.wcu * 1000))
+    this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
+    this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
+    const snap = durable.snapshot
+    if (snap !== undefined && snap.data !== null && spec.role === "storage")
+      this.installSnapshotData(snap.index, snap.data)
+    else if (durable.base !== undefined && spec.role === "storage") this.loadBase(durable.base)
+    if (snap !== undefined) this.applied = snap.index
+    // Recovery: replay what was committed before the crash on the snapshot (or base).
+    if (recovered !== undefined && spec.role === "storage") {
+      const replayed: Entry[] = []
+      for (let s = this.applied + 1; s <= this.core.commitIndex; s++) {
+        const e = durable.entries[s - durable.offset]
+        if (e !== undefined) {
+          this.apply(e)
+          replayed.push(e)
+        }
+      }
+      this.resumeArchive(replayed)
+    }
+    this.core.tick(now)
+  }
+
+  private loadBase(base: ReplicaBase): void {
+    this.tree.bulkLoad(base.tree.range())
+    this.inheritDedupe(base.dedupe)
+  }
+
+  /**
+   * Gives a new, empty replica its group's starting state (before it has applied anything), so
+   * that replaying the group's log from slot 1 rebuilds exactly the other replicas' state.
+   */
+  installBase(base: ReplicaBase | undefined): void {
+    if (base === undefined || this.applied > 0) return
+    this.durable.base = base
+    if (this.spec.role === "storage") this.loadBase(base)
+  }
+
+  /** Freezes the current (just created) state as the group's base. */
+  freezeBase(): void {
+    this.durable.base = { tree: this.tree.snapshot(), dedupe: this.dedupeSnapshot() }
+  }
+
+  get partitionId(): string {
+    return this.spec.partition.id
+  }
+
+  /** True on the established leader (its opening no-op committed and applied). */
+  isLeader(): boolean {
+    return this.core.state === "leader" && this.core.isEstablished() && this.applied >= this.core.commitIndex
+  }
+
+  /** Node id of the replica this one believes leads. */
+  leaderNode(): string | undefined {
+    const l = this.core.leaderId
+    return l === null ? undefined : this.host.nodeOfReplica(l)
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Inputs
+
+  /** One Paxos message from a peer. */
+  step(m: Message): void {
+    this.core.step(m)
+    this.host.markDirty(this)
+  }
+
+  /** The node's periodic tick. */
+  tick(now: number): void {
+    this.core.tick(now)
+    if (this.core.hasReady()) this.host.markDirty(this)
+    this.checkRole()
+  }
+
+  /** Handles a data request from a router. */
+  handle(h: RequestHeader, req: DataRequest, reply: Reply): void {
+    if (this.retired || h.epoch !== this.epoch) {
+      reply(err("StaleEpoch", `partition ${this.partitionId} epoch ${this.epoch}`))
+      return
+    }
+    if (this.spec.role === "log") {
+      reply(err("Unavailable", "log replica holds no items"))
+      return
+    }
+    // The epoch is not enough: a router whose cache has not seen a split yet routes a key of the
+    // right child to the left one (same epoch, the parent's old range). Check the key's position.
+    if (!this.owns(h, req)) {
+      reply({
+        ok: false,
+        kind: "StaleEpoch",
+        message: `key outside partition ${this.partitionId}`,
+        outOfRange: true,
+      })
+      return
+    }
+    const now = this.host.now()
+    switch (req.op) {
+      case "get":
+      case "query":
+      case "scan": {
+        const cost = readCostMilli(0, req.consistent ? "strong" : "eventual")
+        if (!this.admit("r", cost, now)) {
+          reply(err("PartitionThrottled"))
+          return
+        }
+        if (req.op === "get") this.recordAccess(req.input.Key, cost / 1000, 0)
+        if (!req.consistent) {
+          reply(this.read(req))
+          return
+        }
+        if (this.core.state !== "leader") {
+          reply(err("NotLeader", undefined, this.leaderNode()))
+          return
+        }
+        if (!this.isLeader()) {
+          reply(err("Unavailable", "leader not established"))
+          return
+        }
+        const id = this.nextReadId++
+        const st = this.core.requestRead(id)
+        if (st === "not-leader") {
+          reply(err("NotLeader", undefined, this.leaderNode()))
+          return
+        }
+        if (st === "no-lease") {
+          reply(err("Unavailable", "leader lease not held yet"))
+          return
+        }
+        if (this.readWaiters.size >= READ_WAITERS_MAX) {
+          reply(err("Unavailable", "too many reads waiting"))
+          return
+        }
+        this.readWaiters.set(id, { req, reply })
+        this.host.markDirty(this)
+        return
+      }
+      default:
+        this.write(req, reply, now)
+        return
+    }
+  }
+
+  /** Whether the request's key lies in this partition's range (scans are not keyed). */
+  private owns(h: RequestHeader, req: DataRequest): boolean {
+    const p = this.spec.partition
+    if (p.start.hash === POSITION_MIN && p.end === undefined) return true
+    let pos: Boundary | undefined
+    if (req.op === "query" || req.op === "scan") pos = h.position
+    else {
+      const key = req.op === "put" ? req.input.Item : req.input.Key
+      const ks = this.spec.keySchema
+      const pk = key?.[ks.partitionKey.name]
+      if (pk === undefined) return true // the operation reports the missing key
+      try {
+        hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
+      } catch {
+        return true
+      }
+      const sk = ks.sortKey === undefined ? undefined : key?.[ks.sortKey.name]
+      pos = { hash: wordsToHex(this.hashWords), sortKey: sk === undefined ? undefined : encodeKeyValue(sk) }
+    }
+    if (pos === undefined) return true
+    return compareBoundary(pos, p.start) >= 0 && (p.end === undefined || compareBoundary(pos, p.end) < 0)
+  }
+
+  /** Samples one access for split-for-consumption (the key's hash position and sort key). */
+  private recordAccess(key: Item | undefined, rcu: number, wcu: number): void {
+    if (key === undefined || key === null || typeof key !== "object") return
+    const ks = this.spec.keySchema
+    const pk: AttributeValue | undefined = key[ks.partitionKey.name]
+    if (pk === undefined) return
+    const sk = ks.sortKey === undefined ? undefined : key[ks.sortKey.name]
+    try {
+      hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
+      this.access.record(this.hashWords, 0, sk === undefined ? undefined : encodeKeyValue(sk), rcu, wcu)
+    } catch {
+      // malformed keys are rejected by the operation itself
+    }
+  }
+
+  private admit(kind: "r" | "w", cost: number, now: number): boolean {
+    const b = kind === "r" ? this.readBucket : this.writeBucket
+    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) {
+      if (kind === "r") this.counters.readMilli += cost
+      else this.counters.writeMilli += cost
+      return true
+    }
+    this.counters.throttled++
+    return false
+  }
+
+  private read(req: DataRequest): DataResponse {
+    this.counters.reads++
+    const node = this.host.nodeId
+    if (req.op === "get") {
+      const r = getItem(this.committed, req.input)
+      if (Either.isLeft(r)) return err("Validation", r.left.message)
+      return { ok: true, item: r.right.Item, consumedBytes: r.right.consumedBytes, node }
+    }
+    if (req.op === "query" || req.op === "scan") {
+      const r = req.op === "query" ? query(this.committed, req.input) : scan(this.committed, req.input)
+      if (Either.isLeft(r)) return err("Validation", r.left.message)
+      const p = r.right
+      return {
+        ok: true,
+        items: p.Items,
+        count: p.Count,
+        scannedCount: p.ScannedCount,
+        lastEvaluatedKey: p.LastEvaluatedKey,
+        consumedBytes: p.consumedBytes,
+        node,
+      }
+    }
+    return err("Validation", "not a read")
+  }
+
+  private write(req: Exclude<DataRequest, { consistent: boolean }>, reply: Reply, now: number): void {
+    if (this.core.state !== "leader") {
+      reply(err("NotLeader", undefined, this.leaderNode()))
+      return
+    }
+    if (!this.isLeader()) {
+      reply(err("Unavailable", "leader not established"))
+      return
+    }
+    const rid = req.requestId
+    if (this.dedupe.has(rid)) {
+      reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+      return
+    }
+    if (this.writeWaiters.has(rid)) {
+      reply(err("Unavailable", "request already in flight"))
+      return
+    }
+    const planned =
+      req.op === "put"
+        ? planPutItem(this.planning, req.input)
+        : req.op === "update"
+          ? planUpdateItem(this.planning, req.input)
+          : planDeleteItem(this.planning, req.input)
+    if (Either.isLeft(planned)) {
+      const e = planned.left
+      if (e instanceof ConditionalCheckFailedException) {
+        // A failed condition is answered at once, so it must not rest on a proposal that is not
+        // committed yet: while the key has pending writes, wait for them and decide again.
+        // (Successful decisions pipeline: they are answered only once applied, in log order.)
+        const k0 = this.requestKey(req)
+        if (k0 !== undefined && this.planning.pending.has(k0)) {
+          const q = this.keyQueue.get(k0)
+          if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
+          else if (q.length >= KEY_QUEUE_MAX) reply(err("Unavailable", "too many writes queued on one key"))
+          else q.push({ req, reply })
+          return
+        }
+        // Answered without the log, so only under a valid lease: a deposed leader that does not
+        // know it yet (cut off with a router in its AZ) must not fail a condition from stale state.
+        if (!this.core.canServeReads()) {
+          reply(err("Unavailable", "leader lease not held"))
+          return
+        }
+        reply({
+          ok: false,
+          kind: "ConditionalCheckFailed",
+          message: e.message,
+          item: e.item as Item | undefined,
+        })
+        return
+      }
+      reply(err("Validation", e.message))
+      return
+    }
+    const out = planned.right
+    const wMilli = writeCostMilli(out.consumedBytes)
+    if (!this.admit("w", wMilli, now)) {
+      reply(err("PartitionThrottled"))
+      return
+    }
+    this.recordAccess(out.write.key, 0, wMilli / 1000)
+    const key = encodedKeyOf(this.spec.keySchema, out.write.key)
+    const image = out.write.image
+    const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
+    if (!r.ok) {
+      reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
+      return
+    }
+    this.counters.proposals++
+    this.proposedSinceDrain = true
+    this.planning.propose(key, image)
+    this.writeWaiters.set(rid, { reply, out, key })
+    this.host.markDirty(this)
+  }
+
+  private requestKey(req: Exclude<DataRequest, { consistent: boolean }>): EncodedKey | undefined {
+    const ks = this.spec.keySchema
+    const src = req.op === "put" ? req.input.Item : req.input.Key
+    if (src === undefined || src === null || typeof src !== "object") return undefined
+    if (src[ks.partitionKey.name] === undefined) return undefined
+    if (ks.sortKey !== undefined && src[ks.sortKey.name] === undefined) return undefined
+    try {
+      return encodedKeyOf(ks, src)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Runs the writes queued behind a key once its last proposal is applied. */
+  private releaseKey(k: EncodedKey): void {
+    if (this.planning.pending.has(k)) return
+    const q = this.keyQueue.get(k)
+    if (q === undefined) return
+    this.keyQueue.delete(k)
+    const now = this.host.now()
+    for (const w of q) this.write(w.req, w.reply, now)
+  }
+
+  /** Proposes the split fence (leader only). */
+  proposeSplit(fence: SplitFence): boolean {
+    if (!this.isLeader() || this.retired) return false
+    const ok = this.core.propose(encodeSplit(fence)).ok
+    if (ok) {
+      this.proposedSinceDrain = true
+      this.host.markDirty(this)
+    }
+    return ok
+  }
+
+  /** Proposes a membership change (leader only). */
+  proposeConfig(members: ReadonlyArray<Member>): boolean {
+    if (this.core.state !== "leader") return false
+    const r = this.core.proposeConfig({ members })
+    if (r.ok) {
+      this.proposedSinceDrain = true
+      this.host.markDirty(this)
+    }
+    return r.ok
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The Ready loop
+
+  /** Persists, sends, applies and answers everything the core has ready. */
+  drain(): void {
+    const core = this.core
+    if (this.proposedSinceDrain) {
+      this.proposedSinceDrain = false
+      core.flush()
+    }
+    let rounds = 0
+    while (core.hasReady() && rounds++ < 64) {
+      const r: Ready = core.readyOutputs()
+      this.persist(r)
+      if (r.snapshot !== null) this.installSnapshot(r.snapshot)
+      for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
+      for (const e of r.committed) this.apply(e)
+      if (this.archiver !== undefined && r.committed.length > 0)
+        this.archiveOut(this.archiver.offer(r.committed))
+      for (const rd of r.reads) this.answerRead(rd.id, rd.index)
+      core.advance()
+    }
+    this.maybeCompact()
+    this.checkRole()
+  }
+
+  private persist(r: Ready): void {
+    const d = this.durable
+    if (r.snapshot !== null) {
+      d.snapshot = r.snapshot
+      this.trimDurable(r.snapshot.index)
+    }
+    for (const e of r.entries) if (e.slot >= d.offset) d.entries[e.slot - d.offset] = e
+    if (r.hardState !== null) d.hard = r.hardState
+  }
+
+  /** Uploads sealed WAL segments (idempotent; a differing archived copy is an error). */
+  private archiveOut(segs: ReadonlyArray<SealedSegment>): void {
+    const a = this.host.archive
+    if (a === undefined || this.archiver === undefined) return
+    const archiver = this.archiver
+    const id = { table: this.spec.table, partition: this.spec.partition.id }
+    for (const seg of segs) {
+      const eff = archiveSegment(id, seg).pipe(Effect.provideService(ObjectStore, a.store))
+      const done = (ok: boolean): void => {
+        if (ok) archiver.archivedThrough = Math.max(archiver.archivedThrough, seg.manifest.lastPosition)
+        else this.archiveErrors++
+      }
+      // A store with real I/O (files) completes later; the in-memory store (simulation) at once.
+      // Replicas upload the same segment concurrently: one may read the other's object half
+      // written, so a failed check is retried after a short pause before it counts as an error.
+      if (a.async === true)
+        void Effect.runPromiseExit(
+          Effect.retry(eff, { times: ARCHIVE_RETRIES, schedule: Schedule.spaced("50 millis") }),
+        ).then((x) => done(Exit.isSuccess(x)))
+      else done(Exit.isSuccess(Effect.runSyncExit(eff)))
+    }
+  }
+
+  /**
+   * After a restart the archiver resumes at the first position the object store does not hold
+   * yet (the segment being filled when the node crashed was lost from memory), re-offering what
+   * this replica still has in its log; positions it no longer has are left to the other replicas.
+   */
+  private resumeArchive(replayed: ReadonlyArray<Entry>): void {
+    const a = this.host.archive
+    const archiver = this.archiver
+    if (a === undefined || archiver === undefined) return
+    const id = { table: this.spec.table, partition: this.spec.partition.id }
+    const listed = Effect.runSyncExit(listSegments(id).pipe(Effect.provideService(ObjectStore, a.store)))
+    let next = 1
+    if (Exit.isSuccess(listed))
+      for (const m of listed.value) if (m.firstPosition === next) next = m.lastPosition + 1
+    archiver.archivedThrough = next - 1
+    const first = replayed[0]?.slot ?? this.applied + 1
+    archiver.skipTo(next < first ? this.segmentStart(first) : next)
+    this.archiveOut(archiver.offer(replayed))
+  }
+
+  /** The first position of the next whole segment at or after `pos` (segments are aligned, so
+   * every replica seals the same ranges and their uploads check each other). */
+  private segmentStart(pos: number): number {
+    const n = this.host.archive?.entriesPerSegment ?? 1
+    return Math.ceil((pos - 1) / n) * n + 1
+  }
+
+  /** Drops durable entries up to `index` (they are in the snapshot). */
+  private trimDurable(index: number): void {
+    const d = this.durable
+    if (index < d.offset) return
+    d.entries = d.entries.slice(index + 1 - d.offset)
+    d.offset = index + 1
+  }
+
+  /** A snapshot from the leader replaces this replica's state. */
+  private installSnapshot(snap: Snapshot): void {
+    if (snap.index <= this.applied) return
+    if (this.spec.role === "storage" && snap.data !== null) this.installSnapshotData(snap.index, snap.data)
+    this.applied = snap.index
+    this.archiver?.skipTo(this.segmentStart(snap.index + 1))
+    this.planning.clear()
+  }
+
+  private installSnapshotData(_index: number, data: Uint8Array): void {
+    const { tree, dedupe } = decodeSnapshot(data)
+    this.tree = tree
+    this.committed.tree = tree
+    this.dedupe.clear()
+    this.dedupeOrder.length = 0
+    this.dedupeHead = 0
+    this.inheritDedupe(dedupe)
+  }
+
+  /**
+   * Compacts the log behind a snapshot of the B-tree every `compactEntries` applied entries. With
+   * an archive, the snapshot (an O(1) copy-on-write view) waits until the archive has caught up
+   * with it, so the log is never truncated past what is archived.
+   */
+  private maybeCompact(): void {
+    const snapIndex = this.core.currentSnapshot()?.index ?? 0
+    if (this.spec.role === "storage") {
+      if (this.retired) return
+      if (this.pendingCompaction === undefined && this.applied - snapIndex >= this.compactEntries)
+        this.pendingCompaction = {
+          index: this.applied,
+          view: this.tree.snapshot(),
+          dedupe: this.dedupeSnapshot(),
+        }
+      const p = this.pendingCompaction
+      if (p === undefined) return
+      if (this.archiver !== undefined && this.archiver.archivedThrough < p.index) return
+      this.pendingCompaction = undefined
+      if (p.index <= snapIndex) return
+      this.core.compact(p.index, encodeSnapshot(p.view, p.dedupe))
+    } else {
+      const c = this.core.commitIndex
+      if (c - snapIndex < this.compactEntries) return
+      this.core.compact(c, null)
+    }
+    const snap = this.core.currentSnapshot()
+    if (snap !== null && snap.index > snapIndex) {
+      this.durable.snapshot = snap
+      this.trimDurable(snap.index)
+      this.counters.compactions++
+    }
+  }
+
+  private answerRead(id: number, index: number): void {
+    const w = this.readWaiters.get(id)
+    if (w === undefined) return
+    this.readWaiters.delete(id)
+    if (this.applied >= index) w.reply(this.read(w.req))
+    else this.readsAfterApply.push({ index, req: w.req, reply: w.reply })
+  }
+
+  private apply(e: Entry): void {
+    if (e.slot <= this.applied) return
+    this.applied = e.slot
+    if (e.kind === ENTRY_CONFIG) {
+      this.onConfig(decodeMembership(e.data).members)
+      return
+    }
+    if (e.kind !== ENTRY_COMMAND) return
+    // Log replicas skip writes but follow splits (byte 2 is the first letter of the header key).
+    if (this.spec.role !== "storage" && e.data[2] !== SPLIT_HEADER_BYTE) return
+    const c: Command = decodeCommand(e.data)
+    if (c.kind === "split") {
+      if (!this.retired) {
+        this.retired = true
+        this.failAllWaiters("StaleEpoch")
+        this.host.onSplit(this, c.fence)
+      }
+      return
+    }
+    const w = this.writeWaiters.get(c.requestId)
+    if (w !== undefined) {
+      this.writeWaiters.delete(c.requestId)
+      this.planning.settle(w.key)
+    }
+    if (this.retired) {
+      // Entries after the fence belong to no partition: never acknowledged, never applied.
+      w?.reply(err("StaleEpoch", "partition split"))
+      return
+    }
+    if (this.dedupe.has(c.requestId)) {
+      if (w !== undefined) {
+        w.reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
+        this.releaseKey(w.key)
+      }
+      return
+    }
+    if (c.text === undefined) this.tree.delete(c.key)
+    else this.tree.set(c.key, { item: itemFromText(c.text), text: c.text })
+    this.remember(c.requestId)
+    this.counters.applied++
+    if (w !== undefined) {
+      w.reply({
+        ok: true,
+        item: w.out.Attributes,
+        consumedBytes: w.out.consumedBytes,
+        node: this.host.nodeId,
+      })
+      if (this.keyQueue.has(w.key)) this.releaseKey(w.key)
+    }
+    if (this.readsAfterApply.length > 0) {
+      const ready = this.readsAfterApply.filter((x) => x.index <= this.applied)
+      if (ready.length > 0) {
+        const rest = this.readsAfterApply.filter((x) => x.index > this.applied)
+        this.readsAfterApply.length = 0
+        this.readsAfterApply.push(...rest)
+        for (const x of ready) x.reply(this.read(x.req))
+      }
+    }
+  }
+
+  private onConfig(_members: ReadonlyArray<Member>): void {
+    // Membership lives in the core; the node learns replica placement from the metadata service.
+  }
+
+  private remember(rid: string): void {
+    this.dedupe.add(rid)
+    this.dedupeOrder.push(rid)
+    if (this.dedupeOrder.length - this.dedupeHead > DEDUPE_ENTRIES_MAX) {
+      this.dedupe.delete(this.dedupeOrder[this.dedupeHead++]!)
+      if (this.dedupeHead > DEDUPE_ENTRIES_MAX) {
+        this.dedupeOrder.splice(0, this.dedupeHead)
+        this.dedupeHead = 0
+      }
+    }
+  }
+
+  /** Copies the request ids applied so far (children of a split inherit them). */
+  dedupeSnapshot(): string[] {
+    return this.dedupeOrder.slice(this.dedupeHead)
+  }
+
+  /** Installs inherited request ids. */
+  inheritDedupe(ids: ReadonlyArray<string>): void {
+    for (const id of ids) this.remember(id)
+  }
+
+  private checkRole(): void {
+    const leading = this.core.state === "leader"
+    const ballot = leading ? this.core.ballot : -1
+    if (ballot === this.leaderBallot) return
+    const was = this.leaderBallot >= 0
+    this.leaderBallot = ballot
+    // Any change of term voids the pending overlay and the waiters: their proposals may be lost.
+    this.planning.clear()
+    this.failAllWaiters("Unavailable")
+    if (leading) this.counters.leaderTerms++
+    if (leading !== was || leading) this.host.onLeaderChange(this, leading)
+  }
+
+  private failAllWaiters(kind: DataError["kind"]): void {
+    for (const w of this.writeWaiters.values()) w.reply(err(kind, "leadership changed"))
+    this.writeWaiters.clear()
+    for (const q of this.keyQueue.values()) for (const w of q) w.reply(err(kind, "leadership changed"))
+    this.keyQueue.clear()
+    for (const w of this.readWaiters.values()) w.reply(err("Unavailable", "leadership changed"))
+    this.readWaiters.clear()
+    for (const w of this.readsAfterApply) w.reply(err("Unavailable", "leadership changed"))
+    this.readsAfterApply.length = 0
+  }
+
+  /** Stops the core (crash or retirement). */
+  stop(): void {
+    this.core.stop()
+    this.failAllWaiters("Unavailable")
+  }
+
+  /** Item count and checksum of the applied state (for convergence checks). */
+  summary(): { items: number; checksum: string; applied: number } {
+    return { items: this.tree.size, checksum: String(this.tree.checksum()), applied: this.applied }
+  }
+
+  /** Every item's hash position, sort key and size (split-for-size input; walks the tree). */
+  sizeSamples(): Array<{ hash: string; sortKey: EncodedKey | undefined; bytes: number }> {
+    const ks = this.spec.keySchema
+    const out: Array<{ hash: string; sortKey: EncodedKey | undefined; bytes: number }> = []
+    this.tree.forRange(undefined, (_k, v) => {
+      hashKeyInto(this.spec.hash, v.item[ks.partitionKey.name]!, this.hashWords, 0)
+      const sk = ks.sortKey === undefined ? undefined : v.item[ks.sortKey.name]
+      out.push({
+        hash: wordsToHex(this.hashWords),
+        sortKey: sk === undefined ? undefined : encodeKeyValue(sk),
+        bytes: itemSize(v.item),
+      })
+    })
+    return out
+  }
+
+  /** Bytes stored (keys and item texts, kept by the B-tree as it changes): split-for-size input. */
+  bytes(): number {
+    return this.tree.bytes
+  }
+}
+
+const snapEncoder = new TextEncoder()
+const snapDecoder = new TextDecoder()
+
+/** Snapshot data: u32 header length, JSON header (request ids), the B-tree's checkpoint bytes. */
+export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: ReadonlyArray<string>): Uint8Array => {
+  const header = snapEncoder.encode(JSON.stringify({ dedupe }))
+  const body = tree.toCheckpointBytes()
+  const out = new Uint8Array(4 + header.length + body.length)
+  new DataView(out.buffer).setUint32(0, header.length)
+  out.set(header, 4)
+  out.set(body, 4 + header.length)
+  return out
+}
+
+/** Decodes snapshot data; throws on a corrupt checkpoint (its pages are checksummed). */
+export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; dedupe: string[] } => {
+  const n = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)
+  const header = JSON.parse(snapDecoder.decode(data.subarray(4, 4 + n))) as { dedupe: string[] }
+  const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), { codec: storedItemCodec })
+  if (Either.isLeft(t)) throw new Error(`corrupt snapshot: ${t.left.message}`)
+  return { tree: t.right, dedupe: header.dedupe }
+}

@@ -1,0 +1,718 @@
+/**
+ * The request router: validates a request, computes its capacity, finds the partition through the
+ * constant-work routing cache (`@partita/memds`: every request also asks MemDS, hit or miss),
+ * admits it through its GAC-fed local buckets (`@partita/admission`), sends strong reads and
+ * writes to the leader and eventual reads to any replica (same AZ first), and retries on leader
+ * change, stale epoch or silence with bounded, jittered backoff under an overall deadline.
+ * Callback style, plain TypeScript (the client wraps it in Promises and Effects).
+ */
+import {
+  type ConsumedCapacity,
+  GacRing,
+  readCostMilli,
+  RouterAdmissionCore,
+  toConsumedCapacity,
+  writeCostMilli,
+} from "@partita/admission"
+import {
+  type AttributeValue,
+  type DynamoDBError,
+  encodeKeyValue,
+  InternalServerError,
+  type Item,
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+  ValidationException,
+  ConditionalCheckFailedException,
+} from "@partita/core"
+import {
+  type CacheOutput,
+  type FleetMsg,
+  type RouteRange,
+  RoutingCacheCore,
+  routingKey,
+} from "@partita/memds"
+import { hashKeyInto, positionMin, wordsToHex } from "@partita/partitioner"
+import { hexToHash, wordsToHash } from "./directory.ts"
+import type { DataOk, DataRequest, DataResponse, NodeMsg } from "./messages.ts"
+import type { MetadataService, TableInfo } from "./metadata.ts"
+import type {
+  GetItemRequest,
+  GetItemResponse,
+  DeleteItemRequest,
+  PageResponse,
+  PutItemRequest,
+  QueryRequest,
+  ReturnConsumedCapacity,
+  ScanRequest,
+  UpdateItemRequest,
+  WriteItemResponse,
+} from "./model.ts"
+import { Metrics } from "./metrics.ts"
+import type { Runtime } from "./runtime.ts"
+
+/** Overall deadline of one request, ms. */
+export const REQUEST_DEADLINE_MS_DEFAULT = 10_000
+/** One attempt at a storage node is abandoned after this long, ms. */
+export const ATTEMPT_TIMEOUT_MS_DEFAULT = 600
+/** Backoff: base and cap, ms (full jitter in [cap/2, cap] of the exponential step). */
+export const BACKOFF_BASE_MS = 5
+export const BACKOFF_CAP_MS = 400
+/** Attempts per request at most. */
+export const ATTEMPTS_MAX = 64
+/** Routing cache and admission tick, ms. */
+export const ROUTER_TICK_MS = 20
+
+/** A router's outcome. */
+export type Result<A> =
+  | { readonly ok: true; readonly value: A }
+  | { readonly ok: false; readonly error: DynamoDBError }
+
+/** Callback of a routed request. */
+export type Callback<A> = (r: Result<A>) => void
+
+/** Options of a router. */
+export interface RouterOptions {
+  readonly id: string
+  readonly az: string
+  readonly memdsNodes: ReadonlyArray<string>
+  readonly gacServers: ReadonlyArray<string>
+  readonly cacheMode?: "constant-work" | "conventional"
+  readonly deadlineMs?: number
+  readonly attemptTimeoutMs?: number
+  /** Disable router admission (every request admitted): for experiments. */
+  readonly admission?: boolean
+  /** Routers in the fleet (each starts at provisioned / routers until GAC answers). */
+  readonly routersHint?: number
+  /** Test canary: strongly consistent GetItem served by any replica (a deliberate bug). */
+  readonly canaryStrongReadsAnywhere?: boolean
+}
+
+interface Ctx {
+  readonly info: TableInfo
+  readonly key: Uint8Array
+  req: DataRequest
+  readonly strong: boolean
+  readonly deadline: number
+  attempt: number
+  staleEpoch: number
+  /** Query: the routed position (hash of the partition key), checked by the node. */
+  position?: { readonly hash: string } | undefined
+  readonly done: (
+    r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
+    range?: RouteRange,
+  ) => void
+  range?: RouteRange
+}
+
+const fail = <A>(error: DynamoDBError): Result<A> => ({ ok: false, error })
+
+/** A request router. */
+export class RequestRouter {
+  readonly id: string
+  readonly az: string
+  readonly cache: RoutingCacheCore
+  readonly admission: RouterAdmissionCore
+  readonly metrics: Metrics
+  private readonly routeWaiters = new Map<number, (o: CacheOutput) => void>()
+  private readonly inflight = new Map<number, { ctx: Ctx; sentAt: number }>()
+  private readonly leaderOverride = new Map<string, string>()
+  private nextCacheReq = 1
+  private nextRid = 1
+  private nextWriteId = 1
+  private readonly words = new Uint32Array(4)
+  private readonly hashBytes = new Uint8Array(16)
+  readonly counters = { requests: 0, retries: 0, deadlines: 0, throttledTable: 0, throttledPartition: 0 }
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly meta: MetadataService,
+    readonly options: RouterOptions,
+  ) {
+    this.id = options.id
+    this.az = options.az
+    this.metrics = new Metrics()
+    this.cache = new RoutingCacheCore({
+      mode: options.cacheMode ?? "constant-work",
+      memdsNodes: options.memdsNodes,
+    })
+    this.admission = new RouterAdmissionCore(options.id, new GacRing(options.gacServers))
+    runtime.transport.register(this.id, this.az, (m, from) => this.onMessage(m, from))
+    const loop = (): void => {
+      const now = runtime.now()
+      this.sweep(now)
+      this.cacheOut(this.cache.tick(now))
+      for (const o of this.admission.tick(now))
+        runtime.transport.send(this.id, o.to, { t: "gac-report", r: o.report })
+      runtime.schedule(ROUTER_TICK_MS, loop)
+    }
+    runtime.schedule(ROUTER_TICK_MS, loop)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Operations
+
+  /** GetItem. */
+  getItem(input: GetItemRequest, cb: Callback<GetItemResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const key = this.keyOf(info, input.Key, cb)
+    if (key === undefined) return
+    // The canary serves "strong" reads from any replica: the linearizability checks must catch it.
+    const strong = input.ConsistentRead === true && this.options.canaryStrongReadsAnywhere !== true
+    const mode = input.ConsistentRead === true ? "strong" : "eventual"
+    if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
+    const t0 = this.runtime.now()
+    this.run(
+      info,
+      key,
+      {
+        op: "get",
+        input: {
+          Key: input.Key,
+          ProjectionExpression: input.ProjectionExpression,
+          ExpressionAttributeNames: input.ExpressionAttributeNames,
+        },
+        consistent: strong,
+      },
+      strong,
+      (r) => {
+        const res = this.finish(info, "GetItem", t0, r, (ok) => {
+          const milli = readCostMilli(ok.consumedBytes, mode)
+          this.charge(info, "r", milli)
+          return {
+            Item: ok.item,
+            ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+          }
+        })
+        cb(res)
+      },
+    )
+  }
+
+  /** PutItem. */
+  putItem(input: PutItemRequest, cb: Callback<WriteItemResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const key = this.keyOf(info, input.Item, cb)
+    if (key === undefined) return
+    const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
+    this.write(
+      info,
+      key,
+      { op: "put", input: rest, requestId: this.writeId() },
+      "PutItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
+  }
+
+  /** UpdateItem. */
+  updateItem(input: UpdateItemRequest, cb: Callback<WriteItemResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const key = this.keyOf(info, input.Key, cb)
+    if (key === undefined) return
+    const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
+    this.write(
+      info,
+      key,
+      { op: "update", input: rest, requestId: this.writeId() },
+      "UpdateItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
+  }
+
+  /** DeleteItem. */
+  deleteItem(input: DeleteItemRequest, cb: Callback<WriteItemResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const key = this.keyOf(info, input.Key, cb)
+    if (key === undefined) return
+    const { TableName: _t, ReturnConsumedCapacity: _r, ...rest } = input
+    this.write(
+      info,
+      key,
+      { op: "delete", input: rest, requestId: this.writeId() },
+      "DeleteItem",
+      input.ReturnConsumedCapacity,
+      cb,
+    )
+  }
+
+  private write(
+    info: TableInfo,
+    key: Uint8Array,
+    req: DataRequest,
+    op: string,
+    rcc: ReturnConsumedCapacity | undefined,
+    cb: Callback<WriteItemResponse>,
+  ): void {
+    if (!this.admit(info, "w", writeCostMilli(0), cb)) return
+    const t0 = this.runtime.now()
+    this.run(info, key, req, true, (r) => {
+      cb(
+        this.finish(info, op, t0, r, (ok) => {
+          const milli = writeCostMilli(ok.consumedBytes)
+          this.charge(info, "w", milli)
+          return { Attributes: ok.item, ConsumedCapacity: consumed(rcc, info.name, 0, milli) }
+        }),
+      )
+    })
+  }
+
+  /** Query (one item collection: routed by the partition key's hash). */
+  query(input: QueryRequest, cb: Callback<PageResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const pk = findPartitionKeyValue(input, info)
+    if (pk === undefined) {
+      cb(
+        fail(
+          new ValidationException({
+            message: "Query condition missed key schema element: " + info.keySchema.partitionKey.name,
+          }),
+        ),
+      )
+      return
+    }
+    const strong = input.ConsistentRead === true
+    const mode = strong ? "strong" : "eventual"
+    if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
+    const key = this.routingKeyOf(info, pk, undefined)
+    const position = { hash: wordsToHex(this.words) }
+    const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
+    const t0 = this.runtime.now()
+    this.run(
+      info,
+      key,
+      { op: "query", input: rest, consistent: strong },
+      strong,
+      (r) => {
+        cb(
+          this.finish(info, "Query", t0, r, (ok) => {
+            const milli = readCostMilli(ok.consumedBytes, mode)
+            this.charge(info, "r", milli)
+            return {
+              Items: ok.items ?? [],
+              Count: ok.count ?? 0,
+              ScannedCount: ok.scannedCount ?? 0,
+              LastEvaluatedKey: ok.lastEvaluatedKey,
+              ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+            }
+          }),
+        )
+      },
+      position,
+    )
+  }
+
+  /** Scan: partitions in hash order; one page may span several partitions. */
+  scan(input: ScanRequest, cb: Callback<PageResponse>): void {
+    const info = this.table(input.TableName, cb)
+    if (info === undefined) return
+    const strong = input.ConsistentRead === true
+    const mode = strong ? "strong" : "eventual"
+    if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
+    const t0 = this.runtime.now()
+    const items: Item[] = []
+    let scanned = 0
+    let bytes = 0
+    const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
+    const esk = input.ExclusiveStartKey
+    let key: Uint8Array
+    if (esk !== undefined) {
+      const k = this.keyOf(info, esk, cb)
+      if (k === undefined) return
+      key = k
+    } else key = routingKey(info.name, hexToHash(positionMin))
+    const step = (k: Uint8Array, start: Item | undefined): void => {
+      const limit = input.Limit === undefined ? undefined : input.Limit - scanned
+      this.run(
+        info,
+        k,
+        { op: "scan", input: { ...rest, ExclusiveStartKey: start, Limit: limit }, consistent: strong },
+        strong,
+        (r, range) => {
+          if (r.ok) {
+            items.push(...(r.items ?? []))
+            scanned += r.scannedCount ?? 0
+            bytes += r.consumedBytes
+            const end = range?.end ?? null
+            const full = input.Limit !== undefined && scanned >= input.Limit
+            if (r.lastEvaluatedKey === undefined && end !== null && !full) return step(end, undefined)
+            const done: DataOk = {
+              ...r,
+              items,
+              count: items.length,
+              scannedCount: scanned,
+              consumedBytes: bytes,
+            }
+            return cb(
+              this.finish(info, "Scan", t0, done, (ok) => {
+                const milli = readCostMilli(ok.consumedBytes, mode)
+                this.charge(info, "r", milli)
+                return {
+                  Items: items,
+                  Count: items.length,
+                  ScannedCount: scanned,
+                  LastEvaluatedKey:
+                    r.lastEvaluatedKey ?? (full && items.length > 0 ? lastKey(info, items) : undefined),
+                  ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+                }
+              }),
+            )
+          }
+          cb(this.finish(info, "Scan", t0, r, () => ({ Items: [], Count: 0, ScannedCount: 0 })))
+        },
+      )
+    }
+    step(key, esk)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Routing, admission, retries
+
+  private table<A>(name: string, cb: Callback<A>): TableInfo | undefined {
+    this.counters.requests++
+    const info = this.meta.tableInfo(name)
+    if (info === undefined)
+      cb(
+        fail(
+          new ResourceNotFoundException({
+            message: `Requested resource not found: Table: ${name} not found`,
+          }),
+        ),
+      )
+    return info
+  }
+
+  private keyOf<A>(info: TableInfo, item: Item | undefined, cb: Callback<A>): Uint8Array | undefined {
+    const ks = info.keySchema
+    const pk = item?.[ks.partitionKey.name]
+    const sk = ks.sortKey === undefined ? undefined : item?.[ks.sortKey.name]
+    if (
+      pk === undefined ||
+      (ks.sortKey !== undefined && sk === undefined) ||
+      !isKeyScalar(pk, ks.partitionKey.type) ||
+      (sk !== undefined && !isKeyScalar(sk, ks.sortKey!.type))
+    ) {
+      cb(fail(new ValidationException({ message: "The provided key element does not match the schema" })))
+      return undefined
+    }
+    return this.routingKeyOf(info, pk, sk)
+  }
+
+  private routingKeyOf(info: TableInfo, pk: AttributeValue, sk: AttributeValue | undefined): Uint8Array {
+    hashKeyInto(info.hash, pk, this.words, 0)
+    return routingKey(
+      info.name,
+      wordsToHash(this.words, this.hashBytes),
+      sk === undefined ? undefined : encodeKeyValue(sk),
+    )
+  }
+
+  private slotOf(info: TableInfo, kind: "r" | "w"): number {
+    const bucket = `${info.name}/${kind}@${info.version}`
+    const s = this.admission.slotOf(bucket)
+    if (s !== undefined) return s
+    const rate = (kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000
+    return this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
+  }
+
+  private admit<A>(info: TableInfo, kind: "r" | "w", milli: number, cb: Callback<A>): boolean {
+    if (info.onDemand || this.options.admission === false) return true
+    const slot = this.slotOf(info, kind)
+    const now = this.runtime.now()
+    if (this.admission.canTake(slot, milli, now)) return true
+    this.admission.noteThrottled(slot, milli)
+    this.counters.throttledTable++
+    this.metrics.throttle(info.name, "table")
+    cb(
+      fail(
+        new ProvisionedThroughputExceededException({
+          message:
+            "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+        }),
+      ),
+    )
+    return false
+  }
+
+  private charge(info: TableInfo, kind: "r" | "w", milli: number): void {
+    this.metrics.consumed(info.name, kind, milli)
+    if (info.onDemand || this.options.admission === false) return
+    this.admission.take(this.slotOf(info, kind), milli, this.runtime.now())
+  }
+
+  private writeId(): string {
+    return `${this.id}:${this.nextWriteId++}`
+  }
+
+  private finish<A>(
+    info: TableInfo,
+    op: string,
+    t0: number,
+    r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
+    ok: (r: DataOk) => A,
+  ): Result<A> {
+    this.metrics.request(info.name, op, this.runtime.now() - t0, r.ok)
+    if (r.ok) return { ok: true, value: ok(r) }
+    switch (r.kind) {
+      case "ConditionalCheckFailed":
+        return fail(
+          new ConditionalCheckFailedException({
+            message: r.message ?? "The conditional request failed",
+            ...(r.item === undefined ? {} : { item: r.item }),
+          } as never),
+        )
+      case "Validation":
+        return fail(new ValidationException({ message: r.message ?? "validation error" }))
+      case "PartitionThrottled":
+        this.counters.throttledPartition++
+        this.metrics.throttle(info.name, "partition")
+        return fail(
+          new ProvisionedThroughputExceededException({
+            message: "The level of configured provisioned throughput for the partition was exceeded.",
+          }),
+        )
+      case "NoRoute":
+        return fail(new InternalServerError({ message: "no route to the partition" }))
+      default:
+        this.counters.deadlines++
+        return fail(
+          new InternalServerError({
+            message: `request deadline exceeded (${r.kind}); the outcome is unknown`,
+          }),
+        )
+    }
+  }
+
+  /** Routes and sends `req`, retrying until an answer or the deadline. */
+  private run(
+    info: TableInfo,
+    key: Uint8Array,
+    req: DataRequest,
+    strong: boolean,
+    done: Ctx["done"],
+    position?: { readonly hash: string },
+  ): void {
+    const ctx: Ctx = {
+      position,
+      info,
+      key,
+      req,
+      strong,
+      deadline: this.runtime.now() + (this.options.deadlineMs ?? REQUEST_DEADLINE_MS_DEFAULT),
+      attempt: 0,
+      staleEpoch: -1,
+      done,
+    }
+    this.route(ctx, this.cache.request(this.runtime.now(), this.waitRoute(ctx), info.name, key))
+  }
+
+  private waitRoute(ctx: Ctx): number {
+    const id = this.nextCacheReq++
+    this.routeWaiters.set(id, (o) => {
+      if (o.type === "answer") this.send(ctx, o.range)
+      else if (o.type === "fail") this.retry(ctx)
+    })
+    return id
+  }
+
+  private route(_ctx: Ctx, outs: CacheOutput[]): void {
+    this.cacheOut(outs)
+  }
+
+  private cacheOut(outs: ReadonlyArray<CacheOutput>): void {
+    for (const o of outs) {
+      if (o.type === "send") {
+        this.runtime.transport.send(this.id, o.to, { t: "memds", m: o.msg })
+        continue
+      }
+      const w = this.routeWaiters.get(o.reqId)
+      if (w === undefined) continue
+      this.routeWaiters.delete(o.reqId)
+      w(o)
+    }
+  }
+
+  private send(ctx: Ctx, range: RouteRange): void {
+    ctx.range = range
+    const e = range.entry
+    const replicas = e.replicas
+    if (replicas.length === 0) {
+      this.retry(ctx)
+      return
+    }
+    let to: string
+    if (ctx.strong) {
+      const o = this.leaderOverride.get(e.partitionId)
+      to = o ?? e.leaderHint ?? replicas[ctx.attempt % replicas.length]!.nodeId
+    } else {
+      const local = replicas.filter((r) => r.az === this.az)
+      const pool = local.length > 0 && ctx.attempt === 0 ? local : replicas
+      to = pool[Math.floor(this.runtime.random() * pool.length)]!.nodeId
+    }
+    const rid = this.nextRid++
+    // No timer per attempt: the router's tick sweeps attempts older than the attempt timeout.
+    this.inflight.set(rid, { ctx, sentAt: this.runtime.now() })
+    this.runtime.transport.send(this.id, to, {
+      t: "req",
+      rid,
+      h: { table: ctx.info.name, partitionId: e.partitionId, epoch: e.epoch, position: ctx.position },
+      req: ctx.req,
+    })
+  }
+
+  private onResponse(rid: number, res: DataResponse): void {
+    const f = this.inflight.get(rid)
+    if (f === undefined) return
+    this.inflight.delete(rid)
+    const ctx = f.ctx
+    if (res.ok) {
+      ctx.done(res, ctx.range)
+      return
+    }
+    const e = ctx.range!.entry
+    switch (res.kind) {
+      case "NotLeader": {
+        const replicas = e.replicas
+        const next = res.leaderNode ?? replicas[(ctx.attempt + 1) % replicas.length]!.nodeId
+        this.leaderOverride.set(e.partitionId, next)
+        this.retry(ctx, res.leaderNode !== undefined)
+        return
+      }
+      case "StaleEpoch": {
+        this.leaderOverride.delete(e.partitionId)
+        ctx.staleEpoch = e.epoch
+        const now = this.runtime.now()
+        if (now >= ctx.deadline) {
+          ctx.done({ ok: false, kind: "Deadline" })
+          return
+        }
+        ctx.attempt++
+        this.counters.retries++
+        const delay = this.backoff(ctx.attempt)
+        this.runtime.schedule(delay, () => {
+          this.cacheOut(
+            this.cache.staleRoute(
+              this.runtime.now(),
+              this.waitRoute(ctx),
+              ctx.info.name,
+              ctx.key,
+              // Out of range: the split children share one epoch, so accept an answer of this epoch.
+              res.outOfRange === true ? e.epoch - 1 : e.epoch,
+              res.newer,
+            ),
+          )
+        })
+        return
+      }
+      case "Unavailable":
+        this.retry(ctx)
+        return
+      default:
+        ctx.done(res)
+        return
+    }
+  }
+
+  /** Abandons attempts unanswered for the attempt timeout (Map order is send order). */
+  private sweep(now: number): void {
+    const timeout = this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS_DEFAULT
+    for (const [rid, f] of this.inflight) {
+      if (now - f.sentAt < timeout) break
+      this.inflight.delete(rid)
+      const ctx = f.ctx
+      const replicas = ctx.range?.entry.replicas ?? []
+      // Silence: maybe the node is down; try another replica next time.
+      if (ctx.strong && ctx.range !== undefined && replicas.length > 0)
+        this.leaderOverride.set(
+          ctx.range.entry.partitionId,
+          replicas[(ctx.attempt + 1) % replicas.length]!.nodeId,
+        )
+      this.retry(ctx)
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const step = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16))
+    return step / 2 + this.runtime.random() * (step / 2)
+  }
+
+  private retry(ctx: Ctx, immediate = false): void {
+    ctx.attempt++
+    this.counters.retries++
+    const delay = immediate && ctx.attempt < 3 ? 0 : this.backoff(ctx.attempt)
+    if (this.runtime.now() + delay >= ctx.deadline || ctx.attempt > ATTEMPTS_MAX) {
+      ctx.done({ ok: false, kind: "Deadline" })
+      return
+    }
+    this.runtime.schedule(delay, () => {
+      this.cacheOut(this.cache.request(this.runtime.now(), this.waitRoute(ctx), ctx.info.name, ctx.key))
+    })
+  }
+
+  private onMessage(m: NodeMsg, _from: string): void {
+    switch (m.t) {
+      case "res":
+        this.onResponse(m.rid, m.res)
+        return
+      case "memds":
+        this.cacheOut(this.cache.reply(this.runtime.now(), m.m as FleetMsg))
+        return
+      case "gac-grant":
+        this.admission.onGrant(m.g, this.runtime.now())
+        return
+      default:
+        return
+    }
+  }
+}
+
+const isKeyScalar = (v: AttributeValue, t: "S" | "N" | "B"): boolean => {
+  const a = v as { S?: unknown; N?: unknown; B?: unknown }
+  if (t === "S") return typeof a.S === "string" && a.S.length > 0
+  if (t === "N") return typeof a.N === "string"
+  return a.B instanceof Uint8Array && a.B.length > 0
+}
+
+const consumed = (
+  rcc: ReturnConsumedCapacity | undefined,
+  table: string,
+  readMilli: number,
+  writeMilli: number,
+): ConsumedCapacity | undefined =>
+  rcc === undefined || rcc === "NONE"
+    ? undefined
+    : toConsumedCapacity({ tableName: table, readMilli, writeMilli })
+
+const lastKey = (info: TableInfo, items: ReadonlyArray<Item>): Item => {
+  const it = items[items.length - 1]!
+  const ks = info.keySchema
+  return ks.sortKey === undefined
+    ? { [ks.partitionKey.name]: it[ks.partitionKey.name]! }
+    : { [ks.partitionKey.name]: it[ks.partitionKey.name]!, [ks.sortKey.name]: it[ks.sortKey.name]! }
+}
+
+/**
+ * The partition key value of a Query: the `:value` compared with `=` to the partition key in the
+ * key condition (resolved through the placeholder maps).
+ */
+const findPartitionKeyValue = (input: QueryRequest, info: TableInfo): AttributeValue | undefined => {
+  const name = info.keySchema.partitionKey.name
+  const text = input.KeyConditionExpression
+  if (typeof text !== "string") return undefined
+  const names = input.ExpressionAttributeNames ?? {}
+  const values = input.ExpressionAttributeValues ?? {}
+  const re = /(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)\s*=\s*(#?[A-Za-z0-9_]+)/g
+  for (const m of text.matchAll(re)) {
+    const lhs = m[1] ?? m[4]!
+    const val = m[2] ?? m[3]!
+    const resolved = lhs.startsWith("#") ? names[lhs] : lhs
+    if (resolved === name) return values[val]
+  }
+  return undefined
+}

@@ -1,0 +1,307 @@
+/**
+ * A storage node: hosts replicas (storage or log) of many partitions of many tables, runs their
+ * Paxos cores on its own tick, batches their outputs, keeps their durable logs (which survive a
+ * crash), enforces the node-level token bucket, publishes leadership to MemDS, and carries out
+ * split fences. An optional background hook (the scrubber's seam) runs on its own period.
+ */
+import { TokenBucket } from "@partita/admission"
+import { encodeKeyValue } from "@partita/core"
+import { type Boundary, compareBoundary, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
+import type { Member, Message, ObjectStoreService } from "@partita/paxos"
+import type { SplitFence } from "./codec.ts"
+import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
+import type { DataResponse, NodeMsg } from "./messages.ts"
+import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
+import type { Runtime, TimerHandle } from "./runtime.ts"
+
+/** Default node tick (Paxos timers, lease checks), ms. */
+export const NODE_TICK_MS_DEFAULT = 10
+
+/** Options of a storage node. */
+export interface StorageNodeOptions {
+  readonly id: string
+  readonly az: string
+  readonly tickMs?: number
+  readonly timing: PaxosTiming
+  /** Node-level capacity shared by its replicas (units/s). */
+  readonly capacityRcu: number
+  readonly capacityWcu: number
+  /** The WAL archive: committed entries sealed into segments and uploaded by every storage replica. */
+  readonly archive?:
+    | { readonly store: ObjectStoreService; readonly entriesPerSegment: number; readonly async?: boolean }
+    | undefined
+  /** Background hook (e.g. a scrubber) and its period. */
+  readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
+}
+
+/** Node counters. */
+export interface StorageNodeCounters {
+  requests: number
+  throttledNode: number
+  leaderChanges: number
+  splits: number
+}
+
+/** A storage node. */
+export class StorageNode implements ReplicaHost {
+  readonly nodeId: string
+  readonly az: string
+  readonly replicaId: number
+  readonly replicas = new Map<string, Replica>()
+  /** Durable state by partition id: what survives a crash. */
+  readonly disks = new Map<string, { spec: ReplicaSpec; log: DurableLog }>()
+  readonly counters: StorageNodeCounters = { requests: 0, throttledNode: 0, leaderChanges: 0, splits: 0 }
+  private readonly dirty = new Set<Replica>()
+  private flushQueued = false
+  private up = true
+  private tickHandle: TimerHandle | undefined
+  private bgHandle: TimerHandle | undefined
+  private readonly nodeRead: TokenBucket
+  private readonly nodeWrite: TokenBucket
+  private readonly scratch = new Uint32Array(4)
+  /** Leadership observers (metrics). */
+  readonly leaderListeners: Array<(r: Replica, leader: boolean) => void> = []
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly dir: Directory,
+    readonly options: StorageNodeOptions,
+  ) {
+    this.nodeId = options.id
+    this.az = options.az
+    this.replicaId = dir.replicaIdOf(options.id)
+    const now = runtime.now()
+    const r = Math.max(1, options.capacityRcu * 1000)
+    const w = Math.max(1, options.capacityWcu * 1000)
+    this.nodeRead = new TokenBucket(r, r, now)
+    this.nodeWrite = new TokenBucket(w, w, now)
+    runtime.transport.register(this.nodeId, this.az, (m, from) => this.onMessage(m, from))
+    this.startTimers()
+  }
+
+  /** Whether the node is running. */
+  get isUp(): boolean {
+    return this.up
+  }
+
+  private startTimers(): void {
+    const tickMs = this.options.tickMs ?? NODE_TICK_MS_DEFAULT
+    const loop = (): void => {
+      if (!this.up) return
+      const now = this.runtime.now()
+      for (const r of this.replicas.values()) r.tick(now)
+      this.flush()
+      this.tickHandle = this.runtime.schedule(tickMs, loop)
+    }
+    this.tickHandle = this.runtime.schedule(tickMs, loop)
+    const bg = this.options.background
+    if (bg !== undefined) {
+      const run = (): void => {
+        if (!this.up) return
+        bg.run(this)
+        this.bgHandle = this.runtime.schedule(bg.everyMs, run)
+      }
+      this.bgHandle = this.runtime.schedule(bg.everyMs, run)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ReplicaHost
+
+  get archive(): StorageNodeOptions["archive"] {
+    return this.options.archive
+  }
+  now(): number {
+    return this.runtime.now()
+  }
+  sendPaxos(partitionId: string, m: Message): void {
+    const to = this.dir.nodeOf(m.to)
+    if (to === undefined) return
+    if (to === this.nodeId) {
+      // Loopback without the network.
+      this.runtime.defer(() => this.replicas.get(partitionId)?.step(m))
+      return
+    }
+    this.runtime.transport.send(this.nodeId, to, { t: "px", p: partitionId, m })
+  }
+  markDirty(r: Replica): void {
+    this.dirty.add(r)
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      this.runtime.defer(() => this.flush())
+    }
+  }
+  nodeOfReplica(id: number): string | undefined {
+    return this.dir.nodeOf(id)
+  }
+  takeNode(kind: "r" | "w", milli: number, now: number): boolean {
+    const ok = (kind === "r" ? this.nodeRead : this.nodeWrite).tryTake(milli, now)
+    if (!ok) this.counters.throttledNode++
+    return ok
+  }
+  onLeaderChange(r: Replica, leader: boolean): void {
+    this.counters.leaderChanges++
+    for (const l of this.leaderListeners) l(r, leader)
+    if (leader && !r.retired) this.publishRoute(r.spec.table, r.spec.partition, r, this.nodeId)
+  }
+  onSplit(parent: Replica, fence: SplitFence): void {
+    this.counters.splits++
+    const members = parent.core.latestConfig().members
+    const leading = parent.core.state === "leader"
+    for (const child of [fence.left, fence.right]) {
+      if (this.disks.has(child.id)) continue
+      const c = this.createReplica({ ...parent.spec, partition: child, members }, parent.spec.role)
+      if (c === undefined) continue
+      if (parent.spec.role !== "storage") continue
+      // The child starts with exactly the parent's items in its range (same on every replica).
+      const hash = parent.spec.hash
+      const keyName = parent.spec.keySchema.partitionKey.name
+      const skName = parent.spec.keySchema.sortKey?.name
+      const w = this.scratch
+      parent.tree.forRange(undefined, (k, v) => {
+        hashKeyInto(hash, v.item[keyName]!, w, 0)
+        const sk = skName === undefined ? undefined : v.item[skName]
+        const pos = { hash: wordsToHex(w), sortKey: sk === undefined ? undefined : encodeKeyValue(sk) }
+        if (inside(child, pos)) c.tree.set(k, v)
+      })
+      c.inheritDedupe(parent.dedupeSnapshot())
+      c.freezeBase()
+      if (leading) {
+        c.core.campaign()
+        this.publishRoute(parent.spec.table, child, c, this.nodeId)
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control plane (called by the metadata service)
+
+  /** Creates (or recreates after a restart) a replica; returns it, or undefined if down. */
+  createReplica(spec: ReplicaSpec, role: "storage" | "log" = spec.role): Replica | undefined {
+    if (!this.up) return undefined
+    const s = { ...spec, role }
+    let disk = this.disks.get(s.partition.id)
+    if (disk === undefined) {
+      disk = { spec: s, log: { hard: { promised: 0, commit: 0 }, entries: [], offset: 1 } }
+      this.disks.set(s.partition.id, disk)
+    }
+    const r = new Replica(this, this.replicaId, s, disk.log, this.options.timing, hashSeed(s.partition.id))
+    this.replicas.set(s.partition.id, r)
+    return r
+  }
+
+  /** Drops a replica and its disk (after it left its group). */
+  dropReplica(partitionId: string): void {
+    this.replicas.get(partitionId)?.stop()
+    this.replicas.delete(partitionId)
+    this.disks.delete(partitionId)
+  }
+
+  /** Crash: volatile state is lost, durable logs stay. */
+  crash(): void {
+    if (!this.up) return
+    this.up = false
+    this.runtime.transport.setUp(this.nodeId, false)
+    this.runtime.cancel(this.tickHandle)
+    this.runtime.cancel(this.bgHandle)
+    for (const r of this.replicas.values()) r.stop()
+    this.replicas.clear()
+    this.dirty.clear()
+  }
+
+  /** Crash and lose the disk (replaced hardware): the node comes back with no replicas. */
+  wipe(): void {
+    this.crash()
+    this.disks.clear()
+  }
+
+  /** Restart after a crash: every replica recovers from its durable log. */
+  restart(): void {
+    if (this.up) return
+    this.up = true
+    this.runtime.transport.setUp(this.nodeId, true)
+    for (const [, d] of [...this.disks]) {
+      if (!this.replicas.has(d.spec.partition.id)) {
+        const r = new Replica(
+          this,
+          this.replicaId,
+          d.spec,
+          d.log,
+          this.options.timing,
+          hashSeed(d.spec.partition.id),
+        )
+        this.replicas.set(d.spec.partition.id, r)
+      }
+    }
+    this.startTimers()
+  }
+
+  /** Publishes a partition's routing entry (with this node as leader hint) to MemDS. */
+  publishRoute(table: string, p: Partition, r: Replica, leader: string | null): void {
+    const nodes = r.core
+      .latestConfig()
+      .members.filter((m: Member) => m.role === "storage")
+      .map((m: Member) => this.dir.nodeOf(m.id)!)
+    const entry = routingEntry(this.dir, p, nodes, leader)
+    if (this.dir.memdsSequencer === undefined) return
+    this.runtime.transport.send(this.nodeId, this.dir.memdsSequencer, {
+      t: "memds",
+      m: { type: "source", ops: [{ kind: "put", key: boundaryKey(table, p.start), entry }] },
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private flush(): void {
+    this.flushQueued = false
+    if (!this.up) return
+    let guard = 0
+    while (this.dirty.size > 0 && guard++ < 16) {
+      const list = [...this.dirty]
+      this.dirty.clear()
+      for (const r of list) r.drain()
+    }
+  }
+
+  private onMessage(msg: NodeMsg, from: string): void {
+    if (!this.up) return
+    switch (msg.t) {
+      case "px": {
+        this.replicas.get(msg.p)?.step(msg.m)
+        return
+      }
+      case "req": {
+        this.counters.requests++
+        const r = this.replicas.get(msg.h.partitionId)
+        const reply = (res: DataResponse): void => {
+          if (this.up) this.runtime.transport.send(this.nodeId, from, { t: "res", rid: msg.rid, res })
+        }
+        if (r === undefined) {
+          reply({ ok: false, kind: "StaleEpoch", message: "no such partition here" })
+          return
+        }
+        r.handle(msg.h, msg.req, reply)
+        return
+      }
+      case "ping":
+        this.runtime.transport.send(this.nodeId, from, {
+          t: "pong",
+          n: msg.n,
+          hosted: [...this.replicas.keys()],
+        })
+        return
+      default:
+        return
+    }
+  }
+}
+
+const hashSeed = (s: string): number => {
+  let h = 2166136261
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return (h >>> 0) % 1_000_003
+}
+
+/** Whether a key position falls in partition `p` ([start, end)). */
+const inside = (p: Partition, at: Boundary): boolean =>
+  compareBoundary(at, p.start) >= 0 && (p.end === undefined || compareBoundary(at, p.end) < 0)

@@ -1,0 +1,124 @@
+/**
+ * The storage replica's item store: a B-tree (`@partita/btree`) keyed by core's order-preserving
+ * `encodeKey(pk, sk)`, values the item with its canonical text. Two `ItemStore` views serve the
+ * expressions module's operations: `committed` (what has been applied from the log: reads) and
+ * `planning` (committed plus the leader's proposed-but-unapplied writes: deciding writes).
+ */
+import { BTree, utf8Length, type ValueCodec } from "@partita/btree"
+import { type AttributeValue, type EncodedKey, encodeKey, type Item, partitionKeyRange } from "@partita/core"
+import type { ItemStore, SortKeyStart, TableKeySchema } from "@partita/expressions"
+import { itemFromText, type StoredItem } from "./codec.ts"
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
+
+/** B-tree value codec: size and digest from the canonical text, so replicas' checksums agree. */
+export const storedItemCodec: ValueCodec<StoredItem> = {
+  sizeOf: (v) => utf8Length(v.text),
+  digest: (v) => v.text,
+  encode: (v) => textEncoder.encode(v.text),
+  decode: (b) => {
+    const text = textDecoder.decode(b)
+    return { item: itemFromText(text), text }
+  },
+}
+
+/** Creates an empty replica tree. */
+export const makeTree = (): BTree<StoredItem> => new BTree<StoredItem>({ codec: storedItemCodec })
+
+/** The encoded primary key of an item or key map. */
+export const encodedKeyOf = (schema: TableKeySchema, key: Item): EncodedKey => {
+  const sk = schema.sortKey
+  return encodeKey(key[schema.partitionKey.name]!, sk === undefined ? undefined : key[sk.name])
+}
+
+/** A pending (proposed, not yet applied) write on the leader. */
+interface Pending {
+  image: Item | undefined
+  count: number
+}
+
+/** Committed view over the tree (reads never see unapplied writes). */
+export class TreeItemStore implements ItemStore {
+  constructor(
+    readonly keySchema: TableKeySchema,
+    public tree: BTree<StoredItem>,
+  ) {}
+
+  get(key: Item): Item | undefined {
+    return this.tree.get(encodedKeyOf(this.keySchema, key))?.item
+  }
+  put(_item: Item): void {
+    throw new Error("TreeItemStore is read-only: writes go through the replicated log")
+  }
+  delete(_key: Item): void {
+    throw new Error("TreeItemStore is read-only: writes go through the replicated log")
+  }
+  *partition(
+    partitionKey: AttributeValue,
+    forward: boolean,
+    start: SortKeyStart | undefined,
+  ): Iterable<Item> {
+    const r = partitionKeyRange(partitionKey)
+    const sk = start === undefined ? undefined : encodeKey(partitionKey, start.sortKey)
+    const opts = forward
+      ? {
+          ...(sk === undefined ? { gte: r.start } : start!.inclusive ? { gte: sk } : { gt: sk }),
+          lt: r.end,
+        }
+      : {
+          gte: r.start,
+          ...(sk === undefined ? { lt: r.end } : start!.inclusive ? { lte: sk } : { lt: sk }),
+          reverse: true,
+        }
+    for (const [, v] of this.tree.range(opts)) yield v.item
+  }
+  *scan(exclusiveStartKey: Item | undefined): Iterable<Item> {
+    const opts =
+      exclusiveStartKey === undefined ? {} : { gt: encodedKeyOf(this.keySchema, exclusiveStartKey) }
+    for (const [, v] of this.tree.range(opts)) yield v.item
+  }
+}
+
+/** The leader's planning view: pending writes shadow the committed tree. */
+export class PlanningStore implements ItemStore {
+  readonly pending = new Map<EncodedKey, Pending>()
+  constructor(readonly committed: TreeItemStore) {}
+  get keySchema(): TableKeySchema {
+    return this.committed.keySchema
+  }
+  get(key: Item): Item | undefined {
+    const p = this.pending.get(encodedKeyOf(this.keySchema, key))
+    return p !== undefined ? p.image : this.committed.get(key)
+  }
+  /** Records a proposed write. */
+  propose(k: EncodedKey, image: Item | undefined): void {
+    const p = this.pending.get(k)
+    if (p === undefined) this.pending.set(k, { image, count: 1 })
+    else {
+      p.image = image
+      p.count++
+    }
+  }
+  /** A proposed write was applied (or abandoned): drop it once its last proposal is done. */
+  settle(k: EncodedKey): void {
+    const p = this.pending.get(k)
+    if (p === undefined) return
+    if (--p.count <= 0) this.pending.delete(k)
+  }
+  clear(): void {
+    this.pending.clear()
+  }
+  put(_item: Item): void {
+    throw new Error("PlanningStore does not apply writes")
+  }
+  delete(_key: Item): void {
+    throw new Error("PlanningStore does not apply writes")
+  }
+  partition(partitionKey: AttributeValue, forward: boolean, start: SortKeyStart | undefined): Iterable<Item> {
+    return this.committed.partition(partitionKey, forward, start)
+  }
+  scan(exclusiveStartKey: Item | undefined): Iterable<Item> {
+    return this.committed.scan(exclusiveStartKey)
+  }
+}

@@ -1,0 +1,184 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Client, DynamoDB, localCluster, localClusterWithDataDir, simCluster } from "@partita/node"
+import { Effect, Either } from "effect"
+
+const schema = {
+  KeySchema: [{ AttributeName: "id", KeyType: "HASH" as const }],
+  AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" as const }],
+}
+
+describe("the client", () => {
+  it("offers the control plane: create, describe, list, update, delete, with DynamoDB's errors", async () => {
+    const c = simCluster(3, { nodes: 3, routers: 1 })
+    const db = new Client(c.meta, c.routers)
+    await db.createTable({ TableName: "a-table", ...schema, BillingMode: "PAY_PER_REQUEST" })
+    await db.createTable({
+      TableName: "b-table",
+      ...schema,
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+    })
+    await assert.rejects(
+      db.createTable({ TableName: "a-table", ...schema, BillingMode: "PAY_PER_REQUEST" }),
+      (e: { _tag: string }) => e._tag === "ResourceInUseException",
+    )
+    await assert.rejects(
+      db.createTable({ TableName: "c-table", ...schema }),
+      (e: { _tag: string }) => e._tag === "ValidationException",
+    )
+    assert.deepEqual((await db.listTables()).TableNames, ["a-table", "b-table"])
+    const d = await db.describeTable({ TableName: "b-table" })
+    assert.equal(d.Table.BillingModeSummary.BillingMode, "PROVISIONED")
+    assert.deepEqual(d.Table.ProvisionedThroughput, { ReadCapacityUnits: 5, WriteCapacityUnits: 5 })
+    const u = await db.updateTable({
+      TableName: "b-table",
+      ProvisionedThroughput: { ReadCapacityUnits: 50, WriteCapacityUnits: 20 },
+    })
+    assert.equal(u.TableDescription.ProvisionedThroughput.WriteCapacityUnits, 20)
+    await db.deleteTable({ TableName: "a-table" })
+    assert.deepEqual((await db.listTables()).TableNames, ["b-table"])
+    await assert.rejects(
+      db.describeTable({ TableName: "a-table" }),
+      (e: { _tag: string }) => e._tag === "ResourceNotFoundException",
+    )
+    await assert.rejects(
+      c.run(db.getItem({ TableName: "a-table", Key: { id: { S: "x" } } })),
+      (e: { _tag: string }) => e._tag === "ResourceNotFoundException",
+    )
+    await assert.rejects(
+      c.run(db.getItem({ TableName: "b-table", Key: { nope: { S: "x" } } })),
+      (e: { _tag: string }) => e._tag === "ValidationException",
+    )
+  })
+
+  it("runs as an Effect service, with typed errors", async () => {
+    const c = simCluster(4, { nodes: 3, routers: 2 })
+    const program = Effect.gen(function* () {
+      const db = yield* DynamoDB
+      yield* db.createTable({ TableName: "fxt", ...schema, BillingMode: "PAY_PER_REQUEST" })
+      yield* Effect.sync(() => c.runFor(3000))
+      return yield* db.putItem({
+        TableName: "fxt",
+        Item: { id: { S: "1" }, n: { N: "1" } },
+        ReturnConsumedCapacity: "TOTAL",
+      })
+    })
+    const put = await c.run(
+      Effect.runPromise(program.pipe(Effect.provide(DynamoDB.layer(c.meta, c.routers)))),
+    )
+    assert.deepEqual(put.ConsumedCapacity, { TableName: "fxt", CapacityUnits: 1, WriteCapacityUnits: 1 })
+    const failed = await c.run(
+      Effect.runPromise(
+        Effect.either(
+          Effect.flatMap(DynamoDB, (db) =>
+            db.putItem({
+              TableName: "fxt",
+              Item: { id: { S: "1" } },
+              ConditionExpression: "attribute_not_exists(id)",
+            }),
+          ),
+        ).pipe(Effect.provide(DynamoDB.layer(c.meta, c.routers))),
+      ),
+    )
+    assert.ok(Either.isLeft(failed) && failed.left._tag === "ConditionalCheckFailedException")
+  })
+
+  it("batches: BatchWriteItem then BatchGetItem, eventually consistent reads, scan pages", async () => {
+    const c = simCluster(5, { nodes: 6, routers: 2 })
+    const db = new Client(c.meta, c.routers)
+    await db.createTable({ TableName: "btt", ...schema, BillingMode: "PAY_PER_REQUEST", Partitions: 3 })
+    c.runFor(3000)
+    for (let b = 0; b < 4; b++) {
+      const w = await c.run(
+        db.batchWriteItem({
+          RequestItems: {
+            btt: Array.from({ length: 25 }, (_, i) => ({
+              PutRequest: { Item: { id: { S: `i${b * 25 + i}` } } },
+            })),
+          },
+        }),
+      )
+      assert.deepEqual(w.UnprocessedItems, {})
+    }
+    const g = await c.run(
+      db.batchGetItem({
+        RequestItems: {
+          btt: {
+            Keys: Array.from({ length: 100 }, (_, i) => ({ id: { S: `i${i}` } })),
+            ConsistentRead: true,
+          },
+        },
+      }),
+    )
+    assert.equal(g.Responses.btt?.length, 100)
+    c.runFor(500)
+    const ev = await c.run(db.getItem({ TableName: "btt", Key: { id: { S: "i7" } } }))
+    assert.deepEqual(ev.Item, { id: { S: "i7" } })
+    // Paged scan over three partitions: every item exactly once.
+    const seen = new Set<string>()
+    let start: Record<string, unknown> | undefined
+    let pages = 0
+    do {
+      const p = await c.run(
+        db.scan({ TableName: "btt", Limit: 15, ExclusiveStartKey: start as never, ConsistentRead: true }),
+      )
+      for (const it of p.Items) {
+        const id = (it.id as { S: string }).S
+        assert.ok(!seen.has(id), `${id} twice`)
+        seen.add(id)
+      }
+      start = p.LastEvaluatedKey as never
+      pages++
+    } while (start !== undefined && pages < 50)
+    assert.equal(seen.size, 100)
+    assert.ok(pages >= 7)
+    await assert.rejects(
+      c.run(
+        db.batchWriteItem({
+          RequestItems: {
+            btt: Array.from({ length: 26 }, (_, i) => ({ DeleteRequest: { Key: { id: { S: `i${i}` } } } })),
+          },
+        }),
+      ),
+      (e: { _tag: string }) => e._tag === "ValidationException",
+    )
+  })
+})
+
+describe("a real-time cluster in one process", () => {
+  it("serves writes and reads on host time", async () => {
+    const c = localCluster({ nodes: 3, routers: 1 })
+    try {
+      const db = new Client(c.meta, c.routers)
+      await db.createTable({ TableName: "rtt", ...schema, BillingMode: "PAY_PER_REQUEST" })
+      await c.sleep(1500) // election + lease wait on real time
+      await db.putItem({ TableName: "rtt", Item: { id: { S: "a" }, v: { N: "1" } } })
+      const r = await db.getItem({ TableName: "rtt", Key: { id: { S: "a" } }, ConsistentRead: true })
+      assert.deepEqual(r.Item, { id: { S: "a" }, v: { N: "1" } })
+    } finally {
+      c.stop()
+    }
+  })
+
+  it("archives its WAL as files under a data directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-node-"))
+    const c = await localClusterWithDataDir(dir, { nodes: 3, routers: 1, archive: { entriesPerSegment: 8 } })
+    try {
+      const db = new Client(c.meta, c.routers)
+      await db.createTable({ TableName: "files", ...schema, BillingMode: "PAY_PER_REQUEST" })
+      await c.sleep(1500)
+      for (let i = 0; i < 40; i++) await db.putItem({ TableName: "files", Item: { id: { S: `f${i}` } } })
+      await c.sleep(200)
+      const pid = c.meta.partitionMap("files")!.partitions[0]!.id
+      const files = readdirSync(join(dir, "archive", "files", pid, "wal"))
+      assert.ok(files.filter((f) => f.endsWith(".seg")).length >= 4, files.join(", "))
+      for (const { replica } of c.replicasOf(pid)) assert.equal(replica.archiveErrors, 0)
+    } finally {
+      c.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

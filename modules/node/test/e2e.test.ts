@@ -1,0 +1,82 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { runScenario } from "@partita/node"
+
+// Every seed is a whole cluster (6 storage nodes in 3 AZs, 2 routers, MemDS, GAC, metadata)
+// running conditional writes and strong reads through leader kills, AZ partitions, node crashes
+// (with and without losing the disk) and live splits. PARTITA_SEEDS raises the count (CI default: 200).
+const SEEDS = Number(process.env.PARTITA_SEEDS ?? 200)
+const FIRST_SEED = Number(process.env.PARTITA_SEED_BASE ?? 1000)
+
+describe("the whole cluster under faults (seeded simulation)", () => {
+  it(`is linearizable per key, loses no acknowledged write and ends with identical replicas (${SEEDS} seeds)`, () => {
+    const failures: string[] = []
+    let acknowledged = 0
+    let splits = 0
+    for (let s = FIRST_SEED; s < FIRST_SEED + SEEDS; s++) {
+      const r = runScenario({
+        seed: s,
+        durationMs: 4000,
+        clients: 5,
+        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
+        // Every other seed compacts its logs aggressively and archives its WAL.
+        ...(s % 2 === 0
+          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
+          : {}),
+      })
+      acknowledged += r.ok
+      splits += r.splits
+      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
+        failures.push(
+          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} faults: ${r.faults.join(" | ")}`,
+        )
+    }
+    assert.deepEqual(failures, [])
+    assert.ok(acknowledged > SEEDS * 100, `only ${acknowledged} acknowledged operations`)
+    assert.ok(splits > 0, "no split happened in any seed")
+  })
+
+  it("holds under heavier stress: 6 faults in 8 s on 4 partitions (PARTITA_STRESS_SEEDS, default 40)", () => {
+    const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
+    const failures: string[] = []
+    for (let s = 600; s < 600 + n; s++) {
+      const r = runScenario({
+        seed: s,
+        durationMs: 8000,
+        clients: 8,
+        keys: 8,
+        faults: 6,
+        partitions: 4,
+        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
+        ...(s % 3 === 0
+          ? { cluster: { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } }
+          : {}),
+      })
+      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
+        failures.push(
+          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")}`,
+        )
+    }
+    assert.deepEqual(failures, [])
+  })
+
+  it("replays a seed exactly", () => {
+    const a = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })
+    const b = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })
+    assert.deepEqual(a, b)
+  })
+
+  it("catches stale strong reads: the same checks fail with the strong-reads-anywhere canary", () => {
+    let caught = 0
+    for (let s = 1; s <= 10 && caught === 0; s++) {
+      const r = runScenario({
+        seed: s,
+        durationMs: 4000,
+        faultKinds: ["partition-az", "kill-leader"],
+        cluster: { canaryStrongReadsAnywhere: true },
+      })
+      if (r.linearizable === "not-linearizable") caught++
+    }
+    assert.ok(caught > 0, "the canary went unnoticed in 10 seeds")
+  })
+})
