@@ -1,5 +1,7 @@
 import type { Suite } from "../suite.ts"
+import { availabilitySuite } from "./availability.ts"
+import { constantWorkSuite } from "./constant-work.ts"
 import { throttlingSuite } from "./throttling.ts"
 
 /** Every suite `partita bench` knows, in the order `bench all` runs them. */
-export const SUITES: ReadonlyArray<Suite> = [throttlingSuite]
+export const SUITES: ReadonlyArray<Suite> = [constantWorkSuite, throttlingSuite, availabilitySuite]
