@@ -1,7 +1,13 @@
 import type { Suite } from "../suite.ts"
 import { availabilitySuite } from "./availability.ts"
 import { constantWorkSuite } from "./constant-work.ts"
+import { scaleSuite } from "./scale.ts"
 import { throttlingSuite } from "./throttling.ts"
 
 /** Every suite `partita bench` knows, in the order `bench all` runs them. */
-export const SUITES: ReadonlyArray<Suite> = [constantWorkSuite, throttlingSuite, availabilitySuite]
+export const SUITES: ReadonlyArray<Suite> = [
+  constantWorkSuite,
+  throttlingSuite,
+  availabilitySuite,
+  scaleSuite,
+]
