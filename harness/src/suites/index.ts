@@ -1,6 +1,7 @@
 import type { Suite } from "../suite.ts"
 import { availabilitySuite } from "./availability.ts"
 import { constantWorkSuite } from "./constant-work.ts"
+import { durabilitySuite } from "./durability.ts"
 import { scaleSuite } from "./scale.ts"
 import { throttlingSuite } from "./throttling.ts"
 
@@ -9,5 +10,6 @@ export const SUITES: ReadonlyArray<Suite> = [
   constantWorkSuite,
   throttlingSuite,
   availabilitySuite,
+  durabilitySuite,
   scaleSuite,
 ]
