@@ -2,6 +2,7 @@ import type { Suite } from "../suite.ts"
 import { availabilitySuite } from "./availability.ts"
 import { constantWorkSuite } from "./constant-work.ts"
 import { durabilitySuite } from "./durability.ts"
+import { microSuite } from "./micro.ts"
 import { scaleSuite } from "./scale.ts"
 import { throttlingSuite } from "./throttling.ts"
 
@@ -12,4 +13,5 @@ export const SUITES: ReadonlyArray<Suite> = [
   availabilitySuite,
   durabilitySuite,
   scaleSuite,
+  microSuite,
 ]
