@@ -88,6 +88,16 @@ export interface AvailabilityTiming {
 export interface TimelineEvent {
   readonly atMs: number
   readonly label: string
+  /** A few characters for chart markers. */
+  readonly short: string
+}
+
+/** Short names for legends. */
+export const SCENARIO_LABELS: Record<AvailabilityScenario, string> = {
+  "replica-loss-no-log-replica": "replica loss, no log replica",
+  "replica-loss-with-log-replica": "replica loss + log replica",
+  "leader-kill": "leader kill",
+  "az-partition": "AZ partition",
 }
 
 /** What one scenario measured. */
@@ -187,11 +197,11 @@ export function runAvailability(
   }
   type Action = { atMs: number; run: () => void }
   const actions: Action[] = []
-  const at = (ms: number, label: string, run: () => void) =>
+  const at = (ms: number, label: string, short: string, run: () => void) =>
     actions.push({
       atMs: t0 + ms,
       run: () => {
-        events.push({ atMs: ms, label })
+        events.push({ atMs: ms, label, short })
         run()
       },
     })
@@ -208,38 +218,39 @@ export function runAvailability(
     case "replica-loss-no-log-replica":
     case "replica-loss-with-log-replica": {
       const withLog = scenario === "replica-loss-with-log-replica"
-      at(f, "storage replica 2 fails", () => {
+      at(f, "storage replica 2 fails", "r2 dies", () => {
         group.crash(2)
         failedAtMs = now
       })
-      if (withLog) at(f + timing.detectMs, "autoadmin adds a log replica", () => replace(2, "log", "az3"))
-      else at(f + timing.detectMs, "autoadmin starts a storage rebuild", () => {})
-      at(f + timing.detectMs + timing.rebuildMs, "storage replica rebuilt, joins", () => {
+      if (withLog)
+        at(f + timing.detectMs, "autoadmin adds a log replica", "+log", () => replace(2, "log", "az3"))
+      else at(f + timing.detectMs, "autoadmin starts a storage rebuild", "rebuild", () => {})
+      at(f + timing.detectMs + timing.rebuildMs, "storage replica rebuilt, joins", "rebuilt", () => {
         const log = [...group.cores.keys()].find((id) => id >= 3 && group.cores.get(id)!.role === "log")
         replace(log ?? 2, "storage", "az3")
       })
-      at(timing.secondFaultAtMs, "replica 1 unreachable", () => {
+      at(timing.secondFaultAtMs, "replica 1 unreachable", "r1 cut", () => {
         transport.islands = [new Set([1])]
       })
-      at(timing.secondFaultAtMs + timing.secondOutageMs, "replica 1 back", () => {
+      at(timing.secondFaultAtMs + timing.secondOutageMs, "replica 1 back", "r1 back", () => {
         transport.islands = []
       })
       break
     }
     case "leader-kill":
-      at(f, "leader (replica 0) killed", () => {
+      at(f, "leader (replica 0) killed", "kill", () => {
         group.crash(0)
         failedAtMs = now
       })
-      at(f + timing.detectMs, "autoadmin adds a log replica", () => replace(0, "log", "az1"))
+      at(f + timing.detectMs, "autoadmin adds a log replica", "+log", () => replace(0, "log", "az1"))
       break
     case "az-partition":
-      at(f, "az1 (the leader's AZ) cut off", () => {
+      at(f, "az1 (the leader's AZ) cut off", "cut", () => {
         transport.islands = [new Set([0])]
         clientZoneCut = "az1"
         failedAtMs = now
       })
-      at(f + timing.partitionMs, "az1 reconnected", () => {
+      at(f + timing.partitionMs, "az1 reconnected", "heal", () => {
         transport.islands = []
         clientZoneCut = undefined
       })
@@ -423,11 +434,14 @@ export function buildAvailabilityReport(
       "Write availability per interval (share of requests that succeed)",
       "time (s)",
       "availability (%)",
-      results.map((r) => [r.scenario, r.availability.map((a, i) => [i * ivS, pct(a)] as const)]),
+      results.map((r) => [
+        SCENARIO_LABELS[r.scenario],
+        r.availability.map((a, i) => [i * ivS, pct(a)] as const),
+      ]),
       {
         markers: get(results, "replica-loss-no-log-replica").events.map((e) => ({
           x: e.atMs / 1000,
-          label: e.label,
+          label: e.short,
         })),
       },
     ),
@@ -436,14 +450,14 @@ export function buildAvailabilityReport(
     const s = r.recorder.series()
     charts.push(
       lineChart(
-        `Writes per second — ${r.scenario}`,
+        `Writes per second — ${SCENARIO_LABELS[r.scenario]}`,
         "time (s)",
         "requests/s",
         [
           ["ok/s", s.map((iv) => [iv.startMs / 1000, iv.ok / ivS] as const)],
           ["errors/s", s.map((iv) => [iv.startMs / 1000, iv.errors / ivS] as const)],
         ],
-        { markers: r.events.map((e) => ({ x: e.atMs / 1000, label: e.label })) },
+        { markers: r.events.map((e) => ({ x: e.atMs / 1000, label: e.short })) },
       ),
     )
   }
