@@ -236,17 +236,17 @@ export function durabilityConfig(quick: boolean): DurabilityConfig {
         injectUntilMs: 30_000,
       }
     : {
-        partitions: 16,
-        coldKeys: 4000,
-        hotKeys: 1000,
-        writesPerSec: 1000,
-        durationMs: 300_000,
+        partitions: 12,
+        coldKeys: 2000,
+        hotKeys: 500,
+        writesPerSec: 500,
+        durationMs: 240_000,
         stepMs: 50,
         archiveEveryMs: 2000,
         faults: 96,
-        scrubBytesPerSec: 512 * 1024,
+        scrubBytesPerSec: 3 * 1024 * 1024,
         injectFromMs: 20_000,
-        injectUntilMs: 200_000,
+        injectUntilMs: 150_000,
       }
 }
 
