@@ -1,0 +1,170 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import {
+  addChecksums,
+  BTree,
+  ChecksumAccumulator,
+  checksumToLanes,
+  EMPTY_CHECKSUM,
+  lanesToChecksum,
+  type Scalar,
+  subtractChecksums,
+} from "../src/index.ts"
+
+function prng(seed: number): () => number {
+  let x = seed | 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 4294967296
+  }
+}
+
+const N = 3000
+const key = (i: number): string => `pk#${String(i * 37).padStart(7, "0")}`
+const value = (i: number): Scalar =>
+  i % 3 === 0 ? i : i % 3 === 1 ? `v${i}` : new Uint8Array([i & 255, i >> 8])
+
+function shuffled(n: number, seed: number): number[] {
+  const rnd = prng(seed)
+  const a = Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1))
+    ;[a[i], a[j]] = [a[j]!, a[i]!]
+  }
+  return a
+}
+
+describe("checksums", () => {
+  it("are equal for equal content built in different orders, shapes and histories", () => {
+    const ascending = new BTree<Scalar>({ nodeEntriesMax: 8 })
+    for (let i = 0; i < N; i++) ascending.set(key(i), value(i))
+    const random = new BTree<Scalar>({ nodeEntriesMax: 64 })
+    for (const i of shuffled(N, 7)) random.set(key(i), value(i))
+    const bulk = BTree.fromSorted(
+      Array.from({ length: N }, (_, i) => key(i)),
+      Array.from({ length: N }, (_, i) => value(i)),
+      { nodeEntriesMax: 13, fill: 1 },
+    )
+    // A history with extra items, overwrites and deletes that end at the same content.
+    const churned = new BTree<Scalar>({ nodeEntriesMax: 9 })
+    for (const i of shuffled(N + 500, 11)) churned.set(key(i), "temp")
+    for (let i = N; i < N + 500; i++) churned.delete(key(i))
+    for (const i of shuffled(N, 13)) churned.set(key(i), value(i))
+    const acc = new ChecksumAccumulator<Scalar>()
+    for (const i of shuffled(N, 17)) acc.add(key(i), value(i))
+
+    const want = ascending.checksum()
+    assert.match(want, /^[0-9a-f]{32}$/)
+    assert.equal(random.checksum(), want)
+    assert.equal(bulk.checksum(), want)
+    assert.equal(churned.checksum(), want)
+    assert.equal(acc.checksum(), want)
+    assert.notEqual(ascending.stats().nodes, random.stats().nodes, "shapes really differ")
+  })
+
+  it("change after any single insert, overwrite or delete, and come back when undone", () => {
+    const t = new BTree<Scalar>({ nodeEntriesMax: 16 })
+    for (let i = 0; i < 500; i++) t.set(key(i), value(i))
+    const base = t.checksum()
+    const seen = new Set<string>([base])
+    for (let i = 0; i < 500; i++) {
+      const old = t.set(key(i), `changed${i}`)!
+      const c1 = t.checksum()
+      assert.ok(!seen.has(c1), `overwrite of item ${i} collided`)
+      seen.add(c1)
+      t.set(key(i), old)
+      t.delete(key(i))
+      const c2 = t.checksum()
+      assert.ok(!seen.has(c2), `delete of item ${i} collided`)
+      seen.add(c2)
+      t.set(key(i), old)
+      t.set(`${key(i)}x`, 0)
+      const c3 = t.checksum()
+      assert.ok(!seen.has(c3), `insert next to item ${i} collided`)
+      seen.add(c3)
+      t.delete(`${key(i)}x`)
+      assert.equal(t.checksum(), base)
+    }
+  })
+
+  it("distinguish values of different types and key/value boundaries", () => {
+    const one = (k: string, v: Scalar): string => {
+      const t = new BTree<Scalar>()
+      t.set(k, v)
+      return t.checksum()
+    }
+    const sums = [
+      one("a", "1"),
+      one("a", 1),
+      one("a", new Uint8Array([0x31])),
+      one("a1", ""),
+      one("", "a1"),
+      one("a", "1\u0000"),
+      one("a\u0000", "1"),
+    ]
+    assert.equal(new Set(sums).size, sums.length)
+  })
+
+  it("of adjacent ranges add up to the whole, and equal those of the items in them", () => {
+    const t = new BTree<Scalar>({ nodeEntriesMax: 8 })
+    for (const i of shuffled(N, 3)) t.set(key(i), value(i))
+    const rnd = prng(99)
+    assert.equal(t.rangeChecksum(), t.checksum())
+    assert.equal(t.rangeChecksum(undefined, undefined), t.checksum())
+    for (let trial = 0; trial < 200; trial++) {
+      const cuts = [0, 1, 2].map(() => `pk#${String(Math.floor(rnd() * N * 37)).padStart(7, "0")}`).sort()
+      const [a, b, c] = cuts as [string, string, string]
+      assert.equal(addChecksums(t.rangeChecksum(a, b), t.rangeChecksum(b, c)), t.rangeChecksum(a, c))
+      assert.equal(addChecksums(t.rangeChecksum(undefined, a), t.rangeChecksum(a)), t.checksum())
+      assert.equal(subtractChecksums(t.checksum(), t.rangeChecksum(a)), t.rangeChecksum(undefined, a))
+      const acc = new ChecksumAccumulator<Scalar>()
+      let count = 0
+      t.forRange({ gte: a, lt: c }, (k, v) => {
+        acc.add(k, v)
+        count++
+      })
+      const s = t.rangeSummary(a, c)
+      assert.equal(s.checksum, acc.checksum())
+      assert.equal(s.count, count)
+      assert.equal(s.bytes, acc.summary().bytes)
+    }
+    assert.equal(t.rangeChecksum("z", "a"), EMPTY_CHECKSUM)
+  })
+
+  it("narrow a difference between two replicas to the differing key by bisection", () => {
+    const a = new BTree<Scalar>()
+    for (let i = 0; i < N; i++) a.set(key(i), value(i))
+    const b = a.clone()
+    b.set(key(1234), "bit rot")
+    let lo = a.minKey()!
+    let hi: string | undefined
+    let steps = 0
+    // Bisect by count: each step halves the range whose checksums differ.
+    while (a.rangeSummary(lo, hi).count > 1) {
+      const s = a.rangeSummary(lo, hi)
+      let mid: string | undefined
+      let seen = 0
+      a.forRange({ gte: lo, ...(hi !== undefined ? { lt: hi } : {}) }, (k) => {
+        if (seen++ === s.count >> 1) {
+          mid = k
+          return false
+        }
+        return true
+      })
+      if (a.rangeChecksum(lo, mid) !== b.rangeChecksum(lo, mid)) hi = mid
+      else lo = mid!
+      steps++
+    }
+    assert.equal(lo, key(1234))
+    assert.ok(steps <= 13)
+  })
+
+  it("lanes round-trip through the hex form", () => {
+    const c = lanesToChecksum(-1, 0, 0x7fffffff, -0x80000000)
+    assert.equal(c, "ffffffff000000007fffffff80000000")
+    assert.deepStrictEqual(checksumToLanes(c), [-1, 0, 0x7fffffff, -0x80000000])
+    assert.throws(() => checksumToLanes("xyz"), RangeError)
+  })
+})

@@ -1,0 +1,181 @@
+import { describe, it } from "node:test"
+import assert from "node:assert/strict"
+import { PaxosCore, isSingleChange } from "../src/internal/core.ts"
+import type { Entry, Membership, Message, PrepareMsg } from "../src/internal/types.ts"
+import { ENTRY_COMMAND, makeBallot } from "../src/internal/types.ts"
+import { Interaction } from "./support/interaction.ts"
+
+const three: Membership = {
+  members: [
+    { id: 0, role: "storage", zone: "az1" },
+    { id: 1, role: "storage", zone: "az2" },
+    { id: 2, role: "storage", zone: "az3" },
+  ],
+}
+const elected = (): Interaction => {
+  const env = new Interaction()
+  env.run("add-nodes", ["3"])
+  env.run("campaign", ["0"])
+  env.run("run", ["1000"])
+  return env
+}
+
+describe("membership rule: one change at a time, through the log", () => {
+  it("accepts exactly one added, removed or re-roled member", () => {
+    const add = { members: [...three.members, { id: 3, role: "log" as const, zone: "az3" }] }
+    const remove = { members: three.members.slice(0, 2) }
+    const reRole = { members: three.members.map((m) => (m.id === 2 ? { ...m, role: "log" as const } : m)) }
+    const two = { members: [...three.members.slice(0, 2), { id: 3, role: "log" as const, zone: "az3" }] }
+    assert.ok(isSingleChange(three, add))
+    assert.ok(isSingleChange(three, remove))
+    assert.ok(isSingleChange(three, reRole))
+    assert.ok(!isSingleChange(three, two), "replace = two changes")
+    assert.ok(!isSingleChange(three, three))
+  })
+
+  it("refuses a second change while one is uncommitted, a double change, and removing the leader", () => {
+    const env = elected()
+    const leader = env.cores.get(0)!
+    const cfg = leader.latestConfig()
+    assert.equal(leader.proposeConfig({ members: cfg.members.slice(1) }).ok, false, "cannot remove itself")
+    const two = { members: [...cfg.members.slice(0, 2), { id: 3, role: "log" as const, zone: "az3" }] }
+    assert.deepEqual(leader.proposeConfig(two), { ok: false, reason: "bad-config" })
+    const add = { members: [...cfg.members, { id: 3, role: "log" as const, zone: "az3" }] }
+    assert.equal(leader.proposeConfig(add).ok, true)
+    assert.deepEqual(leader.proposeConfig({ members: cfg.members.slice(0, 2) }), {
+      ok: false,
+      reason: "config-pending",
+    })
+    // The new configuration governs the slots after the config entry at once.
+    assert.equal(leader.latestConfig().members.length, 4)
+    assert.equal(leader.configAt(leader.lastIndex()).members.length, 3)
+  })
+})
+
+describe("log replicas", () => {
+  it("vote but never campaign and never serve reads", () => {
+    const cfg: Membership = {
+      members: [...three.members.slice(0, 2), { id: 2, role: "log", zone: "az3" }],
+    }
+    const log = new PaxosCore({ id: 2, role: "log", initialConfig: cfg, electionTimeoutMs: 100 })
+    for (let t = 0; t < 10_000; t += 10) log.tick(t)
+    assert.equal(log.state, "follower")
+    assert.equal(log.readyOutputs().messages.length, 0, "no pre-vote from a log replica")
+    assert.equal(log.requestRead(1), "not-leader")
+    log.step({
+      type: "prepare",
+      from: 0,
+      to: 2,
+      ballot: makeBallot(1, 0),
+      fromSlot: 1,
+      handoverOf: 0,
+    } satisfies PrepareMsg)
+    const out = log.readyOutputs()
+    assert.equal(out.messages[0]?.type, "promise")
+    assert.equal((out.messages[0] as Extract<Message, { type: "promise" }>).ok, true)
+    assert.equal(out.hardState?.promised, makeBallot(1, 0), "the promise is persisted before it is sent")
+  })
+})
+
+describe("leases", () => {
+  it("a new leader waits out the remaining lease reported by acceptors, stretched by the drift bound", () => {
+    const c = new PaxosCore({ id: 1, role: "storage", initialConfig: three, leaseMs: 800, driftBound: 0.05 })
+    c.tick(1000)
+    c.campaign()
+    c.readyOutputs()
+    c.step({
+      type: "prevote-reply",
+      from: 2,
+      to: 1,
+      ballot: 0,
+      granted: true,
+      leaderAlive: false,
+      behind: false,
+    })
+    const prepares = c.readyOutputs().messages.filter((m) => m.type === "prepare")
+    assert.equal(prepares.length, 2)
+    const b = (prepares[0] as PrepareMsg).ballot
+    c.step({
+      type: "promise",
+      from: 2,
+      to: 1,
+      ballot: b,
+      ok: true,
+      promised: b,
+      entries: [],
+      commit: 0,
+      snapshotIndex: 0,
+      leaseRemainingMs: 500,
+    })
+    assert.equal(c.state, "leader")
+    // Own restart guard (800 ms from its first tick) dominates: 800 * 1.05 / 0.95.
+    assert.ok(Math.abs(c.leaseWaitUntil - (1000 + (800 * 1.05) / 0.95)) < 1e-6)
+    assert.equal(c.canServeReads(), false)
+    assert.equal(c.requestRead(7), "no-lease")
+  })
+
+  it("a stopped replica (fsync error) ignores everything afterwards", () => {
+    const c = new PaxosCore({ id: 0, role: "storage", initialConfig: three })
+    c.stop()
+    c.tick(10_000)
+    c.step({ type: "prevote", from: 1, to: 0, ballot: 0, commit: 0 })
+    assert.equal(c.hasReady(), false)
+    assert.equal(c.state, "stopped")
+  })
+})
+
+describe("corruption", () => {
+  it("a replica recovered with a corrupt record does not vote until repaired past it", () => {
+    const c = new PaxosCore(
+      { id: 2, role: "storage", initialConfig: three },
+      {
+        hardState: { promised: makeBallot(1, 0), commit: 3 },
+        snapshot: null,
+        entries: [1, 2, 3].map(
+          (slot): Entry => ({
+            slot,
+            ballot: makeBallot(1, 0),
+            kind: ENTRY_COMMAND,
+            data: new Uint8Array([slot]),
+          }),
+        ),
+        repairThrough: 6,
+      },
+    )
+    assert.equal(c.isRepairing(), true)
+    c.readyOutputs()
+    c.step({ type: "prepare", from: 1, to: 2, ballot: makeBallot(2, 1), fromSlot: 1, handoverOf: 0 })
+    assert.equal(c.readyOutputs().messages.length, 0, "no promise while repairing")
+    const b = makeBallot(2, 0)
+    const entries = [4, 5, 6].map(
+      (slot): Entry => ({
+        slot,
+        ballot: b,
+        kind: ENTRY_COMMAND,
+        data: new Uint8Array([slot]),
+      }),
+    )
+    c.step({ type: "accept", from: 0, to: 2, ballot: b, start: 4, entries, commit: 6, sentAt: 0 })
+    assert.equal(c.isRepairing(), false)
+    assert.equal(c.commitIndex, 6)
+  })
+
+  it("can be repaired from archived committed entries", () => {
+    const c = new PaxosCore(
+      { id: 2, role: "storage", initialConfig: three },
+      { hardState: { promised: makeBallot(1, 0), commit: 0 }, snapshot: null, entries: [], repairThrough: 4 },
+    )
+    const archived = [1, 2, 3, 4].map(
+      (slot): Entry => ({ slot, ballot: 0, kind: ENTRY_COMMAND, data: new Uint8Array([slot]) }),
+    )
+    c.learnCommitted(archived.slice(1)) // not contiguous with our commit: ignored
+    assert.equal(c.commitIndex, 0)
+    c.learnCommitted(archived)
+    assert.equal(c.commitIndex, 4)
+    assert.equal(c.isRepairing(), false)
+    assert.deepEqual(
+      c.readyOutputs().committed.map((e) => e.slot),
+      [1, 2, 3, 4],
+    )
+  })
+})
