@@ -11,7 +11,7 @@ const cfg: DurabilityConfig = {
   stepMs: 50,
   archiveEveryMs: 1000,
   faults: 8,
-  scrubBytesPerSec: 512 * 1024,
+  scrubBytesPerSec: 1024 * 1024,
   injectFromMs: 2000,
   injectUntilMs: 12_000,
 }
@@ -20,7 +20,7 @@ describe("durability suite", () => {
   it("detects every injected fault within one scrub cycle and repairs it from healthy copies", () => {
     const r = runDurability(cfg, 5)
     assert.equal(r.outcomes.length, 8)
-    const cycles = r.cycleEndsMs.map((t, i) => t - (i === 0 ? 0 : r.cycleEndsMs[i - 1]!)).slice(1)
+    const cycles = r.cycleEndsMs.map((t, i) => t - (i === 0 ? 0 : r.cycleEndsMs[i - 1]!))
     const cycleMax = Math.max(...cycles)
     for (const o of r.outcomes) {
       assert.ok(o.detectedAtMs !== undefined, `${o.fault.kind} on ${o.fault.partition} not detected`)

@@ -294,16 +294,18 @@ export async function runScaleStep(
   })
   const elapsed = realClock.now() - t0
   const achieved = (recorder.ok / elapsed) * 1000
-  const p99 = recorder.summary().p99Us
-  return {
+  const result = {
     workload,
     targetOpsPerSec: rate,
     achievedOpsPerSec: achieved,
     recorder,
     errors: recorder.errors,
     throttled: cluster.throttled - throttledBefore,
-    saturated: achieved < rate * 0.9 || p99 > 100_000,
+    saturated: false,
   }
+  // Saturated: the target could not keep up, or latency grew for most of the step (a single stall
+  // of this shared machine, visible in the overall p99, does not end the ladder).
+  return { ...result, saturated: achieved < rate * 0.9 || medianIntervalP99Us(result) > 100_000 }
 }
 
 /**
@@ -442,21 +444,22 @@ export function buildScaleReport(
       )
       figures[`${w}.maxSustainedOpsPerSec`] = Math.round(best.achievedOpsPerSec)
     }
-    // The shape: p99 flat while throughput grows, up to half the highest sustained rate.
+    // The shape: p99 flat while throughput grows. Steps in the lower half of the sustained range
+    // against steps in the upper half, by the median of their median-interval p99 (one step
+    // disturbed by another process on this shared machine does not decide the comparison).
     const maxSustained = Math.max(0, ...sustained.map((s) => s.achievedOpsPerSec))
-    const flat = sustained.filter((s) => s.achievedOpsPerSec <= maxSustained / 2)
-    if (flat.length >= 2) {
-      const first = flat[0]!
-      const last = flat[flat.length - 1]!
-      const growth = last.achievedOpsPerSec / first.achievedOpsPerSec
-      const p99s = flat.map(medianIntervalP99Us)
-      const lo = Math.min(...p99s)
-      const hi = Math.max(...p99s)
+    const lower = sustained.filter((s) => s.achievedOpsPerSec <= maxSustained / 2)
+    const upper = sustained.filter((s) => s.achievedOpsPerSec > maxSustained / 2)
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0
+    if (lower.length >= 1 && upper.length >= 1) {
+      const lo = median(lower.map(medianIntervalP99Us))
+      const hi = median(upper.map(medianIntervalP99Us))
+      const growth = maxSustained / Math.max(1, sustained[0]!.achievedOpsPerSec)
       checks.push(
         check(
-          `YCSB ${w}: p99 stays flat (median interval p99 within 3x, or under 5 ms) while throughput grows ${sig(growth, 2)}x below capacity`,
+          `YCSB ${w}: p99 stays flat as throughput grows ${sig(growth, 2)}x up to the highest sustained step (upper-half steps within 3x of lower-half, or under 5 ms)`,
           hi <= lo * 3 || hi <= 5000,
-          flat.map((s, i) => `${Math.round(s.achievedOpsPerSec)}/s: ${ms(p99s[i]!)} ms`).join(", "),
+          `median interval p99: lower half ${ms(lo)} ms, upper half ${ms(hi)} ms; ${sustained.map((s) => `${Math.round(s.achievedOpsPerSec)}/s: ${ms(medianIntervalP99Us(s))} ms`).join(", ")}`,
         ),
       )
     } else {
