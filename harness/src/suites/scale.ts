@@ -245,7 +245,7 @@ export function scaleConfig(quick: boolean): ScaleConfig {
     ? {
         partitions: 16,
         keyCount: 20_000,
-        rates: [1000, 2000, 4000, 8000, 16_000, 32_000],
+        rates: [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000],
         stepMs: 1500,
         warmupMs: 1000,
       }
