@@ -9,7 +9,7 @@ import { TARGETS } from "./targets.ts"
 import { intendedStarts } from "@partita/workloads"
 import { readTrace, replayStarts, type TraceEntry, writeTrace } from "./trace.ts"
 import { latencyTable, percentileChart, timeSeriesChart } from "./charts.ts"
-import { SeededUniform } from "./rng.ts"
+import { Prng } from "@partita/sim"
 
 /** Replays a trace file open-loop at `speed` against a target and writes a report under results/replay/. */
 export async function runReplay(opts: {
@@ -102,7 +102,7 @@ export function recordWorkload(input: string, output: string): number {
     console.error(`partita: ${input} is not a valid workload:\n${cfg.left}`)
     return 2
   }
-  const w = new Workload(cfg.right, new SeededUniform(cfg.right.seed))
+  const w = new Workload(cfg.right, new Prng(cfg.right.seed))
   const entries: TraceEntry[] = []
   for (const t of intendedStarts(cfg.right.shape, cfg.right.durationMs, cfg.right.maxOps)) {
     const op = w.next()

@@ -90,17 +90,15 @@ export { isReservedWord, reservedWords } from "./internal/reserved.ts"
 export {
   InMemoryItemStore,
   type ItemStore,
-  type KeyAttribute,
   keyOf,
   type SortKeyStart,
   type TableKeySchema,
 } from "./internal/store.ts"
-/** Value helpers: byte-order string comparison, item size, limits. */
+/** Value helpers: byte-order string comparison, limits. (Item size: `itemSize` in @partita/core.) */
 export {
   compareBytes,
   compareStrings,
   itemBytesMax,
-  itemSize,
   nestingLevelsMax,
   typeOf,
   type TypeTag,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import type { AttributeValue, Item } from "@partita/core"
+import { type AttributeValue, type Item, itemSize } from "@partita/core"
 import {
   addNumbers,
   applyUpdateExpression,
@@ -16,7 +16,6 @@ import {
   getItem,
   InMemoryItemStore,
   itemBytesMax,
-  itemSize,
   type OperandAst,
   type PathAst,
   parseCondition,

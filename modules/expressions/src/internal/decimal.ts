@@ -250,24 +250,3 @@ export const subtractNumberText = (a: string, b: string): string =>
   isSmallInteger(a) && isSmallInteger(b)
     ? String(Number(a) - Number(b))
     : formatDecimal(subtractDecimal(parseDecimal(a), parseDecimal(b)))
-
-/**
- * Count of significant digits of a (valid) number text, for DynamoDB's item-size formula, without
- * allocating: digits from the first to the last nonzero one, the decimal point not counted.
- */
-export const significantDigits = (text: string): number => {
-  let first = -1 // digit ordinal of the first nonzero digit
-  let last = -1
-  let ordinal = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 101 || c === 69) break // exponent
-    if (c < 48 || c > 57) continue // sign or point
-    if (c !== 48) {
-      if (first < 0) first = ordinal
-      last = ordinal
-    }
-    ordinal++
-  }
-  return first < 0 ? 1 : last - first + 1
-}

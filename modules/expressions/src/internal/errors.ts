@@ -1,25 +1,11 @@
-import type { Item } from "@partita/core"
-import { Data } from "effect"
+import { ValidationException } from "@partita/core"
 
-/**
- * DynamoDB's `ValidationException`: the request is malformed (bad expression, undefined or unused
- * placeholder, wrong operand type, number out of range, ...). Nothing was changed.
- */
-export class ValidationException extends Data.TaggedError("ValidationException")<{
-  readonly message: string
-}> {}
-
-/** DynamoDB's `ConditionalCheckFailedException`: a condition expression evaluated to false. */
-export class ConditionalCheckFailedException extends Data.TaggedError("ConditionalCheckFailedException")<{
-  readonly message: string
-  /** The item as it was when the condition failed (DynamoDB's ReturnValuesOnConditionCheckFailure). */
-  readonly item?: Item | undefined
-}> {}
+/** DynamoDB's typed errors come from @partita/core (same classes everywhere in Partita). */
+export { ConditionalCheckFailedException, ValidationException } from "@partita/core"
 
 /**
  * Throws a ValidationException. Internal helpers throw (cheap on the hot path, no Either per
  * step); every public function catches these at its boundary and returns them as values.
- * (Local error classes: switch to core's once they land on main; the `_tag`s are the same.)
  */
 export const invalid = (message: string): never => {
   throw new ValidationException({ message })

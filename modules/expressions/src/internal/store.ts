@@ -4,23 +4,14 @@
  * are ordered by sort key in DynamoDB's order (numbers by value, strings and binaries by
  * unsigned bytes).
  */
-import type { AttributeValue, Item, KeyType } from "@partita/core"
+import type { AttributeValue, Item, KeyAttribute, KeySchema } from "@partita/core"
 import BTreeModule from "sorted-btree"
 import { canonicalNumber } from "./decimal.ts"
 import { invalid } from "./errors.ts"
 import { compareScalars, typeOf } from "./values.ts"
 
-/** One key attribute of a table. */
-export interface KeyAttribute {
-  readonly name: string
-  readonly type: KeyType
-}
-
-/** A table's primary key: a partition key and an optional sort key. */
-export interface TableKeySchema {
-  readonly partitionKey: KeyAttribute
-  readonly sortKey?: KeyAttribute | undefined
-}
+/** A table's primary key (core's `KeySchema`: a partition key and an optional sort key). */
+export type TableKeySchema = KeySchema
 
 /** Where an ordered partition walk starts. */
 export interface SortKeyStart {

@@ -2,8 +2,8 @@
  * Attribute values: type tags, DynamoDB's equality and ordering (numbers by value, strings and
  * binaries by unsigned byte order), validation and canonicalisation of client input, item size.
  */
-import type { AttributeValue, Item } from "@partita/core"
-import { canonicalNumber, compareNumberText, significantDigits } from "./decimal.ts"
+import { type AttributeValue, itemSize as coreItemSize, type Item, MAX_ITEM_SIZE_BYTES } from "@partita/core"
+import { canonicalNumber, compareNumberText } from "./decimal.ts"
 import { invalid } from "./errors.ts"
 
 /** The ten DynamoDB type descriptors. */
@@ -12,8 +12,8 @@ export type TypeTag = "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS
 /** All type descriptors, as `attribute_type` accepts them. */
 export const typeTags: ReadonlyArray<TypeTag> = ["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"]
 
-/** Largest item DynamoDB stores, in bytes. */
-export const itemBytesMax = 400 * 1024
+/** Largest item DynamoDB stores, in bytes (core's MAX_ITEM_SIZE_BYTES). */
+export const itemBytesMax: number = MAX_ITEM_SIZE_BYTES
 /** Most levels of nested maps and lists DynamoDB accepts (a top-level map or list is level 1). */
 export const nestingLevelsMax = 32
 
@@ -366,42 +366,8 @@ export const canonicalItem = (item: Item): Item => {
   return changed ? out : item
 }
 
-/**
- * Item size in bytes by DynamoDB's published rules: attribute name length (UTF-8) plus value
- * size; strings UTF-8 bytes, binaries raw bytes, numbers ⌈digits/2⌉ + 1, booleans and null 1,
- * lists and maps 3 bytes plus 1 byte per element plus their contents, sets the sum of elements.
- * (Local copy: use core's `itemSize` once it lands on main.)
- */
-export const itemSize = (item: Item): number => {
-  let n = 0
-  for (const k in item) n += utf8Length(k) + valueSize(item[k]!)
-  return n
-}
-
-/** Size of one value in bytes (see {@link itemSize}). */
-export const valueSize = (v: AttributeValue): number => {
-  const a = v as AnyValue
-  if (a.S !== undefined) return utf8Length(a.S)
-  if (a.N !== undefined) return numberSize(a.N)
-  if (a.B !== undefined) return a.B.length
-  if (a.BOOL !== undefined || a.NULL !== undefined) return 1
-  if (a.L !== undefined) {
-    let n = 3
-    for (const e of a.L) n += 1 + valueSize(e)
-    return n
-  }
-  if (a.M !== undefined) {
-    let n = 3
-    for (const k in a.M) n += 1 + utf8Length(k) + valueSize(a.M[k]!)
-    return n
-  }
-  if (a.SS !== undefined) return a.SS.reduce((n, s) => n + utf8Length(s), 0)
-  if (a.NS !== undefined) return a.NS.reduce((n, s) => n + numberSize(s), 0)
-  if (a.BS !== undefined) return a.BS.reduce((n, s) => n + s.length, 0)
-  return 0
-}
-
-const numberSize = (text: string): number => Math.ceil(significantDigits(text) / 2) + 1
+/** Item size in bytes as DynamoDB counts it (core's implementation, one source for Partita). */
+export const itemSize: (item: Item) => number = coreItemSize
 
 /** True when some map or list in the item nests deeper than DynamoDB allows (32 levels). */
 export const nestingTooDeep = (item: Item): boolean => {
