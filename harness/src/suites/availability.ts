@@ -26,7 +26,7 @@ import {
 import { Recorder } from "../measure.ts"
 import type { Chart, Table } from "../report.ts"
 import type { Suite, SuiteContext, SuiteOutput } from "../suite.ts"
-import { type Check, check, lineChart, pct, SeededUniform, sig, table } from "./common.ts"
+import { type Check, check, lineChart, pct, Prng, sig, table } from "./common.ts"
 
 /** The failure scenarios. */
 export const AVAILABILITY_SCENARIOS = [
@@ -127,7 +127,7 @@ export function runAvailability(
   timing: AvailabilityTiming,
   seed: number,
 ): AvailabilityResult {
-  const rng = new SeededUniform(seed)
+  const rng = new Prng(seed)
   const transport = new PartitionTransport()
   const committed = new Set<number>()
   const group = new LocalGroup({

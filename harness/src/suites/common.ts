@@ -4,9 +4,9 @@
  * Everything here is deterministic: time and randomness are inputs.
  */
 import type { Chart, Table } from "../report.ts"
-import { SeededUniform } from "../rng.ts"
+import { Prng } from "@partita/sim"
 
-export { SeededUniform }
+export { Prng }
 
 /** A min-heap of timed events (ties broken by insertion order), for virtual-time simulations. */
 export class EventHeap<T> {
@@ -89,7 +89,7 @@ export class EventHeap<T> {
  */
 export class ServiceLatency {
   constructor(
-    private readonly rng: SeededUniform,
+    private readonly rng: Prng,
     readonly floorUs = 800,
     readonly meanTailUs = 400,
   ) {}
@@ -107,7 +107,7 @@ export const CLIENT_BACKOFF_BASE_MS = 100
 export const CLIENT_BACKOFF_MAX_MS = 20_000
 
 /** Backoff before attempt `attempt + 1` (attempt counts from 1), full jitter. */
-export function backoffMs(attempt: number, rng: SeededUniform): number {
+export function backoffMs(attempt: number, rng: Prng): number {
   return rng.next() * Math.min(CLIENT_BACKOFF_MAX_MS, CLIENT_BACKOFF_BASE_MS * 2 ** (attempt - 1))
 }
 

@@ -18,7 +18,7 @@ import {
 } from "@partita/memds"
 import type { Chart, Table } from "../report.ts"
 import type { Suite, SuiteContext, SuiteOutput } from "../suite.ts"
-import { type Check, check, lineChart, pct, SeededUniform, sig, table } from "./common.ts"
+import { type Check, check, lineChart, pct, Prng, sig, table } from "./common.ts"
 
 /** The two cache disciplines compared. */
 export const CACHE_MODES = ["constant-work", "conventional"] as const
@@ -117,7 +117,7 @@ export interface CacheRunResult {
 export function runCache(fleet: Fleet, run: CacheRun): CacheRunResult {
   if (run.hotPartitions + run.requests > fleet.keys.length)
     throw new RangeError("fleet too small for this run's fresh partitions")
-  const rng = new SeededUniform(run.seed)
+  const rng = new Prng(run.seed)
   const byId = new Map(fleet.nodes.map((m) => [m.id, m]))
   const caches = Array.from(
     { length: run.routers },

@@ -10,7 +10,7 @@ import { BTree } from "@partita/btree"
 import type { EncodedKey } from "@partita/core"
 import type { Chart, Table } from "../report.ts"
 import type { Suite, SuiteContext, SuiteOutput } from "../suite.ts"
-import { type Check, check, lineChart, pct, SeededUniform, sig, table } from "./common.ts"
+import { type Check, check, lineChart, pct, Prng, sig, table } from "./common.ts"
 
 const REPLICAS = 3
 /** Ranges with at most this many items are compared key by key. */
@@ -103,7 +103,7 @@ function narrow(
 
 /** Runs the experiment. Deterministic for a seed. */
 export function runBTreeDurability(cfg: BTreeDurabilityConfig, seed: number): BTreeDurabilityResult {
-  const rng = new SeededUniform(seed)
+  const rng = new Prng(seed)
   const int = (n: number) => Math.floor(rng.next() * n)
   const parts = Array.from({ length: cfg.partitions }, () =>
     Array.from({ length: REPLICAS }, () => new BTree<string>()),

@@ -20,7 +20,7 @@ import {
 import { Effect } from "effect"
 import type { Chart, Table } from "../report.ts"
 import type { Suite, SuiteContext, SuiteOutput } from "../suite.ts"
-import { type Check, check, lineChart, pct, SeededUniform, sig, table } from "./common.ts"
+import { type Check, check, lineChart, pct, Prng, sig, table } from "./common.ts"
 
 /** Fault kinds injected, in rotation. */
 export const DURABILITY_FAULTS = [
@@ -106,7 +106,7 @@ function matches(f: InjectedFault, e: ScrubEvent): boolean {
 
 /** Runs the experiment. Deterministic for a seed. */
 export function runDurability(cfg: DurabilityConfig, seed: number): DurabilityResult {
-  const rng = new SeededUniform(seed)
+  const rng = new Prng(seed)
   const int = (n: number) => Math.floor(rng.next() * n)
   const store = new MemoryObjectStore()
   const parts = Array.from(

@@ -30,7 +30,7 @@ import { type Outcome, Recorder } from "../measure.ts"
 import { realClock, sleepMs } from "../realtime.ts"
 import type { Chart, Table } from "../report.ts"
 import type { Suite, SuiteContext, SuiteOutput } from "../suite.ts"
-import { type Check, check, lineChart, SeededUniform, sig, table } from "./common.ts"
+import { type Check, check, lineChart, Prng, sig, table } from "./common.ts"
 
 /** Item size of the paper's YCSB runs. */
 export const ITEM_BYTES = 900
@@ -269,7 +269,7 @@ export async function runScaleStep(
   seed: number,
   baseline = false,
 ): Promise<ScaleStep> {
-  const rng = new SeededUniform(seed)
+  const rng = new Prng(seed)
   const keys = new UniformKeys(cluster.keyCount)
   const readShare = YCSB_MIXES[workload].read ?? 0
   const recorder = new Recorder(250)

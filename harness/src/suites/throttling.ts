@@ -42,7 +42,7 @@ import {
   EventHeap,
   lineChart,
   pct,
-  SeededUniform,
+  Prng,
   ServiceLatency,
   sig,
   table,
@@ -162,9 +162,9 @@ function stageFor(name: ThrottlingStage, topology: Topology, nowMs: number): Adm
 
 /** Runs one (skew, load, stage) configuration in virtual time. Pure: same parameters, same result. */
 export function runThrottling(run: ThrottlingRun): ThrottlingResult {
-  const rng = new SeededUniform(run.seed)
-  const keyRng = new SeededUniform(run.seed ^ 0x5bd1e995)
-  const svc = new ServiceLatency(new SeededUniform(run.seed ^ 0x27d4eb2f))
+  const rng = new Prng(run.seed)
+  const keyRng = new Prng(run.seed ^ 0x5bd1e995)
+  const svc = new ServiceLatency(new Prng(run.seed ^ 0x27d4eb2f))
   let map = PartitionMap.make(
     { table: "skewed", hash: "murmur3", policy: "even", provisioned: { rcu: TABLE_RCU, wcu: 1000 } },
     TABLE_PARTITIONS,
@@ -339,7 +339,7 @@ export function runDilution(
   const split = splitForSize(map0, map0.partitions[0]!.id, samples, { thresholdBytes: 1024 * 1024 * 1024 })
   if (Either.isLeft(split)) throw new Error(`dilution: size split refused (${split.left._tag})`)
   const map1 = split.right.map
-  const rng = new SeededUniform(opts.seed)
+  const rng = new Prng(opts.seed)
   const topo = (m: PartitionMap): Topology => ({
     ...topologyOf(m, "map"),
     nodes: Array.from({ length: NODES }, (_, i) => ({
