@@ -361,9 +361,19 @@ export function availabilityTiming(quick: boolean): AvailabilityTiming {
 }
 
 /** Runs the suite. */
+/** More scenarios run by another target (the @partita/node cluster), appended to the report. */
+export interface AvailabilityExtra {
+  readonly tables: ReadonlyArray<Table>
+  readonly charts: ReadonlyArray<Chart>
+  readonly checks: ReadonlyArray<Check>
+  readonly summary: string
+  readonly figures: Record<string, number>
+}
+
 export async function availabilitySuiteRun(
   ctx: SuiteContext,
   timing = availabilityTiming(ctx.quick),
+  extra?: (timing: AvailabilityTiming, seed: number) => AvailabilityExtra,
 ): Promise<SuiteOutput> {
   const progress = ctx.progress("scenarios", AVAILABILITY_SCENARIOS.length)
   const results: AvailabilityResult[] = []
@@ -373,7 +383,17 @@ export async function availabilitySuiteRun(
     await Promise.resolve()
   }
   progress.finish()
-  return buildAvailabilityReport(timing, results)
+  const out = buildAvailabilityReport(timing, results, extra !== undefined)
+  if (!extra) return out
+  const more = extra(timing, ctx.seed)
+  return {
+    ...out,
+    summary: `${out.summary} ${more.summary}`,
+    figures: { ...out.figures, ...more.figures },
+    checks: [...out.checks, ...more.checks],
+    tables: [...out.tables, ...more.tables],
+    charts: [...out.charts, ...more.charts],
+  }
 }
 
 function get(results: AvailabilityResult[], s: AvailabilityScenario): AvailabilityResult {
@@ -384,6 +404,7 @@ function get(results: AvailabilityResult[], s: AvailabilityScenario): Availabili
 export function buildAvailabilityReport(
   timing: AvailabilityTiming,
   results: AvailabilityResult[],
+  withCluster = false,
 ): SuiteOutput {
   const tables: Table[] = []
   const charts: Chart[] = []
@@ -500,7 +521,7 @@ export function buildAvailabilityReport(
   const summary =
     `A three-AZ Multi-Paxos group (@partita/paxos LocalGroup, zero-delay in-process transport with a partition filter) under ${timing.writesPerSec} writes/s in virtual time; client-side availability per ${ivS} s interval. ` +
     `Losing a storage replica: a log replica restored a full quorum after ${sig(withLog.quorumRestoredAfterMs / 1000, 3)} s vs ${sig(noLog.quorumRestoredAfterMs / 1000, 3)} s for the (modelled) storage rebuild, and a second fault in that window cost ${sig(noLog.longestOutageMs / 1000, 3)} s of writes without it, ${sig(withLog.longestOutageMs / 1000, 3)} s with it. ` +
-    `Leader kill: new leader after ${sig(kill.newLeaderAfterMs / 1000, 3)} s. AZ partition: ${pct(midPart)} % of requests succeed mid-partition (clients in the cut-off AZ fail). @partita/node's cluster was not used: its API had not landed.`
+    `Leader kill: new leader after ${sig(kill.newLeaderAfterMs / 1000, 3)} s. AZ partition: ${pct(midPart)} % of requests succeed mid-partition (clients in the cut-off AZ fail).${withCluster ? "" : " @partita/node's cluster was not used: its API had not landed."}`
   return {
     title:
       "Availability: replica loss, log replicas, leader kill and AZ partition (client-side, per interval)",
