@@ -38,6 +38,8 @@ export const ITEM_BYTES = 900
 export const P99_GOAL_US = 10_000
 /** Replication group timers are ticked at least this often. */
 const TICK_EVERY_MS = 20
+/** A request the cluster has not answered after this long is an error (the client's timeout). */
+const REQUEST_TIMEOUT_MS = 1000
 /** GAC's background work cadence. */
 const GAC_TICK_MS = 100
 
@@ -81,6 +83,8 @@ export class MiniCluster implements ScaleTarget {
   private lastTickMs = 0
   private lastGacTickMs = 0
   private nextRead = 1
+  private nextRequest = 1
+  private readonly outstanding = new Map<number, { deadline: number; resolve: (o: Outcome) => void }>()
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
   readonly value = new Uint8Array(ITEM_BYTES)
@@ -180,6 +184,11 @@ export class MiniCluster implements ScaleTarget {
     const now = this.now()
     if (now - this.lastTickMs >= TICK_EVERY_MS) {
       this.lastTickMs = now
+      for (const [id, r] of this.outstanding)
+        if (r.deadline <= now) {
+          this.outstanding.delete(id)
+          r.resolve("error")
+        }
       this.groups.forEach((g, p) => {
         g.tick(now)
         this.dirty.add(p)
@@ -217,12 +226,13 @@ export class MiniCluster implements ScaleTarget {
     if (op === "read") {
       const id = this.nextRead++
       return new Promise<Outcome>((resolve) => {
+        const done = this.track(resolve, now)
         const st = g.read(id, () => {
           const leader = g.leader()
           const v = leader ? this.stores[p]!.get(leader.id)?.get(key) : undefined
-          resolve(v !== undefined ? "ok" : "error")
+          done(v !== undefined ? "ok" : "error")
         })
-        if (st !== "ok") resolve("error")
+        if (st !== "ok") done("error")
         else this.schedule(p)
       })
     }
@@ -232,10 +242,23 @@ export class MiniCluster implements ScaleTarget {
     data[1] = kb.length >> 8
     data.set(kb, 2)
     return new Promise<Outcome>((resolve) => {
-      const ok = g.propose(data, (committed) => resolve(committed ? "ok" : "error"))
-      if (!ok) resolve("error")
+      const done = this.track(resolve, now)
+      const ok = g.propose(data, (committed) => done(committed ? "ok" : "error"))
+      if (!ok) done("error")
       else this.schedule(p)
     })
+  }
+
+  /**
+   * Registers an outstanding request: it is answered once, by its callback or, if the group never
+   * answers (a leadership change lost the entry), as an error after `REQUEST_TIMEOUT_MS`.
+   */
+  private track(resolve: (o: Outcome) => void, now: number): (o: Outcome) => void {
+    const id = this.nextRequest++
+    this.outstanding.set(id, { deadline: now + REQUEST_TIMEOUT_MS, resolve })
+    return (o) => {
+      if (this.outstanding.delete(id)) resolve(o)
+    }
   }
 }
 
@@ -358,11 +381,20 @@ export async function scaleSuiteRun(
   let target = COMPOSITION_DESCRIPTION
   const progress = ctx.progress("rate steps", cfg.rates.length * 2)
   for (const workload of ["A", "B"] as const) {
+    // The measurement floor first, with no cluster running (a cluster left without load for a
+    // whole step would only tick its timers late, not measure anything).
+    const floorTarget: ScaleTarget = {
+      description: "",
+      keyCount: cfg.keyCount,
+      throttled: 0,
+      send: () => "ok",
+      idle: async () => {},
+    }
+    baselines.push(await runScaleStep(floorTarget, workload, cfg.rates[0]!, cfg.stepMs, ctx.seed, true))
     const cluster = await makeTarget(cfg)
     target = cluster.description
     // Warm the JIT and the trees up (not measured).
     await runScaleStep(cluster, workload, cfg.rates[1] ?? cfg.rates[0]!, cfg.warmupMs, ctx.seed + 99)
-    baselines.push(await runScaleStep(cluster, workload, cfg.rates[0]!, cfg.stepMs, ctx.seed, true))
     for (const rate of cfg.rates) {
       await cluster.idle(50)
       const s = await runScaleStep(cluster, workload, rate, cfg.stepMs, ctx.seed + rate)
