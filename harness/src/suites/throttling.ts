@@ -717,7 +717,7 @@ export function buildThrottlingReport(
   )
   const summary =
     `Skewed reads at ${cfg.loads.join("/")} % of a ${TABLE_RCU.toLocaleString("en-US")} RCU table against each admission stage, in virtual time over @partita/admission and @partita/partitioner (latency is modelled service time plus client retries). ` +
-    `At ${maxLoad} % Zipfian load: static ${pct(zs)} % of attempts throttled, burst ${pct(rate(find(runs, "zipfian", maxLoad, "burst")))} %, adaptive ${pct(rate(find(runs, "zipfian", maxLoad, "adaptive")))} %, GAC ${pct(rate(find(runs, "zipfian", maxLoad, "gac")))} %, GAC + split ${pct(zg)} %. ` +
+    `At ${maxLoad} % Zipfian load: static ${pct(zs)} % of attempts throttled, burst ${pct(rate(find(runs, "zipfian", maxLoad, "burst")))} %, adaptive ${pct(rate(find(runs, "zipfian", maxLoad, "adaptive")))} %, GAC ${pct(rate(find(runs, "zipfian", maxLoad, "gac")))} %, GAC + split ${pct(zg)} % (in its second half ${pct(steadyRate(zgRun, true))} % at partition level: once the hot partitions are split, what remains is table-level, the table at its provisioned rate with client retries on top). ` +
     `A single hot key stays capped at the partition maximum (a split cannot divide one item). A size split under \`even\` cut a hot range from ${Math.round(even.beforeWcu)} to ${Math.round(even.afterWcu)} WCU/s at 22 % table utilisation.`
   return {
     title: "Throttling: admission stages under skew, and throughput dilution",
