@@ -23,11 +23,13 @@ const TIMER_MARGIN_MS = 2
 export const realClock: LoadClock = {
   now: () => performance.now(),
   sleepUntil: (ms: number) => {
-    if (ms - performance.now() <= 0.02) return Promise.resolve()
+    // Never release early: a request sent before its intended start would report a latency
+    // shorter than the truth (clamped to 1 µs by the recorder).
+    if (ms - performance.now() <= 0) return Promise.resolve()
     return new Promise<void>((resolve) => {
       const poll = () => {
         const wait = ms - performance.now()
-        if (wait <= 0.02) resolve()
+        if (wait <= 0) resolve()
         else if (wait > TIMER_MARGIN_MS) setTimeout(poll, wait - TIMER_MARGIN_MS)
         else setImmediate(poll)
       }

@@ -169,7 +169,7 @@ export function writeReport(dir: string, r: RunReport): { json: string; md: stri
   return { json, md, html }
 }
 
-/** Rewrites results/README.md: an index of every published run, newest first per suite. */
+/** Rewrites results/README.md: an index of every published (full) run, newest first per suite. */
 export function writeResultsIndex(resultsDir: string): void {
   const rows: string[] = []
   if (!existsSync(resultsDir)) return
@@ -184,6 +184,9 @@ export function writeResultsIndex(resultsDir: string): void {
     for (const run of runs) {
       try {
         const r = JSON.parse(readFileSync(join(suiteDir, run, "report.json"), "utf8")) as RunReport
+        // Quick runs are not published (git ignores them): the index lists full runs only, so a
+        // quick run leaves the committed index unchanged.
+        if (r.quick) continue
         const checks = r.checks.length ? `${r.checks.filter((c) => c.pass).length}/${r.checks.length}` : "-"
         rows.push(
           `| ${suite.name} | [${run}](${suite.name}/${run}/report.md) | [html](${suite.name}/${run}/report.html) | ${r.quick ? "quick" : "full"} | ${checks} | ${r.machine.runtime} ${r.machine.runtimeVersion} | ${r.title.replaceAll("|", "\\|")} |`,
