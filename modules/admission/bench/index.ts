@@ -4,7 +4,8 @@
  *   bun modules/admission/bench/index.ts          # full run
  *   bun modules/admission/bench/index.ts --quick  # small run (< 30 s)
  *
- * Writes results/admission/admission.json and results/admission/admission.md.
+ * Writes results/admission/admission.json and results/admission/admission.md (quick runs:
+ * admission-quick.*, so a quick run never overwrites the published figures).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { cpus } from "node:os"
@@ -243,11 +244,13 @@ export async function runAdmissionBench(opts: { quick: boolean }): Promise<Bench
   }
   const dir = join(dirname(fileURLToPath(import.meta.url)), "../../../results/admission")
   mkdirSync(dir, { recursive: true })
+  // a quick run never overwrites the published full-run figures
+  const base = opts.quick ? "admission-quick" : "admission"
   writeFileSync(
-    join(dir, "admission.json"),
+    join(dir, `${base}.json`),
     `${JSON.stringify({ ...report, date: new Date().toISOString(), sink }, null, 2)}\n`,
   )
-  writeFileSync(join(dir, "admission.md"), `${md}\n`)
+  writeFileSync(join(dir, `${base}.md`), `${md}\n`)
   return report
 }
 
