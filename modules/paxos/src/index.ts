@@ -96,11 +96,14 @@ export {
   type ObjectStoreService,
   type SealedSegment,
   type SegmentManifest,
+  archivePrefix,
   archiveSegment,
+  decodeManifest,
   encodeArchiveSegment,
   listSegments,
   readSegment,
   rebuildFromArchive,
+  segmentKey,
   verifySegment,
 } from "./internal/archive.ts"
 

@@ -121,6 +121,36 @@ describe("WAL archive", () => {
     assert.equal(holed._tag, "Left")
   })
 
+  it("a manifest damaged in the store is a typed ArchiveCheckError naming its key, not an exception", async () => {
+    const damages: Array<[string, (b: Uint8Array) => Uint8Array]> = [
+      ["not JSON", (b) => b.subarray(0, b.length - 3)],
+      [
+        "a bit flipped in a digit",
+        (b) => Uint8Array.from(b, (x, i) => (i === b.indexOf(0x3a) + 1 ? x ^ 0x40 : x)),
+      ],
+      ["wrong shape", () => enc.encode(JSON.stringify({ table: "orders", partition: "p7" }))],
+      ["another partition's", (b) => enc.encode(dec.decode(b).replace('"p7"', '"p8"'))],
+      [
+        "positions not matching its key",
+        (b) => enc.encode(dec.decode(b).replace('"lastPosition":200', '"lastPosition":199')),
+      ],
+    ]
+    for (const [what, damage] of damages) {
+      const store = new MemoryObjectStore()
+      for (const s of new Archiver(ID, 100).offer(log(300))) await run(archiveSegment(ID, s), store)
+      const key = [...store.objects.keys()].find(
+        (k) => k.includes("00000000000101-") && k.endsWith(".manifest.json"),
+      )!
+      store.objects.set(key, damage(store.objects.get(key)!))
+      const r = await run(listSegments(ID), store)
+      assert.equal(r._tag, "Left", what)
+      if (r._tag === "Left") {
+        assert.equal(r.left._tag, "ArchiveCheckError", what)
+        if (r.left._tag === "ArchiveCheckError") assert.equal(r.left.segment, key, what)
+      }
+    }
+  })
+
   it("truncation is allowed only through min(archived, checkpoint)", () => {
     const a = new Archiver(ID, 100)
     a.archivedThrough = 200

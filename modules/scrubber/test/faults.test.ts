@@ -225,6 +225,27 @@ describe("fault injection: every kind detected within one cycle and repaired", (
     assert.deepEqual(last[1]!.positions, { first: 1, last: SEG })
   })
 
+  it("a damaged archive manifest is reported as an archive problem naming it, and the replicas are still compared", () => {
+    const w = setup(77)
+    const key = [...w.store.objects.keys()].find((k) => k.endsWith(".manifest.json"))!
+    const bytes = w.store.objects.get(key)!
+    w.store.objects.set(key, bytes.subarray(0, bytes.length - 2))
+    // a replica fault the replica comparison (check 6) must still find without the archive
+    const items = [...w.p.replicas[1]!.tree.range()]
+    flipValueBit(w.p, 1, items[3]![0], 5, 1)
+    runWith(w.store, w.s.runCycle(1))
+    assert.ok(
+      w.events.some(
+        (e) => e.replica === "archive" && e.cause === "archive-unreachable" && e.detail.includes(key),
+      ),
+      JSON.stringify(w.events),
+    )
+    assert.ok(
+      w.events.some((e) => e.type === "detected" && e.replica === 1),
+      JSON.stringify(w.events),
+    )
+  })
+
   it("with one replica down, the reference decides between the two that remain", () => {
     const w = setup(23)
     w.p.replicas[2]!.live = false

@@ -10,7 +10,7 @@
  * own. A reference replica can be rebuilt from the archive alone.
  */
 import { FileSystem } from "@effect/platform"
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Data, Effect, Either, Layer } from "effect"
 import { crc32c } from "./crc32c.ts"
 import type { LogIdentity } from "./storage.ts"
 import { logIdOf } from "./storage.ts"
@@ -159,7 +159,8 @@ export const ARCHIVE_SEGMENT_ENTRIES_DEFAULT = 1024
 const pad = (n: number): string => String(n).padStart(14, "0")
 /** Key prefix of a log in the store. */
 export const archivePrefix = (id: LogIdentity): string => `${id.table}/${id.partition}/wal/`
-const segmentKey = (
+/** Object key of an archived segment's bytes (its manifest is this plus `.manifest.json`). */
+export const segmentKey = (
   m: Pick<SegmentManifest, "table" | "partition" | "firstPosition" | "lastPosition">,
 ): string => `${m.table}/${m.partition}/wal/${pad(m.firstPosition)}-${pad(m.lastPosition)}.seg`
 const manifestKey = (
@@ -258,17 +259,62 @@ export const archiveSegment = (
     return "uploaded" as const
   })
 
-/** Lists the manifests of a log's archived segments, in position order. */
+const isPosition = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0
+
+/**
+ * Decodes a manifest object read from the store: JSON of the right shape, for this log, under the
+ * key its positions name. Anything else (a damaged or misplaced manifest) is a typed error naming
+ * the key and what is wrong, never an exception.
+ */
+export const decodeManifest = (
+  id: LogIdentity,
+  key: string,
+  bytes: Uint8Array,
+): Either.Either<SegmentManifest, ArchiveCheckError> => {
+  const bad = (reason: string) => Either.left(new ArchiveCheckError({ segment: key, reason }))
+  let v: unknown
+  try {
+    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes))
+  } catch {
+    return bad("manifest is not valid UTF-8 JSON")
+  }
+  if (typeof v !== "object" || v === null) return bad("manifest is not a JSON object")
+  const m = v as Record<string, unknown>
+  if (typeof m.table !== "string" || typeof m.partition !== "string")
+    return bad("manifest lacks table or partition")
+  for (const f of ["logId", "firstPosition", "lastPosition", "bytes", "crc32c"] as const)
+    if (!isPosition(m[f])) return bad(`manifest field ${f} is not a non-negative integer`)
+  const manifest: SegmentManifest = {
+    table: m.table,
+    partition: m.partition,
+    logId: m.logId as number,
+    firstPosition: m.firstPosition as number,
+    lastPosition: m.lastPosition as number,
+    bytes: m.bytes as number,
+    crc32c: m.crc32c as number,
+  }
+  if (manifest.table !== id.table || manifest.partition !== id.partition || manifest.logId !== logIdOf(id))
+    return bad("manifest belongs to another table or partition")
+  if (manifest.lastPosition < manifest.firstPosition)
+    return bad("manifest's last position precedes its first")
+  if (manifestKey(manifest) !== key) return bad("manifest's positions do not match its key")
+  return Either.right(manifest)
+}
+
+/**
+ * Lists the manifests of a log's archived segments, in position order. A manifest that cannot be
+ * decoded (damaged in the store) fails with an `ArchiveCheckError` naming its key.
+ */
 export const listSegments = (
   id: LogIdentity,
-): Effect.Effect<ReadonlyArray<SegmentManifest>, ObjectStoreError, ObjectStore> =>
+): Effect.Effect<ReadonlyArray<SegmentManifest>, ObjectStoreError | ArchiveCheckError, ObjectStore> =>
   Effect.gen(function* () {
     const store = yield* ObjectStore
     const keys = (yield* store.list(archivePrefix(id))).filter((k) => k.endsWith(".manifest.json"))
     const out: SegmentManifest[] = []
     for (const k of keys) {
       const b = yield* store.get(k)
-      if (b !== null) out.push(JSON.parse(new TextDecoder().decode(b)) as SegmentManifest)
+      if (b !== null) out.push(yield* decodeManifest(id, k, b))
     }
     return out.sort((a, b) => a.firstPosition - b.firstPosition)
   })

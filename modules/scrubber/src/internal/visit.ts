@@ -30,7 +30,7 @@ import {
 import {
   type Entry,
   ObjectStore,
-  type ObjectStoreError,
+  ObjectStoreError,
   type ObjectStoreService,
   type SegmentManifest,
   crc32c,
@@ -411,7 +411,15 @@ export class PartitionVisit<V> {
   private listArchive(store: ObjectStoreService, nowMs: number): Effect.Effect<void, ObjectStoreError> {
     return Effect.gen(this, function* () {
       const id = this.port.identity
-      const list = () => listSegments(id).pipe(Effect.provideService(ObjectStore, store))
+      // A manifest damaged in the store makes the listing unusable: reported like an unreadable
+      // archive (the event names the manifest's key and what is wrong), never thrown.
+      const list = () =>
+        listSegments(id).pipe(
+          Effect.provideService(ObjectStore, store),
+          Effect.catchTag("ArchiveCheckError", (e) =>
+            Effect.fail(new ObjectStoreError({ op: "list", key: e.segment, message: e.reason })),
+          ),
+        )
       this.manifests = [...(yield* list())]
       this.checkpoints = yield* listCheckpoints(store, id)
       // The contiguous prefix from position 1; a hole is re-archived from a replica's log if one still has it.
