@@ -1,32 +1,13 @@
-import { Data } from "effect"
+import { ProvisionedThroughputExceededException, ThrottlingException } from "@partita/core"
 
 /**
- * DynamoDB's error for a throttled request on a provisioned table (and for key-range throttling
- * in either mode). `reason` follows DynamoDB's ThrottlingReason format, e.g.
- * "TableReadProvisionedThroughputExceeded" or "TableWriteKeyRangeThroughputExceeded".
- *
- * Defined locally with the same `_tag` as @partita/core's class, so `catchTag` works across both.
+ * DynamoDB's throttling errors are @partita/core's classes (one definition for every module),
+ * re-exported here: `ProvisionedThroughputExceededException` for a throttled request on a
+ * provisioned table (and for key-range throttling in either mode), `ThrottlingException` where an
+ * on-demand table's allowance is exceeded. Both carry `reason` in DynamoDB's ThrottlingReason
+ * format (e.g. "TableReadProvisionedThroughputExceeded") and `resource` (the table).
  */
-export class ProvisionedThroughputExceededException extends Data.TaggedError(
-  "ProvisionedThroughputExceededException",
-)<{ readonly message: string; readonly reason: string; readonly resource: string }> {
-  /** The SDKs retry it with exponential backoff. */
-  readonly retryable = true
-  /** HTTP status DynamoDB answers with. */
-  readonly status = 400
-}
-
-/** DynamoDB's error where it throttles without a provisioned rate (on-demand table allowance). */
-export class ThrottlingException extends Data.TaggedError("ThrottlingException")<{
-  readonly message: string
-  readonly reason: string
-  readonly resource: string
-}> {
-  /** The SDKs retry it with exponential backoff. */
-  readonly retryable = true
-  /** HTTP status DynamoDB answers with. */
-  readonly status = 400
-}
+export { ProvisionedThroughputExceededException, ThrottlingException }
 
 /**
  * Maps a throttle decision (a plain result code from the hot path) to DynamoDB's error, at the

@@ -29,19 +29,28 @@ export class ConditionalCheckFailedException extends Data.TaggedError("Condition
   readonly status = 400
 }
 
-/** The request rate is above the table's or partition's provisioned throughput (HTTP 400). */
+/**
+ * The request rate is above the table's or partition's provisioned throughput (HTTP 400).
+ * `reason` follows DynamoDB's ThrottlingReason format (e.g. "TableWriteKeyRangeThroughputExceeded")
+ * and `resource` names the throttled table or index, when the thrower knows them.
+ */
 export class ProvisionedThroughputExceededException extends Data.TaggedError(
   "ProvisionedThroughputExceededException",
-)<{ readonly message: string }> {
+)<{ readonly message: string; readonly reason?: string; readonly resource?: string }> {
   /** The SDKs retry it with exponential backoff. */
   readonly retryable = true
   /** HTTP status DynamoDB answers with. */
   readonly status = 400
 }
 
-/** The request rate is too high for the control plane or an on-demand table scaling up (HTTP 400). */
+/**
+ * The request rate is too high for the control plane or an on-demand table scaling up (HTTP 400).
+ * `reason` and `resource` as for `ProvisionedThroughputExceededException`.
+ */
 export class ThrottlingException extends Data.TaggedError("ThrottlingException")<{
   readonly message: string
+  readonly reason?: string
+  readonly resource?: string
 }> {
   /** The SDKs retry it with exponential backoff. */
   readonly retryable = true
