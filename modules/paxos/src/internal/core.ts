@@ -479,9 +479,14 @@ export class PaxosCore {
         this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
     // A replica removed from the group (as far as we know) must not disrupt it.
-    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not deny.)
+    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not
+    // deny; nor does one behind the requester's commit index: the configuration that added the
+    // requester may be among the commits it missed, and its vote may be needed for a quorum.)
     const known = this.latestConfig().members
-    const member = known.length === 0 || known.some((x) => x.id === m.from && x.role === "storage")
+    const member =
+      known.length === 0 ||
+      m.commit > this.commitIndex ||
+      known.some((x) => x.id === m.from && x.role === "storage")
     this.send({
       type: "prevote-reply",
       from: this.id,
