@@ -229,3 +229,35 @@ describe("pre-votes", () => {
     assert.equal(ask(5), true, "ahead of us: we may have missed the configuration that added it")
   })
 })
+
+describe("a new incarnation of a member id", () => {
+  it("does not vote until its log holds the group's history through the given slot", () => {
+    const r1 = new PaxosCore({ id: 1, role: "storage", initialConfig: null, electionTimeoutMs: 1000 })
+    r1.tick(0)
+    r1.holdVotesThrough(3)
+    r1.step({ type: "prepare", from: 2, to: 1, ballot: makeBallot(5, 2), fromSlot: 1, handoverOf: 0 })
+    assert.equal(r1.readyOutputs().messages.length, 0, "an empty newcomer must not promise")
+    // The leader's log reaches it: it accepts (that is how it catches up), then votes again.
+    const entries: Entry[] = [1, 2, 3].map((slot) => ({
+      slot,
+      ballot: makeBallot(4, 0),
+      kind: ENTRY_COMMAND,
+      data: new Uint8Array([slot]),
+    }))
+    r1.step({
+      type: "accept",
+      from: 0,
+      to: 1,
+      ballot: makeBallot(4, 0),
+      start: 1,
+      entries,
+      commit: 3,
+      sentAt: 0,
+    })
+    r1.readyOutputs()
+    r1.step({ type: "prepare", from: 2, to: 1, ballot: makeBallot(5, 2), fromSlot: 2, handoverOf: 0 })
+    const promise = r1.readyOutputs().messages.find((m) => m.type === "promise")
+    assert.ok(promise !== undefined && promise.type === "promise" && promise.ok)
+    assert.equal(promise.commit, 3)
+  })
+})

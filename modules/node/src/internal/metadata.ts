@@ -702,12 +702,11 @@ export class MetadataService {
           if (!cfg.some((m) => m.id === idOf(h.logNode))) {
             if (!this.healthy(h.logNode)) {
               // The chosen node went silent before joining (cut off, maybe with the failed one):
-              // choose another rather than add a member the group may not reach.
+              // choose another rather than add a member the group may not reach. Its replica, if
+              // created, stays: an earlier leader may have proposed it, and a later leader may
+              // still recover that entry (its promises and accepted values must not be lost).
               const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
-              if (other !== undefined) {
-                this.nodes.get(h.logNode)?.dropReplica(h.pid)
-                h.logNode = h.event.logNode = other
-              }
+              if (other !== undefined) h.logNode = h.event.logNode = other
               break
             }
             const t = this.nodes.get(h.logNode)
@@ -782,8 +781,13 @@ export class MetadataService {
           const sn = h.storageNode
           if (!cfg.some((m) => m.id === idOf(sn))) {
             const t = this.nodes.get(sn)
-            if (t?.replicas.get(h.pid) === undefined)
-              t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
+            if (t?.replicas.get(h.pid) === undefined) {
+              const r = t?.createReplica(spec("storage"), "storage")
+              r?.installBase(leader.durable.base)
+              // A reused node gives the new replica the id of an earlier member whose state is
+              // gone: no votes until it holds the log past that member's removal (committed).
+              if (this.everHosted(h.pid).has(sn)) r?.holdVotesThrough(leader.core.commitIndex)
+            }
             if (t?.replicas.get(h.pid) === undefined) {
               h.storageNode = undefined
               break
@@ -791,6 +795,16 @@ export class MetadataService {
             this.everHosted(h.pid).add(sn)
             if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
               h.joinSlot = leader.core.lastIndex()
+          } else if (
+            this.nodes.get(sn)?.isUp === true &&
+            this.nodes.get(sn)?.replicas.get(h.pid) === undefined
+          ) {
+            // A member now, but its node lost the disk before the replica caught up: rebuild it
+            // there, as a new incarnation of that member id (no votes until it holds the log
+            // through the commit point; its predecessor's state is gone).
+            const r = this.nodes.get(sn)?.createReplica(spec("storage"), "storage")
+            r?.installBase(leader.durable.base)
+            r?.holdVotesThrough(leader.core.commitIndex)
           } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
           else if (caughtUp(sn)) {
             where.push(sn)

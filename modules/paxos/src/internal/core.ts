@@ -357,6 +357,20 @@ export class PaxosCore {
     this.configSlots = this.configSlots.filter((s) => s > index)
   }
 
+  /**
+   * This replica reuses the id of an earlier member whose state is gone (a rebuilt replica on a
+   * node that hosted the group before): it must not vote — promise, grant pre-votes, campaign —
+   * until its log holds the group's history through `slot` (a commit point after the earlier
+   * member left). A member that missed that removal still counts the id in its configuration;
+   * the empty newcomer's promise would complete a quorum that misses what the old one accepted.
+   * Accepting from the leader, learning and snapshots go on as usual (that is how it catches up).
+   */
+  holdVotesThrough(slot: number): void {
+    if (slot <= this.commitIndex || slot <= this.repairThrough) return
+    this.repairThrough = slot
+    this.checkRepaired()
+  }
+
   /** An fsync failed: the replica stops for good (never retries). */
   stop(): void {
     this.state = "stopped"
