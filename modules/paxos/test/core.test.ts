@@ -179,3 +179,85 @@ describe("corruption", () => {
     )
   })
 })
+
+describe("pre-votes", () => {
+  it("a replica that missed the configuration adding the candidate still grants it (behind its commit)", () => {
+    // r1 is cut off while r3 joins and r2 leaves: the group is {0,1,3}, but r1 still knows only
+    // {0,1,2}. Then r2 and the leader r0 die and r1 is back. r3 needs r1's vote; r1 cannot judge
+    // r3's membership from its stale log, but r3's commit index is ahead of its own, so it must
+    // not deny (it used to: nobody could ever be elected).
+    const env = elected()
+    env.run("isolate", ["1"])
+    env.run("add-member", ["0", "3", "storage"])
+    env.run("run", ["1000"])
+    env.run("remove-member", ["0", "2"])
+    env.run("run", ["1000"])
+    assert.deepEqual(
+      env.cores
+        .get(3)!
+        .latestConfig()
+        .members.map((m) => m.id),
+      [0, 1, 3],
+    )
+    assert.deepEqual(
+      env.cores
+        .get(1)!
+        .latestConfig()
+        .members.map((m) => m.id),
+      [0, 1, 2],
+    )
+    env.run("crash", ["2"])
+    env.run("crash", ["0"])
+    env.run("heal", [])
+    env.run("run", ["10000"])
+    assert.equal(env.cores.get(3)!.state, "leader")
+    assert.equal(env.cores.get(1)!.commitIndex, env.cores.get(3)!.commitIndex, "r1 caught up")
+  })
+
+  it("a replica not in the group is still denied when it is not ahead of us", () => {
+    const two: Membership = { members: three.members.slice(0, 2) }
+    const r1 = new PaxosCore({ id: 1, role: "storage", initialConfig: two, electionTimeoutMs: 1000 })
+    r1.tick(0)
+    const ask = (commit: number): boolean => {
+      r1.step({ type: "prevote", from: 2, to: 1, ballot: makeBallot(9, 2), commit })
+      const reply = r1.readyOutputs().messages.find((m) => m.type === "prevote-reply")
+      assert.ok(reply !== undefined && reply.type === "prevote-reply")
+      assert.equal(reply.leaderAlive, false)
+      return reply.granted
+    }
+    assert.equal(ask(0), false, "a removed replica must not disrupt the group")
+    assert.equal(ask(5), true, "ahead of us: we may have missed the configuration that added it")
+  })
+})
+
+describe("a new incarnation of a member id", () => {
+  it("does not vote until its log holds the group's history through the given slot", () => {
+    const r1 = new PaxosCore({ id: 1, role: "storage", initialConfig: null, electionTimeoutMs: 1000 })
+    r1.tick(0)
+    r1.holdVotesThrough(3)
+    r1.step({ type: "prepare", from: 2, to: 1, ballot: makeBallot(5, 2), fromSlot: 1, handoverOf: 0 })
+    assert.equal(r1.readyOutputs().messages.length, 0, "an empty newcomer must not promise")
+    // The leader's log reaches it: it accepts (that is how it catches up), then votes again.
+    const entries: Entry[] = [1, 2, 3].map((slot) => ({
+      slot,
+      ballot: makeBallot(4, 0),
+      kind: ENTRY_COMMAND,
+      data: new Uint8Array([slot]),
+    }))
+    r1.step({
+      type: "accept",
+      from: 0,
+      to: 1,
+      ballot: makeBallot(4, 0),
+      start: 1,
+      entries,
+      commit: 3,
+      sentAt: 0,
+    })
+    r1.readyOutputs()
+    r1.step({ type: "prepare", from: 2, to: 1, ballot: makeBallot(5, 2), fromSlot: 2, handoverOf: 0 })
+    const promise = r1.readyOutputs().messages.find((m) => m.type === "promise")
+    assert.ok(promise !== undefined && promise.type === "promise" && promise.ok)
+    assert.equal(promise.commit, 3)
+  })
+})

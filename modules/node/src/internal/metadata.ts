@@ -39,6 +39,12 @@ export const SPLIT_REPROPOSE_MS = 2000
 export const PING_MS = 250
 /** A node silent this long is declared failed, ms. */
 export const FAILURE_DETECT_MS_DEFAULT = 1500
+/**
+ * A node silent this long (it missed the last probes) is not given a new replica, even before it
+ * is declared failed, ms: it may be cut off together with the replica being replaced, and adding
+ * an unreachable member to a group makes its quorums harder to reach.
+ */
+export const HEAL_TARGET_SILENCE_MS_MAX = 3 * PING_MS
 /** Default initial partitions of a new table. */
 export const INITIAL_PARTITIONS_DEFAULT = 1
 /** Largest table name (DynamoDB: 255). */
@@ -491,6 +497,7 @@ export class MetadataService {
   private probe(): void {
     const now = this.runtime.now()
     const detectMs = this.options.failureDetectMs ?? FAILURE_DETECT_MS_DEFAULT
+    const newlyFailed: string[] = []
     for (const id of this.nodes.keys()) {
       this.runtime.transport.send(this.id, id, { t: "ping", n: this.pingSeq })
       const last = this.lastPong.get(id) ?? now
@@ -498,12 +505,15 @@ export class MetadataService {
         this.failed.add(id)
         this.counters.nodesFailed++
         this.emit({ type: "node-failed", node: id, at: now })
-        if (this.options.heal !== false) this.coverFailedNode(id, now)
+        newlyFailed.push(id)
       } else if (now - last <= detectMs && this.failed.has(id)) {
         this.failed.delete(id)
         this.emit({ type: "node-recovered", node: id, at: now })
       }
     }
+    // Cover only once every failure of this round is known: nodes that went silent together (an
+    // AZ cut off) must not be chosen to replace each other.
+    if (this.options.heal !== false) for (const id of newlyFailed) this.coverFailedNode(id, now)
     this.pingSeq++
     this.autoSplits(now)
     this.progressSplits(now)
@@ -594,7 +604,7 @@ export class MetadataService {
         .flatMap((h) => [h.logNode, h.storageNode ?? ""]),
     )
     const ok = [...this.nodes.values()].filter(
-      (n) => n.isUp && !this.failed.has(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
+      (n) => n.isUp && this.healthy(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
     )
     const fresh = ok.filter((n) => !ever.has(n.nodeId))
     const reusable =
@@ -619,6 +629,12 @@ export class MetadataService {
       }
     }
     return undefined
+  }
+
+  /** Answers the probes: not declared failed, and heard from within `HEAL_TARGET_SILENCE_MS_MAX`. */
+  private healthy(nodeId: string): boolean {
+    const now = this.runtime.now()
+    return !this.failed.has(nodeId) && now - (this.lastPong.get(nodeId) ?? now) <= HEAL_TARGET_SILENCE_MS_MAX
   }
 
   private everHosted(pid: string): Set<string> {
@@ -684,6 +700,15 @@ export class MetadataService {
       switch (h.stage) {
         case 0: {
           if (!cfg.some((m) => m.id === idOf(h.logNode))) {
+            if (!this.healthy(h.logNode)) {
+              // The chosen node went silent before joining (cut off, maybe with the failed one):
+              // choose another rather than add a member the group may not reach. Its replica, if
+              // created, stays: an earlier leader may have proposed it, and a later leader may
+              // still recover that entry (its promises and accepted values must not be lost).
+              const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
+              if (other !== undefined) h.logNode = h.event.logNode = other
+              break
+            }
             const t = this.nodes.get(h.logNode)
             // A joining log replica starts with the configuration that adds it, so it can promise
             // to a candidate that holds that (uncommitted) entry; it never leads itself.
@@ -756,8 +781,13 @@ export class MetadataService {
           const sn = h.storageNode
           if (!cfg.some((m) => m.id === idOf(sn))) {
             const t = this.nodes.get(sn)
-            if (t?.replicas.get(h.pid) === undefined)
-              t?.createReplica(spec("storage"), "storage")?.installBase(leader.durable.base)
+            if (t?.replicas.get(h.pid) === undefined) {
+              const r = t?.createReplica(spec("storage"), "storage")
+              r?.installBase(leader.durable.base)
+              // A reused node gives the new replica the id of an earlier member whose state is
+              // gone: no votes until it holds the log past that member's removal (committed).
+              if (this.everHosted(h.pid).has(sn)) r?.holdVotesThrough(leader.core.commitIndex)
+            }
             if (t?.replicas.get(h.pid) === undefined) {
               h.storageNode = undefined
               break
@@ -765,6 +795,16 @@ export class MetadataService {
             this.everHosted(h.pid).add(sn)
             if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
               h.joinSlot = leader.core.lastIndex()
+          } else if (
+            this.nodes.get(sn)?.isUp === true &&
+            this.nodes.get(sn)?.replicas.get(h.pid) === undefined
+          ) {
+            // A member now, but its node lost the disk before the replica caught up: rebuild it
+            // there, as a new incarnation of that member id (no votes until it holds the log
+            // through the commit point; its predecessor's state is gone).
+            const r = this.nodes.get(sn)?.createReplica(spec("storage"), "storage")
+            r?.installBase(leader.durable.base)
+            r?.holdVotesThrough(leader.core.commitIndex)
           } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
           else if (caughtUp(sn)) {
             where.push(sn)

@@ -115,6 +115,8 @@ export interface DurableLog {
    * an immutable B-tree snapshot and the request ids applied before it. Log slot 1 applies on it.
    */
   base?: ReplicaBase | undefined
+  /** No votes until the log holds the group's history through this slot (`holdVotesThrough`). */
+  holdVotesThrough?: number | undefined
 }
 
 /** A replica group's starting state. */
@@ -247,6 +249,7 @@ export class Replica {
       },
       recovered,
     )
+    if (durable.holdVotesThrough !== undefined) this.core.holdVotesThrough(durable.holdVotesThrough)
     this.access = new AccessStats({ seed: jitterSeed + 1 })
     this.accessSince = now
     this.tree = makeTree()
@@ -290,6 +293,15 @@ export class Replica {
     if (base === undefined || this.applied > 0) return
     this.durable.base = base
     if (this.spec.role === "storage") this.loadBase(base)
+  }
+
+  /**
+   * A new replica on a node that hosted an earlier member of this group (same replica id, state
+   * gone) votes only once it holds the group's history through `slot` (kept on its disk).
+   */
+  holdVotesThrough(slot: number): void {
+    this.durable.holdVotesThrough = Math.max(slot, this.durable.holdVotesThrough ?? 0)
+    this.core.holdVotesThrough(slot)
   }
 
   /** Freezes the current (just created) state as the group's base. */

@@ -115,8 +115,13 @@ export class RequestRouter {
   readonly admission: RouterAdmissionCore
   readonly metrics: Metrics
   private readonly routeWaiters = new Map<number, (o: CacheOutput) => void>()
-  private readonly inflight = new Map<number, { ctx: Ctx; sentAt: number }>()
-  private readonly leaderOverride = new Map<string, string>()
+  private readonly inflight = new Map<number, { ctx: Ctx; sentAt: number; to: string }>()
+  /**
+   * Where this router now sends a partition's leader requests instead of the routing entry's
+   * leader hint, learned from `NotLeader` answers and silence. It is kept only while the entry's
+   * hint is the one it corrected: a newer published leader replaces it.
+   */
+  private readonly leaderOverride = new Map<string, LeaderOverride>()
   private nextCacheReq = 1
   private nextRid = 1
   private nextWriteId = 1
@@ -549,7 +554,11 @@ export class RequestRouter {
     let to: string
     if (ctx.strong) {
       const o = this.leaderOverride.get(e.partitionId)
-      to = o ?? e.leaderHint ?? replicas[ctx.attempt % replicas.length]!.nodeId
+      if (o !== undefined && o.hint !== e.leaderHint) this.leaderOverride.delete(e.partitionId)
+      to =
+        o !== undefined && o.hint === e.leaderHint
+          ? o.node
+          : (e.leaderHint ?? replicas[ctx.attempt % replicas.length]!.nodeId)
     } else {
       const local = replicas.filter((r) => r.az === this.az)
       const pool = local.length > 0 && ctx.attempt === 0 ? local : replicas
@@ -557,7 +566,7 @@ export class RequestRouter {
     }
     const rid = this.nextRid++
     // No timer per attempt: the router's tick sweeps attempts older than the attempt timeout.
-    this.inflight.set(rid, { ctx, sentAt: this.runtime.now() })
+    this.inflight.set(rid, { ctx, sentAt: this.runtime.now(), to })
     this.runtime.transport.send(this.id, to, {
       t: "req",
       rid,
@@ -578,9 +587,9 @@ export class RequestRouter {
     const e = ctx.range!.entry
     switch (res.kind) {
       case "NotLeader": {
-        const replicas = e.replicas
-        const next = res.leaderNode ?? replicas[(ctx.attempt + 1) % replicas.length]!.nodeId
-        this.leaderOverride.set(e.partitionId, next)
+        // The node names the leader it follows; one that knows none sends us to the next replica.
+        const next = res.leaderNode ?? nextReplica(e.replicas, f.to)
+        if (next !== undefined) this.leaderOverride.set(e.partitionId, { node: next, hint: e.leaderHint })
         this.retry(ctx, res.leaderNode !== undefined)
         return
       }
@@ -626,13 +635,18 @@ export class RequestRouter {
       if (now - f.sentAt < timeout) break
       this.inflight.delete(rid)
       const ctx = f.ctx
-      const replicas = ctx.range?.entry.replicas ?? []
-      // Silence: maybe the node is down; try another replica next time.
-      if (ctx.strong && ctx.range !== undefined && replicas.length > 0)
-        this.leaderOverride.set(
-          ctx.range.entry.partitionId,
-          replicas[(ctx.attempt + 1) % replicas.length]!.nodeId,
-        )
+      // Silence: maybe the node is down or cut off; move on to the replica after the silent one,
+      // unless another answer has already pointed this partition's requests elsewhere (many
+      // requests time out together: each must not rotate the choice again, nor back to the
+      // silent node).
+      const e = ctx.range?.entry
+      if (ctx.strong && e !== undefined) {
+        const o = this.leaderOverride.get(e.partitionId)
+        const current = o !== undefined && o.hint === e.leaderHint ? o.node : e.leaderHint
+        const next = nextReplica(e.replicas, f.to)
+        if ((current === null || current === f.to) && next !== undefined)
+          this.leaderOverride.set(e.partitionId, { node: next, hint: e.leaderHint })
+      }
       this.retry(ctx)
     }
   }
@@ -670,6 +684,22 @@ export class RequestRouter {
         return
     }
   }
+}
+
+/** A partition's leader as this router learned it, and the routing entry's hint it overrides. */
+interface LeaderOverride {
+  readonly node: string
+  readonly hint: string | null
+}
+
+/** The replica after `node` in the entry's list (wrapping), or the first if `node` is not in it. */
+const nextReplica = (
+  replicas: ReadonlyArray<{ readonly nodeId: string }>,
+  node: string,
+): string | undefined => {
+  if (replicas.length === 0) return undefined
+  const i = replicas.findIndex((r) => r.nodeId === node)
+  return replicas[(i + 1) % replicas.length]!.nodeId
 }
 
 const isKeyScalar = (v: AttributeValue, t: "S" | "N" | "B"): boolean => {

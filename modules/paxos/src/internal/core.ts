@@ -357,6 +357,20 @@ export class PaxosCore {
     this.configSlots = this.configSlots.filter((s) => s > index)
   }
 
+  /**
+   * This replica reuses the id of an earlier member whose state is gone (a rebuilt replica on a
+   * node that hosted the group before): it must not vote — promise, grant pre-votes, campaign —
+   * until its log holds the group's history through `slot` (a commit point after the earlier
+   * member left). A member that missed that removal still counts the id in its configuration;
+   * the empty newcomer's promise would complete a quorum that misses what the old one accepted.
+   * Accepting from the leader, learning and snapshots go on as usual (that is how it catches up).
+   */
+  holdVotesThrough(slot: number): void {
+    if (slot <= this.commitIndex || slot <= this.repairThrough) return
+    this.repairThrough = slot
+    this.checkRepaired()
+  }
+
   /** An fsync failed: the replica stops for good (never retries). */
   stop(): void {
     this.state = "stopped"
@@ -479,9 +493,14 @@ export class PaxosCore {
         this.now - this.lastLeaderContact < this.electionTimeoutMs)
     const behind = m.commit < this.firstIndex - 1
     // A replica removed from the group (as far as we know) must not disrupt it.
-    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not deny.)
+    // (A replica that does not know any configuration yet — a joiner — cannot judge, so it does not
+    // deny; nor does one behind the requester's commit index: the configuration that added the
+    // requester may be among the commits it missed, and its vote may be needed for a quorum.)
     const known = this.latestConfig().members
-    const member = known.length === 0 || known.some((x) => x.id === m.from && x.role === "storage")
+    const member =
+      known.length === 0 ||
+      m.commit > this.commitIndex ||
+      known.some((x) => x.id === m.from && x.role === "storage")
     this.send({
       type: "prevote-reply",
       from: this.id,
