@@ -8,6 +8,7 @@ import {
   flipStoredValueBit,
   loseNextWriteOn,
   type NodeFault,
+  runScenario,
   type SimCluster,
   simCluster,
 } from "@partita/node"
@@ -293,6 +294,22 @@ describe("the scrubber underneath the cluster", () => {
       assert.ok(m.cycles > 10 && m.referenceBytes > 0, JSON.stringify(m))
       if (seed % 2 === 0) assert.ok(m.bytesRead > m.referenceBytes)
     }
+  })
+
+  it("runs in the end-to-end scenario: the flipped follower value is repaired, nothing else flagged, replayable", () => {
+    const opts = {
+      seed: 3,
+      durationMs: 3000,
+      faultKinds: ["kill-leader", "crash-node", "split"] as const,
+      cluster: { archive: { entriesPerSegment: 16 } },
+    }
+    const a = runScenario({ ...opts, faultKinds: [...opts.faultKinds] })
+    assert.ok(a.scrub !== undefined && a.scrub.injected !== undefined, JSON.stringify(a.scrub))
+    assert.equal(a.scrub.repaired, true)
+    assert.deepEqual(a.scrub.unexpected, [])
+    assert.deepEqual([a.divergent, a.archiveMismatch, a.linearizable], [[], [], "linearizable"])
+    assert.deepEqual(runScenario({ ...opts, faultKinds: [...opts.faultKinds] }), a)
+    assert.equal(runScenario({ ...opts, faultKinds: [...opts.faultKinds], scrub: false }).scrub, undefined)
   })
 
   it("replicas-only mode (no archive): a lost write is found by replica comparison", () => {
