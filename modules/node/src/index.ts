@@ -70,6 +70,7 @@ export {
   type ReplicaHost,
   type ReplicaSpec,
   type ReplicaBase,
+  type ReplicaTap,
   BURST_CREDIT_S,
   COMPACT_ENTRIES_DEFAULT,
   DEDUPE_ENTRIES_MAX,
@@ -125,5 +126,26 @@ export {
   type StoredItem,
 } from "./internal/codec.ts"
 export { PlanningStore, TreeItemStore, makeTree, storedItemCodec } from "./internal/store.ts"
+/** The scrubber underneath: ports over the node's replicas, the cluster's scrubbers, node-side faults. */
+export {
+  ClusterScrub,
+  type NodeFault,
+  NodePartitionPort,
+  NodeReplicaPort,
+  type NodeScrubEvent,
+  type ScrubConfig,
+  SCRUB_BOUNDARY_SNAPSHOTS_MAX,
+  SCRUB_EVENTS_MAX,
+  SCRUB_LOCAL_SEGMENTS_MAX,
+  SCRUB_REQUESTED_SNAPSHOTS_MAX,
+  SCRUB_SLICES_PER_TICK_MAX,
+  SCRUB_SNAPSHOT_WAIT_MS_DEFAULT,
+  SCRUB_TICK_MS_DEFAULT,
+  flipLocalWalBit,
+  flipStoredValueBit,
+  loseNextWriteOn,
+  nodeStateMachine,
+  nodeTreeOptions,
+} from "./internal/scrub.ts"
 /** The seeded end-to-end fault scenario (tests and harness experiments). */
 export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"

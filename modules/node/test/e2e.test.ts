@@ -1,12 +1,18 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { runScenario } from "@partita/node"
+import { runScenario, type ScenarioReport } from "@partita/node"
 
 // Every seed is a whole cluster (6 storage nodes in 3 AZs, 2 routers, MemDS, GAC, metadata)
 // running conditional writes and strong reads through leader kills, AZ partitions, node crashes
 // (with and without losing the disk) and live splits. PARTITA_SEEDS raises the count (CI default: 200).
 const SEEDS = Number(process.env.PARTITA_SEEDS ?? 200)
 const FIRST_SEED = Number(process.env.PARTITA_SEED_BASE ?? 1000)
+
+// Archiving seeds run the scrubber underneath: the follower value it was given to find must be
+// repaired, and nothing else flagged through the faults.
+const scrubFailed = (r: ScenarioReport): boolean =>
+  r.scrub !== undefined &&
+  ((r.scrub.injected !== undefined && !r.scrub.repaired) || r.scrub.unexpected.length > 0)
 
 describe("the whole cluster under faults (seeded simulation)", () => {
   it(`is linearizable per key, loses no acknowledged write and ends with identical replicas (${SEEDS} seeds)`, () => {
@@ -26,9 +32,14 @@ describe("the whole cluster under faults (seeded simulation)", () => {
       })
       acknowledged += r.ok
       splits += r.splits
-      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
+      if (
+        r.linearizable !== "linearizable" ||
+        r.divergent.length > 0 ||
+        r.archiveMismatch.length > 0 ||
+        scrubFailed(r)
+      )
         failures.push(
-          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} faults: ${r.faults.join(" | ")}`,
+          `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
         )
     }
     assert.deepEqual(failures, [])
@@ -52,9 +63,14 @@ describe("the whole cluster under faults (seeded simulation)", () => {
           ? { cluster: { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } }
           : {}),
       })
-      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
+      if (
+        r.linearizable !== "linearizable" ||
+        r.divergent.length > 0 ||
+        r.archiveMismatch.length > 0 ||
+        scrubFailed(r)
+      )
         failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")}`,
+          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)}`,
         )
     }
     assert.deepEqual(failures, [])

@@ -12,6 +12,8 @@ import { Client } from "./client.ts"
 import type { PaxosTiming, Replica, ReplicaCounters } from "./replica.ts"
 import { RequestRouter } from "./router.ts"
 import { type Runtime, SimRuntime } from "./runtime.ts"
+import { ClusterScrub, type NodeScrubEvent, type ScrubConfig, scrubBackground } from "./scrub.ts"
+import type { ScrubMetrics } from "@partita/scrubber"
 import { GacEndpoint, MemDSEndpoint, makeGacRing } from "./services.ts"
 import { StorageNode } from "./storageNode.ts"
 
@@ -59,6 +61,12 @@ export interface ClusterConfig {
   readonly onEvent?: (e: ClusterEvent) => void
   /** Background hook run on every storage node (the scrubber's seam). */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
+  /**
+   * Run `@partita/scrubber` underneath (see `scrub.ts`): each partition is verified by one of its
+   * nodes, under a byte-rate limit, against its other replicas and the archive reference. Off
+   * by default; without `archive` only the node-side checks run (`replicasOnly`).
+   */
+  readonly scrub?: ScrubConfig
 }
 
 /** Entries per archived WAL segment by default. */
@@ -80,6 +88,8 @@ export class Cluster {
   readonly objectStore: MemoryObjectStore | undefined
   /** The object store the WAL archives go to, if any. */
   readonly archiveStore: ObjectStoreService | undefined
+  /** The scrubbers running underneath (when `config.scrub` is set). */
+  readonly scrub: ClusterScrub | undefined
 
   constructor(
     readonly runtime: Runtime,
@@ -109,6 +119,18 @@ export class Cluster {
             async: ar.async === true,
           }
     this.archiveStore = store
+    this.scrub =
+      config.scrub === undefined
+        ? undefined
+        : new ClusterScrub(
+            runtime,
+            this.nodes,
+            archive === undefined ? undefined : { store: archive.store, async: archive.async },
+            config.scrub,
+          )
+    // Scrub events are cluster events too (and so logged by `effectLogger`).
+    this.scrub?.onEvent((e) => this.meta.emit({ type: "scrub", node: e.scrubber, event: e, at: e.atMs }))
+    const background = scrubBackground(this.scrub, config.background, () => runtime.now())
     const n = config.nodes ?? 9
     for (let i = 0; i < n; i++) {
       const id = `sn${i}`
@@ -125,7 +147,7 @@ export class Cluster {
           capacityRcu: cap.rcu,
           capacityWcu: cap.wcu,
           ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
-          ...(config.background === undefined ? {} : { background: config.background }),
+          ...(background === undefined ? {} : { background }),
           ...(archive === undefined ? {} : { archive }),
         }),
       )
@@ -188,6 +210,16 @@ export class Cluster {
       if (r !== undefined) out.push({ node: id, replica: r })
     }
     return out
+  }
+
+  /** Scrub events so far: detections, repairs, unrecoverable damage (empty without `config.scrub`). */
+  scrubEvents(): ReadonlyArray<NodeScrubEvent> {
+    return this.scrub?.events() ?? []
+  }
+
+  /** The scrubbers' metrics, all nodes together (undefined without `config.scrub`). */
+  scrubMetrics(): ScrubMetrics | undefined {
+    return this.scrub?.metrics()
   }
 
   /** The node currently leading a partition (established leader), if any. */

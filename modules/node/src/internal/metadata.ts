@@ -25,6 +25,7 @@ import {
   type StorageNode as PlacementNode,
 } from "@partita/partitioner"
 import type { Member } from "@partita/paxos"
+import type { ScrubEvent } from "@partita/scrubber"
 import { Either } from "effect"
 import type { SplitFence } from "./codec.ts"
 import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
@@ -84,6 +85,8 @@ export interface HealEvent {
 
 /** Structured control-plane events (for logs and experiments). */
 export type ClusterEvent =
+  /** A scrubber finding (`scrub.ts`): `node` is the node whose scrubber reported it. */
+  | { readonly type: "scrub"; readonly node: string; readonly event: ScrubEvent; readonly at: number }
   | {
       readonly type: "split"
       readonly table: string

@@ -157,6 +157,17 @@ export interface ReplicaHost {
   onLeaderChange(r: Replica, leader: boolean): void
 }
 
+/**
+ * Observes a storage replica's applied entries and sealed WAL segments: the scrubber's tap
+ * (`scrub.ts` keeps boundary snapshots, the recent log and the sealed segments through it).
+ */
+export interface ReplicaTap {
+  /** Applies `e` by calling `apply` (once), observing the state before and after. */
+  apply(r: Replica, e: Entry, apply: (e: Entry) => void): void
+  /** A WAL segment this replica sealed (the canonical archive framing it uploads). */
+  sealed(r: Replica, seg: SealedSegment): void
+}
+
 type Reply = (r: DataResponse) => void
 
 const err = (kind: DataError["kind"], message?: string, leaderNode?: string): DataError => ({
@@ -202,6 +213,9 @@ export class Replica {
   /** Archive uploads that failed or found a differing archived copy. */
   archiveErrors = 0
   private nextReadId = 1
+  /** The scrubber's tap, if one is attached (volatile: a restarted replica starts without). */
+  tap: ReplicaTap | undefined
+  private readonly applyEntry = (e: Entry): void => this.apply(e)
   private proposedSinceDrain = false
   private leaderBallot = -1
   /** Sampled accesses on the leader (split-for-consumption input); reset by the metadata service. */
@@ -619,7 +633,8 @@ export class Replica {
       this.persist(r)
       if (r.snapshot !== null) this.installSnapshot(r.snapshot)
       for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
-      for (const e of r.committed) this.apply(e)
+      if (this.tap === undefined) for (const e of r.committed) this.apply(e)
+      else for (const e of r.committed) this.tap.apply(this, e, this.applyEntry)
       if (this.archiver !== undefined && r.committed.length > 0)
         this.archiveOut(this.archiver.offer(r.committed))
       for (const rd of r.reads) this.answerRead(rd.id, rd.index)
@@ -646,6 +661,7 @@ export class Replica {
     const archiver = this.archiver
     const id = { table: this.spec.table, partition: this.spec.partition.id }
     for (const seg of segs) {
+      this.tap?.sealed(this, seg)
       const eff = archiveSegment(id, seg).pipe(Effect.provideService(ObjectStore, a.store))
       const done = (ok: boolean): void => {
         if (ok) archiver.archivedThrough = Math.max(archiver.archivedThrough, seg.manifest.lastPosition)

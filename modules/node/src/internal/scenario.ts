@@ -4,7 +4,9 @@
  * restarts, optionally a live split); then the cluster heals and the run is checked:
  * linearizability of every key's history (the sim kit's Porcupine checker, CAS-register model),
  * no acknowledged write lost (a final strong read of every key is part of the history), and the
- * storage replicas of every partition identical.
+ * storage replicas of every partition identical. With an archive the scrubber runs underneath
+ * (`scrub.ts`): before the final reads one follower's stored value is flipped, and the run checks
+ * that the scrubber found and repaired exactly that, and flagged nothing else through the faults.
  */
 import { casRegisterModel, checkOperations, History, type OpOutput, toOperations } from "@partita/sim"
 import type { DynamoDBError } from "@partita/core"
@@ -13,6 +15,7 @@ import { Effect, Exit } from "effect"
 import { decodeCommand } from "./codec.ts"
 import { type ClusterConfig, SimCluster } from "./cluster.ts"
 import { CallbackClient } from "./client.ts"
+import { flipStoredValueBit, type ScrubConfig } from "./scrub.ts"
 
 /** What a scenario does. */
 export interface ScenarioOptions {
@@ -30,6 +33,11 @@ export interface ScenarioOptions {
   /** Table partitions. Default 3. */
   readonly partitions?: number
   readonly cluster?: ClusterConfig
+  /**
+   * The scrubber underneath: on by default when the cluster archives its WAL (`false`: off; with
+   * it on, a flipped stored value is injected before the final reads and must be repaired).
+   */
+  readonly scrub?: ScrubConfig | false
   /** Print failing histories. */
   readonly debug?: boolean
 }
@@ -50,13 +58,36 @@ export interface ScenarioReport {
   readonly faults: ReadonlyArray<string>
   readonly splits: number
   readonly virtualMs: number
+  /** With the scrubber on: what it was given to find, and what it reported. */
+  readonly scrub?: {
+    /** The injected flip (`partition/node/key`), if a follower held an item to flip. */
+    readonly injected: string | undefined
+    /** The flip was detected and repaired. */
+    readonly repaired: boolean
+    /** Events that are not about the injected flip (false positives, or real findings). */
+    readonly unexpected: ReadonlyArray<string>
+    readonly cycles: number
+  }
 }
 
 const TABLE = "registers"
 
+/**
+ * The scenario's scrubber: a few hundred KB of data in all, so a slow rate still completes a cycle
+ * every few hundred ms of virtual time (at MB/s it would re-verify the tiny archive non-stop).
+ */
+const SCENARIO_SCRUB: ScrubConfig = { bytesPerSec: 256 * 1024, tickMs: 100 }
+
 /** Runs one seeded scenario to completion (synchronously on virtual time). */
 export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
-  const c = new SimCluster(opts.seed, { nodes: 6, routers: 2, failureDetectMs: 1500, ...opts.cluster })
+  const scrubOn = opts.scrub !== false && opts.cluster?.archive !== undefined
+  const c = new SimCluster(opts.seed, {
+    nodes: 6,
+    routers: 2,
+    failureDetectMs: 1500,
+    ...opts.cluster,
+    ...(scrubOn ? { scrub: opts.scrub === undefined ? SCENARIO_SCRUB : opts.scrub } : {}),
+  })
   const prng = c.sim.fork("scenario")
   const client = new CallbackClient(c.meta, c.routers)
   const created = c.meta.createTable({
@@ -199,6 +230,23 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   c.heal()
   for (const id of nodeIds) c.restartNode(id)
   c.runFor(3000)
+
+  // Bit rot on one follower, before the final reads: the scrubber must find and repair it.
+  let injected: { partition: string; node: string; key: string } | undefined
+  if (c.scrub !== undefined) {
+    for (const p of c.meta.partitionMap(TABLE)?.partitions ?? []) {
+      const leader = c.leaderOf(p.id)
+      // A member of the partition's configuration (a replica the scrubber judges).
+      const f = c.scrub.replicaPorts(p.id).find((x) => x.node.nodeId !== leader && x.replica.tree.size > 0)
+      if (leader === undefined || f === undefined) continue
+      const key = f.replica.tree.at(prng.int(f.replica.tree.size))![0]
+      flipStoredValueBit(c.scrub, f.replica, f.node, key)
+      injected = { partition: p.id, node: f.node.nodeId, key }
+      break
+    }
+    const target = c.scrub.cyclesCompleted() + 2
+    busyUntil(() => c.scrub!.cyclesCompleted() < target, 10_000)
+  }
 
   // Final strong read of every key, from a fresh client id each.
   keys.forEach((key, i) => {
@@ -353,8 +401,31 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
       if (!same) archiveMismatch.push(`${p.id}: state differs from the archive reference`)
     }
   }
+  let scrub: ScenarioReport["scrub"]
+  if (c.scrub !== undefined) {
+    const about = (e: { partition: string; replicaNode?: string; keys?: ReadonlyArray<string> }): boolean =>
+      injected !== undefined &&
+      e.partition === `${TABLE}/${injected.partition}` &&
+      e.replicaNode === injected.node &&
+      e.keys?.includes(injected.key) === true
+    const evs = c.scrubEvents()
+    scrub = {
+      injected: injected === undefined ? undefined : `${injected.partition}/${injected.node}/${injected.key}`,
+      repaired:
+        evs.some((e) => e.type === "detected" && about(e)) &&
+        evs.some((e) => e.type === "repaired" && about(e)),
+      unexpected: evs
+        .filter((e) => !about(e))
+        .map(
+          (e) =>
+            `${e.atMs}: ${e.type} ${e.cause} ${e.partition} replica ${e.replicaNode ?? e.replica} ${e.detail}`,
+        ),
+      cycles: c.scrub.cyclesCompleted(),
+    }
+  }
   return {
     seed: opts.seed,
+    ...(scrub === undefined ? {} : { scrub }),
     archiveMismatch,
     operations: ops,
     ok: oks,
