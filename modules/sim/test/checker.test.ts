@@ -30,6 +30,10 @@ const DATA_CANDIDATES = [
   "/work/shared/data/linearizability",
 ].filter((p): p is string => p !== undefined && p !== "")
 const DATA_DIR = DATA_CANDIDATES.find((p) => existsSync(join(p, "etcd/labels.tsv"))) ?? DATA_CANDIDATES[0]!
+/** An etcd history by number: the in-repo copy names them *.txt, the shared original *.log. */
+const etcdFile = (n: string): string =>
+  [".txt", ".log"].map((x) => join(DATA_DIR, `etcd/etcd_${n}${x}`)).find((f) => existsSync(f)) ??
+  join(DATA_DIR, `etcd/etcd_${n}.txt`)
 
 /** Build events from a compact script: [process, type, f, value, key?] per line, times = positions. */
 const ev = (rows: Array<[number, HistoryEvent["type"], string, unknown, string?]>): HistoryEvent[] =>
@@ -335,10 +339,10 @@ describe("labelled data set (../shared/data/linearizability)", () => {
     const say = (s: string) => out.push(s)
     assert.equal(cli(["--model", "kv", join(DATA_DIR, "kv/c50-ok.txt")], say), 0)
     assert.equal(cli(["--model", "kv", join(DATA_DIR, "kv/c50-bad.txt")], say), 1)
-    assert.equal(cli(["--model", "register", join(DATA_DIR, "etcd/etcd_002.log")], say), 0)
-    assert.equal(cli(["--model", "register", join(DATA_DIR, "etcd/etcd_000.log")], say), 1)
+    assert.equal(cli(["--model", "register", etcdFile("002")], say), 0)
+    assert.equal(cli(["--model", "register", etcdFile("000")], say), 1)
     assert.equal(cli(["--model", "register", join(DATA_DIR, "etcd/labels.tsv")], say), 2)
-    assert.equal(cli(["--model", "nope", join(DATA_DIR, "etcd/etcd_000.log")], say), 2)
+    assert.equal(cli(["--model", "nope", etcdFile("000")], say), 2)
     assert.equal(cli(["--model", "kv", "--steps-max", "10", join(DATA_DIR, "kv/c50-ok.txt")], say), 2)
     assert.deepEqual(out.slice(0, 4), [
       "linearizable",
