@@ -33,6 +33,11 @@ function routeKey(map: PartitionMap, key: Boundary): number {
   const i = map.locate(w[0]!, w[1]!, w[2]!, w[3]!, key.sortKey)
   // The route path (bucket shortcut) must agree with the search.
   assert.equal(map.routeHashed(w, 0, key.sortKey), map.partitions[i])
+  // The index form agrees, and its epoch (typed array) is the partition's.
+  const j = map.routeIndexHashed(w, 0, key.sortKey)
+  assert.equal(j, i)
+  assert.equal(map.epochAt(j), map.partitions[i]!.epoch)
+  assert.equal(map.partitionAt(j), map.partitions[i])
   return i
 }
 
@@ -99,6 +104,7 @@ describe("PartitionMap", () => {
     map.hashInto({ S: "alice" }, w)
     assert.equal(map.route({ S: "alice" }), map.partitions[w[0]! >>> 28])
     assert.equal(map.route("alice"), map.route({ S: "alice" }))
+    assert.equal(map.partitionAt(map.routeIndex({ S: "alice" })), map.route({ S: "alice" }))
   })
 
   it("routeRange returns the partitions of an item collection in order, or all for a scan", () => {
