@@ -25,7 +25,7 @@ import {
   CallbackClient,
   decodeCommand,
   encodeWrite,
-  itemFromText,
+  storedItemOfBytes,
   itemToText,
   localCluster,
   makeTree,
@@ -149,8 +149,7 @@ const layerCosts = (quick: boolean): Record<string, number> => {
   out.apply = nsPerOp(rounds, n, (k) => {
     for (let i = 0; i < k; i++) {
       const c = decodeCommand(cmds[i % 1000]!)
-      if (c.kind === "write" && c.text !== undefined)
-        tree.set(c.key, { item: itemFromText(c.text), text: c.text })
+      if (c.kind === "write" && c.body !== undefined) tree.set(c.key, storedItemOfBytes(c.body))
     }
   })
 

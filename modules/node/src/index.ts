@@ -124,6 +124,9 @@ export {
   itemToText,
   type SplitFence,
   type StoredItem,
+  storedItem,
+  storedItemOfBytes,
+  WriteCommand,
 } from "./internal/codec.ts"
 export { PlanningStore, TreeItemStore, makeTree, storedItemCodec } from "./internal/store.ts"
 /** The scrubber underneath: ports over the node's replicas, the cluster's scrubbers, node-side faults. */

@@ -15,11 +15,49 @@ import type { Boundary, Partition } from "@partita/partitioner"
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
-/** What a replica stores per key: the item and its canonical text (hashed into checksums). */
+/**
+ * What a replica stores per key: the item's canonical text as UTF-8 bytes (sized, hashed into
+ * checksums and checkpointed as they are), with the text and the parsed item on demand.
+ */
 export interface StoredItem {
   readonly item: Item
   readonly text: string
+  readonly bytes: Uint8Array
 }
+
+/**
+ * A stored item held as the bytes the log carried. Followers apply every write but serve few
+ * reads, so decoding (UTF-8 to a string) and parsing (`JSON.parse`) at apply time, on each of three
+ * replicas, was most of a write's apply cost; now a replica hashes and stores the bytes, and
+ * decodes and parses an item once, when it first reads it.
+ */
+class StoredBytes implements StoredItem {
+  private decoded: string | undefined
+  private parsed: Item | undefined
+  constructor(readonly bytes: Uint8Array) {}
+  get text(): string {
+    let t = this.decoded
+    if (t === undefined) {
+      t = textDecoder.decode(this.bytes)
+      this.decoded = t
+    }
+    return t
+  }
+  get item(): Item {
+    let it = this.parsed
+    if (it === undefined) {
+      it = itemFromText(this.text)
+      this.parsed = it
+    }
+    return it
+  }
+}
+
+/** The stored form of an item's canonical text. */
+export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text))
+
+/** The stored form of an item's canonical text as UTF-8 bytes (kept, not copied). */
+export const storedItemOfBytes = (bytes: Uint8Array): StoredItem => new StoredBytes(bytes)
 
 const replacer = (_k: string, v: unknown): unknown =>
   v instanceof Uint8Array ? { $b: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v
@@ -59,16 +97,23 @@ export interface SplitFence {
   readonly right: Partition
 }
 
+/** A decoded write: the item image as UTF-8 bytes (`body`), and as text on demand. */
+export class WriteCommand {
+  readonly kind = "write" as const
+  constructor(
+    readonly requestId: string,
+    readonly key: EncodedKey,
+    /** The item's canonical text as UTF-8 bytes, a private copy (undefined: delete). */
+    readonly body: Uint8Array | undefined,
+  ) {}
+  /** The item text (undefined: delete). */
+  get text(): string | undefined {
+    return this.body === undefined ? undefined : textDecoder.decode(this.body)
+  }
+}
+
 /** A decoded log command. */
-export type Command =
-  | {
-      readonly kind: "write"
-      readonly requestId: string
-      readonly key: EncodedKey
-      /** The item text (undefined: delete). */
-      readonly text: string | undefined
-    }
-  | { readonly kind: "split"; readonly fence: SplitFence }
+export type Command = WriteCommand | { readonly kind: "split"; readonly fence: SplitFence }
 
 /** Encodes a decided write. */
 export const encodeWrite = (requestId: string, key: EncodedKey, text: string | undefined): Uint8Array =>
@@ -78,13 +123,30 @@ export const encodeWrite = (requestId: string, key: EncodedKey, text: string | u
 export const encodeSplit = (fence: SplitFence): Uint8Array =>
   textEncoder.encode(`${JSON.stringify({ split: fence })}\nnull`)
 
-/** Decodes a command. */
+const NEWLINE = 0x0a
+
+/** Is `data[at..)` exactly the four bytes of `null`? */
+const isNull = (data: Uint8Array, at: number): boolean =>
+  data.length - at === 4 &&
+  data[at] === 0x6e &&
+  data[at + 1] === 0x75 &&
+  data[at + 2] === 0x6c &&
+  data[at + 3] === 0x6c
+
+/**
+ * Decodes a command. Only the small header is decoded and parsed; the body stays bytes (copied,
+ * so nothing that later reuses or damages the log's buffer reaches a replica's tree). The
+ * header is JSON, which never holds a raw newline byte, so the first newline ends it.
+ */
 export const decodeCommand = (data: Uint8Array): Command => {
-  const s = textDecoder.decode(data)
-  const nl = s.indexOf("\n")
+  const nl = data.indexOf(NEWLINE)
   if (nl < 0) throw new Error("corrupt command: no header")
-  const header = JSON.parse(s.slice(0, nl)) as { r?: string; k?: string; split?: SplitFence }
+  const header = JSON.parse(textDecoder.decode(data.subarray(0, nl))) as {
+    r?: string
+    k?: string
+    split?: SplitFence
+  }
   if (header.split !== undefined) return { kind: "split", fence: header.split }
-  const body = s.slice(nl + 1)
-  return { kind: "write", requestId: header.r!, key: header.k!, text: body === "null" ? undefined : body }
+  const at = nl + 1
+  return new WriteCommand(header.r!, header.k!, isNull(data, at) ? undefined : data.slice(at))
 }

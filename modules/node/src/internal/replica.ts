@@ -54,7 +54,7 @@ import {
   decodeCommand,
   encodeSplit,
   encodeWrite,
-  itemFromText,
+  storedItemOfBytes,
   itemToText,
   type SplitFence,
   type StoredItem,
@@ -810,8 +810,8 @@ export class Replica {
       }
       return
     }
-    if (c.text === undefined) this.tree.delete(c.key)
-    else this.tree.set(c.key, { item: itemFromText(c.text), text: c.text })
+    if (c.body === undefined) this.tree.delete(c.key)
+    else this.tree.set(c.key, storedItemOfBytes(c.body))
     this.remember(c.requestId)
     this.counters.applied++
     if (w !== undefined) {
