@@ -693,3 +693,72 @@ describe("plan on a leader, apply the image everywhere", () => {
     assert.deepEqual([...leader.scan(undefined)], [{ pk: S("a"), sk: N("1"), n: N("0.5") }])
   })
 })
+
+describe("stores that size items without reading them (itemSize)", () => {
+  /** An in-memory store that counts `get` calls and sizes items from a side table. */
+  const sizing = () => {
+    const inner = table()
+    let gets = 0
+    const store: ItemStore & { readonly gets: number } = {
+      keySchema: inner.keySchema,
+      get: (k) => {
+        gets++
+        return inner.get(k)
+      },
+      itemSize: (k) => {
+        const it = inner.get(k)
+        return it === undefined ? undefined : itemSize(it)
+      },
+      put: (i) => inner.put(i),
+      delete: (k) => inner.delete(k),
+      partition: (p, f, s) => inner.partition(p, f, s),
+      scan: (e) => inner.scan(e),
+      get gets() {
+        return gets
+      },
+    }
+    return { store, inner }
+  }
+  const big = { pk: S("a"), sk: N("1"), blob: S("x".repeat(3000)) }
+  const small = { pk: S("a"), sk: N("1"), v: N("1") }
+
+  it("an unconditional put or delete is charged on the larger size without reading the old item", () => {
+    const { store } = sizing()
+    ok(putItem(store, { Item: big }))
+    const before = store.gets
+    const w = ok(planPutItem(store, { Item: small }))
+    assert.equal(store.gets, before, "no get for an unconditional put")
+    assert.equal(w.consumedBytes, itemSize(big))
+    assert.equal(w.oldItem, undefined)
+    const d = ok(planDeleteItem(store, { Key: { pk: S("a"), sk: N("1") } }))
+    assert.equal(store.gets, before, "no get for an unconditional delete")
+    assert.equal(d.consumedBytes, itemSize(big))
+    // The same figures as a store without itemSize.
+    const plain = table()
+    ok(putItem(plain, { Item: big }))
+    assert.equal(ok(planPutItem(plain, { Item: small })).consumedBytes, w.consumedBytes)
+    assert.equal(
+      ok(planDeleteItem(plain, { Key: { pk: S("a"), sk: N("1") } })).consumedBytes,
+      d.consumedBytes,
+    )
+  })
+
+  it("a condition or ALL_OLD still reads the old item", () => {
+    const { store } = sizing()
+    ok(putItem(store, { Item: big }))
+    let before = store.gets
+    const w = ok(planPutItem(store, { Item: small, ReturnValues: "ALL_OLD" }))
+    assert.equal(store.gets, before + 1)
+    assert.deepEqual(w.Attributes, big)
+    before = store.gets
+    fails(
+      planPutItem(store, { Item: small, ConditionExpression: "attribute_not_exists(pk)" }),
+      "ConditionalCheckFailedException",
+    )
+    assert.equal(store.gets, before + 1)
+    before = store.gets
+    const d = ok(planDeleteItem(store, { Key: { pk: S("a"), sk: N("1") }, ReturnValues: "ALL_OLD" }))
+    assert.equal(store.gets, before + 1)
+    assert.deepEqual(d.Attributes, big)
+  })
+})

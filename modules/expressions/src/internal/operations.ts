@@ -62,7 +62,11 @@ export interface WriteOutput {
   readonly Attributes?: Item | undefined
   /** max(old item size, new item size): the bytes a write is charged for. */
   readonly consumedBytes: number
-  /** The item before the write, if any. */
+  /**
+   * The item before the write, if any, when the operation read it. A put or delete with no
+   * condition and no `ALL_OLD` over a store with `itemSize` only sizes the old item and leaves
+   * this undefined.
+   */
   readonly oldItem: Item | undefined
   /** The write to install (apply with `applyWrite`, or replicate and apply everywhere). */
   readonly write: ItemWrite
@@ -264,11 +268,16 @@ export const planPutItem = (
     const cond = bindOptionalCondition(input.ConditionExpression, "ConditionExpression", b, cache)
     b.checkUnused()
     const key = keyOf(item, store.keySchema)
+    const newSize = itemSize(item)
+    if (cond === undefined && input.ReturnValues !== "ALL_OLD" && store.itemSize !== undefined) {
+      const oldSize = store.itemSize(key) ?? 0
+      return { consumedBytes: Math.max(newSize, oldSize), oldItem: undefined, write: { key, image: item } }
+    }
     const old = store.get(key)
     if (cond !== undefined && !cond(old ?? EMPTY)) conditionFailed(old)
     return {
       Attributes: input.ReturnValues === "ALL_OLD" ? old : undefined,
-      consumedBytes: Math.max(itemSize(item), old === undefined ? 0 : itemSize(old)),
+      consumedBytes: Math.max(newSize, old === undefined ? 0 : itemSize(old)),
       oldItem: old,
       write: { key, image: item },
     }
@@ -305,6 +314,9 @@ export const planDeleteItem = (
     const b = new Binder(input.ExpressionAttributeNames, input.ExpressionAttributeValues)
     const cond = bindOptionalCondition(input.ConditionExpression, "ConditionExpression", b, cache)
     b.checkUnused()
+    if (cond === undefined && input.ReturnValues !== "ALL_OLD" && store.itemSize !== undefined) {
+      return { consumedBytes: store.itemSize(key) ?? 0, oldItem: undefined, write: { key, image: undefined } }
+    }
     const old = store.get(key)
     if (cond !== undefined && !cond(old ?? EMPTY)) conditionFailed(old)
     return {

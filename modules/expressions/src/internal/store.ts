@@ -28,6 +28,13 @@ export interface ItemStore {
   readonly keySchema: TableKeySchema
   /** The item with this primary key (the key holds exactly the key attributes). */
   get(key: Item): Item | undefined
+  /**
+   * Optional: the DynamoDB size (`itemSize`) of the item with this key, or undefined when there is
+   * none, without materializing the item. A write that needs only the old item's size (no
+   * condition, no `ALL_OLD`) then never reads it: a store that keeps items serialized (a replica's
+   * B-tree) saves a parse per write. Must equal `itemSize(get(key))` whenever the item exists.
+   */
+  itemSize?(key: Item): number | undefined
   /** Inserts or replaces the item with the item's primary key. */
   put(item: Item): void
   /** Removes the item with this primary key, if any. */

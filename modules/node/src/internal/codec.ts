@@ -9,7 +9,7 @@
  * `$b` member holding a string, so the form is unambiguous.
  */
 import { Buffer } from "node:buffer"
-import type { EncodedKey, Item } from "@partita/core"
+import { type EncodedKey, type Item, itemSize } from "@partita/core"
 import type { Boundary, Partition } from "@partita/partitioner"
 
 const textEncoder = new TextEncoder()
@@ -23,6 +23,8 @@ export interface StoredItem {
   readonly item: Item
   readonly text: string
   readonly bytes: Uint8Array
+  /** The item's DynamoDB size (`itemSize`), known without parsing when the log carried it. */
+  readonly size: number
 }
 
 /**
@@ -34,7 +36,18 @@ export interface StoredItem {
 class StoredBytes implements StoredItem {
   private decoded: string | undefined
   private parsed: Item | undefined
-  constructor(readonly bytes: Uint8Array) {}
+  /** -1: not known yet (computed from the item on first use). */
+  private sized: number
+  constructor(
+    readonly bytes: Uint8Array,
+    size: number,
+  ) {
+    this.sized = size
+  }
+  get size(): number {
+    if (this.sized < 0) this.sized = itemSize(this.item)
+    return this.sized
+  }
   get text(): string {
     let t = this.decoded
     if (t === undefined) {
@@ -54,10 +67,14 @@ class StoredBytes implements StoredItem {
 }
 
 /** The stored form of an item's canonical text. */
-export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text))
+export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text), -1)
 
-/** The stored form of an item's canonical text as UTF-8 bytes (kept, not copied). */
-export const storedItemOfBytes = (bytes: Uint8Array): StoredItem => new StoredBytes(bytes)
+/**
+ * The stored form of an item's canonical text as UTF-8 bytes (kept, not copied), with its
+ * DynamoDB size when known (else computed from the item when first asked).
+ */
+export const storedItemOfBytes = (bytes: Uint8Array, size?: number): StoredItem =>
+  new StoredBytes(bytes, size === undefined || !(size >= 0) ? -1 : size)
 
 const replacer = (_k: string, v: unknown): unknown =>
   v instanceof Uint8Array ? { $b: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v
@@ -105,6 +122,8 @@ export class WriteCommand {
     readonly key: EncodedKey,
     /** The item's canonical text as UTF-8 bytes, a view into the entry (undefined: delete). */
     readonly body: Uint8Array | undefined,
+    /** The item's DynamoDB size as the leader computed it (undefined: not carried). */
+    readonly size: number | undefined,
   ) {}
   /** The item text (undefined: delete). */
   get text(): string | undefined {
@@ -115,9 +134,19 @@ export class WriteCommand {
 /** A decoded log command. */
 export type Command = WriteCommand | { readonly kind: "split"; readonly fence: SplitFence }
 
-/** Encodes a decided write. */
-export const encodeWrite = (requestId: string, key: EncodedKey, text: string | undefined): Uint8Array =>
-  textEncoder.encode(`${JSON.stringify({ r: requestId, k: key })}\n${text ?? "null"}`)
+/**
+ * Encodes a decided write; `size` is the item's DynamoDB size, carried so replicas know it
+ * without parsing the item (a later write's capacity is charged on the larger of the two).
+ */
+export const encodeWrite = (
+  requestId: string,
+  key: EncodedKey,
+  text: string | undefined,
+  size?: number,
+): Uint8Array =>
+  textEncoder.encode(
+    `${JSON.stringify(size === undefined ? { r: requestId, k: key } : { r: requestId, k: key, z: size })}\n${text ?? "null"}`,
+  )
 
 /** Encodes a split fence. */
 export const encodeSplit = (fence: SplitFence): Uint8Array =>
@@ -147,9 +176,16 @@ export const decodeCommand = (data: Uint8Array): Command => {
   const header = JSON.parse(textDecoder.decode(data.subarray(0, nl))) as {
     r?: string
     k?: string
+    z?: number
     split?: SplitFence
   }
   if (header.split !== undefined) return { kind: "split", fence: header.split }
   const at = nl + 1
-  return new WriteCommand(header.r!, header.k!, isNull(data, at) ? undefined : data.subarray(at))
+  const z = header.z
+  return new WriteCommand(
+    header.r!,
+    header.k!,
+    isNull(data, at) ? undefined : data.subarray(at),
+    typeof z === "number" && Number.isInteger(z) && z >= 0 ? z : undefined,
+  )
 }

@@ -560,7 +560,11 @@ export class Replica {
     this.recordAccess(out.write.key, 0, wMilli / 1000)
     const key = encodedKeyOf(this.spec.keySchema, out.write.key)
     const image = out.write.image
-    const r = this.core.propose(encodeWrite(rid, key, image === undefined ? undefined : itemToText(image)))
+    const r = this.core.propose(
+      image === undefined
+        ? encodeWrite(rid, key, undefined)
+        : encodeWrite(rid, key, itemToText(image), itemSize(image)),
+    )
     if (!r.ok) {
       reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
       return
@@ -811,7 +815,7 @@ export class Replica {
       return
     }
     if (c.body === undefined) this.tree.delete(c.key)
-    else this.tree.set(c.key, storedItemOfBytes(c.body))
+    else this.tree.set(c.key, storedItemOfBytes(c.body, c.size))
     this.remember(c.requestId)
     this.counters.applied++
     if (w !== undefined) {
@@ -905,7 +909,7 @@ export class Replica {
       out.push({
         hash: wordsToHex(this.hashWords),
         sortKey: sk === undefined ? undefined : encodeKeyValue(sk),
-        bytes: itemSize(v.item),
+        bytes: v.size,
       })
     })
     return out

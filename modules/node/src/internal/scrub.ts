@@ -113,7 +113,7 @@ export const nodeStateMachine: StateMachine<StoredItem> = {
     const c = decodeCommand(e.data)
     if (c.kind !== "write") return
     if (c.body === undefined) tree.delete(c.key)
-    else tree.set(c.key, storedItemOfBytes(c.body))
+    else tree.set(c.key, storedItemOfBytes(c.body, c.size))
   },
   touches: (e) => {
     if (e.kind !== ENTRY_COMMAND) return []

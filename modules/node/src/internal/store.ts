@@ -5,7 +5,14 @@
  * `planning` (committed plus the leader's proposed-but-unapplied writes: deciding writes).
  */
 import { BTree, type ValueCodec } from "@partita/btree"
-import { type AttributeValue, type EncodedKey, encodeKey, type Item, partitionKeyRange } from "@partita/core"
+import {
+  type AttributeValue,
+  type EncodedKey,
+  encodeKey,
+  type Item,
+  itemSize,
+  partitionKeyRange,
+} from "@partita/core"
 import type { ItemStore, SortKeyStart, TableKeySchema } from "@partita/expressions"
 import { type StoredItem, storedItemOfBytes } from "./codec.ts"
 
@@ -45,6 +52,10 @@ export class TreeItemStore implements ItemStore {
 
   get(key: Item): Item | undefined {
     return this.tree.get(encodedKeyOf(this.keySchema, key))?.item
+  }
+  /** The stored item's DynamoDB size, without parsing it when the log carried the size. */
+  itemSize(key: Item): number | undefined {
+    return this.tree.get(encodedKeyOf(this.keySchema, key))?.size
   }
   put(_item: Item): void {
     throw new Error("TreeItemStore is read-only: writes go through the replicated log")
@@ -88,6 +99,11 @@ export class PlanningStore implements ItemStore {
   get(key: Item): Item | undefined {
     const p = this.pending.get(encodedKeyOf(this.keySchema, key))
     return p !== undefined ? p.image : this.committed.get(key)
+  }
+  itemSize(key: Item): number | undefined {
+    const p = this.pending.get(encodedKeyOf(this.keySchema, key))
+    if (p === undefined) return this.committed.itemSize(key)
+    return p.image === undefined ? undefined : itemSize(p.image)
   }
   /** Records a proposed write. */
   propose(k: EncodedKey, image: Item | undefined): void {

@@ -1,0 +1,104 @@
+/** The log entry codec and the stored item form: bytes, lazy text and item, carried sizes. */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { BTree } from "@partita/btree"
+import { encodeKey, type Item, itemSize } from "@partita/core"
+import {
+  decodeCommand,
+  encodeWrite,
+  itemFromText,
+  itemToText,
+  makeTree,
+  PlanningStore,
+  storedItem,
+  storedItemCodec,
+  storedItemOfBytes,
+  TreeItemStore,
+} from "@partita/node"
+import { Either } from "effect"
+import fc from "fast-check"
+
+const S = (s: string) => ({ S: s })
+const item: Item = {
+  id: S("k1"),
+  n: { N: "42" },
+  bin: { B: new Uint8Array([0, 1, 2, 255]) },
+  s: S('h\u00e9\n"x'),
+}
+
+describe("log entry codec", () => {
+  it("round-trips a write: key, request id, body bytes, text and the carried size", () => {
+    const key = encodeKey(S("k1"), undefined)
+    const text = itemToText(item)
+    const c = decodeCommand(encodeWrite("r-1", key, text, itemSize(item)))
+    assert.equal(c.kind, "write")
+    if (c.kind !== "write") return
+    assert.equal(c.requestId, "r-1")
+    assert.equal(c.key, key)
+    assert.equal(c.text, text)
+    assert.deepEqual(c.body, new TextEncoder().encode(text))
+    assert.equal(c.size, itemSize(item))
+    assert.deepEqual(itemFromText(c.text!), item)
+  })
+
+  it("a delete has no body; a write without a carried size decodes with size undefined", () => {
+    const d = decodeCommand(encodeWrite("r-2", "k", undefined))
+    assert.ok(d.kind === "write" && d.body === undefined && d.text === undefined)
+    const w = decodeCommand(encodeWrite("r-3", "k", '{"id":{"S":"x"}}'))
+    assert.ok(w.kind === "write" && w.size === undefined && w.text === '{"id":{"S":"x"}}')
+  })
+
+  it("keys with any code units survive the header (order-preserving encodings use control units)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ maxLength: 200 }), (key, s) => {
+        const text = itemToText({ id: S(s) })
+        const c = decodeCommand(encodeWrite("r", key, text, 7))
+        return c.kind === "write" && c.key === key && c.text === text && c.size === 7
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe("stored items", () => {
+  it("parse lazily and agree with the eager form; size is carried or computed", () => {
+    const text = itemToText(item)
+    const a = storedItem(text)
+    assert.equal(a.text, text)
+    assert.deepEqual(a.item, item)
+    assert.equal(a.item, a.item, "parsed once")
+    assert.equal(a.size, itemSize(item))
+    const bytes = new TextEncoder().encode(text)
+    assert.equal(storedItemOfBytes(bytes, 12345).size, 12345, "a carried size is trusted")
+    assert.equal(storedItemOfBytes(bytes).size, itemSize(item))
+    assert.equal(storedItemOfBytes(bytes, -1).size, itemSize(item), "a negative size is ignored")
+  })
+
+  it("the replica stores size items as itemSize(get(key)), pending writes included", () => {
+    const ks = { partitionKey: { name: "id", type: "S" as const } }
+    const tree = makeTree()
+    const committed = new TreeItemStore(ks, tree)
+    const planning = new PlanningStore(committed)
+    const k = encodeKey(S("k1"), undefined)
+    tree.set(k, storedItemOfBytes(new TextEncoder().encode(itemToText(item)), itemSize(item)))
+    assert.equal(committed.itemSize({ id: S("k1") }), itemSize(item))
+    assert.equal(committed.itemSize({ id: S("nope") }), undefined)
+    const next: Item = { id: S("k1"), big: S("y".repeat(500)) }
+    planning.propose(k, next)
+    assert.equal(planning.itemSize({ id: S("k1") }), itemSize(next))
+    planning.propose(k, undefined)
+    assert.equal(planning.itemSize({ id: S("k1") }), undefined)
+  })
+
+  it("checkpoints round-trip byte-backed items with equal checksums", () => {
+    const tree = makeTree()
+    for (let i = 0; i < 200; i++) {
+      const it: Item = { id: S(`k${i}`), v: S("z".repeat(i)) }
+      tree.set(encodeKey(S(`k${i}`), undefined), storedItem(itemToText(it)))
+    }
+    const back = BTree.fromCheckpointBytes(tree.toCheckpointBytes(), { codec: storedItemCodec })
+    assert.ok(Either.isRight(back))
+    assert.deepEqual(back.right.checksum(), tree.checksum())
+    assert.deepEqual(back.right.get(encodeKey(S("k7"), undefined))!.item, { id: S("k7"), v: S("zzzzzzz") })
+  })
+})
