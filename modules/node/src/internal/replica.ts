@@ -21,10 +21,10 @@ import {
 } from "@partita/expressions"
 import {
   AccessStats,
-  type Boundary,
   compareBoundary,
   type HashName,
   hashKeyInto,
+  hexToWords,
   type Partition,
   positionMin as POSITION_MIN,
   wordsToHex,
@@ -223,6 +223,20 @@ export class Replica {
   /** When `access` was last reset (ms). */
   accessSince: number
   private readonly hashWords = new Uint32Array(4)
+  /** The current request's partition-key hash (set by `owns`, reused by `recordAccess`). */
+  private readonly keyHash = new Uint32Array(4)
+  /** The key value `keyHash` holds the hash of (identity), or undefined. */
+  private keyHashOf: AttributeValue | undefined = undefined
+  /** This replica's range as hash words, for `owns`. */
+  private bounds:
+    | {
+        readonly partition: Partition
+        readonly start: Uint32Array
+        readonly startSk: EncodedKey | undefined
+        readonly end: Uint32Array | undefined
+        readonly endSk: EncodedKey | undefined
+      }
+    | undefined = undefined
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
 
@@ -425,24 +439,41 @@ export class Replica {
   /** Whether the request's key lies in this partition's range (scans are not keyed). */
   private owns(h: RequestHeader, req: DataRequest): boolean {
     const p = this.spec.partition
+    this.keyHashOf = undefined
     if (p.start.hash === POSITION_MIN && p.end === undefined) return true
-    let pos: Boundary | undefined
-    if (req.op === "query" || req.op === "scan") pos = h.position
-    else {
-      const key = req.op === "put" ? req.input.Item : req.input.Key
-      const ks = this.spec.keySchema
-      const pk = key?.[ks.partitionKey.name]
-      if (pk === undefined) return true // the operation reports the missing key
-      try {
-        hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
-      } catch {
-        return true
-      }
-      const sk = ks.sortKey === undefined ? undefined : key?.[ks.sortKey.name]
-      pos = { hash: wordsToHex(this.hashWords), sortKey: sk === undefined ? undefined : encodeKeyValue(sk) }
+    if (req.op === "query" || req.op === "scan") {
+      const pos = h.position
+      if (pos === undefined) return true
+      return compareBoundary(pos, p.start) >= 0 && (p.end === undefined || compareBoundary(pos, p.end) < 0)
     }
-    if (pos === undefined) return true
-    return compareBoundary(pos, p.start) >= 0 && (p.end === undefined || compareBoundary(pos, p.end) < 0)
+    const key = req.op === "put" ? req.input.Item : req.input.Key
+    const ks = this.spec.keySchema
+    const pk = key?.[ks.partitionKey.name]
+    if (pk === undefined) return true // the operation reports the missing key
+    const w = this.keyHash
+    try {
+      hashKeyInto(this.spec.hash, pk, w, 0)
+    } catch {
+      return true
+    }
+    this.keyHashOf = pk
+    const sk = ks.sortKey === undefined ? undefined : key?.[ks.sortKey.name]
+    const skEnc = sk === undefined ? undefined : encodeKeyValue(sk)
+    // Compare as words (the hex boundary is the same four big-endian words): no string per request.
+    let b = this.bounds
+    if (b === undefined || b.partition !== p) {
+      const s = new Uint32Array(4)
+      hexToWords(p.start.hash, s)
+      let e: Uint32Array | undefined
+      if (p.end !== undefined) {
+        e = new Uint32Array(4)
+        hexToWords(p.end.hash, e)
+      }
+      b = { partition: p, start: s, startSk: p.start.sortKey, end: e, endSk: p.end?.sortKey }
+      this.bounds = b
+    }
+    if (comparePosition(w, skEnc, b.start, b.startSk) < 0) return false
+    return b.end === undefined || comparePosition(w, skEnc, b.end, b.endSk) < 0
   }
 
   /** Samples one access for split-for-consumption (the key's hash position and sort key). */
@@ -453,8 +484,9 @@ export class Replica {
     if (pk === undefined) return
     const sk = ks.sortKey === undefined ? undefined : key[ks.sortKey.name]
     try {
-      hashKeyInto(this.spec.hash, pk, this.hashWords, 0)
-      this.access.record(this.hashWords, 0, sk === undefined ? undefined : encodeKeyValue(sk), rcu, wcu)
+      // `owns` hashed this very key value for this request: reuse it.
+      if (this.keyHashOf !== pk) hashKeyInto(this.spec.hash, pk, this.keyHash, 0)
+      this.access.record(this.keyHash, 0, sk === undefined ? undefined : encodeKeyValue(sk), rcu, wcu)
     } catch {
       // malformed keys are rejected by the operation itself
     }
@@ -942,4 +974,22 @@ export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; ded
   const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), { codec: storedItemCodec })
   if (Either.isLeft(t)) throw new Error(`corrupt snapshot: ${t.left.message}`)
   return { tree: t.right, dedupe: header.dedupe }
+}
+
+/** Orders a key position (hash words, encoded sort key) against a boundary's, as `compareBoundary`. */
+const comparePosition = (
+  w: Uint32Array,
+  sk: EncodedKey | undefined,
+  b: Uint32Array,
+  bSk: EncodedKey | undefined,
+): number => {
+  for (let i = 0; i < 4; i++) {
+    const x = w[i]!
+    const y = b[i]!
+    if (x !== y) return x < y ? -1 : 1
+  }
+  if (sk === bSk) return 0
+  if (sk === undefined) return -1
+  if (bSk === undefined) return 1
+  return sk < bSk ? -1 : 1
 }
