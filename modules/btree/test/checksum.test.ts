@@ -10,6 +10,7 @@ import {
   type Scalar,
   subtractChecksums,
 } from "../src/index.ts"
+import { HASH_OUT, hashItem } from "../src/internal/hash.ts"
 
 function prng(seed: number): () => number {
   let x = seed | 0 || 1
@@ -159,5 +160,20 @@ describe("checksums", () => {
     assert.equal(c, "ffffffff000000007fffffff80000000")
     assert.deepStrictEqual(checksumToLanes(c), [-1, 0, 0x7fffffff, -0x80000000])
     assert.throws(() => checksumToLanes("xyz"), RangeError)
+  })
+})
+
+describe("item hash of byte values (pinned)", () => {
+  it("hashes byte values of every length 0..130 to the pinned fingerprint (format is stable)", () => {
+    // Checkpoint footers and replicas' checksums depend on these exact values; a faster
+    // implementation must reproduce them (the 2026-11-26 rewrite of absorbBytes did).
+    let acc = 0
+    for (let n = 0; n <= 130; n++) {
+      const b = new Uint8Array(n)
+      for (let i = 0; i < n; i++) b[i] = (i * 131 + n * 7 + 3) & 255
+      hashItem(`key${n}`, b)
+      for (let j = 0; j < 4; j++) acc = (Math.imul(acc, 31) + HASH_OUT[j]!) | 0
+    }
+    assert.equal(acc, -311943695)
   })
 })

@@ -93,6 +93,8 @@ export interface ScrubberBenchReport {
 }
 
 /** Process CPU time in microseconds (user + system). */
+const wallUs = (): number => performance.now() * 1000
+
 const cpuUs = (): number => {
   const u = process.cpuUsage()
   return u.user + u.system
@@ -337,9 +339,12 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   const prng = new Prng(5)
   /**
    * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
-   * only when no request is pending. Time is virtual, advanced by the CPU time (process.cpuUsage,
-   * GC included) of each request and slice, so that on a machine shared with other processes
-   * being descheduled does not turn into queueing; arrivals are open-loop every `intervalUs`.
+   * only when no request is pending. Time advances by the wall-clock duration of each request and
+   * slice (idle gaps are skipped); arrivals are open-loop every `intervalUs`. An earlier version advanced it by
+   * the process CPU time instead, which counts the collector's and the JIT's helper threads: the
+   * garbage a slice left was then charged to whichever request ran while those threads worked,
+   * and the with/without ratio swung from 0.1 to 3.2 between runs. Thread CPU time would be the
+   * right clock but has a 4 ms resolution here. Run on a quiet machine.
    */
   const foreground = (mode: "none" | "node" | "all") => {
     const scrub = mode !== "none"
@@ -358,12 +363,12 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     let served = 0
     while (served < requests) {
       if (vnow >= next) {
-        const t = cpuUs()
+        const t = wallUs()
         const p = parts[prng.int(parts.length)]!
         p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
         p.deliverAll()
         if (p.committed % seg === 0) run(store, p.archivePending())
-        vnow += cpuUs() - t
+        vnow += wallUs() - t
         lat.push(vnow - next)
         next += intervalUs
         served++
@@ -373,9 +378,9 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
         vnow = next
         continue
       }
-      const t = cpuUs()
+      const t = wallUs()
       const o = run(store, s.tick(vnow / 1000, 0))
-      if (o === "ran") vnow += cpuUs() - t
+      if (o === "ran") vnow += wallUs() - t
       else vnow = next
     }
     if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)

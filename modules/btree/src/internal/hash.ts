@@ -116,12 +116,38 @@ function word(b: Uint8Array, i: number, n: number): number {
   return w
 }
 
-/** Absorbs bytes, little-endian words, zero-padded to whole blocks. */
+/**
+ * Absorbs bytes, little-endian words, zero-padded to whole blocks. The whole blocks run with the
+ * state in locals (as `absorbString` does): calling `block` per 16 bytes loaded and stored the
+ * state through `ST` each time, a third of the cost of hashing a 1 KB value.
+ */
 function absorbBytes(b: Uint8Array): void {
   const n = b.length
-  for (let i = 0; i < n; i += 16) {
-    block(word(b, i, n), word(b, i + 4, n), word(b, i + 8, n), word(b, i + 12, n))
+  const whole = n & ~15
+  let h1 = ST[0]!
+  let h2 = ST[1]!
+  let h3 = ST[2]!
+  let h4 = ST[3]!
+  for (let i = 0; i < whole; i += 16) {
+    const k1 = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
+    const k2 = b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)
+    const k3 = b[i + 8]! | (b[i + 9]! << 8) | (b[i + 10]! << 16) | (b[i + 11]! << 24)
+    const k4 = b[i + 12]! | (b[i + 13]! << 8) | (b[i + 14]! << 16) | (b[i + 15]! << 24)
+    h1 ^= Math.imul(rotl(Math.imul(k1, C1), 15), C2)
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0
+    h2 ^= Math.imul(rotl(Math.imul(k2, C2), 16), C3)
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0
+    h3 ^= Math.imul(rotl(Math.imul(k3, C3), 17), C4)
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0
+    h4 ^= Math.imul(rotl(Math.imul(k4, C4), 18), C1)
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0
   }
+  ST[0] = h1
+  ST[1] = h2
+  ST[2] = h3
+  ST[3] = h4
+  if (whole < n)
+    block(word(b, whole, n), word(b, whole + 4, n), word(b, whole + 8, n), word(b, whole + 12, n))
 }
 
 function fmix(h: number): number {
