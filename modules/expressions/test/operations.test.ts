@@ -743,6 +743,17 @@ describe("stores that size items without reading them (itemSize)", () => {
     )
   })
 
+  it("GetItem charges the store's size for the item, equal to itemSize(item)", () => {
+    const { store } = sizing()
+    ok(putItem(store, { Item: big }))
+    const g = ok(getItem(store, { Key: { pk: S("a"), sk: N("1") } }))
+    assert.deepEqual(g.Item, big)
+    assert.equal(g.consumedBytes, itemSize(big))
+    // A store whose itemSize answers differently is believed (it is the store's contract).
+    const liar: ItemStore = { ...store, get: store.get, itemSize: () => 7 }
+    assert.equal(ok(getItem(liar, { Key: { pk: S("a"), sk: N("1") } })).consumedBytes, 7)
+  })
+
   it("a condition or ALL_OLD still reads the old item", () => {
     const { store } = sizing()
     ok(putItem(store, { Item: big }))

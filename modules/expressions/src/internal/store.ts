@@ -32,7 +32,8 @@ export interface ItemStore {
    * Optional: the DynamoDB size (`itemSize`) of the item with this key, or undefined when there is
    * none, without materializing the item. A write that needs only the old item's size (no
    * condition, no `ALL_OLD`) then never reads it: a store that keeps items serialized (a replica's
-   * B-tree) saves a parse per write. Must equal `itemSize(get(key))` whenever the item exists.
+   * B-tree) saves a parse per write, and GetItem charges a read without walking the item. Must
+   * equal `itemSize(get(key))` whenever the item exists.
    */
   itemSize?(key: Item): number | undefined
   /** Inserts or replaces the item with the item's primary key. */
