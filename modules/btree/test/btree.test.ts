@@ -1,6 +1,15 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { BTree, jsonCodec, NODE_ENTRIES_MAX_DEFAULT, stringCodec, utf8Length } from "../src/index.ts"
+import { Either } from "effect"
+import fc from "fast-check"
+import {
+  BTree,
+  jsonCodec,
+  NODE_ENTRIES_MAX_DEFAULT,
+  type Scalar,
+  stringCodec,
+  utf8Length,
+} from "../src/index.ts"
 
 /** Small deterministic PRNG (xorshift32) so the stress test replays exactly. */
 function prng(seed: number): () => number {
@@ -274,4 +283,59 @@ describe("seeded stress against a Map", () => {
       }
     })
   }
+})
+
+describe("storeItemHashes", () => {
+  it("keeps the same checksums as a tree that re-hashes, through sets, deletes, splits and merges", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 }), fc.string({ maxLength: 40 })), {
+          maxLength: 400,
+        }),
+        fc.constantFrom(8, 9, 16, 64),
+        (ops, max) => {
+          const a = new BTree<Scalar>({ nodeEntriesMax: max, storeItemHashes: true })
+          const b = new BTree<Scalar>({ nodeEntriesMax: max })
+          for (const [del, k, v] of ops) {
+            const key = `k${k.toString().padStart(4, "0")}`
+            if (del) assert.equal(a.delete(key), b.delete(key))
+            else assert.equal(a.set(key, v), b.set(key, v))
+          }
+          a.checkInvariants()
+          assert.deepEqual(a.checksum(), b.checksum())
+          assert.deepEqual(a.rangeChecksum("k0100", "k0200"), b.rangeChecksum("k0100", "k0200"))
+          // A clone writes copy-on-write leaves: their hash arrays are copies, not shared.
+          const c = a.clone()
+          c.set("k0000", "changed")
+          c.delete("k0001")
+          c.checkInvariants()
+          a.checkInvariants()
+          assert.deepEqual(a.checksum(), b.checksum())
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it("bulk loads, checkpoint loads and clear keep hashes in the leaves", () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${i.toString().padStart(5, "0")}`)
+    const values = keys.map((k) => `value of ${k}`)
+    const t = BTree.fromSorted<Scalar>(keys, values, { storeItemHashes: true, nodeEntriesMax: 16 })
+    t.checkInvariants()
+    for (let i = 0; i < 1000; i += 3) t.set(keys[i]!, `new ${i}`)
+    for (let i = 1; i < 1000; i += 3) t.delete(keys[i]!)
+    t.checkInvariants()
+    const plain = BTree.fromSorted<Scalar>(keys, values, { nodeEntriesMax: 16 })
+    for (let i = 0; i < 1000; i += 3) plain.set(keys[i]!, `new ${i}`)
+    for (let i = 1; i < 1000; i += 3) plain.delete(keys[i]!)
+    assert.deepEqual(t.checksum(), plain.checksum())
+    const back = BTree.fromCheckpointBytes<Scalar>(t.toCheckpointBytes(), { storeItemHashes: true })
+    assert.ok(Either.isRight(back))
+    back.right.checkInvariants()
+    back.right.set("k00002", "again")
+    back.right.checkInvariants()
+    t.clear()
+    t.set("a", 1)
+    t.checkInvariants()
+  })
 })

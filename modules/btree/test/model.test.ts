@@ -273,9 +273,12 @@ describe("BTree against a sorted Map model", () => {
       fc.property(
         fc.commands(commandArbs, { maxCommands: 50, size: "max" }),
         fc.constantFrom(8, 9, 16),
-        (cmds, max) => {
+        fc.boolean(),
+        (cmds, max, storeItemHashes) => {
           const model: Model = { map: new Map(), snaps: [] }
-          const real: Real = { tree: new BTree<Scalar>({ nodeEntriesMax: max }) }
+          // Half the runs keep item hashes in the leaves: the same reads and checksums, and
+          // checkInvariants compares every stored hash with the value's.
+          const real: Real = { tree: new BTree<Scalar>({ nodeEntriesMax: max, storeItemHashes }) }
           fc.modelRun(() => ({ model, real }), [...cmds, new InvariantsCmd(), new CheckSnapshotsCmd()])
         },
       ),

@@ -11,9 +11,10 @@ export function buildFromSorted<V>(
   max: number,
   fill: number,
   owner: number,
+  hashCap = 0,
 ): Node {
   const n = keys.length
-  if (n === 0) return emptyLeaf(owner)
+  if (n === 0) return emptyLeaf(owner, hashCap)
   const target = Math.max(2, Math.min(max, Math.ceil(max * fill)))
   const leafCount = Math.ceil(n / target)
   let level: Node[] = new Array(leafCount)
@@ -26,6 +27,8 @@ export function buildFromSorted<V>(
     const ks = keys.slice(pos, end)
     const vs = values.slice(pos, end)
     const leaf = new Node(true, ks, vs, owner)
+    const hs = hashCap > 0 ? new Int32Array(hashCap) : null
+    leaf.hs = hs
     let s0 = 0
     let s1 = 0
     let s2 = 0
@@ -40,6 +43,12 @@ export function buildFromSorted<V>(
       }
       prev = k
       hashItem(k, digest(v))
+      if (hs !== null) {
+        hs[4 * i] = HASH_OUT[0]!
+        hs[4 * i + 1] = HASH_OUT[1]!
+        hs[4 * i + 2] = HASH_OUT[2]!
+        hs[4 * i + 3] = HASH_OUT[3]!
+      }
       s0 = (s0 + HASH_OUT[0]!) | 0
       s1 = (s1 + HASH_OUT[1]!) | 0
       s2 = (s2 + HASH_OUT[2]!) | 0

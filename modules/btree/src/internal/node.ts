@@ -21,6 +21,12 @@ export class Node {
   s1: number
   s2: number
   s3: number
+  /**
+   * A leaf's item hashes, four lanes per entry (`storeItemHashes` trees only; null otherwise and in
+   * internal nodes). An overwrite or delete then subtracts the stored hash instead of re-hashing
+   * the old value, and a split or merge moves hashes instead of re-hashing the moved items.
+   */
+  hs: Int32Array | null
 
   constructor(leaf: boolean, keys: string[], kids: any[], owner: number) {
     this.keys = keys
@@ -33,6 +39,7 @@ export class Node {
     this.s1 = 0
     this.s2 = 0
     this.s3 = 0
+    this.hs = null
   }
 }
 
@@ -45,6 +52,7 @@ export function cloneNode(n: Node, owner: number): Node {
   c.s1 = n.s1
   c.s2 = n.s2
   c.s3 = n.s3
+  c.hs = n.hs === null ? null : n.hs.slice()
   return c
 }
 
@@ -77,7 +85,9 @@ export function lowerBound(keys: string[], key: string): number {
   return lo
 }
 
-/** A new empty leaf owned by `owner`. */
-export function emptyLeaf(owner: number): Node {
-  return new Node(true, [], [], owner)
+/** A new empty leaf owned by `owner`, with room for `hashCap` hash lanes (0: none stored). */
+export function emptyLeaf(owner: number, hashCap = 0): Node {
+  const n = new Node(true, [], [], owner)
+  if (hashCap > 0) n.hs = new Int32Array(hashCap)
+  return n
 }

@@ -26,6 +26,13 @@ export interface BTreeOptions<V> {
   readonly codec?: ValueCodec<V>
   /** Maximum items per leaf and children per internal node (8..1024). Default 64. */
   readonly nodeEntriesMax?: number
+  /**
+   * Keep each item's 128-bit hash in its leaf (16 bytes per item, allocated per leaf). An
+   * overwrite or delete then never reads the old value, and splits and merges never re-hash: worth
+   * it for large values (a replica's 1 KB items, whose old copy is cold in memory), not for small
+   * ones. Checksums are the same either way. Default false.
+   */
+  readonly storeItemHashes?: boolean
 }
 
 /** Owner ids for copy-on-write; 0 is owned by no writer. */
@@ -47,6 +54,8 @@ function checkNodeEntriesMax(n: number): number {
 export class BTree<V = Scalar> extends BTreeView<V> {
   private readonly max: number
   private readonly min: number
+  /** Int32 slots of a leaf's hash array (four per entry, one spare entry), or 0: none stored. */
+  private readonly hashCap: number
   private owner: number
   private readonly pn: Node[] = []
   private readonly pi: number[] = []
@@ -54,7 +63,9 @@ export class BTree<V = Scalar> extends BTreeView<V> {
   /** An empty tree. */
   constructor(options?: BTreeOptions<V>) {
     const max = checkNodeEntriesMax(options?.nodeEntriesMax ?? NODE_ENTRIES_MAX_DEFAULT)
-    super(emptyLeaf(0), options?.codec ?? (scalarCodec as unknown as ValueCodec<V>), max)
+    const hashCap = options?.storeItemHashes === true ? 4 * (max + 1) : 0
+    super(emptyLeaf(0, hashCap), options?.codec ?? (scalarCodec as unknown as ValueCodec<V>), max)
+    this.hashCap = hashCap
     this.max = max
     this.min = max >> 2
     this.owner = nextOwner++
@@ -70,7 +81,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const t = new BTree<V>(options)
     const fill = options?.fill ?? BULK_LOAD_FILL_DEFAULT
     if (!(fill >= 0.5 && fill <= 1)) throw new RangeError("fromSorted: fill must be in [0.5, 1]")
-    t._root = buildFromSorted(keys, values, t.codec, t.max, fill, t.owner)
+    t._root = buildFromSorted(keys, values, t.codec, t.max, fill, t.owner, t.hashCap)
     return t
   }
 
@@ -97,7 +108,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
         new CheckpointCorrupt({ path, page: footerPage, reason: `value decode failed: ${String(e)}` }),
       )
     }
-    t._root = buildFromSorted(d.keys, values, t.codec, t.max, BULK_LOAD_FILL_DEFAULT, t.owner)
+    t._root = buildFromSorted(d.keys, values, t.codec, t.max, BULK_LOAD_FILL_DEFAULT, t.owner, t.hashCap)
     const r = t._root
     const [l0, l1, l2, l3] = d.footer.lanes
     if (r.count !== d.footer.itemCount || r.s0 !== l0 || r.s1 !== l1 || r.s2 !== l2 || r.s3 !== l3) {
@@ -141,14 +152,26 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       keys.push(k)
       values.push(v)
     }
-    this._root = buildFromSorted(keys, values, this.codec, this.max, BULK_LOAD_FILL_DEFAULT, this.owner)
+    this._root = buildFromSorted(
+      keys,
+      values,
+      this.codec,
+      this.max,
+      BULK_LOAD_FILL_DEFAULT,
+      this.owner,
+      this.hashCap,
+    )
     this._mod++
     return this
   }
 
   /** A writable copy sharing all nodes with this tree (copy-on-write), O(1). */
   clone(): BTree<V> {
-    const t = new BTree<V>({ codec: this.codec, nodeEntriesMax: this.max })
+    const t = new BTree<V>({
+      codec: this.codec,
+      nodeEntriesMax: this.max,
+      storeItemHashes: this.hashCap > 0,
+    })
     this.disown()
     t._root = this._root
     return t
@@ -160,7 +183,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
 
   /** Removes every item. */
   clear(): void {
-    this._root = emptyLeaf(this.owner)
+    this._root = emptyLeaf(this.owner, this.hashCap)
     this._mod++
   }
 
@@ -208,17 +231,36 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       const old = kids[lo] as V
       kids[lo] = value
       if (Object.is(old, value)) return old
-      hashKey(key)
-      hashValue(digest(old))
-      let d0 = -HASH_OUT[0]!
-      let d1 = -HASH_OUT[1]!
-      let d2 = -HASH_OUT[2]!
-      let d3 = -HASH_OUT[3]!
-      hashValue(digest(value))
-      d0 = (d0 + HASH_OUT[0]!) | 0
-      d1 = (d1 + HASH_OUT[1]!) | 0
-      d2 = (d2 + HASH_OUT[2]!) | 0
-      d3 = (d3 + HASH_OUT[3]!) | 0
+      let d0: number
+      let d1: number
+      let d2: number
+      let d3: number
+      const hs = node.hs
+      if (hs !== null) {
+        // The old value's hash is stored: its bytes are never read.
+        const at = 4 * lo
+        hashItem(key, digest(value))
+        d0 = (HASH_OUT[0]! - hs[at]!) | 0
+        d1 = (HASH_OUT[1]! - hs[at + 1]!) | 0
+        d2 = (HASH_OUT[2]! - hs[at + 2]!) | 0
+        d3 = (HASH_OUT[3]! - hs[at + 3]!) | 0
+        hs[at] = HASH_OUT[0]!
+        hs[at + 1] = HASH_OUT[1]!
+        hs[at + 2] = HASH_OUT[2]!
+        hs[at + 3] = HASH_OUT[3]!
+      } else {
+        hashKey(key)
+        hashValue(digest(old))
+        d0 = -HASH_OUT[0]!
+        d1 = -HASH_OUT[1]!
+        d2 = -HASH_OUT[2]!
+        d3 = -HASH_OUT[3]!
+        hashValue(digest(value))
+        d0 = (d0 + HASH_OUT[0]!) | 0
+        d1 = (d1 + HASH_OUT[1]!) | 0
+        d2 = (d2 + HASH_OUT[2]!) | 0
+        d3 = (d3 + HASH_OUT[3]!) | 0
+      }
       const db = this.sizeOf(value) - this.sizeOf(old)
       if (db !== 0) {
         node.bytes += db
@@ -243,6 +285,15 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const d2 = HASH_OUT[2]!
     const d3 = HASH_OUT[3]!
     const db = (HASH_OUT[4] === 1 ? key.length : utf8Length(key)) + this.sizeOf(value)
+    const hs = node.hs
+    if (hs !== null) {
+      const at = 4 * lo
+      if (lo < keys.length) hs.copyWithin(at + 4, at, 4 * keys.length)
+      hs[at] = d0
+      hs[at + 1] = d1
+      hs[at + 2] = d2
+      hs[at + 3] = d3
+    }
     if (lo === keys.length) {
       keys.push(key)
       kids.push(value)
@@ -304,7 +355,14 @@ export class BTree<V = Scalar> extends BTreeView<V> {
 
   /** Moves entries [at, end) of `n` into a new right sibling, moving their aggregate too. */
   private splitNode(n: Node, at: number): Node {
+    const len = n.keys.length
     const right = new Node(n.leaf, n.keys.splice(at), n.kids.splice(at), this.owner)
+    const hs = n.hs
+    if (hs !== null) {
+      const rh = new Int32Array(this.hashCap)
+      rh.set(hs.subarray(4 * at, 4 * len))
+      right.hs = rh
+    }
     this.aggregateInto(right, 0, right.keys.length, right)
     addAggregate(n, right, -1)
     return right
@@ -320,7 +378,19 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     let s3 = 0
     const keys = src.keys
     const kids = src.kids
-    if (src.leaf) {
+    const hs = src.hs
+    if (src.leaf && hs !== null) {
+      const sizeOf = this.sizeOf
+      for (let i = from; i < to; i++) {
+        const k = keys[i]!
+        s0 = (s0 + hs[4 * i]!) | 0
+        s1 = (s1 + hs[4 * i + 1]!) | 0
+        s2 = (s2 + hs[4 * i + 2]!) | 0
+        s3 = (s3 + hs[4 * i + 3]!) | 0
+        bytes += utf8Length(k) + sizeOf(kids[i] as V)
+      }
+      count = to - from
+    } else if (src.leaf) {
       const digest = this.digest
       const sizeOf = this.sizeOf
       for (let i = from; i < to; i++) {
@@ -388,12 +458,28 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const i = lowerBound(keys, key)
     if (i === keys.length || keys[i] !== key) return undefined
     const old = kids[i] as V
-    hashItem(key, this.digest(old))
-    const d0 = HASH_OUT[0]!
-    const d1 = HASH_OUT[1]!
-    const d2 = HASH_OUT[2]!
-    const d3 = HASH_OUT[3]!
-    const db = (HASH_OUT[4] === 1 ? key.length : utf8Length(key)) + this.sizeOf(old)
+    let d0: number
+    let d1: number
+    let d2: number
+    let d3: number
+    let db: number
+    const hs = node.hs
+    if (hs !== null) {
+      const at = 4 * i
+      d0 = hs[at]!
+      d1 = hs[at + 1]!
+      d2 = hs[at + 2]!
+      d3 = hs[at + 3]!
+      hs.copyWithin(at, at + 4, 4 * keys.length)
+      db = utf8Length(key) + this.sizeOf(old)
+    } else {
+      hashItem(key, this.digest(old))
+      d0 = HASH_OUT[0]!
+      d1 = HASH_OUT[1]!
+      d2 = HASH_OUT[2]!
+      d3 = HASH_OUT[3]!
+      db = (HASH_OUT[4] === 1 ? key.length : utf8Length(key)) + this.sizeOf(old)
+    }
     if (i === keys.length - 1) {
       keys.pop()
       kids.pop()
@@ -481,6 +567,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const ln = left.keys.length
     const rn = right.keys.length
     if (ln + rn <= this.max) {
+      if (left.hs !== null && right.hs !== null) left.hs.set(right.hs.subarray(0, 4 * rn), 4 * ln)
       for (let c = 0; c < rn; c++) {
         left.keys.push(right.keys[c]!)
         left.kids.push(right.kids[c])
@@ -495,6 +582,10 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     if (ln > rn) {
       const from = (ln + rn + 1) >> 1
       this.aggregateInto(left, from, ln, moved)
+      if (left.hs !== null && right.hs !== null) {
+        right.hs.copyWithin(4 * (ln - from), 0, 4 * rn)
+        right.hs.set(left.hs.subarray(4 * from, 4 * ln), 0)
+      }
       const mk = left.keys.splice(from)
       const mv = left.kids.splice(from)
       right.keys.unshift(...mk)
@@ -504,6 +595,10 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     } else {
       const take = (rn - ln) >> 1
       this.aggregateInto(right, 0, take, moved)
+      if (left.hs !== null && right.hs !== null) {
+        left.hs.set(right.hs.subarray(0, 4 * take), 4 * ln)
+        right.hs.copyWithin(0, 4 * take, 4 * rn)
+      }
       const mk = right.keys.splice(0, take)
       const mv = right.kids.splice(0, take)
       for (let c = 0; c < take; c++) {

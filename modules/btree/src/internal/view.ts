@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { CHECKPOINT_PAGE_BYTES_DEFAULT, encodeCheckpoint } from "./checkpoint.ts"
 import { Acc, type Checksum, lanesToChecksum, type Summary } from "./checksum.ts"
 import { utf8Length, type ValueCodec } from "./codec.ts"
-import { type DigestInput, hashItem } from "./hash.ts"
+import { type DigestInput, HASH_OUT, hashItem } from "./hash.ts"
 import { lowerBound, type Node } from "./node.ts"
 import { type Page, type RangeOptions, RangeIterator, toBounds, Walker } from "./range.ts"
 
@@ -408,6 +408,15 @@ export class BTreeView<V> {
           if (prev !== undefined && !(prev < k)) throw new Error(`keys out of order at ${k}`)
           prev = k
           hashItem(k, this.digest(n.kids[i] as V))
+          const hs = n.hs
+          if (
+            hs !== null &&
+            (hs[4 * i] !== HASH_OUT[0] ||
+              hs[4 * i + 1] !== HASH_OUT[1] ||
+              hs[4 * i + 2] !== HASH_OUT[2] ||
+              hs[4 * i + 3] !== HASH_OUT[3])
+          )
+            throw new Error(`stored item hash wrong at ${k}`)
           acc.addHash(1, utf8Length(k) + this.sizeOf(n.kids[i] as V))
         }
       } else {

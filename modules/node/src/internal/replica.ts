@@ -60,7 +60,7 @@ import {
   type StoredItem,
 } from "./codec.ts"
 import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
-import { encodedKeyOf, makeTree, PlanningStore, storedItemCodec, TreeItemStore } from "./store.ts"
+import { encodedKeyOf, makeTree, PlanningStore, replicaTreeOptions, TreeItemStore } from "./store.ts"
 
 /** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
 export const DEDUPE_ENTRIES_MAX = 100_000
@@ -971,7 +971,7 @@ export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: ReadonlyArra
 export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; dedupe: string[] } => {
   const n = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)
   const header = JSON.parse(snapDecoder.decode(data.subarray(4, 4 + n))) as { dedupe: string[] }
-  const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), { codec: storedItemCodec })
+  const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), replicaTreeOptions)
   if (Either.isLeft(t)) throw new Error(`corrupt snapshot: ${t.left.message}`)
   return { tree: t.right, dedupe: header.dedupe }
 }

@@ -48,7 +48,7 @@ import { decodeCommand, type StoredItem, storedItem, storedItemOfBytes } from ".
 import type { Replica, ReplicaTap } from "./replica.ts"
 import type { Runtime } from "./runtime.ts"
 import type { StorageNode } from "./storageNode.ts"
-import { storedItemCodec } from "./store.ts"
+import { replicaTreeOptions } from "./store.ts"
 
 /** Default scrub tick period, ms. */
 export const SCRUB_TICK_MS_DEFAULT = 20
@@ -98,7 +98,7 @@ export type NodeScrubEvent = ScrubEvent & {
 // The state machine
 
 /** Options of the replicas' trees (and of reference trees). */
-export const nodeTreeOptions: BTreeOptions<StoredItem> = { codec: storedItemCodec }
+export const nodeTreeOptions: BTreeOptions<StoredItem> = replicaTreeOptions
 
 /**
  * How a storage replica applies a committed entry: a write installs its item image (or deletes

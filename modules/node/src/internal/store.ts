@@ -4,7 +4,7 @@
  * expressions module's operations: `committed` (what has been applied from the log: reads) and
  * `planning` (committed plus the leader's proposed-but-unapplied writes: deciding writes).
  */
-import { BTree, type ValueCodec } from "@partita/btree"
+import { BTree, type BTreeOptions, type ValueCodec } from "@partita/btree"
 import {
   type AttributeValue,
   type EncodedKey,
@@ -28,8 +28,14 @@ export const storedItemCodec: ValueCodec<StoredItem> = {
   decode: (b) => storedItemOfBytes(b.slice()),
 }
 
+/**
+ * Options of every replica tree: the stored-item codec, and item hashes kept in the leaves, so an
+ * overwrite never reads the old (cold) 1 KB value to take its hash out of the checksums.
+ */
+export const replicaTreeOptions: BTreeOptions<StoredItem> = { codec: storedItemCodec, storeItemHashes: true }
+
 /** Creates an empty replica tree. */
-export const makeTree = (): BTree<StoredItem> => new BTree<StoredItem>({ codec: storedItemCodec })
+export const makeTree = (): BTree<StoredItem> => new BTree<StoredItem>(replicaTreeOptions)
 
 /** The encoded primary key of an item or key map. */
 export const encodedKeyOf = (schema: TableKeySchema, key: Item): EncodedKey => {
