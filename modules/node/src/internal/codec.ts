@@ -171,22 +171,6 @@ const isNull = (data: Uint8Array, at: number): boolean =>
  * The header is JSON, which never holds a raw newline byte, so the first newline ends it.
  */
 export const decodeCommand = (data: Uint8Array): Command => {
-  const hit = decoded.get(data)
-  if (hit !== undefined) return hit
-  const c = decodeCommandOnce(data)
-  decoded.set(data, c)
-  return c
-}
-
-/**
- * Decoded commands by entry data. In one process the transport hands every replica the same entry
- * array the leader encoded, and decoding its header (`JSON.parse`) was 8 % of a write's CPU, three
- * times over; a command is immutable, so the replicas share one decoding. Across processes each
- * node decodes its own copy, as before.
- */
-const decoded = new WeakMap<Uint8Array, Command>()
-
-const decodeCommandOnce = (data: Uint8Array): Command => {
   const nl = data.indexOf(NEWLINE)
   if (nl < 0) throw new Error("corrupt command: no header")
   const header = JSON.parse(textDecoder.decode(data.subarray(0, nl))) as {
