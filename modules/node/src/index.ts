@@ -97,7 +97,9 @@ export {
   type MetadataOptions,
   type TableInfo,
   FAILURE_DETECT_MS_DEFAULT,
+  HEAL_STORAGE_MEMBERS_MIN,
   PING_MS,
+  REPLICAS_PER_PARTITION,
 } from "./internal/metadata.ts"
 /** Who is where (node ids ↔ Paxos replica ids, AZs) and MemDS routing keys and entries. */
 export { Directory, boundaryKey, routingEntry } from "./internal/directory.ts"

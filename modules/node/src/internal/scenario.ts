@@ -231,9 +231,11 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   for (const id of nodeIds) c.restartNode(id)
   c.runFor(3000)
 
-  // Bit rot on one follower, before the final reads: the scrubber must find and repair it.
+  // Bit rot on one follower, before the final reads: the scrubber must find and repair it. First
+  // the heals finish: a partition down to two storage replicas has no majority to repair from.
   let injected: { partition: string; node: string; key: string } | undefined
   if (c.scrub !== undefined) {
+    busyUntil(() => c.meta.pendingHealCount() > 0 || c.meta.pendingSplitCount() > 0, 20_000)
     for (const p of c.meta.partitionMap(TABLE)?.partitions ?? []) {
       const leader = c.leaderOf(p.id)
       // A member of the partition's configuration (a replica the scrubber judges).
