@@ -87,8 +87,12 @@ export {
   ATTEMPTS_MAX,
   BACKOFF_BASE_MS,
   BACKOFF_CAP_MS,
+  QUERY_STALE_VISITS_MAX,
+  QUERY_VISITS_MAX,
   REQUEST_DEADLINE_MS_DEFAULT,
 } from "./internal/router.ts"
+/** How a router reads a Query's key condition to walk an item collection split by sort key. */
+export { type QueryKeyRange, queryKeyRange } from "./internal/queryPlan.ts"
 export {
   MetadataService,
   type AutoSplitOptions,

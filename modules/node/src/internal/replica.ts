@@ -491,6 +491,9 @@ export class Replica {
         lastEvaluatedKey: p.LastEvaluatedKey,
         consumedBytes: p.consumedBytes,
         node,
+        ...(req.op === "query"
+          ? { partition: { start: this.spec.partition.start, end: this.spec.partition.end } }
+          : {}),
       }
     }
     return err("Validation", "not a read")
