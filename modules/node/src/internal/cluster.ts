@@ -48,6 +48,13 @@ export interface ClusterConfig {
   readonly canaryStrongReadsAnywhere?: boolean
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
+  /**
+   * Provisioned tables' partition allocations: each at the partition maximum with GAC enforcing
+   * the table's rate (default), or the table's rate split evenly (`MetadataOptions`).
+   */
+  readonly partitionAllocation?: "partition-max" | "even"
+  /** Adaptive capacity over the partition buckets (default on; `false`: off). */
+  readonly adaptiveCapacity?: false | { readonly intervalMs?: number; readonly gainPermille?: number }
   /** Archive every partition's WAL to an in-memory object store (`cluster.objectStore`). */
   readonly archive?: {
     readonly entriesPerSegment?: number
@@ -158,6 +165,10 @@ export class Cluster {
       ...(config.heal === undefined ? {} : { heal: config.heal }),
       ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
       ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
+      ...(config.partitionAllocation === undefined
+        ? {}
+        : { partitionAllocation: config.partitionAllocation }),
+      ...(config.adaptiveCapacity === undefined ? {} : { adaptiveCapacity: config.adaptiveCapacity }),
     })
     for (const n of this.nodes.values())
       n.leaderListeners.push((r, leader) =>

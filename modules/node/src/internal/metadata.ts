@@ -25,11 +25,25 @@ import {
   type StorageNode as PlacementNode,
 } from "@partita/partitioner"
 import type { Member } from "@partita/paxos"
+import {
+  ADAPTIVE_GAIN_PERMILLE,
+  ADAPTIVE_INTERVAL_MS,
+  type AdaptivePartition,
+  adaptiveControl,
+  MILLI_PER_UNIT,
+  ON_DEMAND_INITIAL_RRU,
+  ON_DEMAND_INITIAL_WRU,
+  ON_DEMAND_PEAK_MULTIPLE,
+  ON_DEMAND_WINDOW_MS,
+  PARTITION_MAX_RCU,
+  PARTITION_MAX_WCU,
+} from "@partita/admission"
 import type { ScrubEvent } from "@partita/scrubber"
 import { Either } from "effect"
 import type { SplitFence } from "./codec.ts"
 import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
 import type { Runtime } from "./runtime.ts"
+import type { Replica } from "./replica.ts"
 import type { StorageNode } from "./storageNode.ts"
 
 /** Events kept by the metadata service. */
@@ -57,10 +71,22 @@ export interface TableInfo {
   readonly keySchema: TableKeySchema
   readonly hash: HashName
   readonly onDemand: boolean
+  /**
+   * The table's rate, units/s, as routers admit it: provisioned, or an on-demand table's current
+   * allowance (twice its peak, `ON_DEMAND_PEAK_MULTIPLE`).
+   */
   readonly provisioned: { readonly rcu: number; readonly wcu: number }
-  /** Bumped when the throughput changes (routers re-register their GAC buckets). */
+  /** Bumped when the rate changes (routers re-register their GAC buckets). */
   readonly version: number
 }
+
+/** An on-demand table's allowance never exceeds this many units/s per kind (DynamoDB's default table quota). */
+export const ON_DEMAND_TABLE_UNITS_MAX = 40_000
+/**
+ * An on-demand table's allowance is raised once twice its new peak exceeds it by this much
+ * (per-mille): each raise is a new GAC bucket, so small peaks above the last do not churn them.
+ */
+export const ON_DEMAND_RAISE_PERMILLE = 1100
 
 interface TableState {
   info: TableInfo
@@ -68,6 +94,18 @@ interface TableState {
   map: PartitionMap
   placement: Map<string, string[]>
   created: number
+  /** On-demand: the highest rate consumed over a window so far, milli-units/s. */
+  peak: { r: number; w: number }
+  /** Consumed since the current on-demand window began, milli-units. */
+  window: { r: number; w: number }
+}
+
+/** What the storage replicas of one partition admitted and refused since the last adaptive run, milli-units. */
+interface PartitionUsage {
+  r: number
+  w: number
+  tr: number
+  tw: number
 }
 
 /** A log replica that covers a failed storage replica. */
@@ -112,6 +150,17 @@ export type ClusterEvent =
       readonly at: number
     }
   | {
+      /** Adaptive capacity changed a partition's allocation (milli-units/s). */
+      readonly type: "adaptive-capacity"
+      readonly table: string
+      readonly partition: string
+      readonly kind: "read" | "write"
+      readonly fromMilliPerSec: number
+      readonly toMilliPerSec: number
+      readonly baseMilliPerSec: number
+      readonly at: number
+    }
+  | {
       readonly type: "leader"
       readonly partition: string
       readonly node: string
@@ -129,6 +178,15 @@ export interface MetadataOptions {
   readonly onEvent?: (e: ClusterEvent) => void
   /** Automatic splits: for consumption (sampled traffic over a window) and for size. */
   readonly autoSplit?: AutoSplitOptions
+  /**
+   * How provisioned tables' partitions are allocated: each at the partition maximum, the table's
+   * rate enforced by GAC at the routers (`"partition-max"`, default), or the table's rate split
+   * evenly over its partitions (`"even"`, DynamoDB before GAC: skew throttles a hot partition,
+   * which adaptive capacity then boosts).
+   */
+  readonly partitionAllocation?: "partition-max" | "even"
+  /** Adaptive capacity (`@partita/admission` `adaptiveControl`) over the partition buckets; `false`: off. */
+  readonly adaptiveCapacity?: false | { readonly intervalMs?: number; readonly gainPermille?: number }
 }
 
 /** When the metadata service splits partitions on its own. */
@@ -202,12 +260,22 @@ export class MetadataService {
           message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables",
         }),
       )
+    // On-demand: partitions at the partition maximum, the table at twice its previous peak
+    // (starting from DynamoDB's 12,000 read / 4,000 write request units of a new table).
     const provisioned = onDemand
-      ? { rcu: 40_000, wcu: 40_000 }
+      ? { rcu: ON_DEMAND_INITIAL_RRU, wcu: ON_DEMAND_INITIAL_WRU }
       : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
     const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
+    const policy = !onDemand && this.options.partitionAllocation === "even" ? "even" : "per-partition-limit"
     const map = PartitionMap.make(
-      { table: name, hash: "murmur3", policy: "per-partition-limit", provisioned },
+      {
+        table: name,
+        hash: "murmur3",
+        policy,
+        provisioned: onDemand
+          ? { rcu: ON_DEMAND_TABLE_UNITS_MAX, wcu: ON_DEMAND_TABLE_UNITS_MAX }
+          : provisioned,
+      },
       partitions,
     )
     const info: TableInfo = { name, keySchema: ks.right, hash: "murmur3", onDemand, provisioned, version: 1 }
@@ -217,6 +285,11 @@ export class MetadataService {
       map,
       placement: new Map(),
       created: this.runtime.now(),
+      peak: {
+        r: (ON_DEMAND_INITIAL_RRU * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE,
+        w: (ON_DEMAND_INITIAL_WRU * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE,
+      },
+      window: { r: 0, w: 0 },
     }
     const placed = this.place(st, map.partitions)
     if (Either.isLeft(placed)) return Either.left(placed.left)
@@ -479,6 +552,169 @@ export class MetadataService {
     }
   }
 
+  // ------------------------------------------------------------------------------------------
+  // Capacity: on-demand allowances and adaptive capacity
+
+  /** Replica counters as last read (a restarted replica is a new object, counting from zero). */
+  private readonly seen = new WeakMap<Replica, PartitionUsage>()
+  /** Per partition: admitted and refused since the last adaptive run. */
+  private readonly usage = new Map<string, PartitionUsage>()
+  private windowStart = 0
+  private adaptiveLast = 0
+
+  /**
+   * Reads what every storage replica admitted and refused since the last probe, then, once per
+   * `ON_DEMAND_WINDOW_MS`, raises on-demand tables' allowances to twice a new peak, and once per
+   * adaptive interval runs adaptive capacity over provisioned tables.
+   */
+  private meter(now: number): void {
+    for (const n of this.nodes.values())
+      for (const [pid, r] of n.replicas) {
+        if (r.spec.role !== "storage") continue
+        const c = r.counters
+        const last = this.seen.get(r)
+        if (
+          last !== undefined &&
+          last.r === c.readMilli &&
+          last.w === c.writeMilli &&
+          last.tr === c.throttledReadMilli &&
+          last.tw === c.throttledWriteMilli
+        )
+          continue
+        const st = this.tables.get(r.spec.table)
+        if (st === undefined) continue
+        let u = this.usage.get(pid)
+        if (u === undefined) {
+          u = { r: 0, w: 0, tr: 0, tw: 0 }
+          this.usage.set(pid, u)
+        }
+        const dr = c.readMilli - (last?.r ?? 0)
+        const dw = c.writeMilli - (last?.w ?? 0)
+        u.r += dr
+        u.w += dw
+        u.tr += c.throttledReadMilli - (last?.tr ?? 0)
+        u.tw += c.throttledWriteMilli - (last?.tw ?? 0)
+        st.window.r += dr
+        st.window.w += dw
+        this.seen.set(r, {
+          r: c.readMilli,
+          w: c.writeMilli,
+          tr: c.throttledReadMilli,
+          tw: c.throttledWriteMilli,
+        })
+      }
+    if (now - this.windowStart >= ON_DEMAND_WINDOW_MS) {
+      const elapsed = Math.max(ON_DEMAND_WINDOW_MS, now - this.windowStart)
+      this.windowStart = now
+      for (const st of this.tables.values()) {
+        if (st.info.onDemand) this.raiseAllowance(st, elapsed)
+        st.window = { r: 0, w: 0 }
+      }
+    }
+    const adaptive = this.options.adaptiveCapacity
+    const intervalMs = adaptive === false ? 0 : (adaptive?.intervalMs ?? ADAPTIVE_INTERVAL_MS)
+    if (adaptive !== false && now - this.adaptiveLast >= intervalMs) {
+      const windowMs = now - this.adaptiveLast
+      this.adaptiveLast = now
+      this.adaptCapacity(now, windowMs, adaptive?.gainPermille ?? ADAPTIVE_GAIN_PERMILLE)
+      this.usage.clear()
+    }
+    this.applyBoosts()
+  }
+
+  /** On-demand: a window's rate above the peak is the new peak; the allowance is twice it. */
+  private raiseAllowance(st: TableState, elapsedMs: number): void {
+    const rate = (milli: number): number => Math.floor((milli * MILLI_PER_UNIT) / elapsedMs)
+    st.peak.r = Math.max(st.peak.r, rate(st.window.r))
+    st.peak.w = Math.max(st.peak.w, rate(st.window.w))
+    const allowance = (peak: number, cur: number): number => {
+      const want = Math.min(ON_DEMAND_TABLE_UNITS_MAX, (peak * ON_DEMAND_PEAK_MULTIPLE) / MILLI_PER_UNIT)
+      return want * 1000 > cur * ON_DEMAND_RAISE_PERMILLE ? Math.floor(want) : cur
+    }
+    const rcu = allowance(st.peak.r, st.info.provisioned.rcu)
+    const wcu = allowance(st.peak.w, st.info.provisioned.wcu)
+    if (rcu !== st.info.provisioned.rcu || wcu !== st.info.provisioned.wcu)
+      st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+  }
+
+  /** Boosted allocations by partition id, milli-units/s (re-applied to every replica each probe). */
+  private readonly boosts = new Map<string, { r: number; w: number }>()
+
+  /** Adaptive capacity over every provisioned table and kind (`@partita/admission` `adaptiveControl`). */
+  private adaptCapacity(now: number, windowMs: number, gainPermille: number): void {
+    const nodeIds = [...this.nodes.keys()]
+    for (const kind of ["r", "w"] as const) {
+      const cap = kind === "r" ? this.options.nodeCapacity.rcu : this.options.nodeCapacity.wcu
+      // Spare rate per node: its capacity less the allocations of the partitions it leads.
+      const room = nodeIds.map(() => cap * MILLI_PER_UNIT)
+      const leaders = new Map<string, number>()
+      for (const st of this.tables.values())
+        for (const p of st.map.partitions) {
+          const i = nodeIds.findIndex((n) => this.nodes.get(n)?.replicas.get(p.id)?.isLeader() === true)
+          if (i < 0) continue
+          leaders.set(p.id, i)
+          room[i] = room[i]! - this.allocationOf(p, kind)
+        }
+      for (const st of this.tables.values()) {
+        if (st.info.onDemand) continue
+        const parts = st.map.partitions.filter((p) => leaders.has(p.id))
+        if (parts.length === 0) continue
+        const input: AdaptivePartition[] = parts.map((p) => {
+          const u = this.usage.get(p.id)
+          return {
+            baseMilliPerSec: (kind === "r" ? p.allocation.rcu : p.allocation.wcu) * MILLI_PER_UNIT,
+            allocationMilliPerSec: this.allocationOf(p, kind),
+            consumedMilli: (kind === "r" ? u?.r : u?.w) ?? 0,
+            throttledMilli: (kind === "r" ? u?.tr : u?.tw) ?? 0,
+            node: leaders.get(p.id)!,
+          }
+        })
+        const rate = (kind === "r" ? st.info.provisioned.rcu : st.info.provisioned.wcu) * MILLI_PER_UNIT
+        const max = (kind === "r" ? PARTITION_MAX_RCU : PARTITION_MAX_WCU) * MILLI_PER_UNIT
+        const d = adaptiveControl(input, rate, windowMs, max, room, gainPermille)
+        parts.forEach((p, i) => {
+          const next = d.allocationMilliPerSec[i]!
+          const base = input[i]!.baseMilliPerSec
+          if (next === input[i]!.allocationMilliPerSec) return
+          const b = this.boosts.get(p.id) ?? { r: 0, w: 0 }
+          b[kind] = next === base ? 0 : next
+          if (b.r === 0 && b.w === 0) this.boosts.delete(p.id)
+          else this.boosts.set(p.id, b)
+          // Back to its base: the replicas' buckets too (boosted ones are kept up by applyBoosts).
+          if (next === base)
+            for (const n of this.nodes.values()) n.replicas.get(p.id)?.setAllocationMilli(kind, base)
+          this.emit({
+            type: "adaptive-capacity",
+            table: st.info.name,
+            partition: p.id,
+            kind: kind === "r" ? "read" : "write",
+            fromMilliPerSec: input[i]!.allocationMilliPerSec,
+            toMilliPerSec: next,
+            baseMilliPerSec: base,
+            at: now,
+          })
+        })
+      }
+    }
+  }
+
+  /** A partition's allocation now (its boost, else its base), milli-units/s. */
+  private allocationOf(p: Partition, kind: "r" | "w"): number {
+    const b = this.boosts.get(p.id)?.[kind] ?? 0
+    return b > 0 ? b : (kind === "r" ? p.allocation.rcu : p.allocation.wcu) * MILLI_PER_UNIT
+  }
+
+  /** Every storage replica of a boosted partition runs its buckets at the boosted rate. */
+  private applyBoosts(): void {
+    for (const [pid, b] of this.boosts)
+      for (const n of this.nodes.values()) {
+        const r = n.replicas.get(pid)
+        if (r === undefined || r.spec.role !== "storage") continue
+        if (b.r > 0) r.setAllocationMilli("r", b.r)
+        if (b.w > 0) r.setAllocationMilli("w", b.w)
+      }
+  }
+
   /** Checks every partition's leader for sustained consumption or size over the thresholds. */
   private autoSplits(now: number): void {
     const auto = this.options.autoSplit
@@ -544,6 +780,7 @@ export class MetadataService {
     // AZ cut off) must not be chosen to replace each other.
     if (this.options.heal !== false) for (const id of newlyFailed) this.coverFailedNode(id, now)
     this.pingSeq++
+    this.meter(now)
     this.autoSplits(now)
     this.progressSplits(now)
     this.progressHeals(now)

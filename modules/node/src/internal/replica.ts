@@ -5,7 +5,15 @@
  * items shadowed by the leader's own pending proposals) and replicated as item images, so every
  * replica installs the same bytes. Plain TypeScript: this is the hot path.
  */
-import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
+import {
+  MILLI_PER_UNIT,
+  PARTITION_BUCKET_CAPACITY_MS,
+  PARTITION_MAX_RCU,
+  PARTITION_MAX_WCU,
+  readCostMilli,
+  TokenBucket,
+  writeCostMilli,
+} from "@partita/admission"
 import { BTree, type BTreeView } from "@partita/btree"
 import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
 import {
@@ -131,6 +139,9 @@ export interface ReplicaCounters {
   proposals: number
   reads: number
   throttled: number
+  /** Capacity the partition buckets refused, milli-units (adaptive capacity's input). */
+  throttledReadMilli: number
+  throttledWriteMilli: number
   leaderTerms: number
   compactions: number
   /** Capacity admitted by the partition buckets, milli-units. */
@@ -191,6 +202,8 @@ export class Replica {
     proposals: 0,
     reads: 0,
     throttled: 0,
+    throttledReadMilli: 0,
+    throttledWriteMilli: 0,
     leaderTerms: 0,
     compactions: 0,
     readMilli: 0,
@@ -225,6 +238,9 @@ export class Replica {
   private readonly hashWords = new Uint32Array(4)
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
+  /** The partition maximum (3,000 RCU / 1,000 WCU), one second deep: no burst credit above it. */
+  private readonly readCeiling: TokenBucket
+  private readonly writeCeiling: TokenBucket
 
   constructor(
     readonly host: ReplicaHost,
@@ -274,6 +290,12 @@ export class Replica {
     const wMilli = Math.max(1, Math.round(a.wcu * 1000))
     this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
     this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
+    const ceiling = (units: number): TokenBucket => {
+      const rate = units * MILLI_PER_UNIT
+      return new TokenBucket(rate, (rate * PARTITION_BUCKET_CAPACITY_MS) / 1000, now)
+    }
+    this.readCeiling = ceiling(PARTITION_MAX_RCU)
+    this.writeCeiling = ceiling(PARTITION_MAX_WCU)
     const snap = durable.snapshot
     if (snap !== undefined && snap.data !== null && spec.role === "storage")
       this.installSnapshotData(snap.index, snap.data)
@@ -460,29 +482,70 @@ export class Replica {
     }
   }
 
+  /**
+   * Admits `cost` milli-units: the partition's bucket (its allocation, with burst credit), the
+   * partition maximum and the node's bucket must all hold it; a refusal takes nothing.
+   */
   private admit(kind: "r" | "w", cost: number, now: number): boolean {
     const b = kind === "r" ? this.readBucket : this.writeBucket
-    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) {
-      if (kind === "r") this.counters.readMilli += cost
-      else this.counters.writeMilli += cost
-      return true
+    const ceil = kind === "r" ? this.readCeiling : this.writeCeiling
+    if (ceil.tryTake(cost, now)) {
+      if (b.tryTake(cost, now)) {
+        if (this.host.takeNode(kind, cost, now)) {
+          if (kind === "r") this.counters.readMilli += cost
+          else this.counters.writeMilli += cost
+          return true
+        }
+        b.refund(cost, now)
+      }
+      ceil.refund(cost, now)
     }
     this.counters.throttled++
+    if (kind === "r") this.counters.throttledReadMilli += cost
+    else this.counters.throttledWriteMilli += cost
     return false
+  }
+
+  /**
+   * Charges a read's cost beyond the estimate it was admitted with, once its size is known
+   * (charge-after: the buckets may go into debt, and refuse until it is repaid).
+   */
+  private chargeRead(extraMilli: number): void {
+    if (extraMilli <= 0) return
+    const now = this.host.now()
+    this.readBucket.charge(extraMilli, now)
+    this.readCeiling.charge(extraMilli, now)
+    this.counters.readMilli += extraMilli
+  }
+
+  /** The partition bucket's rate, milli-units/s (its allocation, or adaptive capacity's boost). */
+  allocationMilli(kind: "r" | "w"): number {
+    return (kind === "r" ? this.readBucket : this.writeBucket).rateMilliPerSec
+  }
+
+  /** Sets the partition bucket's rate (adaptive capacity), keeping `BURST_CREDIT_S` of it as credit. */
+  setAllocationMilli(kind: "r" | "w", milliPerSec: number): void {
+    const rate = Math.max(1, Math.floor(milliPerSec))
+    const b = kind === "r" ? this.readBucket : this.writeBucket
+    if (b.rateMilliPerSec !== rate) b.setRate(rate, rate * BURST_CREDIT_S, this.host.now())
   }
 
   private read(req: DataRequest): DataResponse {
     this.counters.reads++
     const node = this.host.nodeId
+    const mode = "consistent" in req && req.consistent ? "strong" : "eventual"
+    const estimate = readCostMilli(0, mode)
     if (req.op === "get") {
       const r = getItem(this.committed, req.input)
       if (Either.isLeft(r)) return err("Validation", r.left.message)
+      this.chargeRead(readCostMilli(r.right.consumedBytes, mode) - estimate)
       return { ok: true, item: r.right.Item, consumedBytes: r.right.consumedBytes, node }
     }
     if (req.op === "query" || req.op === "scan") {
       const r = req.op === "query" ? query(this.committed, req.input) : scan(this.committed, req.input)
       if (Either.isLeft(r)) return err("Validation", r.left.message)
       const p = r.right
+      this.chargeRead(readCostMilli(p.consumedBytes, mode) - estimate)
       return {
         ok: true,
         items: p.Items,

@@ -504,16 +504,33 @@ export class RequestRouter {
     )
   }
 
+  /**
+   * The GAC bucket of a table's kind at its current rate: the provisioned rate, or an on-demand
+   * table's allowance (twice its peak). A new rate is a new bucket (`table/kind@version`): the
+   * one it replaces stops reporting to GAC.
+   */
   private slotOf(info: TableInfo, kind: "r" | "w"): number {
     const bucket = `${info.name}/${kind}@${info.version}`
     const s = this.admission.slotOf(bucket)
     if (s !== undefined) return s
-    const rate = (kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000
-    return this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
+    const rate = Math.floor((kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000)
+    const slot = this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
+    const key = `${info.name}/${kind}`
+    const old = this.currentSlot.get(key)
+    if (old !== undefined && old !== slot) {
+      const o = this.admission.slots[old]!
+      o.nextReportMs = Number.POSITIVE_INFINITY
+      o.pending = null
+    }
+    this.currentSlot.set(key, slot)
+    return slot
   }
 
+  /** The slot in use per `table/kind` (a superseded one is retired). */
+  private readonly currentSlot = new Map<string, number>()
+
   private admit<A>(info: TableInfo, kind: "r" | "w", milli: number, cb: Callback<A>): boolean {
-    if (info.onDemand || this.options.admission === false) return true
+    if (this.options.admission === false) return true
     const slot = this.slotOf(info, kind)
     const now = this.runtime.now()
     if (this.admission.canTake(slot, milli, now)) return true
@@ -533,7 +550,7 @@ export class RequestRouter {
 
   private charge(info: TableInfo, kind: "r" | "w", milli: number): void {
     this.metrics.consumed(info.name, kind, milli)
-    if (info.onDemand || this.options.admission === false) return
+    if (this.options.admission === false) return
     this.admission.take(this.slotOf(info, kind), milli, this.runtime.now())
   }
 
