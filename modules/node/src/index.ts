@@ -156,4 +156,11 @@ export {
   nodeTreeOptions,
 } from "./internal/scrub.ts"
 /** The seeded end-to-end fault scenario (tests and harness experiments). */
-export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"
+export {
+  type FaultKind,
+  runScenario,
+  type ScenarioOptions,
+  type ScenarioReport,
+} from "./internal/scenario.ts"
+/** Replicas' logs as WALs on a simulated disk (`ClusterConfig.disk`), and their recovery. */
+export { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalRecovery, walLogId } from "./internal/wal.ts"

@@ -10,8 +10,8 @@ import { CallbackClient, type ClusterConfig, type SimCluster, simCluster } from 
  * whose rate is split evenly borrow the table's unused throughput.
  */
 const TABLE = "metered"
-/** A payload that makes every item cost 4 WCU (4 KB, rounded up per KB). */
-const PAYLOAD = "x".repeat(3900)
+/** A payload that makes every item cost 8 WCU (8 KB, rounded up per KB): fewer simulated writes. */
+const PAYLOAD = "x".repeat(7900)
 
 interface Table {
   readonly c: SimCluster
@@ -98,9 +98,9 @@ const sum = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0)
 describe("on-demand tables", () => {
   it("stop at the partition maximum: 1,500 WCU/s on one partition is held to 1,000", () => {
     const s = table(41, {}, 4)
-    assert.equal(writeCostMilli(itemSize({ id: { S: "k0000" }, p: { S: PAYLOAD } })), 4000)
-    const hot = writeLoad(s, keysOf(s, 0, 200), 375, 12, PAYLOAD) // 1,500 WCU/s
-    const cold = writeLoad(s, keysOf(s, 1, 50), 50, 12, PAYLOAD) // 200 WCU/s elsewhere
+    assert.equal(writeCostMilli(itemSize({ id: { S: "k0000" }, p: { S: PAYLOAD } })), 8000)
+    const hot = writeLoad(s, keysOf(s, 0, 200), 188, 12, PAYLOAD) // 1,504 WCU/s
+    const cold = writeLoad(s, keysOf(s, 1, 50), 25, 12, PAYLOAD) // 200 WCU/s elsewhere
     s.c.runFor(15_000)
     const w = window(hot, 2000, 12_000)
     assert.ok(w.wcuPerSec > 900 && w.wcuPerSec <= 1100, `${w.wcuPerSec} WCU/s admitted on the hot partition`)
@@ -117,13 +117,13 @@ describe("on-demand tables", () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `key-${i}`)
     assert.deepEqual(s.c.meta.tableInfo(TABLE)!.provisioned, { rcu: 12_000, wcu: 4000 })
     // 3,000 WCU/s for 6 s: under a new table's 4,000; the peak becomes 3,000.
-    const steady = writeLoad(s, keys, 750, 6, PAYLOAD)
+    const steady = writeLoad(s, keys, 375, 6, PAYLOAD)
     s.c.runFor(6000)
     const allowance = s.c.meta.tableInfo(TABLE)!.provisioned.wcu
     assert.ok(allowance >= 5500 && allowance <= 6500, `allowance ${allowance} after a 3,000 WCU/s peak`)
     // Then 9,000 WCU/s: more than twice the peak. The table admits ~6,000 at first (the rest is
     // ProvisionedThroughputExceededException at the routers), which is the new peak: 12,000.
-    const jump = writeLoad(s, keys, 2250, 10, PAYLOAD)
+    const jump = writeLoad(s, keys, 1125, 10, PAYLOAD)
     s.c.runFor(13_000)
     assert.equal(window(steady, 0, 6000).throttled, 0)
     const first = window(jump, 0, 1000)

@@ -69,6 +69,7 @@ import {
 } from "./codec.ts"
 import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
 import { encodedKeyOf, makeTree, PlanningStore, storedItemCodec, TreeItemStore } from "./store.ts"
+import type { ReplicaWal } from "./wal.ts"
 
 /** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
 export const DEDUPE_ENTRIES_MAX = 100_000
@@ -125,6 +126,10 @@ export interface DurableLog {
   base?: ReplicaBase | undefined
   /** No votes until the log holds the group's history through this slot (`holdVotesThrough`). */
   holdVotesThrough?: number | undefined
+  /** Set by a WAL recovery that found corruption: no votes until repaired through this slot. */
+  repairThrough?: number | undefined
+  /** The WAL file's length at its last fsync (`wal.ts`; a file system keeps it across a crash). */
+  walSyncedBytes?: number | undefined
 }
 
 /** A replica group's starting state. */
@@ -228,6 +233,8 @@ export class Replica {
   private nextReadId = 1
   /** The scrubber's tap, if one is attached (volatile: a restarted replica starts without). */
   tap: ReplicaTap | undefined
+  /** The log on the node's disk, when the node has one (`wal.ts`); else `durable` is the disk. */
+  wal: ReplicaWal | undefined
   private readonly applyEntry = (e: Entry): void => this.apply(e)
   private proposedSinceDrain = false
   private leaderBallot = -1
@@ -259,7 +266,7 @@ export class Replica {
             hardState: durable.hard,
             snapshot: durable.snapshot ?? null,
             entries: durable.entries.filter((e) => e !== undefined),
-            repairThrough: 0,
+            repairThrough: durable.repairThrough ?? 0,
           }
         : undefined
     this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
@@ -695,8 +702,10 @@ export class Replica {
     }
     let rounds = 0
     while (core.hasReady() && rounds++ < 64) {
+      if (core.state === "stopped") return
       const r: Ready = core.readyOutputs()
-      this.persist(r)
+      // The node may crash in the middle of the write (a disk fault): then nothing is sent.
+      if (!this.persist(r)) return
       if (r.snapshot !== null) this.installSnapshot(r.snapshot)
       for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
       if (this.tap === undefined) for (const e of r.committed) this.apply(e)
@@ -710,14 +719,28 @@ export class Replica {
     this.checkRole()
   }
 
-  private persist(r: Ready): void {
+  /** Makes a Ready's state durable before anything is sent; false if the node crashed meanwhile. */
+  private persist(r: Ready): boolean {
     const d = this.durable
+    const promisedBefore = d.hard.promised
     if (r.snapshot !== null) {
       d.snapshot = r.snapshot
       this.trimDurable(r.snapshot.index)
     }
     for (const e of r.entries) if (e.slot >= d.offset) d.entries[e.slot - d.offset] = e
     if (r.hardState !== null) d.hard = r.hardState
+    const wal = this.wal
+    if (wal === undefined) return true
+    if (r.snapshot !== null) {
+      wal.rewrite(d)
+      return true
+    }
+    return wal.append(
+      d,
+      r.entries.filter((e) => e.slot >= d.offset),
+      r.hardState,
+      promisedBefore,
+    )
   }
 
   /** Uploads sealed WAL segments (idempotent; a differing archived copy is an error). */
@@ -828,6 +851,7 @@ export class Replica {
     if (snap !== null && snap.index > snapIndex) {
       this.durable.snapshot = snap
       this.trimDurable(snap.index)
+      this.wal?.rewrite(this.durable)
       this.counters.compactions++
     }
   }
