@@ -2,7 +2,13 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { writeCostMilli } from "@partita/admission"
 import { itemSize } from "@partita/core"
-import { CallbackClient, type ClusterConfig, type SimCluster, simCluster } from "@partita/node"
+import {
+  CallbackClient,
+  type ClusterConfig,
+  type CreateTableInput,
+  type SimCluster,
+  simCluster,
+} from "@partita/node"
 
 /**
  * Capacity on the request path: on-demand tables go through GAC at twice their previous peak and
@@ -23,6 +29,7 @@ const table = (
   config: ClusterConfig,
   partitions: number,
   provisioned?: { readonly rcu: number; readonly wcu: number },
+  extra: Pick<CreateTableInput, "WarmThroughput" | "OnDemandThroughput"> = {},
 ): Table => {
   const c = simCluster(seed, { nodes: 6, routers: 2, ...config })
   const t = c.meta.createTable({
@@ -35,6 +42,7 @@ const table = (
           ProvisionedThroughput: { ReadCapacityUnits: provisioned.rcu, WriteCapacityUnits: provisioned.wcu },
         }),
     Partitions: partitions,
+    ...extra,
   })
   assert.equal(t._tag, "Right")
   c.runFor(3000)
@@ -134,6 +142,24 @@ describe("on-demand tables", () => {
     assert.ok(last.wcuPerSec > 8900, `${last.wcuPerSec} WCU/s admitted at the end`)
     assert.ok(s.c.meta.tableInfo(TABLE)!.provisioned.wcu >= 12_000)
     assert.ok(sum(s.c.routers.map((r) => r.counters.throttledTable)) > 0)
+  })
+
+  it("start at their warm throughput, and stop at their maximum on-demand throughput", () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `key-${i}`)
+    // Warm at 8,000 WCU: 6,000 WCU/s from the first second, above a new table's 4,000.
+    const warm = table(44, {}, 12, undefined, { WarmThroughput: { WriteUnitsPerSecond: 8000 } })
+    assert.equal(warm.c.meta.tableInfo(TABLE)!.provisioned.wcu, 8000)
+    const w = writeLoad(warm, keys, 750, 4, PAYLOAD)
+    warm.c.runFor(7000)
+    assert.equal(window(w, 0, 4000).throttled, 0)
+    // At most 2,000 WCU: 3,000 WCU/s is held to it, whatever the peak.
+    const capped = table(45, {}, 12, undefined, { OnDemandThroughput: { MaxWriteRequestUnits: 2000 } })
+    assert.equal(capped.c.meta.tableInfo(TABLE)!.provisioned.wcu, 2000)
+    const x = writeLoad(capped, keys, 375, 8, PAYLOAD)
+    capped.c.runFor(11_000)
+    const held = window(x, 3000, 8000)
+    assert.ok(held.throttled > 0 && held.wcuPerSec > 1700 && held.wcuPerSec < 2300, `${held.wcuPerSec} WCU/s`)
+    assert.equal(capped.c.meta.tableInfo(TABLE)!.provisioned.wcu, 2000)
   })
 })
 

@@ -80,8 +80,11 @@ export interface TableInfo {
   readonly version: number
 }
 
-/** An on-demand table's allowance never exceeds this many units/s per kind (DynamoDB's default table quota). */
-export const ON_DEMAND_TABLE_UNITS_MAX = 40_000
+/**
+ * An on-demand table's allowance never exceeds this many units/s per kind (the largest rate a
+ * router bucket holds); a table may set a lower maximum (`OnDemandThroughput`).
+ */
+export const ON_DEMAND_TABLE_UNITS_MAX = 1_000_000
 /**
  * An on-demand table's allowance is raised once twice its new peak exceeds it by this much
  * (per-mille): each raise is a new GAC bucket, so small peaks above the last do not churn them.
@@ -98,6 +101,8 @@ interface TableState {
   peak: { r: number; w: number }
   /** Consumed since the current on-demand window began, milli-units. */
   window: { r: number; w: number }
+  /** On-demand: the most the allowance may reach, units/s. */
+  max: { r: number; w: number }
 }
 
 /** What the storage replicas of one partition admitted and refused since the last adaptive run, milli-units. */
@@ -261,9 +266,24 @@ export class MetadataService {
         }),
       )
     // On-demand: partitions at the partition maximum, the table at twice its previous peak
-    // (starting from DynamoDB's 12,000 read / 4,000 write request units of a new table).
+    // (starting from DynamoDB's 12,000 read / 4,000 write request units of a new table, or its
+    // warm throughput), up to its maximum on-demand throughput.
+    const odMax = {
+      r: bounded(input.OnDemandThroughput?.MaxReadRequestUnits, ON_DEMAND_TABLE_UNITS_MAX),
+      w: bounded(input.OnDemandThroughput?.MaxWriteRequestUnits, ON_DEMAND_TABLE_UNITS_MAX),
+    }
+    const warm = input.WarmThroughput
     const provisioned = onDemand
-      ? { rcu: ON_DEMAND_INITIAL_RRU, wcu: ON_DEMAND_INITIAL_WRU }
+      ? {
+          rcu: Math.min(
+            odMax.r,
+            Math.max(ON_DEMAND_INITIAL_RRU, bounded(warm?.ReadUnitsPerSecond, 0, odMax.r)),
+          ),
+          wcu: Math.min(
+            odMax.w,
+            Math.max(ON_DEMAND_INITIAL_WRU, bounded(warm?.WriteUnitsPerSecond, 0, odMax.w)),
+          ),
+        }
       : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
     const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
     const policy = !onDemand && this.options.partitionAllocation === "even" ? "even" : "per-partition-limit"
@@ -286,10 +306,11 @@ export class MetadataService {
       placement: new Map(),
       created: this.runtime.now(),
       peak: {
-        r: (ON_DEMAND_INITIAL_RRU * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE,
-        w: (ON_DEMAND_INITIAL_WRU * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE,
+        r: Math.floor((provisioned.rcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),
+        w: Math.floor((provisioned.wcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),
       },
       window: { r: 0, w: 0 },
+      max: odMax,
     }
     const placed = this.place(st, map.partitions)
     if (Either.isLeft(placed)) return Either.left(placed.left)
@@ -627,12 +648,14 @@ export class MetadataService {
     const rate = (milli: number): number => Math.floor((milli * MILLI_PER_UNIT) / elapsedMs)
     st.peak.r = Math.max(st.peak.r, rate(st.window.r))
     st.peak.w = Math.max(st.peak.w, rate(st.window.w))
-    const allowance = (peak: number, cur: number): number => {
-      const want = Math.min(ON_DEMAND_TABLE_UNITS_MAX, (peak * ON_DEMAND_PEAK_MULTIPLE) / MILLI_PER_UNIT)
-      return want * 1000 > cur * ON_DEMAND_RAISE_PERMILLE ? Math.floor(want) : cur
+    const allowance = (peak: number, cur: number, max: number): number => {
+      const want = Math.min(max, (peak * ON_DEMAND_PEAK_MULTIPLE) / MILLI_PER_UNIT)
+      return want * 1000 > cur * ON_DEMAND_RAISE_PERMILLE || (want === max && want > cur)
+        ? Math.floor(want)
+        : cur
     }
-    const rcu = allowance(st.peak.r, st.info.provisioned.rcu)
-    const wcu = allowance(st.peak.w, st.info.provisioned.wcu)
+    const rcu = allowance(st.peak.r, st.info.provisioned.rcu, st.max.r)
+    const wcu = allowance(st.peak.w, st.info.provisioned.wcu, st.max.w)
     if (rcu !== st.info.provisioned.rcu || wcu !== st.info.provisioned.wcu)
       st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
   }
@@ -1224,6 +1247,10 @@ export const HEAL_STORAGE_MEMBERS_MIN = 2
 
 /** The last heal stage. */
 const HEAL_DONE = 4
+
+/** A positive whole number of units no larger than `max`, or `absent` when absent or invalid. */
+const bounded = (units: number | undefined, absent: number, max = absent): number =>
+  units === undefined || !Number.isFinite(units) || units < 1 ? absent : Math.min(max, Math.floor(units))
 
 const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
   const ks = input.KeySchema
