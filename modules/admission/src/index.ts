@@ -38,6 +38,8 @@ export {
 } from "./internal/topology.ts"
 /** Per table, partition, node and router counters. */
 export type { AdmissionMetrics, Counters, KindCounters } from "./internal/metrics.ts"
+/** Adaptive capacity's controller as a pure function (used by `AdaptiveStage` and the node module). */
+export { type AdaptiveDecision, type AdaptivePartition, adaptiveControl } from "./internal/adaptive.ts"
 /** The switchable stages and their decisions. */
 export {
   ADMITTED,

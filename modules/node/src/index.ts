@@ -87,8 +87,12 @@ export {
   ATTEMPTS_MAX,
   BACKOFF_BASE_MS,
   BACKOFF_CAP_MS,
+  QUERY_STALE_VISITS_MAX,
+  QUERY_VISITS_MAX,
   REQUEST_DEADLINE_MS_DEFAULT,
 } from "./internal/router.ts"
+/** How a router reads a Query's key condition to walk an item collection split by sort key. */
+export { type QueryKeyRange, queryKeyRange } from "./internal/queryPlan.ts"
 export {
   MetadataService,
   type AutoSplitOptions,
@@ -97,7 +101,11 @@ export {
   type MetadataOptions,
   type TableInfo,
   FAILURE_DETECT_MS_DEFAULT,
+  HEAL_STORAGE_MEMBERS_MIN,
+  ON_DEMAND_RAISE_PERMILLE,
+  ON_DEMAND_TABLE_UNITS_MAX,
   PING_MS,
+  REPLICAS_PER_PARTITION,
 } from "./internal/metadata.ts"
 /** Who is where (node ids ↔ Paxos replica ids, AZs) and MemDS routing keys and entries. */
 export { Directory, boundaryKey, routingEntry } from "./internal/directory.ts"
@@ -151,4 +159,11 @@ export {
   nodeTreeOptions,
 } from "./internal/scrub.ts"
 /** The seeded end-to-end fault scenario (tests and harness experiments). */
-export { runScenario, type ScenarioOptions, type ScenarioReport } from "./internal/scenario.ts"
+export {
+  type FaultKind,
+  runScenario,
+  type ScenarioOptions,
+  type ScenarioReport,
+} from "./internal/scenario.ts"
+/** Replicas' logs as WALs on a simulated disk (`ClusterConfig.disk`), and their recovery. */
+export { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalRecovery, walLogId } from "./internal/wal.ts"

@@ -1,3 +1,4 @@
+import { type AdaptivePartition, adaptiveControl } from "./adaptive.ts"
 import { BurstBucket } from "./BurstBucket.ts"
 import {
   ADAPTIVE_GAIN_PERMILLE,
@@ -343,56 +344,48 @@ export class AdaptiveStage extends BurstStage {
 
   private control(t: number, kind: Kind, windowMs: number, nowMs: number): void {
     const parts = this.c.tablePartitions[t]!
-    const rateOf = (milli: number) => Math.floor((milli * MILLI_PER_UNIT) / windowMs)
-    let consumed = 0
-    const throttledRate: number[] = []
-    for (const p of parts) {
+    const input: AdaptivePartition[] = parts.map((p) => {
       const pc = this.partK[kind][p]!
-      consumed += pc.consumedMilli - this.prevConsumed[kind][p]!
-      throttledRate.push(rateOf(pc.throttledMilli - this.prevThrottled[kind][p]!))
+      const x: AdaptivePartition = {
+        baseMilliPerSec: this.base[kind][p]!,
+        allocationMilliPerSec: this.allocation(p, kind),
+        consumedMilli: pc.consumedMilli - this.prevConsumed[kind][p]!,
+        throttledMilli: pc.throttledMilli - this.prevThrottled[kind][p]!,
+        node: this.c.partitionLeader[p]!,
+      }
       this.prevConsumed[kind][p] = pc.consumedMilli
       this.prevThrottled[kind][p] = pc.throttledMilli
-    }
-    const consumedRate = rateOf(consumed)
-    const provisioned = this.c.tableRateMilli[kind][t]!
-    const anyThrottled = throttledRate.some((r) => r > 0)
-    if (anyThrottled && consumedRate < provisioned) {
-      parts.forEach((p, i) => {
-        const want = Math.floor((throttledRate[i]! * this.gainPermille) / 1000)
-        if (want > 0) this.boost(p, kind, want, provisioned, nowMs)
-      })
-    } else if (consumedRate > provisioned) {
-      const excess = consumedRate - provisioned
-      let boosted = 0
-      for (const p of parts) boosted += this.allocation(p, kind) - this.base[kind][p]!
-      if (boosted <= 0) return
-      for (const p of parts) {
-        const extra = this.allocation(p, kind) - this.base[kind][p]!
-        if (extra <= 0) continue
-        const cut = Math.min(extra, Math.ceil((((excess * this.gainPermille) / 1000) * extra) / boosted))
-        this.parts[kind][p]!.setRate(this.allocation(p, kind) - cut, nowMs)
-      }
-    }
-  }
-
-  private boost(p: number, kind: Kind, want: number, tableRate: number, nowMs: number): void {
-    const cur = this.allocation(p, kind)
-    const node = this.c.partitionLeader[p]!
-    let used = 0
-    for (let q = 0; q < this.c.partitionIds.length; q++)
-      if (this.c.partitionLeader[q] === node) used += this.allocation(q, kind)
-    const room = Math.max(0, this.c.nodeRateMilli[kind][node]! - used)
-    const target = Math.min(cur + want, partitionMaxMilli(kind), tableRate)
-    const next = Math.min(target, cur + room)
-    if (next > cur) this.parts[kind][p]!.setRate(next, nowMs)
-    if (next < target)
+      return x
+    })
+    // Spare rate per node: its rate less the allocations of the partitions it leads.
+    const room = this.c.nodeIds.map((_, n) => {
+      let used = 0
+      for (let q = 0; q < this.c.partitionIds.length; q++)
+        if (this.c.partitionLeader[q] === n) used += this.allocation(q, kind)
+      return this.c.nodeRateMilli[kind][n]! - used
+    })
+    const d = adaptiveControl(
+      input,
+      this.c.tableRateMilli[kind][t]!,
+      windowMs,
+      partitionMaxMilli(kind),
+      room,
+      this.gainPermille,
+    )
+    parts.forEach((p, i) => {
+      const next = d.allocationMilliPerSec[i]!
+      if (next !== this.allocation(p, kind)) this.parts[kind][p]!.setRate(next, nowMs)
+    })
+    for (const m of d.moves) {
+      const p = parts[m.partition]!
       this.moves.push({
         partition: this.c.partitionIds[p]!,
-        node: this.c.nodeIds[node]!,
+        node: this.c.nodeIds[this.c.partitionLeader[p]!]!,
         kind: kind === READ ? "read" : "write",
-        wantedMilliPerSec: target,
+        wantedMilliPerSec: m.wantedMilliPerSec,
         atMs: nowMs,
       })
+    }
   }
 }
 

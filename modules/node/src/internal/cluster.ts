@@ -3,7 +3,7 @@
  * servers and the metadata service, on any `Runtime` — the deterministic simulation (`simCluster`)
  * or real time with an in-process transport (`localCluster`, see `realtime.ts`).
  */
-import { Sim } from "@partita/sim"
+import { Sim, SimDisk } from "@partita/sim"
 import { Effect } from "effect"
 import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Directory } from "./directory.ts"
@@ -16,6 +16,7 @@ import { ClusterScrub, type NodeScrubEvent, type ScrubConfig, scrubBackground } 
 import type { ScrubMetrics } from "@partita/scrubber"
 import { GacEndpoint, MemDSEndpoint, makeGacRing } from "./services.ts"
 import { StorageNode } from "./storageNode.ts"
+import type { DiskCrashMode } from "./wal.ts"
 
 /** Everything a cluster is built from. */
 export interface ClusterConfig {
@@ -48,6 +49,13 @@ export interface ClusterConfig {
   readonly canaryStrongReadsAnywhere?: boolean
   /** Disable router admission (GAC) entirely. */
   readonly admission?: boolean
+  /**
+   * Provisioned tables' partition allocations: each at the partition maximum with GAC enforcing
+   * the table's rate (default), or the table's rate split evenly (`MetadataOptions`).
+   */
+  readonly partitionAllocation?: "partition-max" | "even"
+  /** Adaptive capacity over the partition buckets (default on; `false`: off). */
+  readonly adaptiveCapacity?: false | { readonly intervalMs?: number; readonly gainPermille?: number }
   /** Archive every partition's WAL to an in-memory object store (`cluster.objectStore`). */
   readonly archive?: {
     readonly entriesPerSegment?: number
@@ -67,6 +75,18 @@ export interface ClusterConfig {
    * by default; without `archive` only the node-side checks run (`replicasOnly`).
    */
   readonly scrub?: ScrubConfig
+  /**
+   * Simulation only: each storage node keeps its replicas' logs as WALs on a `SimDisk` (fsynced
+   * before anything is sent; a crash keeps some, none or torn pieces of what was not fsynced, and
+   * the node recovers from the frames). The options are the disk's crash probabilities.
+   */
+  readonly disk?: {
+    readonly crashKeepProbability?: number
+    readonly crashTornProbability?: number
+    readonly sectorBytes?: number
+    /** Test canary: WAL appends are never fsynced (acknowledged writes can be lost: the checks must catch it). */
+    readonly canaryNoFsync?: boolean
+  }
 }
 
 /** Entries per archived WAL segment by default. */
@@ -137,7 +157,24 @@ export class Cluster {
       const az = azs[i % azs.length]!
       this.dir.addNode(id, az)
     }
+    const sim = runtime instanceof SimRuntime ? runtime.sim : undefined
+    if (config.disk !== undefined && sim === undefined)
+      throw new Error("ClusterConfig.disk needs the simulation")
     for (const { id, az } of this.dir.nodes) {
+      const dc = config.disk
+      const disk =
+        dc === undefined || sim === undefined
+          ? undefined
+          : new SimDisk(sim, {
+              name: id,
+              ...(dc.crashKeepProbability === undefined
+                ? {}
+                : { crashKeepProbability: dc.crashKeepProbability }),
+              ...(dc.crashTornProbability === undefined
+                ? {}
+                : { crashTornProbability: dc.crashTornProbability }),
+              ...(dc.sectorBytes === undefined ? {} : { sectorBytes: dc.sectorBytes }),
+            })
       this.nodes.set(
         id,
         new StorageNode(runtime, this.dir, {
@@ -149,6 +186,7 @@ export class Cluster {
           ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
           ...(background === undefined ? {} : { background }),
           ...(archive === undefined ? {} : { archive }),
+          ...(disk === undefined ? {} : { disk, canaryNoFsync: dc?.canaryNoFsync === true }),
         }),
       )
     }
@@ -158,6 +196,10 @@ export class Cluster {
       ...(config.heal === undefined ? {} : { heal: config.heal }),
       ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
       ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
+      ...(config.partitionAllocation === undefined
+        ? {}
+        : { partitionAllocation: config.partitionAllocation }),
+      ...(config.adaptiveCapacity === undefined ? {} : { adaptiveCapacity: config.adaptiveCapacity }),
     })
     for (const n of this.nodes.values())
       n.leaderListeners.push((r, leader) =>
@@ -237,6 +279,14 @@ export class Cluster {
   /** Crashes a node and destroys its disk: it restarts (with `restartNode`) empty. */
   wipeNode(id: string): void {
     this.node(id).wipe()
+  }
+  /**
+   * Power loss at a node's next WAL write, before its fsync (`config.disk`): `"random"` keeps
+   * some pieces of that write, torn or whole; `"lose-all"` keeps none. Restart it with
+   * `restartNode`.
+   */
+  crashDuringNextWrite(id: string, mode: DiskCrashMode | undefined): void {
+    this.node(id).crashDuringNextWrite(mode)
   }
   /** Restarts a crashed node (replicas recover from their logs). */
   restartNode(id: string): void {

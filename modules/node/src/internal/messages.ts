@@ -13,6 +13,7 @@ import type {
   UpdateItemInput,
 } from "@partita/expressions"
 import type { FleetMsg, RouteRange } from "@partita/memds"
+import type { Boundary } from "@partita/partitioner"
 import type { Message } from "@partita/paxos"
 
 /** A data-plane request from a router to the storage node hosting a replica. */
@@ -43,6 +44,8 @@ export interface DataOk {
   readonly count?: number | undefined
   readonly scannedCount?: number | undefined
   readonly lastEvaluatedKey?: Item | undefined
+  /** Query: the range of the partition that answered (a router walks a split item collection). */
+  readonly partition?: { readonly start: Boundary; readonly end?: Boundary | undefined } | undefined
   /** Bytes read or written (what capacity is charged on). */
   readonly consumedBytes: number
   /** Items sizes read (BatchGet rounds each). */

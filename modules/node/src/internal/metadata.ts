@@ -25,11 +25,25 @@ import {
   type StorageNode as PlacementNode,
 } from "@partita/partitioner"
 import type { Member } from "@partita/paxos"
+import {
+  ADAPTIVE_GAIN_PERMILLE,
+  ADAPTIVE_INTERVAL_MS,
+  type AdaptivePartition,
+  adaptiveControl,
+  MILLI_PER_UNIT,
+  ON_DEMAND_INITIAL_RRU,
+  ON_DEMAND_INITIAL_WRU,
+  ON_DEMAND_PEAK_MULTIPLE,
+  ON_DEMAND_WINDOW_MS,
+  PARTITION_MAX_RCU,
+  PARTITION_MAX_WCU,
+} from "@partita/admission"
 import type { ScrubEvent } from "@partita/scrubber"
 import { Either } from "effect"
 import type { SplitFence } from "./codec.ts"
 import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
 import type { Runtime } from "./runtime.ts"
+import type { Replica } from "./replica.ts"
 import type { StorageNode } from "./storageNode.ts"
 
 /** Events kept by the metadata service. */
@@ -57,10 +71,25 @@ export interface TableInfo {
   readonly keySchema: TableKeySchema
   readonly hash: HashName
   readonly onDemand: boolean
+  /**
+   * The table's rate, units/s, as routers admit it: provisioned, or an on-demand table's current
+   * allowance (twice its peak, `ON_DEMAND_PEAK_MULTIPLE`).
+   */
   readonly provisioned: { readonly rcu: number; readonly wcu: number }
-  /** Bumped when the throughput changes (routers re-register their GAC buckets). */
+  /** Bumped when the rate changes (routers re-register their GAC buckets). */
   readonly version: number
 }
+
+/**
+ * An on-demand table's allowance never exceeds this many units/s per kind (the largest rate a
+ * router bucket holds); a table may set a lower maximum (`OnDemandThroughput`).
+ */
+export const ON_DEMAND_TABLE_UNITS_MAX = 1_000_000
+/**
+ * An on-demand table's allowance is raised once twice its new peak exceeds it by this much
+ * (per-mille): each raise is a new GAC bucket, so small peaks above the last do not churn them.
+ */
+export const ON_DEMAND_RAISE_PERMILLE = 1100
 
 interface TableState {
   info: TableInfo
@@ -68,6 +97,20 @@ interface TableState {
   map: PartitionMap
   placement: Map<string, string[]>
   created: number
+  /** On-demand: the highest rate consumed over a window so far, milli-units/s. */
+  peak: { r: number; w: number }
+  /** Consumed since the current on-demand window began, milli-units. */
+  window: { r: number; w: number }
+  /** On-demand: the most the allowance may reach, units/s. */
+  max: { r: number; w: number }
+}
+
+/** What the storage replicas of one partition admitted and refused since the last adaptive run, milli-units. */
+interface PartitionUsage {
+  r: number
+  w: number
+  tr: number
+  tw: number
 }
 
 /** A log replica that covers a failed storage replica. */
@@ -112,6 +155,17 @@ export type ClusterEvent =
       readonly at: number
     }
   | {
+      /** Adaptive capacity changed a partition's allocation (milli-units/s). */
+      readonly type: "adaptive-capacity"
+      readonly table: string
+      readonly partition: string
+      readonly kind: "read" | "write"
+      readonly fromMilliPerSec: number
+      readonly toMilliPerSec: number
+      readonly baseMilliPerSec: number
+      readonly at: number
+    }
+  | {
       readonly type: "leader"
       readonly partition: string
       readonly node: string
@@ -129,6 +183,15 @@ export interface MetadataOptions {
   readonly onEvent?: (e: ClusterEvent) => void
   /** Automatic splits: for consumption (sampled traffic over a window) and for size. */
   readonly autoSplit?: AutoSplitOptions
+  /**
+   * How provisioned tables' partitions are allocated: each at the partition maximum, the table's
+   * rate enforced by GAC at the routers (`"partition-max"`, default), or the table's rate split
+   * evenly over its partitions (`"even"`, DynamoDB before GAC: skew throttles a hot partition,
+   * which adaptive capacity then boosts).
+   */
+  readonly partitionAllocation?: "partition-max" | "even"
+  /** Adaptive capacity (`@partita/admission` `adaptiveControl`) over the partition buckets; `false`: off. */
+  readonly adaptiveCapacity?: false | { readonly intervalMs?: number; readonly gainPermille?: number }
 }
 
 /** When the metadata service splits partitions on its own. */
@@ -202,12 +265,37 @@ export class MetadataService {
           message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables",
         }),
       )
+    // On-demand: partitions at the partition maximum, the table at twice its previous peak
+    // (starting from DynamoDB's 12,000 read / 4,000 write request units of a new table, or its
+    // warm throughput), up to its maximum on-demand throughput.
+    const odMax = {
+      r: bounded(input.OnDemandThroughput?.MaxReadRequestUnits, ON_DEMAND_TABLE_UNITS_MAX),
+      w: bounded(input.OnDemandThroughput?.MaxWriteRequestUnits, ON_DEMAND_TABLE_UNITS_MAX),
+    }
+    const warm = input.WarmThroughput
     const provisioned = onDemand
-      ? { rcu: 40_000, wcu: 40_000 }
+      ? {
+          rcu: Math.min(
+            odMax.r,
+            Math.max(ON_DEMAND_INITIAL_RRU, bounded(warm?.ReadUnitsPerSecond, 0, odMax.r)),
+          ),
+          wcu: Math.min(
+            odMax.w,
+            Math.max(ON_DEMAND_INITIAL_WRU, bounded(warm?.WriteUnitsPerSecond, 0, odMax.w)),
+          ),
+        }
       : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
     const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
+    const policy = !onDemand && this.options.partitionAllocation === "even" ? "even" : "per-partition-limit"
     const map = PartitionMap.make(
-      { table: name, hash: "murmur3", policy: "per-partition-limit", provisioned },
+      {
+        table: name,
+        hash: "murmur3",
+        policy,
+        provisioned: onDemand
+          ? { rcu: ON_DEMAND_TABLE_UNITS_MAX, wcu: ON_DEMAND_TABLE_UNITS_MAX }
+          : provisioned,
+      },
       partitions,
     )
     const info: TableInfo = { name, keySchema: ks.right, hash: "murmur3", onDemand, provisioned, version: 1 }
@@ -217,6 +305,12 @@ export class MetadataService {
       map,
       placement: new Map(),
       created: this.runtime.now(),
+      peak: {
+        r: Math.floor((provisioned.rcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),
+        w: Math.floor((provisioned.wcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),
+      },
+      window: { r: 0, w: 0 },
+      max: odMax,
     }
     const placed = this.place(st, map.partitions)
     if (Either.isLeft(placed)) return Either.left(placed.left)
@@ -431,13 +525,39 @@ export class MetadataService {
         st.map = ps.map
         st.placement.delete(ps.pid)
         for (const child of [ps.fence.left, ps.fence.right]) {
-          st.placement.set(child.id, [...where])
-          for (const n of where) this.everHosted(child.id).add(n)
+          // The children's storage replicas are the parent's storage members at the fence: with
+          // a heal under way, that may differ from the parent's placement (a joining replica).
+          const holder = [...this.nodes.values()]
+            .map((n) => n.replicas.get(child.id))
+            .find((r) => r !== undefined)
+          const cfg = holder?.core.latestConfig().members ?? []
+          const nodesOf = (ms: ReadonlyArray<Member>): string[] =>
+            ms.map((m) => this.dir.nodeOf(m.id)).filter((n): n is string => n !== undefined)
+          const storage = nodesOf(cfg.filter((m) => m.role === "storage"))
+          st.placement.set(child.id, storage.length === 0 ? [...where] : storage)
+          for (const n of [...where, ...nodesOf(cfg)]) this.everHosted(child.id).add(n)
         }
-        // Heals still running for the parent carry on for both children.
+        // Heals still running for the parent carry on for both children, with the nodes the
+        // parent's heal chose (its log replica is a member of the children's groups if it had
+        // joined before the fence: the children's heals remove it when done).
         for (const h of this.pendingHeal.filter((x) => x.pid === ps.pid && x.stage < HEAL_DONE)) {
           h.stage = HEAL_DONE
-          for (const child of [ps.fence.left, ps.fence.right]) this.coverOne(st, child.id, h.failed, now)
+          for (const child of [ps.fence.left, ps.fence.right]) {
+            const c = this.coverOne(st, child.id, h.failed, h.detectedAt)
+            if (c === undefined || c.event !== undefined || h.logNode === undefined) continue
+            c.logNode = h.logNode
+            c.storageNode = h.storageNode
+            c.event = {
+              partitionId: child.id,
+              failedNode: h.failed,
+              logNode: h.logNode,
+              detectedAt: h.detectedAt,
+              coveredAt: undefined,
+              storageNode: h.storageNode,
+              rebuiltAt: undefined,
+            }
+            this.heals.push(c.event)
+          }
         }
         this.pendingSplits.delete(table)
         this.counters.splits++
@@ -451,6 +571,171 @@ export class MetadataService {
       } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence))
         ps.proposedAt = now
     }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Capacity: on-demand allowances and adaptive capacity
+
+  /** Replica counters as last read (a restarted replica is a new object, counting from zero). */
+  private readonly seen = new WeakMap<Replica, PartitionUsage>()
+  /** Per partition: admitted and refused since the last adaptive run. */
+  private readonly usage = new Map<string, PartitionUsage>()
+  private windowStart = 0
+  private adaptiveLast = 0
+
+  /**
+   * Reads what every storage replica admitted and refused since the last probe, then, once per
+   * `ON_DEMAND_WINDOW_MS`, raises on-demand tables' allowances to twice a new peak, and once per
+   * adaptive interval runs adaptive capacity over provisioned tables.
+   */
+  private meter(now: number): void {
+    for (const n of this.nodes.values())
+      for (const [pid, r] of n.replicas) {
+        if (r.spec.role !== "storage") continue
+        const c = r.counters
+        const last = this.seen.get(r)
+        if (
+          last !== undefined &&
+          last.r === c.readMilli &&
+          last.w === c.writeMilli &&
+          last.tr === c.throttledReadMilli &&
+          last.tw === c.throttledWriteMilli
+        )
+          continue
+        const st = this.tables.get(r.spec.table)
+        if (st === undefined) continue
+        let u = this.usage.get(pid)
+        if (u === undefined) {
+          u = { r: 0, w: 0, tr: 0, tw: 0 }
+          this.usage.set(pid, u)
+        }
+        const dr = c.readMilli - (last?.r ?? 0)
+        const dw = c.writeMilli - (last?.w ?? 0)
+        u.r += dr
+        u.w += dw
+        u.tr += c.throttledReadMilli - (last?.tr ?? 0)
+        u.tw += c.throttledWriteMilli - (last?.tw ?? 0)
+        st.window.r += dr
+        st.window.w += dw
+        this.seen.set(r, {
+          r: c.readMilli,
+          w: c.writeMilli,
+          tr: c.throttledReadMilli,
+          tw: c.throttledWriteMilli,
+        })
+      }
+    if (now - this.windowStart >= ON_DEMAND_WINDOW_MS) {
+      const elapsed = Math.max(ON_DEMAND_WINDOW_MS, now - this.windowStart)
+      this.windowStart = now
+      for (const st of this.tables.values()) {
+        if (st.info.onDemand) this.raiseAllowance(st, elapsed)
+        st.window = { r: 0, w: 0 }
+      }
+    }
+    const adaptive = this.options.adaptiveCapacity
+    const intervalMs = adaptive === false ? 0 : (adaptive?.intervalMs ?? ADAPTIVE_INTERVAL_MS)
+    if (adaptive !== false && now - this.adaptiveLast >= intervalMs) {
+      const windowMs = now - this.adaptiveLast
+      this.adaptiveLast = now
+      this.adaptCapacity(now, windowMs, adaptive?.gainPermille ?? ADAPTIVE_GAIN_PERMILLE)
+      this.usage.clear()
+    }
+    this.applyBoosts()
+  }
+
+  /** On-demand: a window's rate above the peak is the new peak; the allowance is twice it. */
+  private raiseAllowance(st: TableState, elapsedMs: number): void {
+    const rate = (milli: number): number => Math.floor((milli * MILLI_PER_UNIT) / elapsedMs)
+    st.peak.r = Math.max(st.peak.r, rate(st.window.r))
+    st.peak.w = Math.max(st.peak.w, rate(st.window.w))
+    const allowance = (peak: number, cur: number, max: number): number => {
+      const want = Math.min(max, (peak * ON_DEMAND_PEAK_MULTIPLE) / MILLI_PER_UNIT)
+      return want * 1000 > cur * ON_DEMAND_RAISE_PERMILLE || (want === max && want > cur)
+        ? Math.floor(want)
+        : cur
+    }
+    const rcu = allowance(st.peak.r, st.info.provisioned.rcu, st.max.r)
+    const wcu = allowance(st.peak.w, st.info.provisioned.wcu, st.max.w)
+    if (rcu !== st.info.provisioned.rcu || wcu !== st.info.provisioned.wcu)
+      st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+  }
+
+  /** Boosted allocations by partition id, milli-units/s (re-applied to every replica each probe). */
+  private readonly boosts = new Map<string, { r: number; w: number }>()
+
+  /** Adaptive capacity over every provisioned table and kind (`@partita/admission` `adaptiveControl`). */
+  private adaptCapacity(now: number, windowMs: number, gainPermille: number): void {
+    const nodeIds = [...this.nodes.keys()]
+    for (const kind of ["r", "w"] as const) {
+      const cap = kind === "r" ? this.options.nodeCapacity.rcu : this.options.nodeCapacity.wcu
+      // Spare rate per node: its capacity less the allocations of the partitions it leads.
+      const room = nodeIds.map(() => cap * MILLI_PER_UNIT)
+      const leaders = new Map<string, number>()
+      for (const st of this.tables.values())
+        for (const p of st.map.partitions) {
+          const i = nodeIds.findIndex((n) => this.nodes.get(n)?.replicas.get(p.id)?.isLeader() === true)
+          if (i < 0) continue
+          leaders.set(p.id, i)
+          room[i] = room[i]! - this.allocationOf(p, kind)
+        }
+      for (const st of this.tables.values()) {
+        if (st.info.onDemand) continue
+        const parts = st.map.partitions.filter((p) => leaders.has(p.id))
+        if (parts.length === 0) continue
+        const input: AdaptivePartition[] = parts.map((p) => {
+          const u = this.usage.get(p.id)
+          return {
+            baseMilliPerSec: (kind === "r" ? p.allocation.rcu : p.allocation.wcu) * MILLI_PER_UNIT,
+            allocationMilliPerSec: this.allocationOf(p, kind),
+            consumedMilli: (kind === "r" ? u?.r : u?.w) ?? 0,
+            throttledMilli: (kind === "r" ? u?.tr : u?.tw) ?? 0,
+            node: leaders.get(p.id)!,
+          }
+        })
+        const rate = (kind === "r" ? st.info.provisioned.rcu : st.info.provisioned.wcu) * MILLI_PER_UNIT
+        const max = (kind === "r" ? PARTITION_MAX_RCU : PARTITION_MAX_WCU) * MILLI_PER_UNIT
+        const d = adaptiveControl(input, rate, windowMs, max, room, gainPermille)
+        parts.forEach((p, i) => {
+          const next = d.allocationMilliPerSec[i]!
+          const base = input[i]!.baseMilliPerSec
+          if (next === input[i]!.allocationMilliPerSec) return
+          const b = this.boosts.get(p.id) ?? { r: 0, w: 0 }
+          b[kind] = next === base ? 0 : next
+          if (b.r === 0 && b.w === 0) this.boosts.delete(p.id)
+          else this.boosts.set(p.id, b)
+          // Back to its base: the replicas' buckets too (boosted ones are kept up by applyBoosts).
+          if (next === base)
+            for (const n of this.nodes.values()) n.replicas.get(p.id)?.setAllocationMilli(kind, base)
+          this.emit({
+            type: "adaptive-capacity",
+            table: st.info.name,
+            partition: p.id,
+            kind: kind === "r" ? "read" : "write",
+            fromMilliPerSec: input[i]!.allocationMilliPerSec,
+            toMilliPerSec: next,
+            baseMilliPerSec: base,
+            at: now,
+          })
+        })
+      }
+    }
+  }
+
+  /** A partition's allocation now (its boost, else its base), milli-units/s. */
+  private allocationOf(p: Partition, kind: "r" | "w"): number {
+    const b = this.boosts.get(p.id)?.[kind] ?? 0
+    return b > 0 ? b : (kind === "r" ? p.allocation.rcu : p.allocation.wcu) * MILLI_PER_UNIT
+  }
+
+  /** Every storage replica of a boosted partition runs its buckets at the boosted rate. */
+  private applyBoosts(): void {
+    for (const [pid, b] of this.boosts)
+      for (const n of this.nodes.values()) {
+        const r = n.replicas.get(pid)
+        if (r === undefined || r.spec.role !== "storage") continue
+        if (b.r > 0) r.setAllocationMilli("r", b.r)
+        if (b.w > 0) r.setAllocationMilli("w", b.w)
+      }
   }
 
   /** Checks every partition's leader for sustained consumption or size over the thresholds. */
@@ -518,6 +803,7 @@ export class MetadataService {
     // AZ cut off) must not be chosen to replace each other.
     if (this.options.heal !== false) for (const id of newlyFailed) this.coverFailedNode(id, now)
     this.pingSeq++
+    this.meter(now)
     this.autoSplits(now)
     this.progressSplits(now)
     this.progressHeals(now)
@@ -562,58 +848,64 @@ export class MetadataService {
     }
   }
 
-  private coverOne(st: TableState, pid: string, nodeId: string, now: number): void {
-    const where = st.placement.get(pid) ?? []
-    if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE)) return
-    const target = this.pickNode(pid, where, this.dir.azOf(nodeId))
-    if (target === undefined) return
-    const event: HealEvent = {
-      partitionId: pid,
-      failedNode: nodeId,
-      logNode: target,
-      detectedAt: now,
-      coveredAt: undefined,
-      storageNode: undefined,
-      rebuiltAt: undefined,
-    }
-    this.heals.push(event)
-    this.pendingHeal.push({
+  /**
+   * Queues a heal of `pid`'s replica on `nodeId` (its nodes are chosen when it starts); returns
+   * it, or undefined when one is already pending.
+   */
+  private coverOne(st: TableState, pid: string, nodeId: string, now: number): PendingHeal | undefined {
+    if (this.pendingHeal.some((h) => h.pid === pid && h.failed === nodeId && h.stage < HEAL_DONE))
+      return undefined
+    const h: PendingHeal = {
       table: st.info.name,
       pid,
       failed: nodeId,
-      logNode: target,
+      detectedAt: now,
+      logNode: undefined,
       storageNode: undefined,
-      stage: 0,
+      stage: HEAL_ADD_LOG,
       joinSlot: 0,
-      event,
-    })
+      failedRemoved: false,
+      storageAdded: false,
+      event: undefined,
+    }
+    this.pendingHeal.push(h)
+    return h
   }
 
   /**
-   * An up, healthy node for a new replica of `pid`: not among `where` nor any heal's target; one
-   * that never hosted the partition first (same AZ first), else one whose old replica has left the
-   * group (`members`: replica ids in the current configuration) — its stale copy is wiped first.
+   * An up, healthy node for a new replica of `pid` replacing the one on `failed`: not among
+   * `where`, the members of the current configuration (`members`: replica ids) nor any heal's
+   * target, and for a log replica not `failed` itself (the heal removes the failed node's id
+   * after adding its log replica; a storage replica goes there only once that id has left). One
+   * that never hosted the partition first (same AZ first), else one whose old replica has left
+   * the group: its stale copy is wiped first, and the new replica must not vote before it holds
+   * the log (`holdVotesThrough`: it reuses an old member's id).
    */
   private pickNode(
     pid: string,
     where: ReadonlyArray<string>,
-    az: string,
-    members?: ReadonlySet<number>,
+    failed: string,
+    members: ReadonlySet<number>,
+    role: "log" | "storage",
   ): string | undefined {
+    const az = this.dir.azOf(failed)
     const ever = this.everHosted(pid)
     const busy = new Set(
       this.pendingHeal
         .filter((h) => h.pid === pid && h.stage < HEAL_DONE)
-        .flatMap((h) => [h.logNode, h.storageNode ?? ""]),
+        .flatMap((h) => [h.logNode ?? "", h.storageNode ?? ""]),
     )
     const ok = [...this.nodes.values()].filter(
-      (n) => n.isUp && this.healthy(n.nodeId) && !where.includes(n.nodeId) && !busy.has(n.nodeId),
+      (n) =>
+        n.isUp &&
+        this.healthy(n.nodeId) &&
+        (role === "storage" || n.nodeId !== failed) &&
+        !where.includes(n.nodeId) &&
+        !busy.has(n.nodeId) &&
+        !members.has(this.dir.replicaIdOf(n.nodeId)),
     )
     const fresh = ok.filter((n) => !ever.has(n.nodeId))
-    const reusable =
-      members === undefined
-        ? []
-        : ok.filter((n) => ever.has(n.nodeId) && !members.has(this.dir.replicaIdOf(n.nodeId)))
+    const reusable = ok.filter((n) => ever.has(n.nodeId))
     // Same AZ as the replica replaced; else an AZ none of the remaining replicas is in; else any.
     // Fresh nodes first at each level; a reused node's stale copy is wiped.
     const usedAzs = new Set(where.map((n) => this.dir.azOf(n)))
@@ -650,24 +942,21 @@ export class MetadataService {
   }
 
   private readonly hosted = new Map<string, Set<string>>()
-  private readonly pendingHeal: Array<{
-    table: string
-    pid: string
-    failed: string
-    logNode: string
-    storageNode: string | undefined
-    stage: number
-    /** Log slot of the configuration entry that added the joining replica. */
-    joinSlot: number
-    event: HealEvent
-  }> = []
+  private readonly pendingHeal: PendingHeal[] = []
 
   /**
-   * Heal stages, one membership change at a time (Paxos's rule): 0 add a log replica (quorum
-   * restored once it has caught up), 1 remove the failed member, 2 add a fresh storage replica
-   * (rebuilt from the leader's log), 3 once it has caught up, remove the log replica.
+   * Heals, one membership change at a time (Paxos's rule), and one heal per partition at a time
+   * (two heals interleaving their changes once left a partition with one storage member and two
+   * log replicas: that member's disk was then the only copy). Stages: `HEAL_ADD_LOG` adds a log
+   * replica (the quorum is restored once it has caught up); `HEAL_REMOVE_FAILED` removes the
+   * failed member, but only while at least `HEAL_STORAGE_MEMBERS_MIN` other storage members are
+   * healthy and hold the data — else the replacement storage replica is added first;
+   * `HEAL_ADD_STORAGE` adds a fresh storage replica (rebuilt from the leader's base, snapshot and
+   * log); `HEAL_REMOVE_LOG` removes the log replica once both are done.
    */
   private progressHeals(now: number): void {
+    // Heals of one partition run one after the other, oldest first.
+    const active = new Set<string>()
     for (const h of this.pendingHeal) {
       if (h.stage >= HEAL_DONE) continue
       const st = this.tables.get(h.table)
@@ -677,175 +966,291 @@ export class MetadataService {
         h.stage = HEAL_DONE
         continue
       }
-      const leaderNode = [...this.nodes.values()].find((n) => n.replicas.get(h.pid)?.isLeader())
-      const leader = leaderNode?.replicas.get(h.pid)
-      if (leader === undefined || leader.retired) continue
-      const cfg = leader.core.latestConfig().members
-      // Caught up: it has committed everything up to its own joining configuration entry.
-      const caughtUp = (node: string | undefined): boolean => {
-        const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
-        return (
-          r !== undefined &&
-          h.joinSlot > 0 &&
-          r.core.commitIndex >= h.joinSlot &&
-          (r.spec.role === "log" || r.applied >= h.joinSlot)
-        )
+      if (active.has(h.pid)) continue
+      // A heal parked behind the quorum guard (it waits for other members to recover or be
+      // replaced) lets the next heal of its partition go on.
+      if (this.progressHeal(h, st, where, p, now)) active.add(h.pid)
+    }
+  }
+
+  /**
+   * One step of one heal (see `progressHeals`). Returns false when the heal is parked (its failed
+   * member cannot be removed yet, and its replacement is in), true while it holds its partition.
+   */
+  private progressHeal(h: PendingHeal, st: TableState, where: string[], p: Partition, now: number): boolean {
+    const leaderNode = [...this.nodes.values()].find((n) => n.replicas.get(h.pid)?.isLeader())
+    const leader = leaderNode?.replicas.get(h.pid)
+    if (leader === undefined || leader.retired) return true
+    const cfg = leader.core.latestConfig().members
+    const ids = new Set(cfg.map((m) => m.id))
+    if (h.event === undefined || h.logNode === undefined) {
+      // Not started yet (an earlier heal of the partition ran first): the failed replica may
+      // be back meanwhile, with its disk; then there is nothing to do.
+      if (this.recovered(h, cfg)) {
+        h.stage = HEAL_DONE
+        return false
       }
-      const idOf = (n: string) => this.dir.replicaIdOf(n)
-      const spec = (role: "storage" | "log") => ({
-        table: h.table,
-        keySchema: st.info.keySchema,
-        hash: st.info.hash,
-        partition: p,
-        members: null,
-        role,
-      })
-      switch (h.stage) {
-        case 0: {
-          if (!cfg.some((m) => m.id === idOf(h.logNode))) {
-            if (!this.healthy(h.logNode)) {
-              // The chosen node went silent before joining (cut off, maybe with the failed one):
-              // choose another rather than add a member the group may not reach. Its replica, if
-              // created, stays: an earlier leader may have proposed it, and a later leader may
-              // still recover that entry (its promises and accepted values must not be lost).
-              const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
-              if (other !== undefined) h.logNode = h.event.logNode = other
-              break
-            }
-            const t = this.nodes.get(h.logNode)
-            // A joining log replica starts with the configuration that adds it, so it can promise
-            // to a candidate that holds that (uncommitted) entry; it never leads itself.
-            const joined = [
-              ...cfg,
-              { id: idOf(h.logNode), role: "log" as const, zone: this.dir.azOf(h.logNode) },
-            ]
-            if (t?.replicas.get(h.pid) === undefined)
-              t?.createReplica({ ...spec("log"), members: joined }, "log")
-            if (t?.replicas.get(h.pid) === undefined) {
-              // The chosen node is down now: choose another before adding anyone to the group.
-              const other = this.pickNode(h.pid, where, this.dir.azOf(h.failed))
-              if (other !== undefined) h.logNode = h.event.logNode = other
-              break
-            }
-            this.everHosted(h.pid).add(h.logNode)
-            if (
-              leader.proposeConfig([
-                ...cfg,
-                { id: idOf(h.logNode), role: "log", zone: this.dir.azOf(h.logNode) },
-              ])
-            )
-              h.joinSlot = leader.core.lastIndex()
-          } else if (h.joinSlot === 0) {
-            // Already a member (a split child inherits its parent's log replicas): measure from now.
-            h.joinSlot = Math.max(1, leader.core.commitIndex)
-          } else if (caughtUp(h.logNode)) {
-            h.event.coveredAt = now
-            this.emit({
-              type: "log-replica-covered",
-              partition: h.pid,
-              failed: h.failed,
-              logNode: h.logNode,
-              afterMs: now - h.event.detectedAt,
-              at: now,
-            })
-            h.stage = 1
+      const target = this.pickNode(h.pid, where, h.failed, ids, "log")
+      if (target === undefined) return true
+      h.logNode = target
+      h.event = {
+        partitionId: h.pid,
+        failedNode: h.failed,
+        logNode: target,
+        detectedAt: h.detectedAt,
+        coveredAt: undefined,
+        storageNode: undefined,
+        rebuiltAt: undefined,
+      }
+      this.heals.push(h.event)
+    }
+    const event = h.event
+    const logNode = h.logNode
+    // Caught up: it has committed everything up to its own joining configuration entry.
+    const caughtUp = (node: string | undefined): boolean => {
+      const r = node === undefined ? undefined : this.nodes.get(node)?.replicas.get(h.pid)
+      return (
+        r !== undefined &&
+        h.joinSlot > 0 &&
+        r.core.commitIndex >= h.joinSlot &&
+        (r.spec.role === "log" || r.applied >= h.joinSlot)
+      )
+    }
+    const idOf = (n: string) => this.dir.replicaIdOf(n)
+    const spec = (role: "storage" | "log") => ({
+      table: h.table,
+      keySchema: st.info.keySchema,
+      hash: st.info.hash,
+      partition: p,
+      members: null,
+      role,
+    })
+    switch (h.stage) {
+      case HEAL_ADD_LOG: {
+        if (!cfg.some((m) => m.id === idOf(logNode))) {
+          if (!this.healthy(logNode)) {
+            // The chosen node went silent before joining (cut off, maybe with the failed one):
+            // choose another rather than add a member the group may not reach. Its replica, if
+            // created, stays: an earlier leader may have proposed it, and a later leader may
+            // still recover that entry (its promises and accepted values must not be lost).
+            const other = this.pickNode(h.pid, where, h.failed, ids, "log")
+            if (other !== undefined) h.logNode = event.logNode = other
+            return true
           }
-          break
+          const t = this.nodes.get(logNode)
+          // A joining log replica starts with the configuration that adds it, so it can promise
+          // to a candidate that holds that (uncommitted) entry; it never leads itself.
+          const joined = [...cfg, { id: idOf(logNode), role: "log" as const, zone: this.dir.azOf(logNode) }]
+          if (t?.replicas.get(h.pid) === undefined) {
+            const r = t?.createReplica({ ...spec("log"), members: joined }, "log")
+            // A reused node: an earlier member's id, whose promises are gone (see pickNode).
+            if (this.everHosted(h.pid).has(logNode)) r?.holdVotesThrough(leader.core.commitIndex)
+          }
+          if (t?.replicas.get(h.pid) === undefined) {
+            // The chosen node is down now: choose another before adding anyone to the group.
+            const other = this.pickNode(h.pid, where, h.failed, ids, "log")
+            if (other !== undefined) h.logNode = event.logNode = other
+            return true
+          }
+          this.everHosted(h.pid).add(logNode)
+          if (leader.proposeConfig(joined)) h.joinSlot = leader.core.lastIndex()
+        } else if (h.joinSlot === 0) {
+          // Already a member (a split child inherits its parent's log replicas): measure from now.
+          h.joinSlot = Math.max(1, leader.core.commitIndex)
+        } else if (caughtUp(logNode)) {
+          event.coveredAt = now
+          this.emit({
+            type: "log-replica-covered",
+            partition: h.pid,
+            failed: h.failed,
+            logNode: logNode,
+            afterMs: now - event.detectedAt,
+            at: now,
+          })
+          h.joinSlot = 0
+          h.stage = HEAL_REMOVE_FAILED
         }
-        case 1: {
-          if (leaderNode?.nodeId === h.failed) {
-            // The "failed" replica came back and leads: keep it, retire the log replica instead.
-            h.joinSlot = 0
-            h.stage = 3
-            break
+        return true
+      }
+      case HEAL_REMOVE_FAILED: {
+        if (leaderNode?.nodeId === h.failed) {
+          if (h.storageAdded) {
+            // The "failed" replica came back and leads, and its replacement is in: hand over to
+            // the replacement, then remove the old member as planned.
+            if (h.storageNode !== undefined) leader.core.transferLeadership(idOf(h.storageNode))
+            return true
           }
-          if (cfg.some((m) => m.id === idOf(h.failed))) {
-            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed))))
-              h.joinSlot = leader.core.lastIndex()
-          } else if (leader.core.commitIndex >= h.joinSlot) {
-            const i = where.indexOf(h.failed)
-            if (i >= 0) where.splice(i, 1)
-            h.joinSlot = 0
-            h.stage = 2
-          }
-          break
+          // The "failed" replica came back and leads: keep it, retire the log replica instead.
+          h.joinSlot = 0
+          h.stage = HEAL_REMOVE_LOG
+          return true
         }
-        case 2: {
-          if (h.storageNode === undefined) {
-            h.storageNode = this.pickNode(
-              h.pid,
-              where,
-              this.dir.azOf(h.failed),
-              new Set(cfg.map((m) => m.id)),
-            )
-            if (h.storageNode === undefined) break
-            h.event.storageNode = h.storageNode
+        if (cfg.some((m) => m.id === idOf(h.failed))) {
+          if (this.storageMembersLeft(h, cfg) < HEAL_STORAGE_MEMBERS_MIN) {
+            // Removing it would leave fewer storage members able to lead than a quorum of three
+            // (their disks would be the only copy). If it is back with its disk, keep it and
+            // retire the log replica; else add the replacement first, and with that in, park:
+            // the other members must recover or be replaced (by the next heal) first.
+            if (this.recovered(h, cfg)) {
+              h.joinSlot = 0
+              h.stage = HEAL_REMOVE_LOG
+              return true
+            }
+            if (h.storageAdded) return false
+            h.stage = HEAL_ADD_STORAGE
+            return true
           }
-          const sn = h.storageNode
-          if (!cfg.some((m) => m.id === idOf(sn))) {
-            const t = this.nodes.get(sn)
-            if (t?.replicas.get(h.pid) === undefined) {
-              const r = t?.createReplica(spec("storage"), "storage")
-              r?.installBase(leader.durable.base)
-              // A reused node gives the new replica the id of an earlier member whose state is
-              // gone: no votes until it holds the log past that member's removal (committed).
-              if (this.everHosted(h.pid).has(sn)) r?.holdVotesThrough(leader.core.commitIndex)
-            }
-            if (t?.replicas.get(h.pid) === undefined) {
-              h.storageNode = undefined
-              break
-            }
-            this.everHosted(h.pid).add(sn)
-            if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
-              h.joinSlot = leader.core.lastIndex()
-          } else if (
-            this.nodes.get(sn)?.isUp === true &&
-            this.nodes.get(sn)?.replicas.get(h.pid) === undefined
-          ) {
-            // A member now, but its node lost the disk before the replica caught up: rebuild it
-            // there, as a new incarnation of that member id (no votes until it holds the log
-            // through the commit point; its predecessor's state is gone).
-            const r = this.nodes.get(sn)?.createReplica(spec("storage"), "storage")
+          if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.failed))))
+            h.joinSlot = leader.core.lastIndex()
+        } else if (leader.core.commitIndex >= h.joinSlot) {
+          const i = where.indexOf(h.failed)
+          if (i >= 0) where.splice(i, 1)
+          h.failedRemoved = true
+          h.joinSlot = 0
+          // A member kept by an earlier heal (it came back) may already make up the three.
+          const storage = cfg.filter((m) => m.role === "storage").length
+          h.stage = h.storageAdded || storage >= REPLICAS_PER_PARTITION ? HEAL_REMOVE_LOG : HEAL_ADD_STORAGE
+        }
+        return true
+      }
+      case HEAL_ADD_STORAGE: {
+        if (h.storageNode === undefined) {
+          h.storageNode = this.pickNode(h.pid, where, h.failed, ids, "storage")
+          if (h.storageNode === undefined) return true
+          event.storageNode = h.storageNode
+        }
+        const sn = h.storageNode
+        if (!cfg.some((m) => m.id === idOf(sn))) {
+          const t = this.nodes.get(sn)
+          if (t?.replicas.get(h.pid) === undefined) {
+            const r = t?.createReplica(spec("storage"), "storage")
             r?.installBase(leader.durable.base)
-            r?.holdVotesThrough(leader.core.commitIndex)
-          } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
-          else if (caughtUp(sn)) {
-            where.push(sn)
-            h.joinSlot = 0
-            h.stage = 3
+            // A reused node gives the new replica the id of an earlier member whose state is
+            // gone: no votes until it holds the log past that member's removal (committed).
+            if (this.everHosted(h.pid).has(sn)) r?.holdVotesThrough(leader.core.commitIndex)
           }
-          break
-        }
-        case 3: {
-          if (cfg.some((m) => m.id === idOf(h.logNode))) {
-            if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(h.logNode))))
-              h.joinSlot = leader.core.lastIndex()
-          } else if (h.joinSlot === 0 || leader.core.commitIndex < h.joinSlot) {
-            // Until the removal is committed, the old configuration (with the log replica) may
-            // still be the one a new leader must gather a quorum of: keep the replica until then.
-            if (h.joinSlot === 0) h.joinSlot = leader.core.lastIndex()
-          } else {
-            this.nodes.get(h.logNode)?.dropReplica(h.pid)
-            h.event.rebuiltAt = now
-            this.emit({
-              type: "storage-replica-rebuilt",
-              partition: h.pid,
-              node: h.storageNode ?? "?",
-              afterMs: now - h.event.detectedAt,
-              at: now,
-            })
-            h.stage = HEAL_DONE
-            leaderNode?.publishRoute(h.table, p, leader, leaderNode.nodeId)
+          if (t?.replicas.get(h.pid) === undefined) {
+            h.storageNode = undefined
+            return true
           }
-          break
+          this.everHosted(h.pid).add(sn)
+          if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
+            h.joinSlot = leader.core.lastIndex()
+        } else if (
+          this.nodes.get(sn)?.isUp === true &&
+          this.nodes.get(sn)?.replicas.get(h.pid) === undefined
+        ) {
+          // A member now, but its node lost the disk before the replica caught up: rebuild it
+          // there, as a new incarnation of that member id (no votes until it holds the log
+          // through the commit point; its predecessor's state is gone).
+          const r = this.nodes.get(sn)?.createReplica(spec("storage"), "storage")
+          r?.installBase(leader.durable.base)
+          r?.holdVotesThrough(leader.core.commitIndex)
+        } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
+        else if (caughtUp(sn)) {
+          where.push(sn)
+          h.storageAdded = true
+          h.joinSlot = 0
+          h.stage = h.failedRemoved ? HEAL_REMOVE_LOG : HEAL_REMOVE_FAILED
         }
+        return true
+      }
+      case HEAL_REMOVE_LOG: {
+        if (cfg.some((m) => m.id === idOf(logNode))) {
+          if (leader.proposeConfig(cfg.filter((m) => m.id !== idOf(logNode))))
+            h.joinSlot = leader.core.lastIndex()
+        } else if (h.joinSlot === 0 || leader.core.commitIndex < h.joinSlot) {
+          // Until the removal is committed, the old configuration (with the log replica) may
+          // still be the one a new leader must gather a quorum of: keep the replica until then.
+          if (h.joinSlot === 0) h.joinSlot = leader.core.lastIndex()
+        } else {
+          this.nodes.get(logNode)?.dropReplica(h.pid)
+          event.rebuiltAt = now
+          this.emit({
+            type: "storage-replica-rebuilt",
+            partition: h.pid,
+            node: h.storageNode ?? "?",
+            afterMs: now - event.detectedAt,
+            at: now,
+          })
+          h.stage = HEAL_DONE
+          leaderNode?.publishRoute(h.table, p, leader, leaderNode.nodeId)
+        }
+        return true
       }
     }
+    return true
+  }
+
+  /** The heal's failed member is back: a storage member of `cfg` on a healthy node hosting it. */
+  private recovered(h: PendingHeal, cfg: ReadonlyArray<Member>): boolean {
+    const id = this.dir.replicaIdOf(h.failed)
+    const r = this.nodes.get(h.failed)?.replicas.get(h.pid)
+    return (
+      this.healthy(h.failed) &&
+      r !== undefined &&
+      r.spec.role === "storage" &&
+      !r.retired &&
+      cfg.some((m) => m.id === id && m.role === "storage")
+    )
+  }
+
+  /**
+   * Storage members of `cfg` other than the heal's failed one that can lead and hold the data:
+   * on a healthy node (answering the probes) that hosts the replica.
+   */
+  private storageMembersLeft(h: PendingHeal, cfg: ReadonlyArray<Member>): number {
+    let n = 0
+    for (const m of cfg) {
+      if (m.role !== "storage") continue
+      const node = this.dir.nodeOf(m.id)
+      if (node === undefined || node === h.failed || !this.healthy(node)) continue
+      const r = this.nodes.get(node)?.replicas.get(h.pid)
+      if (r !== undefined && r.spec.role === "storage" && !r.retired) n++
+    }
+    return n
   }
 }
 
+/** A heal in progress (see `MetadataService.progressHeals`). */
+interface PendingHeal {
+  readonly table: string
+  readonly pid: string
+  readonly failed: string
+  readonly detectedAt: number
+  /** Chosen when the heal starts (heals of one partition run one after the other). */
+  logNode: string | undefined
+  storageNode: string | undefined
+  stage: number
+  /** Log slot of the configuration entry that added the joining replica (or removed a member). */
+  joinSlot: number
+  /** The failed member has left the configuration. */
+  failedRemoved: boolean
+  /** The replacement storage replica is a member and has caught up. */
+  storageAdded: boolean
+  /** Public record, from the start (`MetadataService.heals`). */
+  event: HealEvent | undefined
+}
+
+/** Storage replicas a partition is healed back to. */
+export const REPLICAS_PER_PARTITION = 3
+/** Heal stages. */
+const HEAL_ADD_LOG = 0
+const HEAL_REMOVE_FAILED = 1
+const HEAL_ADD_STORAGE = 2
+const HEAL_REMOVE_LOG = 3
+/**
+ * A failed storage member is removed only while this many other storage members can lead and
+ * hold the data (a quorum of the usual three); otherwise its replacement is added first.
+ */
+export const HEAL_STORAGE_MEMBERS_MIN = 2
+
 /** The last heal stage. */
 const HEAL_DONE = 4
+
+/** A positive whole number of units no larger than `max`, or `absent` when absent or invalid. */
+const bounded = (units: number | undefined, absent: number, max = absent): number =>
+  units === undefined || !Number.isFinite(units) || units < 1 ? absent : Math.min(max, Math.floor(units))
 
 const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
   const ks = input.KeySchema

@@ -36,6 +36,20 @@ export interface CreateTableInput {
     | { readonly ReadCapacityUnits: number; readonly WriteCapacityUnits: number }
     | undefined
   readonly Partitions?: number | undefined
+  /**
+   * On-demand: the throughput the table supports at once (DynamoDB's warm throughput), units/s;
+   * its allowance starts there instead of at a new table's 12,000 reads / 4,000 writes.
+   */
+  readonly WarmThroughput?:
+    | { readonly ReadUnitsPerSecond?: number | undefined; readonly WriteUnitsPerSecond?: number | undefined }
+    | undefined
+  /** On-demand: the most the table may use, units/s (DynamoDB's maximum on-demand throughput). */
+  readonly OnDemandThroughput?:
+    | {
+        readonly MaxReadRequestUnits?: number | undefined
+        readonly MaxWriteRequestUnits?: number | undefined
+      }
+    | undefined
 }
 
 /** DescribeTable's table description. */

@@ -5,7 +5,15 @@
  * items shadowed by the leader's own pending proposals) and replicated as item images, so every
  * replica installs the same bytes. Plain TypeScript: this is the hot path.
  */
-import { readCostMilli, TokenBucket, writeCostMilli } from "@partita/admission"
+import {
+  MILLI_PER_UNIT,
+  PARTITION_BUCKET_CAPACITY_MS,
+  PARTITION_MAX_RCU,
+  PARTITION_MAX_WCU,
+  readCostMilli,
+  TokenBucket,
+  writeCostMilli,
+} from "@partita/admission"
 import { BTree, type BTreeView } from "@partita/btree"
 import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
 import {
@@ -61,6 +69,7 @@ import {
 } from "./codec.ts"
 import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
 import { encodedKeyOf, makeTree, PlanningStore, replicaTreeOptions, TreeItemStore } from "./store.ts"
+import type { ReplicaWal } from "./wal.ts"
 
 /** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
 export const DEDUPE_ENTRIES_MAX = 100_000
@@ -117,6 +126,10 @@ export interface DurableLog {
   base?: ReplicaBase | undefined
   /** No votes until the log holds the group's history through this slot (`holdVotesThrough`). */
   holdVotesThrough?: number | undefined
+  /** Set by a WAL recovery that found corruption: no votes until repaired through this slot. */
+  repairThrough?: number | undefined
+  /** The WAL file's length at its last fsync (`wal.ts`; a file system keeps it across a crash). */
+  walSyncedBytes?: number | undefined
 }
 
 /** A replica group's starting state. */
@@ -131,6 +144,9 @@ export interface ReplicaCounters {
   proposals: number
   reads: number
   throttled: number
+  /** Capacity the partition buckets refused, milli-units (adaptive capacity's input). */
+  throttledReadMilli: number
+  throttledWriteMilli: number
   leaderTerms: number
   compactions: number
   /** Capacity admitted by the partition buckets, milli-units. */
@@ -191,6 +207,8 @@ export class Replica {
     proposals: 0,
     reads: 0,
     throttled: 0,
+    throttledReadMilli: 0,
+    throttledWriteMilli: 0,
     leaderTerms: 0,
     compactions: 0,
     readMilli: 0,
@@ -215,6 +233,8 @@ export class Replica {
   private nextReadId = 1
   /** The scrubber's tap, if one is attached (volatile: a restarted replica starts without). */
   tap: ReplicaTap | undefined
+  /** The log on the node's disk, when the node has one (`wal.ts`); else `durable` is the disk. */
+  wal: ReplicaWal | undefined
   private readonly applyEntry = (e: Entry): void => this.apply(e)
   private proposedSinceDrain = false
   private leaderBallot = -1
@@ -239,6 +259,9 @@ export class Replica {
     | undefined = undefined
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
+  /** The partition maximum (3,000 RCU / 1,000 WCU), one second deep: no burst credit above it. */
+  private readonly readCeiling: TokenBucket
+  private readonly writeCeiling: TokenBucket
 
   constructor(
     readonly host: ReplicaHost,
@@ -257,7 +280,7 @@ export class Replica {
             hardState: durable.hard,
             snapshot: durable.snapshot ?? null,
             entries: durable.entries.filter((e) => e !== undefined),
-            repairThrough: 0,
+            repairThrough: durable.repairThrough ?? 0,
           }
         : undefined
     this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
@@ -288,6 +311,12 @@ export class Replica {
     const wMilli = Math.max(1, Math.round(a.wcu * 1000))
     this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
     this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
+    const ceiling = (units: number): TokenBucket => {
+      const rate = units * MILLI_PER_UNIT
+      return new TokenBucket(rate, (rate * PARTITION_BUCKET_CAPACITY_MS) / 1000, now)
+    }
+    this.readCeiling = ceiling(PARTITION_MAX_RCU)
+    this.writeCeiling = ceiling(PARTITION_MAX_WCU)
     const snap = durable.snapshot
     if (snap !== undefined && snap.data !== null && spec.role === "storage")
       this.installSnapshotData(snap.index, snap.data)
@@ -492,29 +521,70 @@ export class Replica {
     }
   }
 
+  /**
+   * Admits `cost` milli-units: the partition's bucket (its allocation, with burst credit), the
+   * partition maximum and the node's bucket must all hold it; a refusal takes nothing.
+   */
   private admit(kind: "r" | "w", cost: number, now: number): boolean {
     const b = kind === "r" ? this.readBucket : this.writeBucket
-    if (b.tryTake(cost, now) && this.host.takeNode(kind, cost, now)) {
-      if (kind === "r") this.counters.readMilli += cost
-      else this.counters.writeMilli += cost
-      return true
+    const ceil = kind === "r" ? this.readCeiling : this.writeCeiling
+    if (ceil.tryTake(cost, now)) {
+      if (b.tryTake(cost, now)) {
+        if (this.host.takeNode(kind, cost, now)) {
+          if (kind === "r") this.counters.readMilli += cost
+          else this.counters.writeMilli += cost
+          return true
+        }
+        b.refund(cost, now)
+      }
+      ceil.refund(cost, now)
     }
     this.counters.throttled++
+    if (kind === "r") this.counters.throttledReadMilli += cost
+    else this.counters.throttledWriteMilli += cost
     return false
+  }
+
+  /**
+   * Charges a read's cost beyond the estimate it was admitted with, once its size is known
+   * (charge-after: the buckets may go into debt, and refuse until it is repaid).
+   */
+  private chargeRead(extraMilli: number): void {
+    if (extraMilli <= 0) return
+    const now = this.host.now()
+    this.readBucket.charge(extraMilli, now)
+    this.readCeiling.charge(extraMilli, now)
+    this.counters.readMilli += extraMilli
+  }
+
+  /** The partition bucket's rate, milli-units/s (its allocation, or adaptive capacity's boost). */
+  allocationMilli(kind: "r" | "w"): number {
+    return (kind === "r" ? this.readBucket : this.writeBucket).rateMilliPerSec
+  }
+
+  /** Sets the partition bucket's rate (adaptive capacity), keeping `BURST_CREDIT_S` of it as credit. */
+  setAllocationMilli(kind: "r" | "w", milliPerSec: number): void {
+    const rate = Math.max(1, Math.floor(milliPerSec))
+    const b = kind === "r" ? this.readBucket : this.writeBucket
+    if (b.rateMilliPerSec !== rate) b.setRate(rate, rate * BURST_CREDIT_S, this.host.now())
   }
 
   private read(req: DataRequest): DataResponse {
     this.counters.reads++
     const node = this.host.nodeId
+    const mode = "consistent" in req && req.consistent ? "strong" : "eventual"
+    const estimate = readCostMilli(0, mode)
     if (req.op === "get") {
       const r = getItem(this.committed, req.input)
       if (Either.isLeft(r)) return err("Validation", r.left.message)
+      this.chargeRead(readCostMilli(r.right.consumedBytes, mode) - estimate)
       return { ok: true, item: r.right.Item, consumedBytes: r.right.consumedBytes, node }
     }
     if (req.op === "query" || req.op === "scan") {
       const r = req.op === "query" ? query(this.committed, req.input) : scan(this.committed, req.input)
       if (Either.isLeft(r)) return err("Validation", r.left.message)
       const p = r.right
+      this.chargeRead(readCostMilli(p.consumedBytes, mode) - estimate)
       return {
         ok: true,
         items: p.Items,
@@ -523,6 +593,9 @@ export class Replica {
         lastEvaluatedKey: p.LastEvaluatedKey,
         consumedBytes: p.consumedBytes,
         node,
+        ...(req.op === "query"
+          ? { partition: { start: this.spec.partition.start, end: this.spec.partition.end } }
+          : {}),
       }
     }
     return err("Validation", "not a read")
@@ -665,8 +738,10 @@ export class Replica {
     }
     let rounds = 0
     while (core.hasReady() && rounds++ < 64) {
+      if (core.state === "stopped") return
       const r: Ready = core.readyOutputs()
-      this.persist(r)
+      // The node may crash in the middle of the write (a disk fault): then nothing is sent.
+      if (!this.persist(r)) return
       if (r.snapshot !== null) this.installSnapshot(r.snapshot)
       for (const m of r.messages) this.host.sendPaxos(this.partitionId, m)
       if (this.tap === undefined) for (const e of r.committed) this.apply(e)
@@ -680,14 +755,28 @@ export class Replica {
     this.checkRole()
   }
 
-  private persist(r: Ready): void {
+  /** Makes a Ready's state durable before anything is sent; false if the node crashed meanwhile. */
+  private persist(r: Ready): boolean {
     const d = this.durable
+    const promisedBefore = d.hard.promised
     if (r.snapshot !== null) {
       d.snapshot = r.snapshot
       this.trimDurable(r.snapshot.index)
     }
     for (const e of r.entries) if (e.slot >= d.offset) d.entries[e.slot - d.offset] = e
     if (r.hardState !== null) d.hard = r.hardState
+    const wal = this.wal
+    if (wal === undefined) return true
+    if (r.snapshot !== null) {
+      wal.rewrite(d)
+      return true
+    }
+    return wal.append(
+      d,
+      r.entries.filter((e) => e.slot >= d.offset),
+      r.hardState,
+      promisedBefore,
+    )
   }
 
   /** Uploads sealed WAL segments (idempotent; a differing archived copy is an error). */
@@ -798,6 +887,7 @@ export class Replica {
     if (snap !== null && snap.index > snapIndex) {
       this.durable.snapshot = snap
       this.trimDurable(snap.index)
+      this.wal?.rewrite(this.durable)
       this.counters.compactions++
     }
   }

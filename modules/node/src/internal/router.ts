@@ -32,7 +32,14 @@ import {
   RoutingCacheCore,
   routingKey,
 } from "@partita/memds"
-import { hashKeyInto, positionMin, wordsToHex } from "@partita/partitioner"
+import {
+  type Boundary,
+  compareBoundary,
+  hashKeyInto,
+  type Partition,
+  positionMin,
+  wordsToHex,
+} from "@partita/partitioner"
 import { hexToHash, wordsToHash } from "./directory.ts"
 import type { DataOk, DataRequest, DataResponse, NodeMsg } from "./messages.ts"
 import type { MetadataService, TableInfo } from "./metadata.ts"
@@ -49,6 +56,7 @@ import type {
   WriteItemResponse,
 } from "./model.ts"
 import { Metrics } from "./metrics.ts"
+import { adjacent, aboveRange, afterStartKey, belowRange, positionIn, queryKeyRange } from "./queryPlan.ts"
 import type { Runtime } from "./runtime.ts"
 
 /** Overall deadline of one request, ms. */
@@ -60,6 +68,10 @@ export const BACKOFF_BASE_MS = 5
 export const BACKOFF_CAP_MS = 400
 /** Attempts per request at most. */
 export const ATTEMPTS_MAX = 64
+/** Partitions one Query request visits at most (an item collection split that many times). */
+export const QUERY_VISITS_MAX = 1024
+/** A Query's visits answered by a partition not adjoining the previous one, at most. */
+export const QUERY_STALE_VISITS_MAX = 32
 /** Routing cache and admission tick, ms. */
 export const ROUTER_TICK_MS = 20
 
@@ -96,8 +108,8 @@ interface Ctx {
   readonly deadline: number
   attempt: number
   staleEpoch: number
-  /** Query: the routed position (hash of the partition key), checked by the node. */
-  position?: { readonly hash: string } | undefined
+  /** Query: the routed position (partition key hash, sort key), checked by the node. */
+  position?: Boundary | undefined
   readonly done: (
     r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
     range?: RouteRange,
@@ -267,16 +279,25 @@ export class RequestRouter {
     })
   }
 
-  /** Query (one item collection: routed by the partition key's hash). */
+  /**
+   * Query: every partition the key condition touches, in key order (reverse for
+   * `ScanIndexForward: false`). An item collection split by sort key spans several partitions:
+   * the first is found with the partition map's `routeRange`, the next from the range the
+   * answering node reports (its end going forward; going backward, the map's partition before its
+   * start), and each must adjoin the one before (a lagging replica of a split parent, or a stale
+   * map, is asked again after a backoff). `Limit` and the pages' `LastEvaluatedKey` run across
+   * the partitions; capacity is charged once on the bytes read from all of them.
+   */
   query(input: QueryRequest, cb: Callback<PageResponse>): void {
     const info = this.table(input.TableName, cb)
     if (info === undefined) return
-    const pk = findPartitionKeyValue(input, info)
-    if (pk === undefined) {
+    const ks = info.keySchema
+    const parsed = queryKeyRange(input, ks)
+    if (parsed === undefined) {
       cb(
         fail(
           new ValidationException({
-            message: "Query condition missed key schema element: " + info.keySchema.partitionKey.name,
+            message: "Query condition missed key schema element: " + ks.partitionKey.name,
           }),
         ),
       )
@@ -285,32 +306,97 @@ export class RequestRouter {
     const strong = input.ConsistentRead === true
     const mode = strong ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
-    const key = this.routingKeyOf(info, pk, undefined)
-    const position = { hash: wordsToHex(this.words) }
+    const forward = input.ScanIndexForward !== false
+    const range = afterStartKey(parsed, input.ExclusiveStartKey, ks, forward)
+    const words = new Uint32Array(4)
+    hashKeyInto(info.hash, range.partitionKey, words, 0)
+    const hash = wordsToHex(words)
+    const hashBytes = wordsToHash(words)
     const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
     const t0 = this.runtime.now()
-    this.run(
-      info,
-      key,
-      { op: "query", input: rest, consistent: strong },
-      strong,
-      (r) => {
-        cb(
-          this.finish(info, "Query", t0, r, (ok) => {
-            const milli = readCostMilli(ok.consumedBytes, mode)
-            this.charge(info, "r", milli)
-            return {
-              Items: ok.items ?? [],
-              Count: ok.count ?? 0,
-              ScannedCount: ok.scannedCount ?? 0,
-              LastEvaluatedKey: ok.lastEvaluatedKey,
-              ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+    const items: Item[] = []
+    let count = 0
+    let scanned = 0
+    let bytes = 0
+    let visits = 0
+    let stale = 0
+    const answer = (last: DataOk, lek: Item | undefined): void =>
+      cb(
+        this.finish(info, "Query", t0, last, () => {
+          const milli = readCostMilli(bytes, mode)
+          this.charge(info, "r", milli)
+          return {
+            Items: items,
+            Count: count,
+            ScannedCount: scanned,
+            LastEvaluatedKey: lek,
+            ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
+          }
+        }),
+      )
+    const failWith = (r: Parameters<Ctx["done"]>[0]): void =>
+      cb(this.finish(info, "Query", t0, r, () => ({ Items: [], Count: 0, ScannedCount: 0 })))
+    const parts = (): ReadonlyArray<Partition> =>
+      this.meta.partitionMap(info.name)?.routeRange(range.partitionKey, {
+        from: range.from,
+        to: range.prefix === undefined ? range.to : undefined,
+      }) ?? []
+    /** The position of the partition before `edge` in the map (going backward). */
+    const before = (edge: Boundary): Boundary | undefined => {
+      const list = parts()
+      for (let i = list.length - 1; i >= 0; i--)
+        if (compareBoundary(list[i]!.start, edge) < 0) return positionIn(list[i]!, hash)
+      return undefined
+    }
+    const visit = (pos: Boundary, edge: Boundary | undefined): void => {
+      visits++
+      const limit = input.Limit === undefined ? undefined : input.Limit - scanned
+      const req: DataRequest = { op: "query", input: { ...rest, Limit: limit }, consistent: strong }
+      const key = routingKey(info.name, hashBytes, pos.sortKey)
+      this.run(
+        info,
+        key,
+        req,
+        strong,
+        (r) => {
+          if (!r.ok) return failWith(r)
+          const part = r.partition
+          if (part !== undefined && edge !== undefined && !adjacent(edge, part, forward)) {
+            // Not the partition next to the last one: a replica of another generation answered.
+            if (++stale > QUERY_STALE_VISITS_MAX) return failWith({ ok: false, kind: "Deadline" })
+            const again = forward ? pos : before(edge)
+            this.runtime.schedule(this.backoff(stale), () =>
+              again === undefined ? failWith({ ok: false, kind: "NoRoute" }) : visit(again, edge),
+            )
+            return
+          }
+          items.push(...(r.items ?? []))
+          count += r.count ?? 0
+          scanned += r.scannedCount ?? 0
+          bytes += r.consumedBytes
+          const full = input.Limit !== undefined && scanned >= input.Limit
+          if (r.lastEvaluatedKey !== undefined || full || part === undefined)
+            return answer(r, r.lastEvaluatedKey)
+          if (visits >= QUERY_VISITS_MAX) return failWith({ ok: false, kind: "Deadline" })
+          if (forward) {
+            const end = part.end
+            if (end?.hash === hash && end.sortKey !== undefined && !aboveRange(range, end.sortKey))
+              return visit(end, end)
+          } else {
+            const start = part.start
+            if (start.hash === hash && start.sortKey !== undefined && !belowRange(range, start.sortKey)) {
+              const p = before(start)
+              if (p !== undefined) return visit(p, start)
             }
-          }),
-        )
-      },
-      position,
-    )
+          }
+          answer(r, undefined)
+        },
+        pos,
+      )
+    }
+    const list = parts()
+    const first = forward ? list[0] : list[list.length - 1]
+    visit(first === undefined ? { hash } : positionIn(first, hash), undefined)
   }
 
   /** Scan: partitions in hash order; one page may span several partitions. */
@@ -418,16 +504,33 @@ export class RequestRouter {
     )
   }
 
+  /**
+   * The GAC bucket of a table's kind at its current rate: the provisioned rate, or an on-demand
+   * table's allowance (twice its peak). A new rate is a new bucket (`table/kind@version`): the
+   * one it replaces stops reporting to GAC.
+   */
   private slotOf(info: TableInfo, kind: "r" | "w"): number {
     const bucket = `${info.name}/${kind}@${info.version}`
     const s = this.admission.slotOf(bucket)
     if (s !== undefined) return s
-    const rate = (kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000
-    return this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
+    const rate = Math.floor((kind === "r" ? info.provisioned.rcu : info.provisioned.wcu) * 1000)
+    const slot = this.admission.addBucket(bucket, rate, this.runtime.now(), this.options.routersHint ?? 1)
+    const key = `${info.name}/${kind}`
+    const old = this.currentSlot.get(key)
+    if (old !== undefined && old !== slot) {
+      const o = this.admission.slots[old]!
+      o.nextReportMs = Number.POSITIVE_INFINITY
+      o.pending = null
+    }
+    this.currentSlot.set(key, slot)
+    return slot
   }
 
+  /** The slot in use per `table/kind` (a superseded one is retired). */
+  private readonly currentSlot = new Map<string, number>()
+
   private admit<A>(info: TableInfo, kind: "r" | "w", milli: number, cb: Callback<A>): boolean {
-    if (info.onDemand || this.options.admission === false) return true
+    if (this.options.admission === false) return true
     const slot = this.slotOf(info, kind)
     const now = this.runtime.now()
     if (this.admission.canTake(slot, milli, now)) return true
@@ -447,7 +550,7 @@ export class RequestRouter {
 
   private charge(info: TableInfo, kind: "r" | "w", milli: number): void {
     this.metrics.consumed(info.name, kind, milli)
-    if (info.onDemand || this.options.admission === false) return
+    if (this.options.admission === false) return
     this.admission.take(this.slotOf(info, kind), milli, this.runtime.now())
   }
 
@@ -501,7 +604,7 @@ export class RequestRouter {
     req: DataRequest,
     strong: boolean,
     done: Ctx["done"],
-    position?: { readonly hash: string },
+    position?: Boundary,
   ): void {
     const ctx: Ctx = {
       position,
@@ -725,24 +828,4 @@ const lastKey = (info: TableInfo, items: ReadonlyArray<Item>): Item => {
   return ks.sortKey === undefined
     ? { [ks.partitionKey.name]: it[ks.partitionKey.name]! }
     : { [ks.partitionKey.name]: it[ks.partitionKey.name]!, [ks.sortKey.name]: it[ks.sortKey.name]! }
-}
-
-/**
- * The partition key value of a Query: the `:value` compared with `=` to the partition key in the
- * key condition (resolved through the placeholder maps).
- */
-const findPartitionKeyValue = (input: QueryRequest, info: TableInfo): AttributeValue | undefined => {
-  const name = info.keySchema.partitionKey.name
-  const text = input.KeyConditionExpression
-  if (typeof text !== "string") return undefined
-  const names = input.ExpressionAttributeNames ?? {}
-  const values = input.ExpressionAttributeValues ?? {}
-  const re = /(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)\s*=\s*(#?[A-Za-z0-9_]+)/g
-  for (const m of text.matchAll(re)) {
-    const lhs = m[1] ?? m[4]!
-    const val = m[2] ?? m[3]!
-    const resolved = lhs.startsWith("#") ? names[lhs] : lhs
-    if (resolved === name) return values[val]
-  }
-  return undefined
 }

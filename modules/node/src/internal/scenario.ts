@@ -29,7 +29,7 @@ export interface ScenarioOptions {
   /** Faults injected during the workload. Default 3. */
   readonly faults?: number
   /** Fault kinds to draw from. */
-  readonly faultKinds?: ReadonlyArray<"kill-leader" | "partition-az" | "crash-node" | "wipe-node" | "split">
+  readonly faultKinds?: ReadonlyArray<FaultKind>
   /** Table partitions. Default 3. */
   readonly partitions?: number
   readonly cluster?: ClusterConfig
@@ -41,6 +41,21 @@ export interface ScenarioOptions {
   /** Print failing histories. */
   readonly debug?: boolean
 }
+
+/**
+ * Faults a scenario draws from. `torn-write` and `lose-unsynced` are power losses at a node's next
+ * WAL write, before its fsync: pieces of that write survive, whole or torn (`random`), or none do
+ * (`lose-all`); they put the cluster's nodes on simulated disks (`ClusterConfig.disk`), where
+ * every crash also loses or tears what was not fsynced.
+ */
+export type FaultKind =
+  | "kill-leader"
+  | "partition-az"
+  | "crash-node"
+  | "wipe-node"
+  | "split"
+  | "torn-write"
+  | "lose-unsynced"
 
 /** The verdicts of a scenario. */
 export interface ScenarioReport {
@@ -58,6 +73,8 @@ export interface ScenarioReport {
   readonly faults: ReadonlyArray<string>
   readonly splits: number
   readonly virtualMs: number
+  /** With simulated disks: WAL recoveries, torn-tail bytes cut off, recoveries that found corruption. */
+  readonly disk?: { readonly recoveries: number; readonly tornBytes: number; readonly corrupt: number }
   /** With the scrubber on: what it was given to find, and what it reported. */
   readonly scrub?: {
     /** The injected flip (`partition/node/key`), if a follower held an item to flip. */
@@ -81,10 +98,12 @@ const SCENARIO_SCRUB: ScrubConfig = { bytesPerSec: 256 * 1024, tickMs: 100 }
 /** Runs one seeded scenario to completion (synchronously on virtual time). */
 export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const scrubOn = opts.scrub !== false && opts.cluster?.archive !== undefined
+  const diskFaults = (opts.faultKinds ?? []).some((k) => k === "torn-write" || k === "lose-unsynced")
   const c = new SimCluster(opts.seed, {
     nodes: 6,
     routers: 2,
     failureDetectMs: 1500,
+    ...(diskFaults ? { disk: {} } : {}),
     ...opts.cluster,
     ...(scrubOn ? { scrub: opts.scrub === undefined ? SCENARIO_SCRUB : opts.scrub } : {}),
   })
@@ -208,6 +227,14 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         c.wipeNode(n)
         faults.push(`${c.sim.now}: wipe ${n}`)
         c.sim.schedule(lastMs, () => c.restartNode(n))
+      } else if (kind === "torn-write" || kind === "lose-unsynced") {
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        c.crashDuringNextWrite(n, kind === "torn-write" ? "random" : "lose-all")
+        faults.push(`${c.sim.now}: ${kind} at the next write of ${n}`)
+        c.sim.schedule(lastMs, () => {
+          c.crashDuringNextWrite(n, undefined)
+          c.restartNode(n)
+        })
       } else if (kind === "crash-node" || kind === "wipe-node") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.killNode(n)
@@ -231,9 +258,11 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   for (const id of nodeIds) c.restartNode(id)
   c.runFor(3000)
 
-  // Bit rot on one follower, before the final reads: the scrubber must find and repair it.
+  // Bit rot on one follower, before the final reads: the scrubber must find and repair it. First
+  // the heals finish: a partition down to two storage replicas has no majority to repair from.
   let injected: { partition: string; node: string; key: string } | undefined
   if (c.scrub !== undefined) {
+    busyUntil(() => c.meta.pendingHealCount() > 0 || c.meta.pendingSplitCount() > 0, 20_000)
     for (const p of c.meta.partitionMap(TABLE)?.partitions ?? []) {
       const leader = c.leaderOf(p.id)
       // A member of the partition's configuration (a replica the scrubber judges).
@@ -423,9 +452,19 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
       cycles: c.scrub.cyclesCompleted(),
     }
   }
+  const recoveries = [...c.nodes.values()].flatMap((n) => n.walRecoveries)
   return {
     seed: opts.seed,
     ...(scrub === undefined ? {} : { scrub }),
+    ...(c.config.disk === undefined
+      ? {}
+      : {
+          disk: {
+            recoveries: recoveries.length,
+            tornBytes: recoveries.reduce((a, r) => a + r.tornBytes, 0),
+            corrupt: recoveries.filter((r) => r.corrupt).length,
+          },
+        }),
     archiveMismatch,
     operations: ops,
     ok: oks,

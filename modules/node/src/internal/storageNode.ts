@@ -8,11 +8,13 @@ import { TokenBucket } from "@partita/admission"
 import { encodeKeyValue } from "@partita/core"
 import { type Boundary, compareBoundary, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
 import type { Member, Message, ObjectStoreService } from "@partita/paxos"
+import type { SimDisk } from "@partita/sim"
 import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
 import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
 import type { Runtime, TimerHandle } from "./runtime.ts"
+import { type DiskCrashMode, ReplicaWal, type WalRecovery, walLogId } from "./wal.ts"
 
 /** Default node tick (Paxos timers, lease checks), ms. */
 export const NODE_TICK_MS_DEFAULT = 10
@@ -32,6 +34,14 @@ export interface StorageNodeOptions {
     | undefined
   /** Background hook (e.g. a scrubber) and its period. */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
+  /**
+   * A simulated disk for the replicas' logs (`wal.ts`): fsync before anything is sent, torn and
+   * lost un-fsynced writes on a crash, recovery from the frames. Without it the durable logs are
+   * objects that survive a crash whole.
+   */
+  readonly disk?: SimDisk | undefined
+  /** Test canary: WAL appends are never fsynced (`ClusterConfig.disk.canaryNoFsync`). */
+  readonly canaryNoFsync?: boolean
 }
 
 /** Node counters. */
@@ -185,9 +195,30 @@ export class StorageNode implements ReplicaHost {
       disk = { spec: s, log: { hard: { promised: 0, commit: 0 }, entries: [], offset: 1 } }
       this.disks.set(s.partition.id, disk)
     }
+    const fresh = disk.log.entries.length === 0 && disk.log.hard.promised === 0
     const r = new Replica(this, this.replicaId, s, disk.log, this.options.timing, hashSeed(s.partition.id))
+    r.wal = this.walOf(s.partition.id)
+    if (fresh) r.wal?.rewrite(disk.log)
     this.replicas.set(s.partition.id, r)
     return r
+  }
+
+  /** The WAL of a partition on this node's disk (undefined without a disk). */
+  private walOf(partitionId: string): ReplicaWal | undefined {
+    const disk = this.options.disk
+    if (disk === undefined) return undefined
+    return new ReplicaWal(
+      disk,
+      ReplicaWal.fileOf(partitionId),
+      walLogId(partitionId),
+      () => {
+        const mode = this.crashAtNextWrite
+        if (mode === undefined) return true
+        this.crash(mode)
+        return false
+      },
+      this.options.canaryNoFsync === true,
+    )
   }
 
   /** Drops a replica and its disk (after it left its group). */
@@ -195,11 +226,27 @@ export class StorageNode implements ReplicaHost {
     this.replicas.get(partitionId)?.stop()
     this.replicas.delete(partitionId)
     this.disks.delete(partitionId)
+    this.walOf(partitionId)?.remove()
   }
 
-  /** Crash: volatile state is lost, durable logs stay. */
-  crash(): void {
+  /** What WAL recoveries found since the node was created (torn tails, corruption). */
+  readonly walRecoveries: WalRecovery[] = []
+  private crashAtNextWrite: DiskCrashMode | undefined
+
+  /**
+   * Arms a power loss at the node's next WAL write, after the bytes are issued and before their
+   * fsync (`"random"`: pieces of that write survive or are torn; `"lose-all"`: none survive;
+   * undefined: disarm).
+   */
+  crashDuringNextWrite(mode: DiskCrashMode | undefined): void {
+    this.crashAtNextWrite = mode
+  }
+
+  /** Crash: volatile state is lost, durable logs stay (with a disk, as its crash `mode` leaves them). */
+  crash(mode: DiskCrashMode = "random"): void {
     if (!this.up) return
+    this.crashAtNextWrite = undefined
+    this.options.disk?.crash(mode)
     this.up = false
     this.runtime.transport.setUp(this.nodeId, false)
     this.runtime.cancel(this.tickHandle)
@@ -213,6 +260,8 @@ export class StorageNode implements ReplicaHost {
   wipe(): void {
     this.crash()
     this.disks.clear()
+    const disk = this.options.disk
+    if (disk !== undefined) for (const f of disk.list()) disk.remove(f)
   }
 
   /** Restart after a crash: every replica recovers from its durable log. */
@@ -222,6 +271,8 @@ export class StorageNode implements ReplicaHost {
     this.runtime.transport.setUp(this.nodeId, true)
     for (const [, d] of [...this.disks]) {
       if (!this.replicas.has(d.spec.partition.id)) {
+        const wal = this.walOf(d.spec.partition.id)
+        if (wal !== undefined) this.walRecoveries.push(wal.recover(d.log))
         const r = new Replica(
           this,
           this.replicaId,
@@ -230,6 +281,7 @@ export class StorageNode implements ReplicaHost {
           this.options.timing,
           hashSeed(d.spec.partition.id),
         )
+        r.wal = wal
         this.replicas.set(d.spec.partition.id, r)
       }
     }
@@ -259,7 +311,10 @@ export class StorageNode implements ReplicaHost {
     while (this.dirty.size > 0 && guard++ < 16) {
       const list = [...this.dirty]
       this.dirty.clear()
-      for (const r of list) r.drain()
+      for (const r of list) {
+        if (!this.up) return // crashed in the middle of a write (a disk fault)
+        r.drain()
+      }
     }
   }
 

@@ -1,0 +1,149 @@
+/**
+ * A replica's Paxos log as a write-ahead log on a simulated disk (`@partita/sim` `SimDisk`), in
+ * `@partita/paxos`'s frame format (CRC-32C, hash chain): entries and hard state are appended, and
+ * fsynced before the replica sends anything that rests on them (promises, acceptances); a hard
+ * state that only moves the commit index is written without fsync (it can be learned again). A
+ * crash keeps the fsynced bytes and, per the disk's crash mode, some, none or torn pieces of the
+ * rest; recovery scans the frames (`scanFrames`: a torn tail is cut off, a gap followed by valid
+ * frames is corruption) and rebuilds the acceptor state (`recoverState`: after corruption only the
+ * prefix through the last recorded commit is trusted, and the replica does not vote until it is
+ * repaired past what it had seen). Snapshots, a split child's base and the vote hold are kept
+ * beside the log as metadata that is durable at once (like a file written, fsynced and renamed);
+ * the log is rewritten the same way (temporary file, fsync, rename) at each compaction.
+ */
+import {
+  type Entry,
+  FrameWriter,
+  type HardState,
+  recoverState,
+  scanFrames,
+  type Snapshot,
+} from "@partita/paxos"
+import type { SimDisk } from "@partita/sim"
+import type { DurableLog } from "./replica.ts"
+
+/** Directory of the WAL files on a node's disk. */
+export const WAL_DIR = "wal/"
+
+/** How a crash treats the writes not yet fsynced (`SimDisk.crash`). */
+export type DiskCrashMode = "random" | "lose-all" | "keep-all"
+
+/** What a WAL recovery found. */
+export interface WalRecovery {
+  /** Bytes of a torn tail cut off. */
+  readonly tornBytes: number
+  /** A bad frame followed by valid ones (corruption): the replica repairs before it votes. */
+  readonly corrupt: boolean
+  /** Entries recovered. */
+  readonly entries: number
+}
+
+/** One replica's WAL file on its node's disk. */
+export class ReplicaWal {
+  private writer: FrameWriter
+  private readonly chainSeed: number
+
+  constructor(
+    readonly disk: SimDisk,
+    readonly name: string,
+    readonly logId: number,
+    /** Called after each append, before its fsync: false when the node crashed there (a fault). */
+    private readonly afterWrite: () => boolean,
+    /** Test canary: appends are never fsynced (acknowledged entries can be lost; the checks must see it). */
+    private readonly canaryNoFsync = false,
+  ) {
+    this.chainSeed = (logId ^ 0x9e3779b9) >>> 0
+    this.writer = new FrameWriter(logId, this.chainSeed, 1024)
+  }
+
+  /** The WAL file name of a partition. */
+  static fileOf(partitionId: string): string {
+    return `${WAL_DIR}${partitionId}`
+  }
+
+  /**
+   * Appends entries and a hard state; fsyncs unless the hard state only moved the commit index.
+   * Returns false if the node crashed during the write (nothing may be sent).
+   */
+  append(
+    d: DurableLog,
+    entries: ReadonlyArray<Entry>,
+    hard: HardState | null,
+    promisedBefore: number,
+  ): boolean {
+    for (const e of entries) this.writer.entry(e)
+    if (hard !== null) this.writer.hard(hard)
+    if (this.writer.length === 0) return true
+    this.disk.append(this.name, this.writer.take())
+    if (!this.afterWrite()) return false
+    if (!this.canaryNoFsync && (entries.length > 0 || (hard !== null && hard.promised !== promisedBefore))) {
+      this.disk.fsync(this.name)
+      d.walSyncedBytes = this.disk.size(this.name)
+    }
+    return true
+  }
+
+  /**
+   * Writes the whole log afresh (snapshot marker, entries after it, hard state) to a temporary
+   * file, fsyncs it and renames it over the log: after a compaction or a snapshot install, and
+   * after a recovery that cut something off.
+   */
+  rewrite(d: DurableLog): void {
+    const w = new FrameWriter(this.logId, this.chainSeed, 1024)
+    if (d.snapshot !== undefined) w.snapshotMarker(d.snapshot)
+    for (const e of d.entries) if (e !== undefined) w.entry(e)
+    w.hard(d.hard)
+    const tmp = `${this.name}.tmp`
+    if (this.disk.exists(tmp)) this.disk.remove(tmp)
+    this.disk.write(tmp, 0, w.take())
+    this.disk.fsync(tmp)
+    this.disk.rename(tmp, this.name)
+    d.walSyncedBytes = this.disk.size(this.name)
+    this.writer = w
+  }
+
+  /**
+   * Rebuilds `d`'s hard state and entries from the file (its snapshot and base are metadata, kept
+   * in `d`); a file that does not exist yet is written from `d`.
+   */
+  recover(d: DurableLog): WalRecovery {
+    // (`d.walSyncedBytes`: the file's length at its last fsync, which the file system keeps.)
+    if (!this.disk.exists(this.name)) {
+      this.rewrite(d)
+      return { tornBytes: 0, corrupt: false, entries: d.entries.length }
+    }
+    const bytes = this.disk.read(this.name)
+    const opts = { logId: this.logId, chainSeed: this.chainSeed }
+    let scan = scanFrames(bytes, opts)
+    // A bad frame past the length of the last fsync is a torn or partly lost write that nothing
+    // was sent on: keep the valid frames before it and cut the rest. Before that length, it is
+    // corruption of what was durable (bit rot): `recoverState` trusts only the prefix.
+    if (scan.corruptAt >= (d.walSyncedBytes ?? 0)) scan = scanFrames(bytes.subarray(0, scan.corruptAt), opts)
+    const snap: Snapshot | undefined = d.snapshot
+    const rec = recoverState(scan, (index) => (snap !== undefined && snap.index === index ? snap.data : null))
+    // The snapshot is metadata (written with the log's rewrite, so its marker is the same).
+    if ((rec.snapshot?.index ?? 0) !== (snap?.index ?? 0))
+      throw new Error(`WAL ${this.name}: snapshot marker ${rec.snapshot?.index} but snapshot ${snap?.index}`)
+    d.hard = rec.hardState
+    d.offset = (snap?.index ?? 0) + 1
+    d.entries = [...rec.entries]
+    d.repairThrough = rec.repairThrough > 0 ? rec.repairThrough : undefined
+    const tornBytes = bytes.length - scan.validBytes
+    const corrupt = scan.corruptAt >= 0
+    // Continue from a clean file: a torn tail or a corrupt stretch must not stay inside the log.
+    this.rewrite(d)
+    return { tornBytes, corrupt, entries: d.entries.length }
+  }
+
+  /** Removes the file (the replica left the node). */
+  remove(): void {
+    if (this.disk.exists(this.name)) this.disk.remove(this.name)
+  }
+}
+
+/** FNV-1a of a partition id: its WAL frames' log id. */
+export const walLogId = (partitionId: string): number => {
+  let h = 2166136261
+  for (let i = 0; i < partitionId.length; i++) h = Math.imul(h ^ partitionId.charCodeAt(i), 16777619)
+  return h >>> 0
+}

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { writeCostMilli } from "@partita/admission"
+import { itemSize } from "@partita/core"
+import {
+  CallbackClient,
+  type ClusterConfig,
+  type CreateTableInput,
+  type SimCluster,
+  simCluster,
+} from "@partita/node"
+
+/**
+ * Capacity on the request path: on-demand tables go through GAC at twice their previous peak and
+ * stop at the partition maximum (1,000 WCU); adaptive capacity lets a hot partition of a table
+ * whose rate is split evenly borrow the table's unused throughput.
+ */
+const TABLE = "metered"
+/** A payload that makes every item cost 8 WCU (8 KB, rounded up per KB): fewer simulated writes. */
+const PAYLOAD = "x".repeat(7900)
+
+interface Table {
+  readonly c: SimCluster
+  readonly client: CallbackClient
+}
+
+const table = (
+  seed: number,
+  config: ClusterConfig,
+  partitions: number,
+  provisioned?: { readonly rcu: number; readonly wcu: number },
+  extra: Pick<CreateTableInput, "WarmThroughput" | "OnDemandThroughput"> = {},
+): Table => {
+  const c = simCluster(seed, { nodes: 6, routers: 2, ...config })
+  const t = c.meta.createTable({
+    TableName: TABLE,
+    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+    ...(provisioned === undefined
+      ? { BillingMode: "PAY_PER_REQUEST" as const }
+      : {
+          ProvisionedThroughput: { ReadCapacityUnits: provisioned.rcu, WriteCapacityUnits: provisioned.wcu },
+        }),
+    Partitions: partitions,
+    ...extra,
+  })
+  assert.equal(t._tag, "Right")
+  c.runFor(3000)
+  return { c, client: new CallbackClient(c.meta, c.routers) }
+}
+
+/** `n` keys that route to the table's partition `index`. */
+const keysOf = (s: Table, index: number, n: number): string[] => {
+  const map = s.c.meta.partitionMap(TABLE)!
+  const want = map.partitions[index]!.id
+  const out: string[] = []
+  for (let i = 0; out.length < n && i < 100_000; i++)
+    if (map.route({ S: `k${i}` }).id === want) out.push(`k${i}`)
+  assert.equal(out.length, n)
+  return out
+}
+
+interface Outcome {
+  readonly at: number
+  readonly ok: boolean
+  readonly error?: string
+  readonly wcu: number
+}
+
+/** Writes `perSecond` items over `keys` for `seconds`, from now; outcomes by send time (ms from now). */
+const writeLoad = (
+  s: Table,
+  keys: ReadonlyArray<string>,
+  perSecond: number,
+  seconds: number,
+  payload: string,
+): Outcome[] => {
+  const out: Outcome[] = []
+  const t0 = s.c.sim.now
+  for (let i = 0; i < perSecond * seconds; i++)
+    s.c.sim.schedule((i * 1000) / perSecond, () => {
+      const item = { id: { S: keys[i % keys.length]! }, p: { S: payload } }
+      const wcu = writeCostMilli(itemSize(item)) / 1000
+      const at = s.c.sim.now - t0
+      s.client.putItem({ TableName: TABLE, Item: item }, (r) =>
+        out.push(r.ok ? { at, ok: true, wcu } : { at, ok: false, error: r.error._tag, wcu }),
+      )
+    })
+  return out
+}
+
+/** Admitted WCU per second and throttled requests in [fromMs, toMs) by send time. */
+const window = (out: ReadonlyArray<Outcome>, fromMs: number, toMs: number) => {
+  const w = out.filter((o) => o.at >= fromMs && o.at < toMs)
+  const admitted = w.filter((o) => o.ok).reduce((a, o) => a + o.wcu, 0)
+  return {
+    wcuPerSec: (admitted * 1000) / (toMs - fromMs),
+    throttled: w.filter((o) => o.error === "ProvisionedThroughputExceededException").length,
+    other: w.filter((o) => !o.ok && o.error !== "ProvisionedThroughputExceededException").length,
+    requests: w.length,
+  }
+}
+
+const sum = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0)
+
+describe("on-demand tables", () => {
+  it("stop at the partition maximum: 1,500 WCU/s on one partition is held to 1,000", () => {
+    const s = table(41, {}, 4)
+    assert.equal(writeCostMilli(itemSize({ id: { S: "k0000" }, p: { S: PAYLOAD } })), 8000)
+    const hot = writeLoad(s, keysOf(s, 0, 200), 188, 12, PAYLOAD) // 1,504 WCU/s
+    const cold = writeLoad(s, keysOf(s, 1, 50), 25, 12, PAYLOAD) // 200 WCU/s elsewhere
+    s.c.runFor(15_000)
+    const w = window(hot, 2000, 12_000)
+    assert.ok(w.wcuPerSec > 900 && w.wcuPerSec <= 1100, `${w.wcuPerSec} WCU/s admitted on the hot partition`)
+    assert.ok(w.throttled > 0 && w.other === 0)
+    // Refused by the partition, not by the table (its allowance is 4,000 WCU/s).
+    assert.equal(sum(s.c.routers.map((r) => r.counters.throttledTable)), 0)
+    assert.ok(sum(s.c.routers.map((r) => r.counters.throttledPartition)) > 0)
+    const c = window(cold, 0, 12_000)
+    assert.equal(c.throttled + c.other, 0, "another partition was throttled")
+  })
+
+  it("admit up to twice the previous peak, then grow with the traffic", () => {
+    const s = table(42, {}, 12)
+    const keys = Array.from({ length: 3000 }, (_, i) => `key-${i}`)
+    assert.deepEqual(s.c.meta.tableInfo(TABLE)!.provisioned, { rcu: 12_000, wcu: 4000 })
+    // 3,000 WCU/s for 6 s: under a new table's 4,000; the peak becomes 3,000.
+    const steady = writeLoad(s, keys, 375, 6, PAYLOAD)
+    s.c.runFor(6000)
+    const allowance = s.c.meta.tableInfo(TABLE)!.provisioned.wcu
+    assert.ok(allowance >= 5500 && allowance <= 6500, `allowance ${allowance} after a 3,000 WCU/s peak`)
+    // Then 9,000 WCU/s: more than twice the peak. The table admits ~6,000 at first (the rest is
+    // ProvisionedThroughputExceededException at the routers), which is the new peak: 12,000.
+    const jump = writeLoad(s, keys, 1125, 10, PAYLOAD)
+    s.c.runFor(13_000)
+    assert.equal(window(steady, 0, 6000).throttled, 0)
+    const first = window(jump, 0, 1000)
+    assert.ok(first.throttled > 0, "the jump above twice the peak was not throttled")
+    assert.ok(first.wcuPerSec < 7500, `${first.wcuPerSec} WCU/s admitted in the first second`)
+    const last = window(jump, 6000, 10_000)
+    assert.equal(last.throttled + last.other, 0)
+    assert.ok(last.wcuPerSec > 8900, `${last.wcuPerSec} WCU/s admitted at the end`)
+    assert.ok(s.c.meta.tableInfo(TABLE)!.provisioned.wcu >= 12_000)
+    assert.ok(sum(s.c.routers.map((r) => r.counters.throttledTable)) > 0)
+  })
+
+  it("start at their warm throughput, and stop at their maximum on-demand throughput", () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `key-${i}`)
+    // Warm at 8,000 WCU: 6,000 WCU/s from the first second, above a new table's 4,000.
+    const warm = table(44, {}, 12, undefined, { WarmThroughput: { WriteUnitsPerSecond: 8000 } })
+    assert.equal(warm.c.meta.tableInfo(TABLE)!.provisioned.wcu, 8000)
+    const w = writeLoad(warm, keys, 750, 4, PAYLOAD)
+    warm.c.runFor(7000)
+    assert.equal(window(w, 0, 4000).throttled, 0)
+    // At most 2,000 WCU: 3,000 WCU/s is held to it, whatever the peak.
+    const capped = table(45, {}, 12, undefined, { OnDemandThroughput: { MaxWriteRequestUnits: 2000 } })
+    assert.equal(capped.c.meta.tableInfo(TABLE)!.provisioned.wcu, 2000)
+    const x = writeLoad(capped, keys, 375, 8, PAYLOAD)
+    capped.c.runFor(11_000)
+    const held = window(x, 3000, 8000)
+    assert.ok(held.throttled > 0 && held.wcuPerSec > 1700 && held.wcuPerSec < 2300, `${held.wcuPerSec} WCU/s`)
+    assert.equal(capped.c.meta.tableInfo(TABLE)!.provisioned.wcu, 2000)
+  })
+})
+
+describe("adaptive capacity", () => {
+  // 400 WCU split evenly over 4 partitions (100 each); 250 WCU/s on one of them: the table is
+  // under its rate, the partition is not.
+  const skewed = (adaptive: boolean) => {
+    const s = table(
+      43,
+      { partitionAllocation: "even", ...(adaptive ? {} : { adaptiveCapacity: false as const }) },
+      4,
+      { rcu: 800, wcu: 400 },
+    )
+    const out = writeLoad(s, keysOf(s, 0, 100), 250, 30, "")
+    s.c.runFor(33_000)
+    return { s, out }
+  }
+
+  it("without it, a hot partition under the table's rate stays throttled", () => {
+    const { out } = skewed(false)
+    const w = window(out, 20_000, 30_000)
+    assert.ok(w.throttled > 1000, `only ${w.throttled} of ${w.requests} throttled`)
+    assert.ok(w.wcuPerSec < 120, `${w.wcuPerSec} WCU/s admitted`)
+  })
+
+  it("with it, the hot partition borrows the table's unused throughput and is no longer throttled", () => {
+    const { s, out } = skewed(true)
+    const w = window(out, 20_000, 30_000)
+    assert.equal(w.throttled + w.other, 0)
+    assert.ok(w.wcuPerSec > 245, `${w.wcuPerSec} WCU/s admitted`)
+    const boosts = s.c.meta.events.filter((e) => e.type === "adaptive-capacity")
+    assert.ok(boosts.length > 0)
+    const last = boosts[boosts.length - 1]!
+    assert.ok(
+      last.type === "adaptive-capacity" && last.toMilliPerSec >= 250_000 && last.baseMilliPerSec === 100_000,
+    )
+    // Nothing throttled at the table: it stayed under its provisioned 400 WCU.
+    assert.equal(sum(s.c.routers.map((r) => r.counters.throttledTable)), 0)
+  })
+})
