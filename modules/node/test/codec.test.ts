@@ -48,6 +48,34 @@ describe("log entry codec", () => {
     assert.ok(w.kind === "write" && w.size === undefined && w.text === '{"id":{"S":"x"}}')
   })
 
+  it("still decodes a write with the earlier JSON header", () => {
+    const legacy = new TextEncoder().encode(
+      `${JSON.stringify({ r: "r-9", k: "k\u0000x", z: 12 })}\n{"id":{"S":"x"}}`,
+    )
+    const c = decodeCommand(legacy)
+    assert.ok(c.kind === "write")
+    assert.equal(c.requestId, "r-9")
+    assert.equal(c.key, "k\u0000x")
+    assert.equal(c.size, 12)
+    assert.equal(c.text, '{"id":{"S":"x"}}')
+  })
+
+  it("a damaged binary header is a clear error, not a wrong command", () => {
+    const w = encodeWrite("r-1", "some-key", '{"id":{"S":"x"}}', 20)
+    for (const cut of [3, 9, 14, 20])
+      assert.throws(() => decodeCommand(w.subarray(0, cut)), /corrupt command/)
+    const d = encodeWrite("r-2", "k", undefined)
+    const longer = new Uint8Array(d.length + 1)
+    longer.set(d)
+    assert.throws(() => decodeCommand(longer), /corrupt command: bytes after a delete/)
+  })
+
+  it("non-ASCII items take the slower encoding path and round-trip", () => {
+    const text = itemToText({ id: S("k"), s: S("\u00e9\u4e2d\ud83d\ude00") })
+    const c = decodeCommand(encodeWrite("r", "k", text, 3))
+    assert.ok(c.kind === "write" && c.text === text && c.size === 3)
+  })
+
   it("keys with any code units survive the header (order-preserving encodings use control units)", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 40 }), fc.string({ maxLength: 200 }), (key, s) => {

@@ -62,6 +62,7 @@ import {
   decodeCommand,
   encodeSplit,
   encodeWrite,
+  isSplitCommand,
   storedItemOfBytes,
   itemToText,
   type SplitFence,
@@ -75,8 +76,6 @@ import type { ReplicaWal } from "./wal.ts"
 export const DEDUPE_ENTRIES_MAX = 100_000
 /** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
 export const BURST_CREDIT_S = 300
-/** `{"split"…`: the third byte of a split fence's encoding. */
-const SPLIT_HEADER_BYTE = 0x73
 
 /** Retries of an archive upload to an object store with real I/O. */
 export const ARCHIVE_RETRIES = 5
@@ -908,8 +907,8 @@ export class Replica {
       return
     }
     if (e.kind !== ENTRY_COMMAND) return
-    // Log replicas skip writes but follow splits (byte 2 is the first letter of the header key).
-    if (this.spec.role !== "storage" && e.data[2] !== SPLIT_HEADER_BYTE) return
+    // Log replicas skip writes but follow splits.
+    if (this.spec.role !== "storage" && !isSplitCommand(e.data)) return
     const c: Command = decodeCommand(e.data)
     if (c.kind === "split") {
       if (!this.retired) {
