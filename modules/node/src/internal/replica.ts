@@ -96,6 +96,17 @@ export interface PaxosTiming {
 
 /** Default compaction period, in applied entries. */
 export const COMPACT_ENTRIES_DEFAULT = 4096
+/**
+ * Compaction by size too: once the log since the last snapshot holds this many times the bytes of
+ * the B-tree (and at least `COMPACT_BYTES_MIN`), compact even before `compactEntries`. Without it a
+ * table of many small partitions kept every 1 KB write three times until its partition reached
+ * 4,096 entries (≈ 800 MB of log at 64 partitions), and the collector's work grew with it.
+ */
+export const COMPACT_LOG_TO_TREE = 8
+/** Smallest log (bytes since the snapshot) that the size rule compacts. */
+export const COMPACT_BYTES_MIN = 1024 * 1024
+/** Fewest entries the size rule compacts (a snapshot is never taken for a handful of writes). */
+export const COMPACT_ENTRIES_MIN = 64
 
 /** What a storage node needs to host a replica. */
 export interface ReplicaSpec {
@@ -224,6 +235,8 @@ export class Replica {
   private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
   private readonly compactEntries: number
+  /** Bytes of entry data applied since the last snapshot was taken (for the size rule). */
+  private logBytesSinceSnapshot = 0
   private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: string[] } | undefined
   /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
   readonly archiver: Archiver | undefined
@@ -861,16 +874,26 @@ export class Replica {
    * an archive, the snapshot (an O(1) copy-on-write view) waits until the archive has caught up
    * with it, so the log is never truncated past what is archived.
    */
+  /** Is a compaction due after `entries` entries since the snapshot (count or size rule)? */
+  private compactionDue(entries: number): boolean {
+    if (entries >= this.compactEntries) return true
+    if (entries < COMPACT_ENTRIES_MIN) return false
+    const limit = Math.max(COMPACT_BYTES_MIN, COMPACT_LOG_TO_TREE * this.tree.bytes)
+    return this.logBytesSinceSnapshot >= limit
+  }
+
   private maybeCompact(): void {
     const snapIndex = this.core.currentSnapshot()?.index ?? 0
     if (this.spec.role === "storage") {
       if (this.retired) return
-      if (this.pendingCompaction === undefined && this.applied - snapIndex >= this.compactEntries)
+      if (this.pendingCompaction === undefined && this.compactionDue(this.applied - snapIndex)) {
+        this.logBytesSinceSnapshot = 0
         this.pendingCompaction = {
           index: this.applied,
           view: this.tree.snapshot(),
           dedupe: this.dedupeSnapshot(),
         }
+      }
       const p = this.pendingCompaction
       if (p === undefined) return
       if (this.archiver !== undefined && this.archiver.archivedThrough < p.index) return
@@ -879,7 +902,8 @@ export class Replica {
       this.core.compact(p.index, encodeSnapshot(p.view, p.dedupe))
     } else {
       const c = this.core.commitIndex
-      if (c - snapIndex < this.compactEntries) return
+      if (!this.compactionDue(c - snapIndex)) return
+      this.logBytesSinceSnapshot = 0
       this.core.compact(c, null)
     }
     const snap = this.core.currentSnapshot()
@@ -902,6 +926,7 @@ export class Replica {
   private apply(e: Entry): void {
     if (e.slot <= this.applied) return
     this.applied = e.slot
+    this.logBytesSinceSnapshot += e.data.length
     if (e.kind === ENTRY_CONFIG) {
       this.onConfig(decodeMembership(e.data).members)
       return
