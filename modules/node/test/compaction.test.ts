@@ -50,6 +50,36 @@ describe("log compaction", () => {
     assert.equal(c.node(lagging).replicas.get(pid)!.summary().checksum, reps[0]!.replica.summary().checksum)
   })
 
+  it("compacts by size before the entry count when the log outgrows the tree", () => {
+    // Default compactEntries (4,096); 1,400 writes of ~1 KB over 40 keys: the log passes
+    // max(1 MiB, 8 x the ~40 KB tree) near 1,000 entries, so the size rule compacts first.
+    const c = simCluster(43, { nodes: 3, routers: 1, heal: false })
+    const t = c.meta.createTable({
+      TableName: "sized",
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+    })
+    assert.equal(t._tag, "Right")
+    c.runFor(3000)
+    const client = new CallbackClient(c.meta, c.routers)
+    const pid = c.meta.partitionMap("sized")!.partitions[0]!.id
+    const blob = "b".repeat(1000)
+    let ok = 0
+    for (let i = 0; i < 1400; i++)
+      c.sim.schedule(i * 4, () =>
+        client.putItem({ TableName: "sized", Item: { id: { S: `k${i % 40}` }, blob: { S: blob } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(8000)
+    assert.equal(ok, 1400)
+    for (const { replica } of c.replicasOf(pid)) {
+      assert.ok(replica.counters.compactions >= 1, `${replica.counters.compactions} compactions`)
+      assert.ok(replica.core.firstLogIndex() > 900, `log starts at ${replica.core.firstLogIndex()}`)
+    }
+  })
+
   it("keeps the end-to-end guarantees with aggressive compaction", () => {
     for (let s = 1; s <= 20; s++) {
       const r = runScenario({
