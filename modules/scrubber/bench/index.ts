@@ -89,6 +89,15 @@ export interface ScrubberBenchReport {
     readonly p99UsWithAll: number
     readonly p99RatioAll: number
     readonly scrubMBsAchievedAll: number
+    /**
+     * Share of requests that arrived while a scrub slice ran and waited for it (median over
+     * rounds). Only these can be slowed by the scrubber: with q below 1 %, the p99 with the
+     * scrubber is at most the p(99 + 100q) of the same requests without it.
+     */
+    readonly delayedShareNode: number
+    readonly delayedShareAll: number
+    /** Node-side slice durations, µs: median, p99, max (the most a request can wait for one). */
+    readonly sliceUsNode: { readonly p50: number; readonly p99: number; readonly max: number }
   }
 }
 
@@ -336,6 +345,11 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   let achieved = 0
   let achievedAll = 0
   const fgAll: number[] = []
+  /** Share of requests that arrived during a scrub slice and waited for it, per round. */
+  const delayedNode: number[] = []
+  const delayedAll: number[] = []
+  /** Durations of the node-side scrubber's slices (all rounds), µs. */
+  const sliceUsNode: number[] = []
   const prng = new Prng(5)
   /**
    * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
@@ -361,8 +375,13 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     let vnow = 0
     let next = 0
     let served = 0
+    let lastSliceEnd = -1
+    let delayed = 0
     while (served < requests) {
       if (vnow >= next) {
+        // Slices run only when no request is pending, so a request due before the last slice
+        // ended arrived while it ran and waited for it.
+        if (next < lastSliceEnd) delayed++
         const t = wallUs()
         const p = parts[prng.int(parts.length)]!
         p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
@@ -380,9 +399,15 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
       }
       const t = wallUs()
       const o = run(store, s.tick(vnow / 1000, 0))
-      if (o === "ran") vnow += wallUs() - t
-      else vnow = next
+      if (o === "ran") {
+        const d = wallUs() - t
+        vnow += d
+        lastSliceEnd = vnow
+        if (mode === "node") sliceUsNode.push(d)
+      } else vnow = next
     }
+    if (mode === "node") delayedNode.push(delayed / requests)
+    if (mode === "all") delayedAll.push(delayed / requests)
     if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
     if (mode === "all") achievedAll = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
     return lat
@@ -415,6 +440,13 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     p99UsWithAll: Math.round(median(fgAll)),
     p99RatioAll: median(fgAll) / median(fgWithout),
     scrubMBsAchievedAll: achievedAll,
+    delayedShareNode: median(delayedNode),
+    delayedShareAll: median(delayedAll),
+    sliceUsNode: {
+      p50: pct(sliceUsNode, 0.5),
+      p99: pct(sliceUsNode, 0.99),
+      max: sliceUsNode.reduce((a, b) => Math.max(a, b), 0),
+    },
   }
   log(
     `foreground p99 ${fg.p99UsWithout} us without, ${fg.p99UsWith} us with the scrubber (x${fg.p99Ratio.toFixed(2)})`,
@@ -492,6 +524,8 @@ export const renderMarkdown = (r: ScrubberBenchReport): string => {
     `| scrub read rate achieved while serving foreground (node-side), MB/s | ${r.foreground.scrubMBsAchieved.toFixed(2)} |`,
     `| foreground p99 with archive verification + reference rebuild on the same thread too, us (ratio) | ${r.foreground.p99UsWithAll} (${r.foreground.p99RatioAll.toFixed(2)}) |`,
     `| scrub read rate achieved (everything on one thread), MB/s | ${r.foreground.scrubMBsAchievedAll.toFixed(2)} |`,
+    `| requests that waited behind a scrub slice: node-side / everything on one thread, % | ${(100 * r.foreground.delayedShareNode).toFixed(3)} / ${(100 * r.foreground.delayedShareAll).toFixed(3)} |`,
+    `| node-side slice duration p50 / p99 / max, us | ${r.foreground.sliceUsNode.p50.toFixed(1)} / ${r.foreground.sliceUsNode.p99.toFixed(1)} / ${r.foreground.sliceUsNode.max.toFixed(0)} |`,
     "",
   ]
   return lines.join("\n")
