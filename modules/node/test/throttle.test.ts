@@ -55,6 +55,34 @@ describe("admission on the request path", () => {
     assert.ok(r.ok >= 200 * seconds * 0.75, `only ${r.ok} writes admitted in ${seconds} s at 200 WCU`)
   })
 
+  it("never calls a callback inside the call: a retry loop on a throttled table does not recurse", () => {
+    const s = setup(5)
+    // Exhaust the table's write allowance, then retry from the callback until 30,000 answers
+    // came back: answered synchronously, this recursed once per throttled request.
+    let answers = 0
+    let throttled = 0
+    let inside = false
+    let calledInside = 0
+    const go = (): void => {
+      if (answers >= 30_000) return
+      inside = true
+      s.client.putItem({ TableName: "metered", Item: { id: { S: `r${answers % 7}` } } }, (r) => {
+        if (inside) calledInside++
+        answers++
+        if (!r.ok) throttled++
+        go()
+      })
+      inside = false
+    }
+    s.c.sim.schedule(0, () => {
+      for (let i = 0; i < 8; i++) go()
+    })
+    s.c.runFor(200)
+    assert.equal(calledInside, 0, "a callback ran inside its call")
+    assert.ok(answers >= 30_000, `${answers} answers`)
+    assert.ok(throttled > 20_000, `${throttled} throttled`)
+  })
+
   it("batch operations return unprocessed items and keys when throttled", () => {
     const s = setup(3)
     let unprocessedItems = 0

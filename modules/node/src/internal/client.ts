@@ -31,7 +31,27 @@ import { ValidationException } from "@partita/core"
 import type { ConsumedCapacity } from "@partita/admission"
 import type { Item } from "@partita/core"
 
-/** The client's operations in callback form (the transport-independent core). */
+/**
+ * Runs `start` with a callback that is never invoked inside `start` itself: an answer given
+ * synchronously (a validation error, a throttle decided by the router's own bucket) is delivered
+ * through the runtime's `defer`. A caller that retries from its callback, as load generators and SDK-style retry
+ * loops do, would otherwise recurse once per throttled request and overflow the stack.
+ */
+const later = <A>(router: RequestRouter, cb: Callback<A>, start: (cb: Callback<A>) => void): void => {
+  let inside = true
+  start((r) => {
+    // The runtime's defer: a microtask on real time, the next event at the same instant in the
+    // simulation (deterministic, and run by the simulation's own loop).
+    if (inside) router.runtime.defer(() => cb(r))
+    else cb(r)
+  })
+  inside = false
+}
+
+/**
+ * The client's operations in callback form (the transport-independent core). Callbacks are always
+ * called after the call returns, never inside it.
+ */
 export class CallbackClient {
   private next = 0
   constructor(
@@ -47,22 +67,28 @@ export class CallbackClient {
   }
 
   getItem(i: GetItemRequest, cb: Callback<GetItemResponse>): void {
-    this.router().getItem(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.getItem(i, c))
   }
   putItem(i: PutItemRequest, cb: Callback<WriteItemResponse>): void {
-    this.router().putItem(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.putItem(i, c))
   }
   updateItem(i: UpdateItemRequest, cb: Callback<WriteItemResponse>): void {
-    this.router().updateItem(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.updateItem(i, c))
   }
   deleteItem(i: DeleteItemRequest, cb: Callback<WriteItemResponse>): void {
-    this.router().deleteItem(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.deleteItem(i, c))
   }
   query(i: QueryRequest, cb: Callback<PageResponse>): void {
-    this.router().query(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.query(i, c))
   }
   scan(i: ScanRequest, cb: Callback<PageResponse>): void {
-    this.router().scan(i, cb)
+    const r = this.router()
+    later(r, cb, (c) => r.scan(i, c))
   }
 
   /** BatchGetItem: keys the tables' throughput refused come back in UnprocessedKeys. */
