@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, type SimCluster, simCluster } from "@partita/node"
+import { onDemandTable } from "./support.ts"
 
 /**
  * Regression cases found by the harness's cluster availability suite (`bench availability`):
@@ -11,15 +12,7 @@ const TABLE = "avail"
 
 const cluster = (seed: number, heal: boolean): { c: SimCluster; pid: string } => {
   const c = simCluster(seed, { nodes: 9, routers: 3, failureDetectMs: 2000, heal, deadlineMs: 1000 })
-  c.meta.createTable({
-    TableName: TABLE,
-    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: 1,
-  })
-  c.runFor(3000)
-  return { c, pid: c.meta.partitionMap(TABLE)!.partitions[0]!.id }
+  return { c, pid: onDemandTable(c, TABLE, 1) }
 }
 
 /** Schedules `perSec` writes a second for `ms` from now; returns the outcomes by send time. */

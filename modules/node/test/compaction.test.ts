@@ -3,20 +3,13 @@ import { describe, it } from "node:test"
 import { CallbackClient, decodeCommand, runScenario, simCluster } from "@partita/node"
 import { ObjectStore, rebuildFromArchive } from "@partita/paxos"
 import { Effect } from "effect"
+import { onDemandTable } from "./support.ts"
 
 describe("log compaction", () => {
   it("compacts behind B-tree snapshots; a replica that fell behind catches up from a snapshot", () => {
     const c = simCluster(41, { nodes: 3, routers: 1, heal: false, timing: { compactEntries: 50 } })
-    const t = c.meta.createTable({
-      TableName: "compact",
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      BillingMode: "PAY_PER_REQUEST",
-    })
-    assert.equal(t._tag, "Right")
-    c.runFor(3000)
+    const pid = onDemandTable(c, "compact")
     const client = new CallbackClient(c.meta, c.routers)
-    const pid = c.meta.partitionMap("compact")!.partitions[0]!.id
     const leader = c.leaderOf(pid)!
     const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     c.killNode(lagging)
@@ -54,16 +47,8 @@ describe("log compaction", () => {
     // Default compactEntries (4,096); 1,400 writes of ~1 KB over 40 keys: the log passes
     // max(1 MiB, 8 x the ~40 KB tree) near 1,000 entries, so the size rule compacts first.
     const c = simCluster(43, { nodes: 3, routers: 1, heal: false })
-    const t = c.meta.createTable({
-      TableName: "sized",
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      BillingMode: "PAY_PER_REQUEST",
-    })
-    assert.equal(t._tag, "Right")
-    c.runFor(3000)
+    const pid = onDemandTable(c, "sized")
     const client = new CallbackClient(c.meta, c.routers)
-    const pid = c.meta.partitionMap("sized")!.partitions[0]!.id
     const blob = "b".repeat(1000)
     let ok = 0
     for (let i = 0; i < 1400; i++)
@@ -102,13 +87,7 @@ describe("the WAL archive", () => {
       archive: { entriesPerSegment: 64 },
       timing: { compactEntries: 100 },
     })
-    c.meta.createTable({
-      TableName: "arch",
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-      BillingMode: "PAY_PER_REQUEST",
-    })
-    c.runFor(3000)
+    onDemandTable(c, "arch")
     const client = new CallbackClient(c.meta, c.routers)
     let ok = 0
     for (let i = 0; i < 700; i++)

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, type ClusterConfig, type SimCluster, simCluster } from "@partita/node"
+import { onDemandTable } from "./support.ts"
 
 /**
  * Partial disk faults on the nodes' simulated disks (`ClusterConfig.disk`): a power loss in the
@@ -18,16 +19,7 @@ interface Run {
 
 const setup = (seed: number, disk: NonNullable<ClusterConfig["disk"]>): Run => {
   const c = simCluster(seed, { nodes: 3, routers: 2, heal: false, disk, timing: { compactEntries: 1000 } })
-  const t = c.meta.createTable({
-    TableName: TABLE,
-    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: 1,
-  })
-  assert.equal(t._tag, "Right")
-  c.runFor(3000)
-  const pid = c.meta.partitionMap(TABLE)!.partitions[0]!.id
+  const pid = onDemandTable(c, TABLE, 1)
   const client = new CallbackClient(c.meta, c.routers)
   const acked = new Set<string>()
   // 200 writes a second for 9 s, each a new item.

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, type SimCluster, simCluster } from "@partita/node"
+import { onDemandTable } from "./support.ts"
 
 /**
  * Two replicas of one partition fail close together, so their heals overlap; then the survivor
@@ -25,16 +26,7 @@ interface Run {
 
 const run = (seed: number): Run => {
   const c = simCluster(seed, { nodes: 9, routers: 2, failureDetectMs: 1000, timing: { compactEntries: 50 } })
-  const t = c.meta.createTable({
-    TableName: TABLE,
-    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: 1,
-  })
-  assert.equal(t._tag, "Right")
-  c.runFor(3000)
-  const pid = c.meta.partitionMap(TABLE)!.partitions[0]!.id
+  const pid = onDemandTable(c, TABLE, 1)
   const client = new CallbackClient(c.meta, c.routers)
   const acked = new Set<string>()
   for (let i = 0; i < WRITES; i++)

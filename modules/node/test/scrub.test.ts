@@ -15,6 +15,7 @@ import {
 import { ObjectStore, crc32c, rebuildFromArchive } from "@partita/paxos"
 import { flipArchivedSegmentBit, type InjectedFault } from "@partita/scrubber"
 import { Effect, Exit } from "effect"
+import { onDemandTable } from "./support.ts"
 
 // The real @partita/scrubber running underneath a simulated cluster: every storage node scrubs the
 // partitions it owns as background work, over ports on its replicas' B-trees, WAL segments and
@@ -31,15 +32,7 @@ const makeCluster = (seed: number, extra: ClusterConfig = {}): SimCluster => {
     scrub: {},
     ...extra,
   })
-  const t = c.meta.createTable({
-    TableName: TABLE,
-    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: 3,
-  })
-  assert.equal(t._tag, "Right")
-  c.runFor(3000)
+  onDemandTable(c, TABLE, 3)
   return c
 }
 

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, simCluster } from "@partita/node"
+import { onDemandTable } from "./support.ts"
 
 const table = (c: ReturnType<typeof simCluster>, partitions: number) => {
-  const t = c.meta.createTable({
-    TableName: "events",
-    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: partitions,
-  })
-  assert.equal(t._tag, "Right")
-  c.runFor(3000)
+  onDemandTable(c, "events", partitions)
 }
 
 describe("a split under load", () => {

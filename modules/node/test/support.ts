@@ -1,0 +1,20 @@
+/** Test setup shared by the cluster tests (not a test file itself). */
+import assert from "node:assert/strict"
+import type { SimCluster } from "@partita/node"
+
+/**
+ * Creates an on-demand table keyed by a string `id`, runs the simulation 3 s (leaders elected,
+ * leases held, routes published) and returns the id of its first partition.
+ */
+export const onDemandTable = (c: SimCluster, name: string, partitions?: number): string => {
+  const t = c.meta.createTable({
+    TableName: name,
+    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+    BillingMode: "PAY_PER_REQUEST",
+    ...(partitions === undefined ? {} : { Partitions: partitions }),
+  })
+  assert.equal(t._tag, "Right", t._tag === "Left" ? t.left.message : "")
+  c.runFor(3000)
+  return c.meta.partitionMap(name)!.partitions[0]!.id
+}
