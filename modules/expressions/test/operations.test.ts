@@ -754,6 +754,32 @@ describe("stores that size items without reading them (itemSize)", () => {
     assert.equal(ok(getItem(liar, { Key: { pk: S("a"), sk: N("1") } })).consumedBytes, 7)
   })
 
+  it("GetItem over a store with getSized makes one lookup, with its item and size, projected", () => {
+    const { store, inner } = sizing()
+    ok(putItem(store, { Item: big }))
+    let sized = 0
+    const one: ItemStore = {
+      ...store,
+      get: () => assert.fail("get must not be called when getSized is there"),
+      itemSize: () => assert.fail("itemSize must not be called when getSized is there"),
+      getSized: (k) => {
+        sized++
+        const it = inner.get(k)
+        return it === undefined ? undefined : { item: it, size: 4242 }
+      },
+    }
+    const g = ok(getItem(one, { Key: { pk: S("a"), sk: N("1") } }))
+    assert.deepEqual(g.Item, big)
+    assert.equal(g.consumedBytes, 4242)
+    assert.equal(sized, 1)
+    const p = ok(getItem(one, { Key: { pk: S("a"), sk: N("1") }, ProjectionExpression: "sk" }))
+    assert.deepEqual(p.Item, { sk: N("1") })
+    assert.equal(p.consumedBytes, 4242)
+    const none = ok(getItem(one, { Key: { pk: S("a"), sk: N("2") } }))
+    assert.equal(none.Item, undefined)
+    assert.equal(none.consumedBytes, 0)
+  })
+
   it("a condition or ALL_OLD still reads the old item", () => {
     const { store } = sizing()
     ok(putItem(store, { Item: big }))

@@ -214,6 +214,28 @@ describe("routing cache bounds and staleness", () => {
     }
   })
 
+  it("over entriesMax, evicts the oldest range not refreshed since eviction last passed it", () => {
+    const m = memds()
+    const c = new RoutingCacheCore({ mode: "constant-work", memdsNodes: ["m"], entriesMax: 2 })
+    let req = 0
+    /** Requests `k` and answers its lookups; returns whether the cache answered by itself. */
+    const hit = (k: bigint, now: number): boolean => {
+      const outs = c.request(now, req++, "t", key(k))
+      const fromCache = outs.some((o) => o.type === "answer" && o.fromCache)
+      for (const s of sends(outs)) c.reply(now, m.lookup(s.msg.id, s.msg.key, s.msg.minVersion))
+      return fromCache
+    }
+    assert.equal(hit(1n, 0), false) // p0 installed
+    assert.equal(hit(5n, 1), false) // p1 installed
+    assert.equal(hit(1n, 2), true) // p0 refreshed (a hit; constant work still asks MemDS)
+    assert.equal(hit(9n, 3), false) // p2 installed: p0 is older but refreshed, so p1 goes
+    assert.equal(c.cachedRanges, 2)
+    assert.equal(hit(1n, 4), true)
+    assert.equal(hit(9n, 5), true)
+    assert.equal(hit(5n, 6), false) // p1 was evicted; installing it again evicts one of the others
+    assert.equal(c.cachedRanges, 2)
+  })
+
   it("a re-lookup after a stale route does not accept the same stale epoch from a lagging MemDS", () => {
     const m = memds()
     const c = new RoutingCacheCore({ mode: "conventional", memdsNodes: ["m"], retriesMax: 2 })

@@ -36,6 +36,12 @@ export interface ItemStore {
    * equal `itemSize(get(key))` whenever the item exists.
    */
   itemSize?(key: Item): number | undefined
+  /**
+   * Optional: the item with this key and its DynamoDB size from one lookup, or undefined when
+   * there is none. GetItem uses it instead of `get` then `itemSize`, which would find the key
+   * twice. `size` must equal `itemSize(item)`.
+   */
+  getSized?(key: Item): { readonly item: Item; readonly size: number } | undefined
   /** Inserts or replaces the item with the item's primary key. */
   put(item: Item): void
   /** Removes the item with this primary key, if any. */

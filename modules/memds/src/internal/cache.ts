@@ -38,7 +38,7 @@ export interface RoutingCacheConfig {
   readonly ttlMs?: number
   /** Extra MemDS attempts for one miss (behind, older version, timeout, still-stale epoch). */
   readonly retriesMax?: number
-  /** Most ranges cached; the oldest is evicted first. */
+  /** Most ranges cached; over it, the oldest range not refreshed since eviction last passed it goes first (second chance). */
   readonly entriesMax?: number
 }
 
@@ -98,6 +98,8 @@ interface CachedRange {
   readonly end: Uint8Array | null
   range: RouteRange
   fetchedMs: number
+  /** Refreshed since eviction last passed over it (a second chance: CLOCK, not strict LRU). */
+  used: boolean
 }
 
 interface Waiter {
@@ -389,8 +391,9 @@ export class RoutingCacheCore {
     if (prev !== undefined && compareBytes(prev.start, start) === 0 && sameEnd(prev.end, end)) {
       prev.range = range
       prev.fetchedMs = now
-      this.age.delete(prev)
-      this.age.add(prev)
+      // Marked, not moved to the back of `age`: under constant work every request refreshes its
+      // range, and a Set delete + add per request cost more than the rest of the install.
+      prev.used = true
       return
     }
     // remove overlaps: a predecessor reaching past start, and successors starting before end
@@ -404,12 +407,18 @@ export class RoutingCacheCore {
       this.age.delete(list[j]!)
       list.splice(j, 1)
     }
-    const c: CachedRange = { tableId, start, end, range, fetchedMs: now }
+    const c: CachedRange = { tableId, start, end, range, fetchedMs: now, used: false }
     list.splice(i + 1, 0, c)
     this.age.add(c)
     while (this.age.size > this.entriesMax) {
       const oldest = this.age.values().next().value!
       this.age.delete(oldest)
+      if (oldest.used) {
+        // refreshed since it was last passed over: keep it, at the back
+        oldest.used = false
+        this.age.add(oldest)
+        continue
+      }
       const l = this.tables.get(oldest.tableId)
       if (l !== undefined) {
         const k = this.floorIndex(l, oldest.start)

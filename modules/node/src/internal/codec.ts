@@ -24,6 +24,21 @@ const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
 /**
+ * `Buffer.prototype.latin1Slice` where the runtime's `node:buffer` has it and it reads a plain
+ * `Uint8Array` correctly (checked once here); otherwise undefined and the UTF-8 decoder is used.
+ */
+const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
+  try {
+    const f = (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice
+    if (typeof f !== "function") return undefined
+    const g = f as (this: Uint8Array, start: number, end: number) => string
+    return g.call(new Uint8Array([0x41, 0x62, 0x7e, 0x30]), 1, 3) === "b~" ? g : undefined
+  } catch {
+    return undefined
+  }
+})()
+
+/**
  * What a replica stores per key: the item's canonical text as UTF-8 bytes (sized, hashed into
  * checksums and checkpointed as they are), with the text and the parsed item on demand.
  */
@@ -228,7 +243,14 @@ const putText = (b: Uint8Array, at: number, s: string, ascii: boolean): number =
  * a write. Other units are read as UTF-16.
  */
 const getText = (b: Uint8Array, at: number, n: number, ascii: boolean): string => {
-  if (ascii) return n === 0 ? "" : textDecoder.decode(b.subarray(at, at + n))
+  if (ascii) {
+    if (n === 0) return ""
+    // Latin-1 over the entry itself: no view is allocated, and the string is flat and one byte
+    // per unit (2.5x cheaper than the UTF-8 decoder over a `subarray` on Bun).
+    return latin1Slice === undefined
+      ? textDecoder.decode(b.subarray(at, at + n))
+      : latin1Slice.call(b, at, at + n)
+  }
   let s = ""
   for (let from = 0; from < n; from += UNITS_CHUNK) {
     const m = Math.min(UNITS_CHUNK, n - from)

@@ -31,6 +31,8 @@ import {
   type RouteRange,
   RoutingCacheCore,
   routingKey,
+  routingKeyFromPrefix,
+  tablePrefix,
 } from "@partita/memds"
 import {
   type Boundary,
@@ -178,8 +180,9 @@ export class RequestRouter {
     // The canary serves "strong" reads from any replica: the linearizability checks must catch it.
     const strong = input.ConsistentRead === true && this.options.canaryStrongReadsAnywhere !== true
     const mode = input.ConsistentRead === true ? "strong" : "eventual"
-    if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
+    // One clock read serves admission, the deadline, the cache and the latency start.
     const t0 = this.runtime.now()
+    if (!this.admit(info, "r", readCostMilli(0, mode), cb, t0)) return
     this.run(
       info,
       key,
@@ -194,9 +197,9 @@ export class RequestRouter {
       },
       strong,
       (r) => {
-        const res = this.finish(info, "GetItem", t0, r, (ok) => {
+        const res = this.finish(info, "GetItem", t0, r, (ok, now) => {
           const milli = readCostMilli(ok.consumedBytes, mode)
-          this.charge(info, "r", milli)
+          this.charge(info, "r", milli, now)
           return {
             Item: ok.item,
             ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
@@ -204,6 +207,8 @@ export class RequestRouter {
         })
         cb(res)
       },
+      undefined,
+      t0,
     )
   }
 
@@ -266,17 +271,25 @@ export class RequestRouter {
     rcc: ReturnConsumedCapacity | undefined,
     cb: Callback<WriteItemResponse>,
   ): void {
-    if (!this.admit(info, "w", writeCostMilli(0), cb)) return
     const t0 = this.runtime.now()
-    this.run(info, key, req, true, (r) => {
-      cb(
-        this.finish(info, op, t0, r, (ok) => {
-          const milli = writeCostMilli(ok.consumedBytes)
-          this.charge(info, "w", milli)
-          return { Attributes: ok.item, ConsumedCapacity: consumed(rcc, info.name, 0, milli) }
-        }),
-      )
-    })
+    if (!this.admit(info, "w", writeCostMilli(0), cb, t0)) return
+    this.run(
+      info,
+      key,
+      req,
+      true,
+      (r) => {
+        cb(
+          this.finish(info, op, t0, r, (ok, now) => {
+            const milli = writeCostMilli(ok.consumedBytes)
+            this.charge(info, "w", milli, now)
+            return { Attributes: ok.item, ConsumedCapacity: consumed(rcc, info.name, 0, milli) }
+          }),
+        )
+      },
+      undefined,
+      t0,
+    )
   }
 
   /**
@@ -497,12 +510,20 @@ export class RequestRouter {
 
   private routingKeyOf(info: TableInfo, pk: AttributeValue, sk: AttributeValue | undefined): Uint8Array {
     hashKeyInto(info.hash, pk, this.words, 0)
-    return routingKey(
-      info.name,
+    let prefix = this.prefixes.get(info.name)
+    if (prefix === undefined) {
+      prefix = tablePrefix(info.name)
+      this.prefixes.set(info.name, prefix)
+    }
+    return routingKeyFromPrefix(
+      prefix,
       wordsToHash(this.words, this.hashBytes),
       sk === undefined ? undefined : encodeKeyValue(sk),
     )
   }
+
+  /** Routing-key prefixes by table name (UTF-8 encoded once, not per request). */
+  private readonly prefixes = new Map<string, Uint8Array>()
 
   /**
    * The GAC bucket of a table's kind at its current rate: the provisioned rate, or an on-demand
@@ -510,6 +531,30 @@ export class RequestRouter {
    * one it replaces stops reporting to GAC.
    */
   private slotOf(info: TableInfo, kind: "r" | "w"): number {
+    // Every request asks twice (admit, charge): the slot is remembered per table and version
+    // instead of building and hashing the bucket's name each time.
+    const memo = this.slotMemo.get(info.name)
+    if (memo !== undefined && memo.version === info.version) {
+      const s = kind === "r" ? memo.r : memo.w
+      if (s >= 0) return s
+    }
+    const s = this.slotOfBucket(info, kind)
+    if (memo !== undefined && memo.version === info.version) {
+      if (kind === "r") memo.r = s
+      else memo.w = s
+    } else
+      this.slotMemo.set(info.name, {
+        version: info.version,
+        r: kind === "r" ? s : -1,
+        w: kind === "w" ? s : -1,
+      })
+    return s
+  }
+
+  /** Slots by table name for the table's current version (-1: not looked up yet). */
+  private readonly slotMemo = new Map<string, { version: number; r: number; w: number }>()
+
+  private slotOfBucket(info: TableInfo, kind: "r" | "w"): number {
     const bucket = `${info.name}/${kind}@${info.version}`
     const s = this.admission.slotOf(bucket)
     if (s !== undefined) return s
@@ -529,10 +574,15 @@ export class RequestRouter {
   /** The slot in use per `table/kind` (a superseded one is retired). */
   private readonly currentSlot = new Map<string, number>()
 
-  private admit<A>(info: TableInfo, kind: "r" | "w", milli: number, cb: Callback<A>): boolean {
+  private admit<A>(
+    info: TableInfo,
+    kind: "r" | "w",
+    milli: number,
+    cb: Callback<A>,
+    now = this.runtime.now(),
+  ): boolean {
     if (this.options.admission === false) return true
     const slot = this.slotOf(info, kind)
-    const now = this.runtime.now()
     if (this.admission.canTake(slot, milli, now)) return true
     this.admission.noteThrottled(slot, milli)
     this.counters.throttledTable++
@@ -548,10 +598,10 @@ export class RequestRouter {
     return false
   }
 
-  private charge(info: TableInfo, kind: "r" | "w", milli: number): void {
+  private charge(info: TableInfo, kind: "r" | "w", milli: number, now = this.runtime.now()): void {
     this.metrics.consumed(info.name, kind, milli)
     if (this.options.admission === false) return
-    this.admission.take(this.slotOf(info, kind), milli, this.runtime.now())
+    this.admission.take(this.slotOf(info, kind), milli, now)
   }
 
   private writeId(): string {
@@ -563,10 +613,11 @@ export class RequestRouter {
     op: string,
     t0: number,
     r: DataResponse | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
-    ok: (r: DataOk) => A,
+    ok: (r: DataOk, now: number) => A,
   ): Result<A> {
-    this.metrics.request(info.name, op, this.runtime.now() - t0, r.ok)
-    if (r.ok) return { ok: true, value: ok(r) }
+    const now = this.runtime.now()
+    this.metrics.request(info.name, op, now - t0, r.ok)
+    if (r.ok) return { ok: true, value: ok(r, now) }
     switch (r.kind) {
       case "ConditionalCheckFailed":
         return fail(
@@ -605,6 +656,7 @@ export class RequestRouter {
     strong: boolean,
     done: Ctx["done"],
     position?: Boundary,
+    now = this.runtime.now(),
   ): void {
     const ctx: Ctx = {
       position,
@@ -612,12 +664,12 @@ export class RequestRouter {
       key,
       req,
       strong,
-      deadline: this.runtime.now() + (this.options.deadlineMs ?? REQUEST_DEADLINE_MS_DEFAULT),
+      deadline: now + (this.options.deadlineMs ?? REQUEST_DEADLINE_MS_DEFAULT),
       attempt: 0,
       staleEpoch: -1,
       done,
     }
-    this.route(ctx, this.cache.request(this.runtime.now(), this.waitRoute(ctx), info.name, key))
+    this.route(ctx, this.cache.request(now, this.waitRoute(ctx), info.name, key))
   }
 
   private waitRoute(ctx: Ctx): number {
@@ -663,9 +715,20 @@ export class RequestRouter {
           ? o.node
           : (e.leaderHint ?? replicas[ctx.attempt % replicas.length]!.nodeId)
     } else {
-      const local = replicas.filter((r) => r.az === this.az)
-      const pool = local.length > 0 && ctx.attempt === 0 ? local : replicas
-      to = pool[Math.floor(this.runtime.random() * pool.length)]!.nodeId
+      // A replica in this AZ on the first attempt (any, when there is none, and on retries),
+      // chosen at random without building the pool as an array.
+      let local = 0
+      if (ctx.attempt === 0) for (const r of replicas) if (r.az === this.az) local++
+      const pick = Math.floor(this.runtime.random() * (local > 0 ? local : replicas.length))
+      if (local > 0) {
+        let seen = 0
+        to = replicas[0]!.nodeId
+        for (const r of replicas)
+          if (r.az === this.az && seen++ === pick) {
+            to = r.nodeId
+            break
+          }
+      } else to = replicas[pick]!.nodeId
     }
     const rid = this.nextRid++
     // No timer per attempt: the router's tick sweeps attempts older than the attempt timeout.

@@ -63,6 +63,10 @@ export class TreeItemStore implements ItemStore {
   itemSize(key: Item): number | undefined {
     return this.tree.get(encodedKeyOf(this.keySchema, key))?.size
   }
+  /** The stored item (lazily parsed) with its size, from one tree lookup. */
+  getSized(key: Item): StoredItem | undefined {
+    return this.tree.get(encodedKeyOf(this.keySchema, key))
+  }
   put(_item: Item): void {
     throw new Error("TreeItemStore is read-only: writes go through the replicated log")
   }
