@@ -261,3 +261,84 @@ describe("a new incarnation of a member id", () => {
     assert.equal(promise.commit, 3)
   })
 })
+
+describe("compaction with lazily made snapshot data", () => {
+  /** Three cores in process; messages to `cut` members are dropped while `cut` holds them. */
+  const group = () => {
+    const cores = [0, 1, 2].map(
+      (id) =>
+        new PaxosCore({
+          id,
+          role: "storage",
+          initialConfig: three,
+          electionTimeoutMs: 1000,
+          heartbeatMs: 100,
+          leaseMs: 800,
+        }),
+    )
+    const cut = new Set<number>()
+    const installed: Array<{ id: number; data: Uint8Array | null }> = []
+    let now = 0
+    const pump = (): void => {
+      for (let guard = 0; guard < 200; guard++) {
+        let moved = false
+        for (const c of cores) {
+          if (!c.hasReady()) continue
+          moved = true
+          const r = c.readyOutputs()
+          if (r.snapshot !== null) installed.push({ id: c.id, data: r.snapshot.data })
+          c.advance()
+          for (const m of r.messages) if (!cut.has(m.to)) cores[m.to]!.step(m as Message)
+        }
+        if (!moved) return
+      }
+    }
+    const run = (ms: number): void => {
+      for (let t = 0; t < ms; t += 50) {
+        now += 50
+        for (const c of cores) c.tick(now)
+        pump()
+      }
+    }
+    cores[0]!.tick(now)
+    cores[0]!.campaign()
+    run(1000)
+    return { cores, cut, installed, run, pump }
+  }
+
+  it("makes the data once, on first read, and a lagging follower receives exactly those bytes", () => {
+    const g = group()
+    const leader = g.cores[0]!
+    assert.equal(leader.state, "leader")
+    g.cut.add(2)
+    for (let i = 0; i < 20; i++) leader.propose(new Uint8Array([ENTRY_COMMAND, i]))
+    leader.flush()
+    g.pump()
+    g.run(200)
+    const commit = leader.commitIndex
+    assert.ok(commit >= 20, `commit ${commit}`)
+    let made = 0
+    const bytes = new Uint8Array([7, 7, 7])
+    leader.compact(commit, () => {
+      made++
+      return bytes
+    })
+    assert.equal(made, 0, "compaction alone does not make the data")
+    const snap = leader.currentSnapshot()!
+    assert.equal(snap.index, commit)
+    assert.equal(snap.data, bytes)
+    assert.equal(snap.data, bytes)
+    assert.equal(made, 1, "made once, then kept")
+    // Copies read the data too (an own enumerable getter).
+    assert.deepEqual(structuredClone(snap).data, bytes)
+    assert.deepEqual({ ...snap }.data, bytes)
+    // The follower that missed the log behind the snapshot catches up from it.
+    g.cut.delete(2)
+    g.run(3000)
+    const got = g.installed.find((x) => x.id === 2)
+    assert.ok(got !== undefined, "follower 2 installed a snapshot")
+    assert.deepEqual(got.data, bytes)
+    assert.equal(made, 1)
+    assert.equal(g.cores[2]!.commitIndex, leader.commitIndex)
+  })
+})

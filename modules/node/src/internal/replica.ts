@@ -225,7 +225,12 @@ export class Replica {
     writeMilli: 0,
   }
   private readonly dedupe = new Set<string>()
-  private readonly dedupeOrder: string[] = []
+  /**
+   * Request ids in the order applied, from `dedupeHead`. Only ever appended to: trimming and
+   * resetting replace the array, so a compaction can capture (array, head, length) in O(1) and
+   * copy the ids only if its snapshot is ever read.
+   */
+  private dedupeOrder: string[] = []
   private dedupeHead = 0
   private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
   private readonly keyQueue = new Map<
@@ -237,7 +242,7 @@ export class Replica {
   private readonly compactEntries: number
   /** Bytes of entry data applied since the last snapshot was taken (for the size rule). */
   private logBytesSinceSnapshot = 0
-  private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: string[] } | undefined
+  private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: () => string[] } | undefined
   /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
   readonly archiver: Archiver | undefined
   /** Archive uploads that failed or found a differing archived copy. */
@@ -864,7 +869,7 @@ export class Replica {
     this.tree = tree
     this.committed.tree = tree
     this.dedupe.clear()
-    this.dedupeOrder.length = 0
+    this.dedupeOrder = []
     this.dedupeHead = 0
     this.inheritDedupe(dedupe)
   }
@@ -891,7 +896,7 @@ export class Replica {
         this.pendingCompaction = {
           index: this.applied,
           view: this.tree.snapshot(),
-          dedupe: this.dedupeSnapshot(),
+          dedupe: this.dedupeView(),
         }
       }
       const p = this.pendingCompaction
@@ -899,7 +904,9 @@ export class Replica {
       if (this.archiver !== undefined && this.archiver.archivedThrough < p.index) return
       this.pendingCompaction = undefined
       if (p.index <= snapIndex) return
-      this.core.compact(p.index, encodeSnapshot(p.view, p.dedupe))
+      // Encoded only if the snapshot is ever read (a lagging follower, a restart): the view is
+      // an immutable copy-on-write snapshot of the tree, so encoding later gives the same bytes.
+      this.core.compact(p.index, () => encodeSnapshot(p.view, p.dedupe()))
     } else {
       const c = this.core.commitIndex
       if (!this.compactionDue(c - snapIndex)) return
@@ -994,7 +1001,7 @@ export class Replica {
     if (this.dedupeOrder.length - this.dedupeHead > DEDUPE_ENTRIES_MAX) {
       this.dedupe.delete(this.dedupeOrder[this.dedupeHead++]!)
       if (this.dedupeHead > DEDUPE_ENTRIES_MAX) {
-        this.dedupeOrder.splice(0, this.dedupeHead)
+        this.dedupeOrder = this.dedupeOrder.slice(this.dedupeHead)
         this.dedupeHead = 0
       }
     }
@@ -1003,6 +1010,14 @@ export class Replica {
   /** Copies the request ids applied so far (children of a split inherit them). */
   dedupeSnapshot(): string[] {
     return this.dedupeOrder.slice(this.dedupeHead)
+  }
+
+  /** The request ids applied so far, copied only when called (see `dedupeOrder`). */
+  private dedupeView(): () => string[] {
+    const order = this.dedupeOrder
+    const from = this.dedupeHead
+    const to = order.length
+    return () => order.slice(from, to)
   }
 
   /** Installs inherited request ids. */

@@ -346,11 +346,16 @@ export class PaxosCore {
     return true
   }
 
-  /** After a checkpoint through `index` (≤ commit), drops the log up to it and keeps a snapshot. */
-  compact(index: number, data: Uint8Array | null): void {
+  /**
+   * After a checkpoint through `index` (≤ commit), drops the log up to it and keeps a snapshot.
+   * `data` may be a function: it is called once, the first time the snapshot's `data` is read (a
+   * follower to catch up, a restart), so a host whose state has an O(1) immutable view (a
+   * copy-on-write B-tree) does not encode its whole state at every compaction.
+   */
+  compact(index: number, data: Uint8Array | null | (() => Uint8Array)): void {
     if (index > this.commitIndex || index < this.firstIndex) return
     const config = this.configAt(index + 1)
-    this.snapshot = { index, config, data }
+    this.snapshot = typeof data === "function" ? lazySnapshot(index, config, data) : { index, config, data }
     this.log = this.log.slice(index + 1 - this.firstIndex)
     this.firstIndex = index + 1
     this.baseConfig = config
@@ -1243,4 +1248,24 @@ export const isSingleChange = (cur: Membership, next: Membership): boolean => {
   for (const [id, role] of a) if (!b.has(id) || b.get(id) !== role) diff++
   for (const id of b.keys()) if (!a.has(id)) diff++
   return diff === 1
+}
+
+/**
+ * A snapshot whose data is made on first read, then kept. `data` is an own enumerable getter, so
+ * copies made by spreading, `structuredClone` or JSON read the bytes too.
+ */
+const lazySnapshot = (index: number, config: Membership, make: () => Uint8Array): Snapshot => {
+  let bytes: Uint8Array | undefined
+  let pending: (() => Uint8Array) | undefined = make
+  return {
+    index,
+    config,
+    get data(): Uint8Array {
+      if (bytes === undefined) {
+        bytes = pending!()
+        pending = undefined
+      }
+      return bytes
+    },
+  }
 }
