@@ -20,6 +20,14 @@ export {
   TIMING_DEFAULT,
 } from "./internal/cluster.ts"
 export {
+  buildRouters,
+  buildServices,
+  buildStorage,
+  type ClusterServices,
+  type ClusterStorage,
+} from "./internal/cluster.ts"
+export type { TableCatalog } from "./internal/router.ts"
+export {
   DRAIN_MESSAGES_MAX,
   LocalCluster,
   localCluster,

@@ -10,7 +10,7 @@ import { Directory } from "./directory.ts"
 import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
 import type { PaxosTiming, Replica, ReplicaCounters } from "./replica.ts"
-import { RequestRouter } from "./router.ts"
+import { RequestRouter, type TableCatalog } from "./router.ts"
 import { type Runtime, SimRuntime } from "./runtime.ts"
 import { ClusterScrub, type NodeScrubEvent, type ScrubConfig, scrubBackground } from "./scrub.ts"
 import type { ScrubMetrics } from "@partita/scrubber"
@@ -115,121 +115,20 @@ export class Cluster {
     readonly runtime: Runtime,
     readonly config: ClusterConfig = {},
   ) {
-    const azs = config.azs ?? ["az1", "az2", "az3"]
-    this.azs = azs
-    const memdsIds = Array.from({ length: config.memds ?? 3 }, (_, i) => `mds${i}`)
-    const gacIds = Array.from({ length: config.gac ?? 2 }, (_, i) => `gac${i}`)
-    this.dir = new Directory(memdsIds[0]!)
-    for (const [i, id] of memdsIds.entries())
-      this.memds.push(new MemDSEndpoint(runtime, id, azs[i % azs.length]!, memdsIds, i === 0))
-    const ring = makeGacRing(gacIds)
-    for (const [i, id] of gacIds.entries())
-      this.gac.push(new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
-    const timing = { ...TIMING_DEFAULT, ...config.timing }
-    const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
-    const ar = config.archive
-    this.objectStore = ar === undefined || ar.store !== undefined ? undefined : new MemoryObjectStore()
-    const store = ar?.store ?? this.objectStore?.service()
-    const archive =
-      ar === undefined || store === undefined
-        ? undefined
-        : {
-            store,
-            entriesPerSegment: ar.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
-            async: ar.async === true,
-          }
-    this.archiveStore = store
-    this.scrub =
-      config.scrub === undefined
-        ? undefined
-        : new ClusterScrub(
-            runtime,
-            this.nodes,
-            archive === undefined ? undefined : { store: archive.store, async: archive.async },
-            config.scrub,
-          )
-    // Scrub events are cluster events too (and so logged by `effectLogger`).
-    this.scrub?.onEvent((e) => this.meta.emit({ type: "scrub", node: e.scrubber, event: e, at: e.atMs }))
-    const background = scrubBackground(this.scrub, config.background, () => runtime.now())
-    const n = config.nodes ?? 9
-    for (let i = 0; i < n; i++) {
-      const id = `sn${i}`
-      const az = azs[i % azs.length]!
-      this.dir.addNode(id, az)
-    }
-    const sim = runtime instanceof SimRuntime ? runtime.sim : undefined
-    if (config.disk !== undefined && sim === undefined)
-      throw new Error("ClusterConfig.disk needs the simulation")
-    for (const { id, az } of this.dir.nodes) {
-      const dc = config.disk
-      const disk =
-        dc === undefined || sim === undefined
-          ? undefined
-          : new SimDisk(sim, {
-              name: id,
-              ...(dc.crashKeepProbability === undefined
-                ? {}
-                : { crashKeepProbability: dc.crashKeepProbability }),
-              ...(dc.crashTornProbability === undefined
-                ? {}
-                : { crashTornProbability: dc.crashTornProbability }),
-              ...(dc.sectorBytes === undefined ? {} : { sectorBytes: dc.sectorBytes }),
-            })
-      this.nodes.set(
-        id,
-        new StorageNode(runtime, this.dir, {
-          id,
-          az,
-          timing,
-          capacityRcu: cap.rcu,
-          capacityWcu: cap.wcu,
-          ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
-          ...(background === undefined ? {} : { background }),
-          ...(archive === undefined ? {} : { archive }),
-          ...(disk === undefined ? {} : { disk, canaryNoFsync: dc?.canaryNoFsync === true }),
-        }),
-      )
-    }
-    this.meta = new MetadataService(runtime, this.dir, this.nodes, {
-      nodeCapacity: cap,
-      ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
-      ...(config.heal === undefined ? {} : { heal: config.heal }),
-      ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
-      ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
-      ...(config.partitionAllocation === undefined
-        ? {}
-        : { partitionAllocation: config.partitionAllocation }),
-      ...(config.adaptiveCapacity === undefined ? {} : { adaptiveCapacity: config.adaptiveCapacity }),
-    })
-    for (const n of this.nodes.values())
-      n.leaderListeners.push((r, leader) =>
-        this.meta.emit({
-          type: "leader",
-          partition: r.partitionId,
-          node: n.nodeId,
-          leader,
-          at: runtime.now(),
-        }),
-      )
-    const r = config.routers ?? 2
-    for (let i = 0; i < r; i++) {
-      this.routers.push(
-        new RequestRouter(runtime, this.meta, {
-          id: `rr${i}`,
-          az: azs[i % azs.length]!,
-          memdsNodes: memdsIds,
-          gacServers: gacIds,
-          routersHint: r,
-          ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
-          ...(config.canaryStrongReadsAnywhere === undefined
-            ? {}
-            : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
-          ...(config.admission === undefined ? {} : { admission: config.admission }),
-          ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }),
-          ...(config.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: config.attemptTimeoutMs }),
-        }),
-      )
-    }
+    // The parts are built in this order (MemDS and GAC, storage and metadata, routers): the
+    // simulation's event order, and so every seed's run, depends on it.
+    const services = buildServices(runtime, config)
+    this.azs = services.azs
+    this.memds.push(...services.memds)
+    this.gac.push(...services.gac)
+    const storage = buildStorage(runtime, config, services.memdsIds[0]!)
+    this.dir = storage.dir
+    this.objectStore = storage.objectStore
+    this.archiveStore = storage.archiveStore
+    this.scrub = storage.scrub
+    this.meta = storage.meta
+    for (const [id, n] of storage.nodes) this.nodes.set(id, n)
+    this.routers.push(...buildRouters(runtime, config, this.meta, services))
   }
 
   /** A Promise client over this cluster's routers. */
@@ -332,6 +231,157 @@ export class Cluster {
       if (e.type === "leader" && e.leader) leaderChanges[e.partition] = (leaderChanges[e.partition] ?? 0) + 1
     return { nodes, routers, heals: [...this.meta.heals], splits: this.meta.counters.splits, leaderChanges }
   }
+}
+
+/** The shared services of a cluster: the MemDS fleet and the GAC servers. */
+export interface ClusterServices {
+  readonly azs: ReadonlyArray<string>
+  readonly memdsIds: ReadonlyArray<string>
+  readonly gacIds: ReadonlyArray<string>
+  readonly memds: ReadonlyArray<MemDSEndpoint>
+  readonly gac: ReadonlyArray<GacEndpoint>
+}
+
+/** Builds the MemDS fleet and the GAC servers of `config` on `runtime`. */
+export const buildServices = (runtime: Runtime, config: ClusterConfig): ClusterServices => {
+  const azs = config.azs ?? ["az1", "az2", "az3"]
+  const memdsIds = Array.from({ length: config.memds ?? 3 }, (_, i) => `mds${i}`)
+  const gacIds = Array.from({ length: config.gac ?? 2 }, (_, i) => `gac${i}`)
+  const memds = memdsIds.map(
+    (id, i) => new MemDSEndpoint(runtime, id, azs[i % azs.length]!, memdsIds, i === 0),
+  )
+  const ring = makeGacRing(gacIds)
+  const gac = gacIds.map((id, i) => new GacEndpoint(runtime, id, azs[i % azs.length]!, ring))
+  return { azs, memdsIds, gacIds, memds, gac }
+}
+
+/** The storage side of a cluster: storage nodes, the metadata service, archive and scrubbers. */
+export interface ClusterStorage {
+  readonly dir: Directory
+  readonly nodes: Map<string, StorageNode>
+  readonly meta: MetadataService
+  readonly objectStore: MemoryObjectStore | undefined
+  readonly archiveStore: ObjectStoreService | undefined
+  readonly scrub: ClusterScrub | undefined
+}
+
+/**
+ * Builds the storage nodes and the metadata service of `config` on `runtime`; the metadata
+ * service publishes to the MemDS sequencer `memdsSequencer` over the transport.
+ */
+export const buildStorage = (
+  runtime: Runtime,
+  config: ClusterConfig,
+  memdsSequencer: string,
+): ClusterStorage => {
+  const azs = config.azs ?? ["az1", "az2", "az3"]
+  const dir = new Directory(memdsSequencer)
+  const nodes = new Map<string, StorageNode>()
+  const timing = { ...TIMING_DEFAULT, ...config.timing }
+  const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
+  const ar = config.archive
+  const objectStore = ar === undefined || ar.store !== undefined ? undefined : new MemoryObjectStore()
+  const store = ar?.store ?? objectStore?.service()
+  const archive =
+    ar === undefined || store === undefined
+      ? undefined
+      : {
+          store,
+          entriesPerSegment: ar.entriesPerSegment ?? ARCHIVE_SEGMENT_ENTRIES,
+          async: ar.async === true,
+        }
+  const scrub =
+    config.scrub === undefined
+      ? undefined
+      : new ClusterScrub(
+          runtime,
+          nodes,
+          archive === undefined ? undefined : { store: archive.store, async: archive.async },
+          config.scrub,
+        )
+  // Scrub events are cluster events too (and so logged by `effectLogger`).
+  let meta: MetadataService | undefined
+  scrub?.onEvent((e) => meta?.emit({ type: "scrub", node: e.scrubber, event: e, at: e.atMs }))
+  const background = scrubBackground(scrub, config.background, () => runtime.now())
+  const n = config.nodes ?? 9
+  for (let i = 0; i < n; i++) dir.addNode(`sn${i}`, azs[i % azs.length]!)
+  const sim = runtime instanceof SimRuntime ? runtime.sim : undefined
+  if (config.disk !== undefined && sim === undefined)
+    throw new Error("ClusterConfig.disk needs the simulation")
+  for (const { id, az } of dir.nodes) {
+    const dc = config.disk
+    const disk =
+      dc === undefined || sim === undefined
+        ? undefined
+        : new SimDisk(sim, {
+            name: id,
+            ...(dc.crashKeepProbability === undefined
+              ? {}
+              : { crashKeepProbability: dc.crashKeepProbability }),
+            ...(dc.crashTornProbability === undefined
+              ? {}
+              : { crashTornProbability: dc.crashTornProbability }),
+            ...(dc.sectorBytes === undefined ? {} : { sectorBytes: dc.sectorBytes }),
+          })
+    nodes.set(
+      id,
+      new StorageNode(runtime, dir, {
+        id,
+        az,
+        timing,
+        capacityRcu: cap.rcu,
+        capacityWcu: cap.wcu,
+        ...(config.nodeTickMs === undefined ? {} : { tickMs: config.nodeTickMs }),
+        ...(background === undefined ? {} : { background }),
+        ...(archive === undefined ? {} : { archive }),
+        ...(disk === undefined ? {} : { disk, canaryNoFsync: dc?.canaryNoFsync === true }),
+      }),
+    )
+  }
+  const m = new MetadataService(runtime, dir, nodes, {
+    nodeCapacity: cap,
+    ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
+    ...(config.heal === undefined ? {} : { heal: config.heal }),
+    ...(config.onEvent === undefined ? {} : { onEvent: config.onEvent }),
+    ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
+    ...(config.partitionAllocation === undefined ? {} : { partitionAllocation: config.partitionAllocation }),
+    ...(config.adaptiveCapacity === undefined ? {} : { adaptiveCapacity: config.adaptiveCapacity }),
+  })
+  meta = m
+  for (const node of nodes.values())
+    node.leaderListeners.push((r, leader) =>
+      m.emit({ type: "leader", partition: r.partitionId, node: node.nodeId, leader, at: runtime.now() }),
+    )
+  return { dir, nodes, meta: m, objectStore, archiveStore: store, scrub }
+}
+
+/** Builds the request routers of `config` on `runtime`, reading tables from `catalog`. */
+export const buildRouters = (
+  runtime: Runtime,
+  config: ClusterConfig,
+  catalog: TableCatalog,
+  services: Pick<ClusterServices, "azs" | "memdsIds" | "gacIds">,
+): RequestRouter[] => {
+  const azs = services.azs
+  const r = config.routers ?? 2
+  return Array.from(
+    { length: r },
+    (_, i) =>
+      new RequestRouter(runtime, catalog, {
+        id: `rr${i}`,
+        az: azs[i % azs.length]!,
+        memdsNodes: services.memdsIds,
+        gacServers: services.gacIds,
+        routersHint: r,
+        ...(config.cacheMode === undefined ? {} : { cacheMode: config.cacheMode }),
+        ...(config.canaryStrongReadsAnywhere === undefined
+          ? {}
+          : { canaryStrongReadsAnywhere: config.canaryStrongReadsAnywhere }),
+        ...(config.admission === undefined ? {} : { admission: config.admission }),
+        ...(config.deadlineMs === undefined ? {} : { deadlineMs: config.deadlineMs }),
+        ...(config.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: config.attemptTimeoutMs }),
+      }),
+  )
 }
 
 /** A snapshot of a cluster's counters. */

@@ -242,7 +242,9 @@ export class Replica {
   private readonly compactEntries: number
   /** Bytes of entry data applied since the last snapshot was taken (for the size rule). */
   private logBytesSinceSnapshot = 0
-  private pendingCompaction: { index: number; view: BTreeView<StoredItem>; dedupe: () => string[] } | undefined
+  private pendingCompaction:
+    | { index: number; view: BTreeView<StoredItem>; dedupe: () => string[] }
+    | undefined
   /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
   readonly archiver: Archiver | undefined
   /** Archive uploads that failed or found a differing archived copy. */

@@ -39,12 +39,13 @@ import {
   compareBoundary,
   hashKeyInto,
   type Partition,
+  type PartitionMap,
   positionMin,
   wordsToHex,
 } from "@partita/partitioner"
 import { hexToHash, wordsToHash } from "./directory.ts"
 import type { DataOk, DataRequest, DataResponse, NodeMsg } from "./messages.ts"
-import type { MetadataService, TableInfo } from "./metadata.ts"
+import type { TableInfo } from "./metadata.ts"
 import type {
   GetItemRequest,
   GetItemResponse,
@@ -121,6 +122,15 @@ interface Ctx {
 
 const fail = <A>(error: DynamoDBError): Result<A> => ({ ok: false, error })
 
+/**
+ * What a router reads about tables: the metadata service (`MetadataService` satisfies it), or
+ * any copy of its tables a custom composition keeps (see `buildRouters`).
+ */
+export interface TableCatalog {
+  tableInfo(name: string): TableInfo | undefined
+  partitionMap(name: string): PartitionMap | undefined
+}
+
 /** A request router. */
 export class RequestRouter {
   readonly id: string
@@ -145,7 +155,7 @@ export class RequestRouter {
 
   constructor(
     readonly runtime: Runtime,
-    readonly meta: MetadataService,
+    readonly meta: TableCatalog,
     readonly options: RouterOptions,
   ) {
     this.id = options.id
