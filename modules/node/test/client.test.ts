@@ -29,6 +29,13 @@ describe("the client", () => {
       db.createTable({ TableName: "c-table", ...schema }),
       (e: { _tag: string }) => e._tag === "ValidationException",
     )
+    for (const bad of [0, 257, 2.5, Number.NaN])
+      await assert.rejects(
+        db.createTable({ TableName: "p-table", ...schema, BillingMode: "PAY_PER_REQUEST", Partitions: bad }),
+        (e: { _tag: string; message: string }) =>
+          e._tag === "ValidationException" &&
+          e.message.startsWith("Partitions must be an integer from 1 to 256"),
+      )
     assert.deepEqual((await db.listTables()).TableNames, ["a-table", "b-table"])
     const d = await db.describeTable({ TableName: "b-table" })
     assert.equal(d.Table.BillingModeSummary.BillingMode, "PROVISIONED")

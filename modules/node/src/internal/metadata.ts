@@ -62,6 +62,8 @@ export const FAILURE_DETECT_MS_DEFAULT = 1500
 export const HEAL_TARGET_SILENCE_MS_MAX = 3 * PING_MS
 /** Default initial partitions of a new table. */
 export const INITIAL_PARTITIONS_DEFAULT = 1
+/** Most initial partitions a table may ask for (more come from splits). */
+export const INITIAL_PARTITIONS_MAX = 256
 /** Largest table name (DynamoDB: 255). */
 export const TABLE_NAME_CHARS_MAX = 255
 
@@ -285,7 +287,13 @@ export class MetadataService {
           ),
         }
       : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
-    const partitions = Math.max(1, Math.min(64, input.Partitions ?? INITIAL_PARTITIONS_DEFAULT))
+    const partitions = input.Partitions ?? INITIAL_PARTITIONS_DEFAULT
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > INITIAL_PARTITIONS_MAX)
+      return Either.left(
+        new ValidationException({
+          message: `Partitions must be an integer from 1 to ${INITIAL_PARTITIONS_MAX}, got ${String(partitions)}`,
+        }),
+      )
     const policy = !onDemand && this.options.partitionAllocation === "even" ? "even" : "per-partition-limit"
     const map = PartitionMap.make(
       {
