@@ -78,12 +78,25 @@ export interface ScrubberBenchReport {
     readonly requestCostUs: number
     readonly intervalUs: number
     readonly requests: number
+    /** Paired rounds (one without, one with the node-side scrubber), interleaved. */
+    readonly rounds: number
     readonly scrubRateMBs: number
+    /** Medians over rounds. */
     readonly p50UsWithout: number
+    /** p99 of all rounds' requests together. */
     readonly p99UsWithout: number
     readonly p50UsWith: number
     readonly p99UsWith: number
+    /** p99 with / without, all rounds pooled. */
     readonly p99Ratio: number
+    /** 95 % interval of `p99Ratio`, resampling the paired rounds (1,000 resamples). */
+    readonly p99RatioCi95: readonly [number, number]
+    /**
+     * The direct effect: the p99 with the scrubber over the p99 of the same requests (same service
+     * times) replayed with no slice between them. Pooled, and the largest of one round.
+     */
+    readonly p99RatioDirect: number
+    readonly p99RatioDirectMax: number
     readonly scrubMBsAchieved: number
     /** With the archive verification and reference rebuild on the same thread too. */
     readonly p99UsWithAll: number
@@ -118,6 +131,72 @@ const median = (xs: number[]): number => {
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(s.length * p))]!
+}
+
+/** Latencies in log-spaced bins 0.5 % wide from 0.1 µs to ~10 s: pooled and resampled cheaply. */
+type Hist = Float64Array
+const HIST_STEP = Math.log(1.005)
+const HIST_MIN = 0.1
+const HIST_BINS = Math.ceil(Math.log(1e7 / HIST_MIN) / HIST_STEP) + 1
+const histOf = (xs: ArrayLike<number>): Hist => {
+  const h = new Float64Array(HIST_BINS)
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!
+    const b = x <= HIST_MIN ? 0 : Math.min(HIST_BINS - 1, Math.ceil(Math.log(x / HIST_MIN) / HIST_STEP))
+    h[b]!++
+  }
+  return h
+}
+const histSum = (hs: ReadonlyArray<Hist>): Hist => {
+  const out = new Float64Array(HIST_BINS)
+  for (const h of hs) for (let b = 0; b < HIST_BINS; b++) out[b]! += h[b]!
+  return out
+}
+/** The p-quantile of a histogram (the upper edge of its bin: within 0.5 %). */
+const histPct = (h: Hist, p: number): number => {
+  let n = 0
+  for (let b = 0; b < HIST_BINS; b++) n += h[b]!
+  const want = Math.ceil(p * n)
+  let seen = 0
+  for (let b = 0; b < HIST_BINS; b++) {
+    seen += h[b]!
+    if (seen >= want) return HIST_MIN * Math.exp(b * HIST_STEP)
+  }
+  return HIST_MIN * Math.exp((HIST_BINS - 1) * HIST_STEP)
+}
+/**
+ * 95 % interval of pooled-quantile(a) / pooled-quantile(b), resampling the paired rounds with
+ * replacement (a round's two runs stay together).
+ */
+const bootstrapRatioCi = (
+  a: ReadonlyArray<Hist>,
+  b: ReadonlyArray<Hist>,
+  p: number,
+  resamples: number,
+  prng: Prng,
+): [number, number] => {
+  const ratios: number[] = []
+  const sa = new Float64Array(HIST_BINS)
+  const sb = new Float64Array(HIST_BINS)
+  for (let r = 0; r < resamples; r++) {
+    sa.fill(0)
+    sb.fill(0)
+    for (let k = 0; k < a.length; k++) {
+      const i = prng.int(a.length)
+      const ha = a[i]!
+      const hb = b[i]!
+      for (let bin = 0; bin < HIST_BINS; bin++) {
+        sa[bin]! += ha[bin]!
+        sb[bin]! += hb[bin]!
+      }
+    }
+    ratios.push(histPct(sa, p) / histPct(sb, p))
+  }
+  ratios.sort((x, y) => x - y)
+  return [
+    ratios[Math.floor(0.025 * resamples)]!,
+    ratios[Math.min(resamples - 1, Math.floor(0.975 * resamples))]!,
+  ]
 }
 
 const services = new WeakMap<MemoryObjectStore, ObjectStoreService>()
@@ -173,6 +252,185 @@ const storeBytes = (store: MemoryObjectStore): number => {
   return n
 }
 
+/**
+ * Foreground p99 with and without the scrubber, on its own data set (`FOREGROUND_MB` over
+ * `FOREGROUND_PARTITIONS`), measured before the large one is built: the collector's pauses grow
+ * with the heap, and with 256 MB of items and 320 MB of archive alive a single full collection
+ * moved one round's p99 by up to 20x, which no number of rounds averaged out.
+ */
+const foregroundPhase = (
+  quick: boolean,
+  parts: SimPartition<Scalar>[],
+  store: MemoryObjectStore,
+  seg: number,
+) => {
+  const requests = quick ? 10000 : 20000
+  // Offered load: about 25 % of one core, from the measured cost of one request.
+  const costUs = (() => {
+    const p = parts[0]!
+    const t = cpuUs()
+    for (let i = 0; i < 2000; i++) {
+      p.commit({ op: "put", key: `fg#${i % 1000}`, value: `w${i}` })
+      p.deliverAll()
+      if (p.committed % seg === 0) run(store, p.archivePending())
+    }
+    return (cpuUs() - t) / 2000
+  })()
+  const intervalUs = Math.max(50, Math.round(costUs * 4))
+  const scrubRate = 1 * MB
+  let achieved = 0
+  let achievedAll = 0
+  /** Share of requests that arrived during a scrub slice and waited for it, per round. */
+  const delayedNode: number[] = []
+  const delayedAll: number[] = []
+  /** Durations of the node-side scrubber's slices (all rounds), µs. */
+  const sliceUsNode: number[] = []
+  const prng = new Prng(5)
+  /**
+   * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
+   * only when no request is pending. Time advances by the wall-clock duration of each request and
+   * slice (idle gaps are skipped); arrivals are open-loop every `intervalUs`. An earlier version advanced it by
+   * the process CPU time instead, which counts the collector's and the JIT's helper threads: the
+   * garbage a slice left was then charged to whichever request ran while those threads worked,
+   * and the with/without ratio swung from 0.1 to 3.2 between runs. Thread CPU time would be the
+   * right clock but has a 4 ms resolution here. Run on a quiet machine.
+   *
+   * Returns each request's latency, and its latency had the same requests (same service times)
+   * been served with no slice in between: the scrubber's direct effect is the difference, known
+   * exactly for the same run.
+   */
+  const foreground = (mode: "none" | "node" | "all") => {
+    const scrub = mode !== "none"
+    const s = new ScrubberCore(parts, {
+      checkpointEverySegments: CKPT_EVERY,
+      replicasOnly: mode === "node",
+      rateLimit: { bytesPerSec: scrubRate, burstBytes: 256 * 1024 },
+    })
+    if (scrub) run(store, s.runCycle(0)) // warm: references built, as in steady state
+    const read0 = s.metrics().bytesRead
+    // Earlier phases leave large garbage (whole references); collect it before measuring.
+    if (typeof Bun !== "undefined") Bun.gc(true)
+    const lat = new Float64Array(requests)
+    const noSlices = new Float64Array(requests)
+    let vnow = 0
+    let bare = 0
+    let next = 0
+    let served = 0
+    let lastSliceEnd = -1
+    let delayed = 0
+    while (served < requests) {
+      if (vnow >= next) {
+        // Slices run only when no request is pending, so a request due before the last slice
+        // ended arrived while it ran and waited for it.
+        if (next < lastSliceEnd) delayed++
+        const t = wallUs()
+        const p = parts[prng.int(parts.length)]!
+        p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
+        p.deliverAll()
+        if (p.committed % seg === 0) run(store, p.archivePending())
+        const svc = wallUs() - t
+        vnow += svc
+        lat[served] = vnow - next
+        bare = Math.max(bare, next) + svc
+        noSlices[served] = bare - next
+        next += intervalUs
+        served++
+        continue
+      }
+      if (!scrub) {
+        vnow = next
+        continue
+      }
+      const t = wallUs()
+      const o = run(store, s.tick(vnow / 1000, 0))
+      if (o === "ran") {
+        const d = wallUs() - t
+        vnow += d
+        lastSliceEnd = vnow
+        if (mode === "node") sliceUsNode.push(d)
+      } else vnow = next
+    }
+    if (mode === "node") delayedNode.push(delayed / requests)
+    if (mode === "all") delayedAll.push(delayed / requests)
+    if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
+    if (mode === "all") achievedAll = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
+    return { lat, noSlices }
+  }
+  foreground("none") // warm-up
+  // Many short paired rounds, pooled: the p99 of one round moves by tens of percent on its own
+  // (a collector pause holds up ~100 consecutive requests), the p99 of all rounds together much
+  // less, and rounds resampled give a confidence interval on the ratio.
+  const fgRounds = quick ? 4 : 120
+  const none: Hist[] = []
+  const node: Hist[] = []
+  const nodeNoSlices: Hist[] = []
+  const directRounds: number[] = []
+  const p50Without: number[] = []
+  const p50With: number[] = []
+  for (let r = 0; r < fgRounds; r++) {
+    // Interleaved, alternating which goes first.
+    for (const mode of r % 2 === 0 ? (["none", "node"] as const) : (["node", "none"] as const)) {
+      const { lat, noSlices } = foreground(mode)
+      const h = histOf(lat)
+      if (mode === "none") {
+        none.push(h)
+        p50Without.push(histPct(h, 0.5))
+      } else {
+        node.push(h)
+        p50With.push(histPct(h, 0.5))
+        const hb = histOf(noSlices)
+        nodeNoSlices.push(hb)
+        directRounds.push(histPct(h, 0.99) / histPct(hb, 0.99))
+      }
+    }
+  }
+  // The outlier case (archive verification and the reference rebuild on the foreground's thread
+  // too): a few rounds, indicative only.
+  const all: Hist[] = []
+  for (let r = 0; r < Math.min(3, fgRounds); r++) all.push(histOf(foreground("all").lat))
+  const p99None = histPct(histSum(none), 0.99)
+  const p99Node = histPct(histSum(node), 0.99)
+  const ci = bootstrapRatioCi(node, none, 0.99, 1000, new Prng(17))
+  const fg = {
+    requestCostUs: Math.round(costUs),
+    intervalUs,
+    requests,
+    rounds: fgRounds,
+    scrubRateMBs: scrubRate / MB,
+    p50UsWithout: Math.round(median(p50Without)),
+    p99UsWithout: Math.round(p99None),
+    p50UsWith: Math.round(median(p50With)),
+    p99UsWith: Math.round(p99Node),
+    p99Ratio: p99Node / p99None,
+    p99RatioCi95: ci,
+    p99RatioDirect: p99Node / histPct(histSum(nodeNoSlices), 0.99),
+    p99RatioDirectMax: directRounds.reduce((a, b) => Math.max(a, b), 0),
+    p99RatioRounds: node.map((h, i) => histPct(h, 0.99) / histPct(none[i]!, 0.99)).sort((a, b) => a - b),
+    scrubMBsAchieved: achieved,
+    p99UsWithAll: Math.round(histPct(histSum(all), 0.99)),
+    p99RatioAll: histPct(histSum(all), 0.99) / p99None,
+    scrubMBsAchievedAll: achievedAll,
+    delayedShareNode: median(delayedNode),
+    delayedShareAll: median(delayedAll),
+    sliceUsNode: {
+      p50: pct(sliceUsNode, 0.5),
+      p99: pct(sliceUsNode, 0.99),
+      max: sliceUsNode.reduce((a, b) => Math.max(a, b), 0),
+    },
+  }
+  log(
+    `foreground p99 ${fg.p99UsWithout} us without, ${fg.p99UsWith} us with the scrubber (x${fg.p99Ratio.toFixed(2)})`,
+  )
+  return fg
+}
+
+/** Checkpoint every this many archived segments. */
+const CKPT_EVERY = 16
+
+/** The foreground phase's data set: partitions and MB of items per replica. */
+const FOREGROUND_PARTITIONS = 16
+const FOREGROUND_MB = 16
+
 /** Runs the whole benchmark and writes results/scrubber/. */
 export const runScrubberBench = async (opts: { quick: boolean }): Promise<ScrubberBenchReport> => {
   const quick = opts.quick
@@ -182,6 +440,19 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   const itemsPer = Math.floor(totalBytes / partitions / itemBytes)
   const seg = 64
   const rounds = 3
+  // 4 (first). Foreground p99 with and without the scrubber, on a small data set of its own.
+  const fg = (() => {
+    const fgStore = new MemoryObjectStore()
+    const fgParts = build(
+      fgStore,
+      FOREGROUND_PARTITIONS,
+      Math.floor((FOREGROUND_MB * MB) / FOREGROUND_PARTITIONS / itemBytes),
+      itemBytes,
+      seg,
+    )
+    return foregroundPhase(quick, fgParts, fgStore, seg)
+  })()
+  if (typeof Bun !== "undefined") Bun.gc(true)
   const store = new MemoryObjectStore()
   const t0 = performance.now()
   const parts = build(store, partitions, itemsPer, itemBytes, seg)
@@ -192,7 +463,7 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
   // 1. Throughput, interleaved rounds: replica comparison only; a cold full cycle (reference
   // rebuilt from the checkpoint + later segments); a warm cycle (reference kept, every segment
   // and the newest checkpoints' pages still verified).
-  const CKPT_EVERY = 16
+
   const rc: number[] = []
   const deep: number[] = []
   const rr: number[] = []
@@ -325,138 +596,6 @@ export const runScrubberBench = async (opts: { quick: boolean }): Promise<Scrubb
     )
   }
 
-  // 4. Foreground p99 with and without the scrubber.
-  const requests = quick ? 10000 : 20000
-  // Offered load: about 25 % of one core, from the measured cost of one request.
-  const costUs = (() => {
-    const p = parts[0]!
-    const t = cpuUs()
-    for (let i = 0; i < 2000; i++) {
-      p.commit({ op: "put", key: `fg#${i % 1000}`, value: `w${i}` })
-      p.deliverAll()
-      if (p.committed % seg === 0) run(store, p.archivePending())
-    }
-    return (cpuUs() - t) / 2000
-  })()
-  const intervalUs = Math.max(50, Math.round(costUs * 4))
-  const scrubRate = 1 * MB
-  const fgWithout: number[] = []
-  const fgWith: number[] = []
-  const p50Without: number[] = []
-  const p50With: number[] = []
-  let achieved = 0
-  let achievedAll = 0
-  const fgAll: number[] = []
-  /** Share of requests that arrived during a scrub slice and waited for it, per round. */
-  const delayedNode: number[] = []
-  const delayedAll: number[] = []
-  /** Durations of the node-side scrubber's slices (all rounds), µs. */
-  const sliceUsNode: number[] = []
-  const prng = new Prng(5)
-  /**
-   * One thread serves both: a request is served as soon as it is due; the scrubber gets a slice
-   * only when no request is pending. Time advances by the wall-clock duration of each request and
-   * slice (idle gaps are skipped); arrivals are open-loop every `intervalUs`. An earlier version advanced it by
-   * the process CPU time instead, which counts the collector's and the JIT's helper threads: the
-   * garbage a slice left was then charged to whichever request ran while those threads worked,
-   * and the with/without ratio swung from 0.1 to 3.2 between runs. Thread CPU time would be the
-   * right clock but has a 4 ms resolution here. Run on a quiet machine.
-   */
-  const foreground = (mode: "none" | "node" | "all") => {
-    const scrub = mode !== "none"
-    const s = new ScrubberCore(parts, {
-      checkpointEverySegments: CKPT_EVERY,
-      replicasOnly: mode === "node",
-      rateLimit: { bytesPerSec: scrubRate, burstBytes: 256 * 1024 },
-    })
-    if (scrub) run(store, s.runCycle(0)) // warm: references built, as in steady state
-    const read0 = s.metrics().bytesRead
-    // Earlier phases leave large garbage (whole references); collect it before measuring.
-    if (typeof Bun !== "undefined") Bun.gc(true)
-    const lat: number[] = []
-    let vnow = 0
-    let next = 0
-    let served = 0
-    let lastSliceEnd = -1
-    let delayed = 0
-    while (served < requests) {
-      if (vnow >= next) {
-        // Slices run only when no request is pending, so a request due before the last slice
-        // ended arrived while it ran and waited for it.
-        if (next < lastSliceEnd) delayed++
-        const t = wallUs()
-        const p = parts[prng.int(parts.length)]!
-        p.commit({ op: "put", key: `fg#${prng.int(1000)}`, value: `v${served}` })
-        p.deliverAll()
-        if (p.committed % seg === 0) run(store, p.archivePending())
-        vnow += wallUs() - t
-        lat.push(vnow - next)
-        next += intervalUs
-        served++
-        continue
-      }
-      if (!scrub) {
-        vnow = next
-        continue
-      }
-      const t = wallUs()
-      const o = run(store, s.tick(vnow / 1000, 0))
-      if (o === "ran") {
-        const d = wallUs() - t
-        vnow += d
-        lastSliceEnd = vnow
-        if (mode === "node") sliceUsNode.push(d)
-      } else vnow = next
-    }
-    if (mode === "node") delayedNode.push(delayed / requests)
-    if (mode === "all") delayedAll.push(delayed / requests)
-    if (mode === "node") achieved = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
-    if (mode === "all") achievedAll = (s.metrics().bytesRead - read0) / MB / (vnow / 1e6)
-    return lat
-  }
-  foreground("none") // warm-up
-  // More rounds here than elsewhere: the p99 of one round moves by tens of percent on its own.
-  const fgRounds = quick ? rounds : 3 * rounds
-  for (let r = 0; r < fgRounds; r++) {
-    // Interleaved, rotating which goes first.
-    const modes = ["none", "node", "all"] as const
-    for (let i = 0; i < 3; i++) {
-      const mode = modes[(i + r) % 3]!
-      const l = foreground(mode)
-      if (mode === "all") fgAll.push(pct(l, 0.99))
-      else {
-        ;(mode === "node" ? fgWith : fgWithout).push(pct(l, 0.99))
-        ;(mode === "node" ? p50With : p50Without).push(pct(l, 0.5))
-      }
-    }
-  }
-  const fg = {
-    requestCostUs: Math.round(costUs),
-    intervalUs,
-    requests,
-    scrubRateMBs: scrubRate / MB,
-    p50UsWithout: Math.round(median(p50Without)),
-    p99UsWithout: Math.round(median(fgWithout)),
-    p50UsWith: Math.round(median(p50With)),
-    p99UsWith: Math.round(median(fgWith)),
-    p99Ratio: median(fgWith) / median(fgWithout),
-    p99RatioRounds: fgWith.map((w, i) => w / fgWithout[i]!).sort((a, b) => a - b),
-    scrubMBsAchieved: achieved,
-    p99UsWithAll: Math.round(median(fgAll)),
-    p99RatioAll: median(fgAll) / median(fgWithout),
-    scrubMBsAchievedAll: achievedAll,
-    delayedShareNode: median(delayedNode),
-    delayedShareAll: median(delayedAll),
-    sliceUsNode: {
-      p50: pct(sliceUsNode, 0.5),
-      p99: pct(sliceUsNode, 0.99),
-      max: sliceUsNode.reduce((a, b) => Math.max(a, b), 0),
-    },
-  }
-  log(
-    `foreground p99 ${fg.p99UsWithout} us without, ${fg.p99UsWith} us with the scrubber (x${fg.p99Ratio.toFixed(2)})`,
-  )
-
   const report: ScrubberBenchReport = {
     suite: "scrubber",
     quick,
@@ -523,10 +662,11 @@ export const renderMarkdown = (r: ScrubberBenchReport): string => {
         `| time to detect ${x.corruptions} corruption(s): unthrottled wall / at ${x.virtualRateMBs} MB/s (cycle) | ${x.wallMs} ms / ${x.virtualS.toFixed(2)} s (${x.cycleVirtualS.toFixed(2)} s); ${x.detected} found |`,
     ),
     `| foreground: one request costs / arrives every, us (open loop) | ${r.foreground.requestCostUs} / ${r.foreground.intervalUs} |`,
-    `| foreground p50 / p99 without scrubber, us | ${r.foreground.p50UsWithout} / ${r.foreground.p99UsWithout} |`,
+    `| foreground p50 (median of rounds) / p99 (all rounds pooled) without scrubber, us | ${r.foreground.p50UsWithout} / ${r.foreground.p99UsWithout} |`,
     `| foreground p50 / p99 with the node-side scrubber (WAL check + replica comparison) at ${r.foreground.scrubRateMBs} MB/s, us | ${r.foreground.p50UsWith} / ${r.foreground.p99UsWith} |`,
-    `| p99 ratio node-side scrubber / none (of the medians over rounds) | ${r.foreground.p99Ratio.toFixed(2)} |`,
-    `| p99 ratio of each round, sorted (${r.foreground.p99RatioRounds.length} rounds) | ${r.foreground.p99RatioRounds.map((x) => x.toFixed(2)).join(", ")} |`,
+    `| p99 ratio node-side scrubber / none, ${r.foreground.rounds} paired rounds pooled (95 % interval, rounds resampled) | ${r.foreground.p99Ratio.toFixed(3)} (${r.foreground.p99RatioCi95[0].toFixed(3)}–${r.foreground.p99RatioCi95[1].toFixed(3)}) |`,
+    `| direct effect: p99 with slices / the same requests replayed without them, pooled (largest round) | ${r.foreground.p99RatioDirect.toFixed(4)} (${r.foreground.p99RatioDirectMax.toFixed(4)}) |`,
+    `| p99 ratio of single rounds: min / p10 / median / p90 / max | ${[0, 0.1, 0.5, 0.9, 1].map((q) => r.foreground.p99RatioRounds[Math.min(r.foreground.p99RatioRounds.length - 1, Math.floor(q * r.foreground.p99RatioRounds.length))]!.toFixed(2)).join(" / ")} |`,
     `| scrub read rate achieved while serving foreground (node-side), MB/s | ${r.foreground.scrubMBsAchieved.toFixed(2)} |`,
     `| foreground p99 with archive verification + reference rebuild on the same thread too, us (ratio) | ${r.foreground.p99UsWithAll} (${r.foreground.p99RatioAll.toFixed(2)}) |`,
     `| scrub read rate achieved (everything on one thread), MB/s | ${r.foreground.scrubMBsAchievedAll.toFixed(2)} |`,
