@@ -799,3 +799,37 @@ describe("stores that size items without reading them (itemSize)", () => {
     assert.deepEqual(d.Attributes, big)
   })
 })
+
+describe("a page continued from elsewhere (OperationOptions.pageBytes)", () => {
+  const store = table()
+  for (let i = 0; i < 5; i++)
+    ok(putItem(store, { Item: { pk: S("a"), sk: N(String(i)), blob: S("x".repeat(1000)) } }))
+  const q = (pageBytes: number | undefined) =>
+    ok(
+      query(
+        store,
+        { KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": S("a") } },
+        { pageBytes },
+      ),
+    )
+
+  it("stops once the bytes left are read, with a LastEvaluatedKey, as at 1 MB", () => {
+    const sizes = q(undefined).Items.map(itemSize)
+    const r = q(sizes[0]! + sizes[1]! + 1)
+    assert.equal(r.Count, 3)
+    assert.deepEqual(r.LastEvaluatedKey, { pk: S("a"), sk: N("2") })
+    assert.equal(r.consumedBytes, sizes[0]! + sizes[1]! + sizes[2]!)
+    const s = ok(scan(store, {}, { pageBytes: 1 }))
+    assert.equal(s.ScannedCount, 1)
+    assert.notEqual(s.LastEvaluatedKey, undefined)
+  })
+
+  it("is clamped to 1 byte .. 1 MB, and ignored when not a finite number", () => {
+    assert.equal(q(undefined).Count, 5)
+    assert.equal(q(Number.NaN).Count, 5)
+    assert.equal(q(Number.POSITIVE_INFINITY).Count, 5)
+    assert.equal(q(10 * pageBytesMax).Count, 5)
+    assert.equal(q(0).Count, 1)
+    assert.equal(q(-5).Count, 1)
+  })
+})

@@ -48,6 +48,18 @@ export interface ExpressionParameters {
 export interface OperationOptions {
   /** Cache of parsed expressions (default: the process-wide one). */
   readonly cache?: ExpressionCache | undefined
+  /**
+   * Query and Scan: the bytes this page may still read, when it continues one that already read
+   * some elsewhere (another partition of the same page). Clamped to 1..`pageBytesMax`; default
+   * `pageBytesMax`.
+   */
+  readonly pageBytes?: number | undefined
+}
+
+/** The byte budget of one page under `options`. */
+const pageBudget = (options: OperationOptions): number => {
+  const b = options.pageBytes
+  return b === undefined || !Number.isFinite(b) ? pageBytesMax : Math.min(pageBytesMax, Math.max(1, b))
 }
 
 /** The decided effect of a write: the item image to install under `key` (undefined: delete). */
@@ -527,6 +539,7 @@ export const query = (
       input.Limit,
       schema,
       counting,
+      pageBudget(options),
     )
   }) as Either.Either<PageOutput, ValidationException>
 
@@ -597,7 +610,17 @@ export const scan = (
     const inSegment =
       total === undefined || total === 1 ? undefined : (item: Item) => segmentOf(item[pkName]!, total) === seg
     const counting = countOnly(input.Select, input.ProjectionExpression)
-    return page(store.scan(esk), () => 0, inSegment, filter, paths, input.Limit, schema, counting)
+    return page(
+      store.scan(esk),
+      () => 0,
+      inSegment,
+      filter,
+      paths,
+      input.Limit,
+      schema,
+      counting,
+      pageBudget(options),
+    )
   }) as Either.Either<PageOutput, ValidationException>
 
 /**
@@ -614,6 +637,7 @@ const page = (
   limit: number | undefined,
   schema: TableKeySchema,
   counting: boolean,
+  budget: number,
 ): PageOutput => {
   const out: Item[] = []
   let count = 0
@@ -631,7 +655,7 @@ const page = (
       count++
       if (!counting) out.push(paths === undefined ? item : project(item, paths))
     }
-    if (scanned === limit || bytes >= pageBytesMax) {
+    if (scanned === limit || bytes >= budget) {
       last = keyOf(item, schema)
       break
     }

@@ -22,8 +22,19 @@ export type DataRequest =
   | { readonly op: "put"; readonly input: PutItemInput; readonly requestId: string }
   | { readonly op: "update"; readonly input: UpdateItemInput; readonly requestId: string }
   | { readonly op: "delete"; readonly input: DeleteItemInput; readonly requestId: string }
-  | { readonly op: "query"; readonly input: QueryInput; readonly consistent: boolean }
-  | { readonly op: "scan"; readonly input: ScanInput; readonly consistent: boolean }
+  | {
+      readonly op: "query"
+      readonly input: QueryInput
+      readonly consistent: boolean
+      /** Bytes the page may still read (a page continued from another partition). */
+      readonly pageBytes?: number | undefined
+    }
+  | {
+      readonly op: "scan"
+      readonly input: ScanInput
+      readonly consistent: boolean
+      readonly pageBytes?: number | undefined
+    }
 
 /** Where a request is addressed: the table, the partition and the epoch the router believes in. */
 export interface RequestHeader {

@@ -597,7 +597,9 @@ export class Replica {
       return { ok: true, item: r.right.Item, consumedBytes: r.right.consumedBytes, node }
     }
     if (req.op === "query" || req.op === "scan") {
-      const r = req.op === "query" ? query(this.committed, req.input) : scan(this.committed, req.input)
+      const opts = { pageBytes: req.pageBytes }
+      const r =
+        req.op === "query" ? query(this.committed, req.input, opts) : scan(this.committed, req.input, opts)
       if (Either.isLeft(r)) return err("Validation", r.left.message)
       const p = r.right
       this.chargeRead(readCostMilli(p.consumedBytes, mode) - estimate)

@@ -14,6 +14,7 @@ import {
   toConsumedCapacity,
   writeCostMilli,
 } from "@partita/admission"
+import { pageBytesMax } from "@partita/expressions"
 import {
   type AttributeValue,
   type DynamoDBError,
@@ -374,7 +375,13 @@ export class RequestRouter {
     const visit = (pos: Boundary, edge: Boundary | undefined): void => {
       visits++
       const limit = input.Limit === undefined ? undefined : input.Limit - scanned
-      const req: DataRequest = { op: "query", input: { ...rest, Limit: limit }, consistent: strong }
+      // One page reads at most 1 MB across all the partitions it visits.
+      const req: DataRequest = {
+        op: "query",
+        input: { ...rest, Limit: limit },
+        consistent: strong,
+        pageBytes: pageBytesMax - bytes,
+      }
       const key = routingKey(info.name, hashBytes, pos.sortKey)
       this.run(
         info,
@@ -400,6 +407,7 @@ export class RequestRouter {
           const full = input.Limit !== undefined && scanned >= input.Limit
           if (r.lastEvaluatedKey !== undefined || full || part === undefined)
             return answer(r, r.lastEvaluatedKey)
+          // (A partition that filled the page's bytes stopped with a LastEvaluatedKey above.)
           if (visits >= QUERY_VISITS_MAX) return failWith({ ok: false, kind: "Deadline" })
           if (forward) {
             const end = part.end
@@ -431,6 +439,7 @@ export class RequestRouter {
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
     const t0 = this.runtime.now()
     const items: Item[] = []
+    let count = 0
     let scanned = 0
     let bytes = 0
     const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
@@ -446,11 +455,18 @@ export class RequestRouter {
       this.run(
         info,
         k,
-        { op: "scan", input: { ...rest, ExclusiveStartKey: start, Limit: limit }, consistent: strong },
+        {
+          op: "scan",
+          input: { ...rest, ExclusiveStartKey: start, Limit: limit },
+          consistent: strong,
+          // One page reads at most 1 MB across all the partitions it visits.
+          pageBytes: pageBytesMax - bytes,
+        },
         strong,
         (r, range) => {
           if (r.ok) {
             items.push(...(r.items ?? []))
+            count += r.count ?? 0
             scanned += r.scannedCount ?? 0
             bytes += r.consumedBytes
             const end = range?.end ?? null
@@ -459,7 +475,7 @@ export class RequestRouter {
             const done: DataOk = {
               ...r,
               items,
-              count: items.length,
+              count,
               scannedCount: scanned,
               consumedBytes: bytes,
             }
@@ -469,7 +485,7 @@ export class RequestRouter {
                 this.charge(info, "r", milli)
                 return {
                   Items: items,
-                  Count: items.length,
+                  Count: count,
                   ScannedCount: scanned,
                   LastEvaluatedKey:
                     r.lastEvaluatedKey ?? (full && items.length > 0 ? lastKey(info, items) : undefined),
