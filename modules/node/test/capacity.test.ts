@@ -163,6 +163,36 @@ describe("on-demand tables", () => {
   })
 })
 
+describe("UpdateTable with the rate split evenly over partitions", () => {
+  it("gives every partition its new share at once, and the hot partition's writes go through", () => {
+    // 400 WCU over 4 partitions (100 each), adaptive capacity off so only the share counts.
+    const s = table(47, { partitionAllocation: "even", adaptiveCapacity: false }, 4, { rcu: 800, wcu: 400 })
+    const hot = keysOf(s, 0, 100)
+    const before = writeLoad(s, hot, 200, 10, "")
+    s.c.runFor(10_500)
+    const b = window(before, 4000, 10_000)
+    assert.ok(
+      b.throttled > 300 && b.wcuPerSec < 120,
+      `before: ${b.wcuPerSec} WCU/s, ${b.throttled} throttled`,
+    )
+    const u = s.c.meta.updateThroughput(TABLE, 800, 2000)
+    assert.equal(u._tag, "Right")
+    const map = s.c.meta.partitionMap(TABLE)!
+    assert.deepEqual(
+      map.partitions.map((p) => p.allocation.wcu),
+      [500, 500, 500, 500],
+    )
+    for (const p of map.partitions)
+      for (const { replica } of s.c.replicasOf(p.id))
+        if (replica.spec.role === "storage") assert.equal(replica.allocationMilli("w"), 500_000)
+    const after = writeLoad(s, hot, 200, 10, "")
+    s.c.runFor(10_500)
+    const a = window(after, 2000, 10_000)
+    assert.equal(a.throttled + a.other, 0)
+    assert.ok(a.wcuPerSec > 190, `after: ${a.wcuPerSec} WCU/s`)
+  })
+})
+
 describe("adaptive capacity", () => {
   // 400 WCU split evenly over 4 partitions (100 each); 250 WCU/s on one of them: the table is
   // under its rate, the partition is not.

@@ -13,6 +13,7 @@ import {
 import { ResourceInUseException, ResourceNotFoundException, ValidationException } from "@partita/core"
 import type { TableKeySchema } from "@partita/expressions"
 import {
+  allocationFor,
   type Boundary,
   type HashName,
   hashMidpoint,
@@ -433,7 +434,34 @@ export class MetadataService {
     if (!(rcu >= 1 && wcu >= 1))
       return Either.left(new ValidationException({ message: "units must be >= 1" }))
     st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+    if (st.map.policy === "even") this.reallocateEvenly(st, { rcu, wcu })
     return Either.right(this.describe(st))
+  }
+
+  /**
+   * A table whose rate is split evenly over its partitions (`partitionAllocation: "even"`, DynamoDB
+   * before GAC) gets each partition's new share at once: a new map with the same partitions and
+   * epochs (routing does not change), and every replica's bucket set to it. Adaptive capacity's
+   * boosts were relative to the old share, so they are dropped and recomputed.
+   */
+  private reallocateEvenly(st: TableState, provisioned: { rcu: number; wcu: number }): void {
+    const data = st.map.toData()
+    const allocation = allocationFor({ ...data, provisioned }, data.partitions.length)
+    st.map = PartitionMap.fromData({
+      ...data,
+      provisioned,
+      version: data.version + 1,
+      partitions: data.partitions.map((p) => ({ ...p, allocation })),
+    })
+    for (const p of st.map.partitions) {
+      this.boosts.delete(p.id)
+      for (const n of this.nodes.values()) {
+        const r = n.replicas.get(p.id)
+        if (r === undefined || r.spec.role !== "storage") continue
+        r.setAllocationMilli("r", allocation.rcu * MILLI_PER_UNIT)
+        r.setAllocationMilli("w", allocation.wcu * MILLI_PER_UNIT)
+      }
+    }
   }
 
   /** What routers need about a table. */
@@ -531,6 +559,13 @@ export class MetadataService {
           }
         }
         st.map = ps.map
+        // The split's map was made from the map before it: a rate changed meanwhile is re-applied.
+        const want = st.info.provisioned
+        if (
+          st.map.policy === "even" &&
+          (st.map.provisioned.rcu !== want.rcu || st.map.provisioned.wcu !== want.wcu)
+        )
+          this.reallocateEvenly(st, want)
         st.placement.delete(ps.pid)
         for (const child of [ps.fence.left, ps.fence.right]) {
           // The children's storage replicas are the parent's storage members at the fence: with
