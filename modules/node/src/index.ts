@@ -135,7 +135,9 @@ export { Histogram, Metrics, type TableMetrics } from "./internal/metrics.ts"
 export {
   type Command,
   decodeCommand,
+  decodeCommandShared,
   encodeWrite,
+  SHARED_COMMANDS_MAX,
   itemFromText,
   itemToText,
   type SplitFence,

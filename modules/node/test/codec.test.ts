@@ -5,7 +5,9 @@ import { BTree } from "@partita/btree"
 import { encodeKey, type Item, itemSize } from "@partita/core"
 import {
   decodeCommand,
+  decodeCommandShared,
   encodeWrite,
+  SHARED_COMMANDS_MAX,
   itemFromText,
   itemToText,
   makeTree,
@@ -128,5 +130,41 @@ describe("stored items", () => {
     assert.ok(Either.isRight(back))
     assert.deepEqual(back.right.checksum(), tree.checksum())
     assert.deepEqual(back.right.get(encodeKey(S("k7"), undefined))!.item, { id: S("k7"), v: S("zzzzzzz") })
+  })
+})
+
+describe("decodeCommandShared", () => {
+  it("decodes an entry array once: the same command and stored item for every replica, equal to decodeCommand", () => {
+    const item = { id: { S: "k1" }, v: { N: "7" } }
+    const data = encodeWrite("rr0:1", encodeKey(item.id, undefined), itemToText(item), itemSize(item))
+    const a = decodeCommandShared(data)
+    const b = decodeCommandShared(data)
+    assert.equal(a, b)
+    assert.ok(a.kind === "write" && b.kind === "write")
+    assert.equal(a.stored(), b.stored())
+    assert.deepEqual(a.stored()!.item, item)
+    assert.equal(a.stored()!.size, itemSize(item))
+    const plain = decodeCommand(data)
+    assert.ok(plain.kind === "write")
+    assert.equal(plain.requestId, a.requestId)
+    assert.equal(plain.key, a.key)
+    assert.deepEqual(plain.body, a.body)
+    // A copy of the bytes (a WAL read back) is another array: decoded afresh, same content.
+    const copy = decodeCommandShared(data.slice())
+    assert.notEqual(copy, a)
+    assert.ok(copy.kind === "write")
+    assert.deepEqual(copy.stored()!.item, item)
+    // A delete has no stored item.
+    const del = decodeCommandShared(encodeWrite("rr0:2", encodeKey(item.id, undefined), undefined))
+    assert.ok(del.kind === "write" && del.stored() === undefined)
+  })
+
+  it("remembers at most SHARED_COMMANDS_MAX arrays (the oldest are decoded again)", () => {
+    const first = encodeWrite("rr9:0", "k", "{}", 0)
+    const a = decodeCommandShared(first)
+    for (let i = 1; i <= SHARED_COMMANDS_MAX; i++) decodeCommandShared(encodeWrite(`rr9:${i}`, "k", "{}", 0))
+    const again = decodeCommandShared(first)
+    assert.notEqual(again, a)
+    assert.ok(again.kind === "write" && a.kind === "write" && again.requestId === a.requestId)
   })
 })

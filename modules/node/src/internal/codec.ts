@@ -152,6 +152,37 @@ export class WriteCommand {
   get text(): string | undefined {
     return this.body === undefined ? undefined : textDecoder.decode(this.body)
   }
+  private storedItem: StoredItem | undefined
+  /**
+   * The stored form of the written item (made once per command: replicas in one process that
+   * apply the same entry share it, and so its parsed form; it is immutable).
+   */
+  stored(): StoredItem | undefined {
+    if (this.body === undefined) return undefined
+    if (this.storedItem === undefined) this.storedItem = storedItemOfBytes(this.body, this.size)
+    return this.storedItem
+  }
+}
+
+/** Decoded commands of the newest entries, by the entry's data array (its identity). */
+const recentCommands = new Map<Uint8Array, Command>()
+/** Entries remembered by `decodeCommandShared` (FIFO). */
+export const SHARED_COMMANDS_MAX = 8192
+
+/**
+ * `decodeCommand`, once per entry data array: in one process the replicas of a group receive the
+ * leader's array itself, so the second and third replica to apply it reuse the first's decoding
+ * (and the stored item, see `WriteCommand.stored`). An array seen for the first time, such as one
+ * read back from a disk, is decoded afresh; a decoding depends only on the bytes, so sharing it
+ * changes nothing but the work. Entry data is immutable once created (see `decodeCommand`).
+ */
+export const decodeCommandShared = (data: Uint8Array): Command => {
+  const seen = recentCommands.get(data)
+  if (seen !== undefined) return seen
+  const c = decodeCommand(data)
+  recentCommands.set(data, c)
+  if (recentCommands.size > SHARED_COMMANDS_MAX) recentCommands.delete(recentCommands.keys().next().value!)
+  return c
 }
 
 /** A decoded log command. */

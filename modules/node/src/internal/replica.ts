@@ -59,11 +59,10 @@ import {
 import { Effect, Either, Exit, Schedule } from "effect"
 import {
   type Command,
-  decodeCommand,
+  decodeCommandShared,
   encodeSplit,
   encodeWrite,
   isSplitCommand,
-  storedItemOfBytes,
   itemToText,
   type SplitFence,
   type StoredItem,
@@ -940,7 +939,7 @@ export class Replica {
     if (e.kind !== ENTRY_COMMAND) return
     // Log replicas skip writes but follow splits.
     if (this.spec.role !== "storage" && !isSplitCommand(e.data)) return
-    const c: Command = decodeCommand(e.data)
+    const c: Command = decodeCommandShared(e.data)
     if (c.kind === "split") {
       if (!this.retired) {
         this.retired = true
@@ -968,7 +967,7 @@ export class Replica {
       return
     }
     if (c.body === undefined) this.tree.delete(c.key)
-    else this.tree.set(c.key, storedItemOfBytes(c.body, c.size))
+    else this.tree.set(c.key, c.stored()!)
     this.counters.applied++
     if (w !== undefined) {
       w.reply({
