@@ -187,6 +187,14 @@ export class Cluster {
   crashDuringNextWrite(id: string, mode: DiskCrashMode | undefined): void {
     this.node(id).crashDuringNextWrite(mode)
   }
+  /**
+   * Bit rot in a node's WAL files (`config.disk`): `bits` random bits flipped in each (or one bit
+   * at byte `at` of each); returns how many. Best done while the node is down (`killNode`, then `restartNode`): the WAL is read
+   * back only by a recovery.
+   */
+  rotWal(id: string, bits = 1, at?: number): number {
+    return this.node(id).rotWal(bits, at)
+  }
   /** Restarts a crashed node (replicas recover from their logs). */
   restartNode(id: string): void {
     this.node(id).restart()

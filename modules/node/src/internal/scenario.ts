@@ -46,7 +46,9 @@ export interface ScenarioOptions {
  * Faults a scenario draws from. `torn-write` and `lose-unsynced` are power losses at a node's next
  * WAL write, before its fsync: pieces of that write survive, whole or torn (`random`), or none do
  * (`lose-all`); they put the cluster's nodes on simulated disks (`ClusterConfig.disk`), where
- * every crash also loses or tears what was not fsynced.
+ * every crash also loses or tears what was not fsynced. `wal-bit-rot` crashes a node, flips a few
+ * random bits in each of its WAL files, and restarts it later (once per run: rot on two of a
+ * partition's three logs at once can lose what only they held, as in any three-way replication).
  */
 export type FaultKind =
   | "kill-leader"
@@ -56,6 +58,7 @@ export type FaultKind =
   | "split"
   | "torn-write"
   | "lose-unsynced"
+  | "wal-bit-rot"
 
 /** The verdicts of a scenario. */
 export interface ScenarioReport {
@@ -98,7 +101,9 @@ const SCENARIO_SCRUB: ScrubConfig = { bytesPerSec: 256 * 1024, tickMs: 100 }
 /** Runs one seeded scenario to completion (synchronously on virtual time). */
 export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const scrubOn = opts.scrub !== false && opts.cluster?.archive !== undefined
-  const diskFaults = (opts.faultKinds ?? []).some((k) => k === "torn-write" || k === "lose-unsynced")
+  const diskFaults = (opts.faultKinds ?? []).some(
+    (k) => k === "torn-write" || k === "lose-unsynced" || k === "wal-bit-rot",
+  )
   const c = new SimCluster(opts.seed, {
     nodes: 6,
     routers: 2,
@@ -202,6 +207,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const kinds = opts.faultKinds ?? ["kill-leader", "partition-az", "crash-node"]
   const faults: string[] = []
   let wiped = false
+  let rotted = false
   const nodeIds = [...c.nodes.keys()]
   for (let f = 0; f < (opts.faults ?? 3); f++) {
     const at = prng.int(Math.floor((duration * 2) / 3))
@@ -227,6 +233,13 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         c.wipeNode(n)
         faults.push(`${c.sim.now}: wipe ${n}`)
         c.sim.schedule(lastMs, () => c.restartNode(n))
+      } else if (kind === "wal-bit-rot" && !rotted) {
+        rotted = true
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        c.killNode(n)
+        const bits = c.rotWal(n, 1 + prng.int(3))
+        faults.push(`${c.sim.now}: ${bits} WAL bits rotted on ${n}`)
+        c.sim.schedule(lastMs, () => c.restartNode(n))
       } else if (kind === "torn-write" || kind === "lose-unsynced") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.crashDuringNextWrite(n, kind === "torn-write" ? "random" : "lose-all")
@@ -235,7 +248,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
           c.crashDuringNextWrite(n, undefined)
           c.restartNode(n)
         })
-      } else if (kind === "crash-node" || kind === "wipe-node") {
+      } else if (kind === "crash-node" || kind === "wipe-node" || kind === "wal-bit-rot") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.killNode(n)
         faults.push(`${c.sim.now}: crash ${n}`)

@@ -14,7 +14,7 @@ import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
 import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
 import type { Runtime, TimerHandle } from "./runtime.ts"
-import { type DiskCrashMode, ReplicaWal, type WalRecovery, walLogId } from "./wal.ts"
+import { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalRecovery, walLogId } from "./wal.ts"
 
 /** Default node tick (Paxos timers, lease checks), ms. */
 export const NODE_TICK_MS_DEFAULT = 10
@@ -254,6 +254,28 @@ export class StorageNode implements ReplicaHost {
     for (const r of this.replicas.values()) r.stop()
     this.replicas.clear()
     this.dirty.clear()
+  }
+
+  /**
+   * Bit rot on this node's disk (simulation, `ClusterConfig.disk`): `bits` random bits flipped in
+   * every replica's WAL file (or one bit at byte `at` of each); returns how many were flipped. A recovery finds the damaged frames
+   * by their CRCs and hash chain, trusts only the prefix through the last recorded commit, and the
+   * replica does not vote until it has caught up past what it had seen.
+   */
+  rotWal(bits = 1, at?: number): number {
+    const disk = this.options.disk
+    if (disk === undefined) throw new Error(`rotWal: node ${this.nodeId} has no simulated disk`)
+    let n = 0
+    for (const f of disk.list(WAL_DIR)) {
+      if (f.endsWith(".tmp")) continue
+      if (at === undefined) n += disk.rot(f, bits).length
+      else if (at < disk.size(f)) {
+        // One bit at byte `at` (a test aiming at a given frame, such as the first).
+        disk.corrupt(f, at, 0)
+        n++
+      }
+    }
+    return n
   }
 
   /** Crash and lose the disk (replaced hardware): the node comes back with no replicas. */

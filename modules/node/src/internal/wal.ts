@@ -120,10 +120,24 @@ export class ReplicaWal {
     // corruption of what was durable (bit rot): `recoverState` trusts only the prefix.
     if (scan.corruptAt >= (d.walSyncedBytes ?? 0)) scan = scanFrames(bytes.subarray(0, scan.corruptAt), opts)
     const snap: Snapshot | undefined = d.snapshot
-    const rec = recoverState(scan, (index) => (snap !== undefined && snap.index === index ? snap.data : null))
+    let rec = recoverState(scan, (index) => (snap !== undefined && snap.index === index ? snap.data : null))
     // The snapshot is metadata (written with the log's rewrite, so its marker is the same).
-    if ((rec.snapshot?.index ?? 0) !== (snap?.index ?? 0))
-      throw new Error(`WAL ${this.name}: snapshot marker ${rec.snapshot?.index} but snapshot ${snap?.index}`)
+    if ((rec.snapshot?.index ?? 0) !== (snap?.index ?? 0)) {
+      if (scan.corruptAt < 0)
+        throw new Error(
+          `WAL ${this.name}: snapshot marker ${rec.snapshot?.index} but snapshot ${snap?.index}`,
+        )
+      // Rot in the marker's frame: nothing after it is trusted. The snapshot itself is durable
+      // metadata, so the replica starts from it with no entries and catches the rest up from its
+      // group, voting only once it is past everything the log had seen.
+      const base = snap?.index ?? 0
+      rec = {
+        hardState: { promised: rec.hardState.promised, commit: base },
+        snapshot: snap ?? null,
+        entries: [],
+        repairThrough: Math.max(rec.repairThrough, base + 1),
+      }
+    }
     d.hard = rec.hardState
     d.offset = (snap?.index ?? 0) + 1
     d.entries = [...rec.entries]
