@@ -165,6 +165,48 @@ describe("partial disk faults", () => {
     }
   })
 
+  it("a replica whose WAL fsync fails stops, is given up by its node and replaced; nothing acknowledged is lost", () => {
+    for (const seed of [31, 32, 33]) {
+      const c = simCluster(seed, { nodes: 6, routers: 2, disk: {}, failureDetectMs: 1500 })
+      const pid = onDemandTable(c, TABLE, 1)
+      const client = new CallbackClient(c.meta, c.routers)
+      const acked = new Set<string>()
+      for (let i = 0; i < 1800; i++)
+        c.sim.schedule(i * 5, () =>
+          client.putItem({ TableName: TABLE, Item: { id: { S: `w${i}` }, i: { N: String(i) } } }, (r) => {
+            if (r.ok) acked.add(`w${i}`)
+          }),
+        )
+      const leader = c.leaderOf(pid)!
+      const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+      c.sim.schedule(2000, () => c.failNextFsync(victim, 1))
+      c.runFor(25_000)
+      const node = c.node(victim)
+      assert.equal(node.counters.walFsyncFailures, 1, `seed ${seed}`)
+      assert.ok(
+        c.meta.heals.some((h) => h.partitionId === pid && h.failedNode === victim),
+        `seed ${seed}: no heal of ${victim}: ${JSON.stringify(c.meta.heals)}`,
+      )
+      const storage = c.replicasOf(pid).filter((x) => x.replica.spec.role === "storage")
+      assert.equal(storage.length, 3, `seed ${seed}: ${storage.length} storage replicas`)
+      assert.equal(
+        new Set(storage.map((x) => x.replica.summary().checksum)).size,
+        1,
+        `seed ${seed}: replicas differ`,
+      )
+      const have = new Set<string>()
+      for (const x of storage)
+        for (let i = 0; i < x.replica.tree.size; i++)
+          have.add((x.replica.tree.at(i)![1].item.id as { S: string }).S)
+      assert.deepEqual(
+        [...acked].filter((k) => !have.has(k)),
+        [],
+        `seed ${seed}: acknowledged writes lost`,
+      )
+      assert.ok(acked.size > 1500, `seed ${seed}: only ${acked.size} acknowledged`)
+    }
+  })
+
   it("the same check catches a node that acknowledges before its fsync (canary)", () => {
     const { run, res } = bothFollowersThenLeader(11, { canaryNoFsync: true })
     assert.ok(run.acked.size > 300)

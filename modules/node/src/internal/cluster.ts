@@ -195,6 +195,13 @@ export class Cluster {
   rotWal(id: string, bits = 1, at?: number): number {
     return this.node(id).rotWal(bits, at)
   }
+  /**
+   * Makes a node's next `count` fsyncs fail (`config.disk`): each replica whose WAL fsync fails
+   * stops, the node gives it up, and the metadata service replaces it.
+   */
+  failNextFsync(id: string, count = 1): void {
+    this.node(id).failNextFsync(count)
+  }
   /** Restarts a crashed node (replicas recover from their logs). */
   restartNode(id: string): void {
     this.node(id).restart()

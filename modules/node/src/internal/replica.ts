@@ -184,6 +184,8 @@ export interface ReplicaHost {
     | undefined
   /** Leadership gained or lost (for routing updates and metrics). */
   onLeaderChange(r: Replica, leader: boolean): void
+  /** The replica's WAL failed an fsync: it has stopped, and its log must not be used again. */
+  onWalFailed?(r: Replica): void
 }
 
 /**
@@ -784,16 +786,27 @@ export class Replica {
     if (r.hardState !== null) d.hard = r.hardState
     const wal = this.wal
     if (wal === undefined) return true
-    if (r.snapshot !== null) {
-      wal.rewrite(d)
-      return true
-    }
-    return wal.append(
-      d,
-      r.entries.filter((e) => e.slot >= d.offset),
-      r.hardState,
-      promisedBefore,
-    )
+    const ok =
+      r.snapshot !== null
+        ? wal.rewrite(d)
+        : wal.append(
+            d,
+            r.entries.filter((e) => e.slot >= d.offset),
+            r.hardState,
+            promisedBefore,
+          )
+    if (!ok && wal.failed) this.walFailed()
+    return ok
+  }
+
+  /**
+   * An fsync of the WAL failed. Like a database after a failed fsync, the replica does not retry:
+   * it stops (nothing that rested on the write was sent) and its node gives it up, so the
+   * metadata service replaces it as it would a lost disk.
+   */
+  private walFailed(): void {
+    this.stop()
+    this.host.onWalFailed?.(this)
   }
 
   /** Uploads sealed WAL segments (idempotent; a differing archived copy is an error). */
@@ -915,7 +928,10 @@ export class Replica {
     if (snap !== null && snap.index > snapIndex) {
       this.durable.snapshot = snap
       this.trimDurable(snap.index)
-      this.wal?.rewrite(this.durable)
+      if (this.wal !== undefined && !this.wal.rewrite(this.durable) && this.wal.failed) {
+        this.walFailed()
+        return
+      }
       this.counters.compactions++
     }
   }

@@ -49,6 +49,8 @@ export interface ScenarioOptions {
  * every crash also loses or tears what was not fsynced. `wal-bit-rot` crashes a node, flips a few
  * random bits in each of its WAL files, and restarts it later (once per run: rot on two of a
  * partition's three logs at once can lose what only they held, as in any three-way replication).
+ * `fsync-error` makes a node's next 1-2 fsyncs fail (one node per run): each replica hit stops, is
+ * given up and replaced.
  */
 export type FaultKind =
   | "kill-leader"
@@ -59,6 +61,7 @@ export type FaultKind =
   | "torn-write"
   | "lose-unsynced"
   | "wal-bit-rot"
+  | "fsync-error"
 
 /** The verdicts of a scenario. */
 export interface ScenarioReport {
@@ -77,7 +80,13 @@ export interface ScenarioReport {
   readonly splits: number
   readonly virtualMs: number
   /** With simulated disks: WAL recoveries, torn-tail bytes cut off, recoveries that found corruption. */
-  readonly disk?: { readonly recoveries: number; readonly tornBytes: number; readonly corrupt: number }
+  readonly disk?: {
+    readonly recoveries: number
+    readonly tornBytes: number
+    readonly corrupt: number
+    /** Replicas given up after a failed fsync. */
+    readonly fsyncFailures: number
+  }
   /** With the scrubber on: what it was given to find, and what it reported. */
   readonly scrub?: {
     /** The injected flip (`partition/node/key`), if a follower held an item to flip. */
@@ -102,7 +111,7 @@ const SCENARIO_SCRUB: ScrubConfig = { bytesPerSec: 256 * 1024, tickMs: 100 }
 export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const scrubOn = opts.scrub !== false && opts.cluster?.archive !== undefined
   const diskFaults = (opts.faultKinds ?? []).some(
-    (k) => k === "torn-write" || k === "lose-unsynced" || k === "wal-bit-rot",
+    (k) => k === "torn-write" || k === "lose-unsynced" || k === "wal-bit-rot" || k === "fsync-error",
   )
   const c = new SimCluster(opts.seed, {
     nodes: 6,
@@ -208,6 +217,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const faults: string[] = []
   let wiped = false
   let rotted = false
+  let fsyncNode: string | undefined
   const nodeIds = [...c.nodes.keys()]
   for (let f = 0; f < (opts.faults ?? 3); f++) {
     const at = prng.int(Math.floor((duration * 2) / 3))
@@ -240,6 +250,14 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         const bits = c.rotWal(n, 1 + prng.int(3))
         faults.push(`${c.sim.now}: ${bits} WAL bits rotted on ${n}`)
         c.sim.schedule(lastMs, () => c.restartNode(n))
+      } else if (kind === "fsync-error" && fsyncNode === undefined) {
+        // One node per run: replicas given up on two nodes can be two of a partition's three,
+        // a lost quorum (as two lost disks would be).
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        fsyncNode = n
+        const count = 1 + prng.int(2)
+        c.failNextFsync(n, count)
+        faults.push(`${c.sim.now}: next ${count} fsync(s) of ${n} fail`)
       } else if (kind === "torn-write" || kind === "lose-unsynced") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.crashDuringNextWrite(n, kind === "torn-write" ? "random" : "lose-all")
@@ -248,7 +266,12 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
           c.crashDuringNextWrite(n, undefined)
           c.restartNode(n)
         })
-      } else if (kind === "crash-node" || kind === "wipe-node" || kind === "wal-bit-rot") {
+      } else if (
+        kind === "crash-node" ||
+        kind === "wipe-node" ||
+        kind === "wal-bit-rot" ||
+        kind === "fsync-error"
+      ) {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.killNode(n)
         faults.push(`${c.sim.now}: crash ${n}`)
@@ -476,6 +499,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
             recoveries: recoveries.length,
             tornBytes: recoveries.reduce((a, r) => a + r.tornBytes, 0),
             corrupt: recoveries.filter((r) => r.corrupt).length,
+            fsyncFailures: [...c.nodes.values()].reduce((a, n) => a + n.counters.walFsyncFailures, 0),
           },
         }),
     archiveMismatch,

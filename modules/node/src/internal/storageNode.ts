@@ -50,6 +50,8 @@ export interface StorageNodeCounters {
   throttledNode: number
   leaderChanges: number
   splits: number
+  /** Replicas given up because their WAL failed an fsync. */
+  walFsyncFailures: number
 }
 
 /** A storage node. */
@@ -60,7 +62,13 @@ export class StorageNode implements ReplicaHost {
   readonly replicas = new Map<string, Replica>()
   /** Durable state by partition id: what survives a crash. */
   readonly disks = new Map<string, { spec: ReplicaSpec; log: DurableLog }>()
-  readonly counters: StorageNodeCounters = { requests: 0, throttledNode: 0, leaderChanges: 0, splits: 0 }
+  readonly counters: StorageNodeCounters = {
+    requests: 0,
+    throttledNode: 0,
+    leaderChanges: 0,
+    splits: 0,
+    walFsyncFailures: 0,
+  }
   private readonly dirty = new Set<Replica>()
   private flushQueued = false
   private up = true
@@ -198,9 +206,34 @@ export class StorageNode implements ReplicaHost {
     const fresh = disk.log.entries.length === 0 && disk.log.hard.promised === 0
     const r = new Replica(this, this.replicaId, s, disk.log, this.options.timing, hashSeed(s.partition.id))
     r.wal = this.walOf(s.partition.id)
-    if (fresh) r.wal?.rewrite(disk.log)
+    if (fresh && r.wal !== undefined && !r.wal.rewrite(disk.log)) {
+      this.counters.walFsyncFailures++
+      this.disks.delete(s.partition.id)
+      r.wal.remove()
+      return undefined
+    }
     this.replicas.set(s.partition.id, r)
     return r
+  }
+
+  /**
+   * A replica's WAL failed an fsync (the replica has stopped): the node drops it and its log, so it
+   * is no longer among the partitions it reports hosting and the metadata service heals it.
+   */
+  onWalFailed(r: Replica): void {
+    this.counters.walFsyncFailures++
+    const pid = r.partitionId
+    // Not inside the replica's own processing: after the current event.
+    this.runtime.defer(() => {
+      if (this.replicas.get(pid) === r) this.dropReplica(pid)
+    })
+  }
+
+  /** Makes the next `count` fsyncs of this node's disk fail (simulation, `ClusterConfig.disk`). */
+  failNextFsync(count = 1): void {
+    const disk = this.options.disk
+    if (disk === undefined) throw new Error(`failNextFsync: node ${this.nodeId} has no simulated disk`)
+    disk.failNextFsync("*", count)
   }
 
   /** The WAL of a partition on this node's disk (undefined without a disk). */
@@ -295,6 +328,13 @@ export class StorageNode implements ReplicaHost {
       if (!this.replicas.has(d.spec.partition.id)) {
         const wal = this.walOf(d.spec.partition.id)
         if (wal !== undefined) this.walRecoveries.push(wal.recover(d.log))
+        if (wal?.failed === true) {
+          // The recovered log could not be made durable again: give the replica up.
+          this.counters.walFsyncFailures++
+          this.disks.delete(d.spec.partition.id)
+          wal.remove()
+          continue
+        }
         const r = new Replica(
           this,
           this.replicaId,

@@ -19,7 +19,7 @@ import {
   scanFrames,
   type Snapshot,
 } from "@partita/paxos"
-import type { SimDisk } from "@partita/sim"
+import { type SimDisk, SimDiskError } from "@partita/sim"
 import type { DurableLog } from "./replica.ts"
 
 /** Directory of the WAL files on a node's disk. */
@@ -42,6 +42,12 @@ export interface WalRecovery {
 export class ReplicaWal {
   private writer: FrameWriter
   private readonly chainSeed: number
+  /**
+   * An fsync failed: what the file holds can no longer be known (after a failed fsync the page
+   * cache may have dropped the writes; retrying and succeeding would not bring them back), so the
+   * log is never used again. The replica stops and the node gives it up (see `Replica.persist`).
+   */
+  failed = false
 
   constructor(
     readonly disk: SimDisk,
@@ -63,7 +69,8 @@ export class ReplicaWal {
 
   /**
    * Appends entries and a hard state; fsyncs unless the hard state only moved the commit index.
-   * Returns false if the node crashed during the write (nothing may be sent).
+   * Returns false if the node crashed during the write, or an fsync failed (`failed`); either
+   * way nothing may be sent.
    */
   append(
     d: DurableLog,
@@ -71,16 +78,29 @@ export class ReplicaWal {
     hard: HardState | null,
     promisedBefore: number,
   ): boolean {
+    if (this.failed) return false
     for (const e of entries) this.writer.entry(e)
     if (hard !== null) this.writer.hard(hard)
     if (this.writer.length === 0) return true
     this.disk.append(this.name, this.writer.take())
     if (!this.afterWrite()) return false
     if (!this.canaryNoFsync && (entries.length > 0 || (hard !== null && hard.promised !== promisedBefore))) {
-      this.disk.fsync(this.name)
+      if (!this.fsync(this.name)) return false
       d.walSyncedBytes = this.disk.size(this.name)
     }
     return true
+  }
+
+  /** Fsyncs `file`; false (and `failed` set) on an I/O error. */
+  private fsync(file: string): boolean {
+    try {
+      this.disk.fsync(file)
+      return true
+    } catch (e) {
+      if (!(e instanceof SimDiskError)) throw e
+      this.failed = true
+      return false
+    }
   }
 
   /**
@@ -88,7 +108,8 @@ export class ReplicaWal {
    * file, fsyncs it and renames it over the log: after a compaction or a snapshot install, and
    * after a recovery that cut something off.
    */
-  rewrite(d: DurableLog): void {
+  rewrite(d: DurableLog): boolean {
+    if (this.failed) return false
     const w = new FrameWriter(this.logId, this.chainSeed, 1024)
     if (d.snapshot !== undefined) w.snapshotMarker(d.snapshot)
     for (const e of d.entries) if (e !== undefined) w.entry(e)
@@ -96,10 +117,11 @@ export class ReplicaWal {
     const tmp = `${this.name}.tmp`
     if (this.disk.exists(tmp)) this.disk.remove(tmp)
     this.disk.write(tmp, 0, w.take())
-    this.disk.fsync(tmp)
+    if (!this.fsync(tmp)) return false
     this.disk.rename(tmp, this.name)
     d.walSyncedBytes = this.disk.size(this.name)
     this.writer = w
+    return true
   }
 
   /**
