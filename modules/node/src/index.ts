@@ -81,6 +81,7 @@ export {
   type ReplicaTap,
   BURST_CREDIT_S,
   COMPACT_ENTRIES_DEFAULT,
+  LOG_REPLICA_KEEP_ENTRIES,
   DEDUPE_ENTRIES_MAX,
   KEY_QUEUE_MAX,
   decodeSnapshot,

@@ -173,6 +173,37 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     assert.ok(corrupt > 0, "no recovery ever found a damaged frame")
   })
 
+  it("survives failed fsyncs: the replica stops, is given up and replaced (PARTITA_FSYNC_SEEDS, default 40)", () => {
+    // Once per run, one node's next 1-2 fsyncs fail, among leader kills, crashes and splits.
+    const n = Number(process.env.PARTITA_FSYNC_SEEDS ?? 40)
+    const failures: string[] = []
+    let failed = 0
+    for (let s = 7000; s < 7000 + n; s++) {
+      const r = runScenario({
+        seed: s,
+        durationMs: 4000,
+        clients: 5,
+        faults: 4,
+        faultKinds: ["fsync-error", "fsync-error", "kill-leader", "crash-node", "split"],
+        ...(s % 2 === 0
+          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
+          : {}),
+      })
+      failed += r.disk?.fsyncFailures ?? 0
+      if (
+        r.linearizable !== "linearizable" ||
+        r.divergent.length > 0 ||
+        r.archiveMismatch.length > 0 ||
+        scrubFailed(r)
+      )
+        failures.push(
+          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
+        )
+    }
+    assert.deepEqual(failures, [])
+    assert.ok(failed > 0, "no replica was ever given up after a failed fsync")
+  })
+
   it("replays a seed exactly", () => {
     const a = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })
     const b = runScenario({ seed: 7, durationMs: 3000, faultKinds: ["kill-leader", "split"] })

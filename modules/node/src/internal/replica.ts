@@ -108,6 +108,12 @@ export const COMPACT_ENTRIES_DEFAULT = 4096
 export const COMPACT_LOG_TO_TREE = 8
 /** Smallest log (bytes since the snapshot) that the size rule compacts. */
 export const COMPACT_BYTES_MIN = 1024 * 1024
+/**
+ * Committed entries a log replica keeps behind its compaction point (see `maybeCompact`): about
+ * ten heartbeats of a partition at its 1,000 writes/s ceiling, far more than a storage member's
+ * knowledge of the commit index lags.
+ */
+export const LOG_REPLICA_KEEP_ENTRIES = 1024
 /** Fewest entries the size rule compacts (a snapshot is never taken for a handful of writes). */
 export const COMPACT_ENTRIES_MIN = 64
 
@@ -919,10 +925,15 @@ export class Replica {
       // an immutable copy-on-write snapshot of the tree, so encoding later gives the same bytes.
       this.core.compact(p.index, () => encodeSnapshot(p.view, p.dedupe()))
     } else {
-      const c = this.core.commitIndex
-      if (!this.compactionDue(c - snapIndex)) return
+      // A log replica keeps its newest LOG_REPLICA_KEEP_ENTRIES committed entries. A storage member
+      // can hold entries without having learned that they are committed; if this replica
+      // compacted past that member's commit index, it would answer the member's pre-vote with
+      // "behind", and it has no snapshot to catch the member up. If the other members could not
+      // lead either, the group had no leader and never got one: a failed-fsync sweep found this.
+      const upTo = this.core.commitIndex - LOG_REPLICA_KEEP_ENTRIES
+      if (upTo <= snapIndex || !this.compactionDue(upTo - snapIndex)) return
       this.logBytesSinceSnapshot = 0
-      this.core.compact(c, null)
+      this.core.compact(upTo, null)
     }
     const snap = this.core.currentSnapshot()
     if (snap !== null && snap.index > snapIndex) {
