@@ -202,6 +202,10 @@ export class Cluster {
   failNextFsync(id: string, count = 1): void {
     this.node(id).failNextFsync(count)
   }
+  /** Misdirects a node's next `count` disk writes (`config.disk`; see `StorageNode.misdirectNextWrite`). */
+  misdirectNextWrite(id: string, count = 1): void {
+    this.node(id).misdirectNextWrite(count)
+  }
   /** Restarts a crashed node (replicas recover from their logs). */
   restartNode(id: string): void {
     this.node(id).restart()

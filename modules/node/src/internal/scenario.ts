@@ -50,7 +50,9 @@ export interface ScenarioOptions {
  * random bits in each of its WAL files, and restarts it later (once per run: rot on two of a
  * partition's three logs at once can lose what only they held, as in any three-way replication).
  * `fsync-error` makes a node's next 1-2 fsyncs fail (one node per run): each replica hit stops, is
- * given up and replaced.
+ * given up and replaced. `misdirected-write` sends a node's next 1-2 disk writes to another
+ * offset of their file (one node per run), then crashes and restarts it so that it recovers from
+ * the damaged file.
  */
 export type FaultKind =
   | "kill-leader"
@@ -62,6 +64,7 @@ export type FaultKind =
   | "lose-unsynced"
   | "wal-bit-rot"
   | "fsync-error"
+  | "misdirected-write"
 
 /** The verdicts of a scenario. */
 export interface ScenarioReport {
@@ -111,7 +114,12 @@ const SCENARIO_SCRUB: ScrubConfig = { bytesPerSec: 256 * 1024, tickMs: 100 }
 export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   const scrubOn = opts.scrub !== false && opts.cluster?.archive !== undefined
   const diskFaults = (opts.faultKinds ?? []).some(
-    (k) => k === "torn-write" || k === "lose-unsynced" || k === "wal-bit-rot" || k === "fsync-error",
+    (k) =>
+      k === "torn-write" ||
+      k === "lose-unsynced" ||
+      k === "wal-bit-rot" ||
+      k === "fsync-error" ||
+      k === "misdirected-write",
   )
   const c = new SimCluster(opts.seed, {
     nodes: 6,
@@ -218,6 +226,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
   let wiped = false
   let rotted = false
   let fsyncNode: string | undefined
+  let misdirected = false
   const nodeIds = [...c.nodes.keys()]
   for (let f = 0; f < (opts.faults ?? 3); f++) {
     const at = prng.int(Math.floor((duration * 2) / 3))
@@ -258,6 +267,17 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         const count = 1 + prng.int(2)
         c.failNextFsync(n, count)
         faults.push(`${c.sim.now}: next ${count} fsync(s) of ${n} fail`)
+      } else if (kind === "misdirected-write" && !misdirected) {
+        // One node per run, like the other faults that damage what a disk holds.
+        misdirected = true
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        const count = 1 + prng.int(2)
+        c.misdirectNextWrite(n, count)
+        faults.push(`${c.sim.now}: next ${count} write(s) of ${n} misdirected`)
+        c.sim.schedule(lastMs, () => {
+          c.killNode(n)
+          c.sim.schedule(500, () => c.restartNode(n))
+        })
       } else if (kind === "torn-write" || kind === "lose-unsynced") {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.crashDuringNextWrite(n, kind === "torn-write" ? "random" : "lose-all")
@@ -270,7 +290,8 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         kind === "crash-node" ||
         kind === "wipe-node" ||
         kind === "wal-bit-rot" ||
-        kind === "fsync-error"
+        kind === "fsync-error" ||
+        kind === "misdirected-write"
       ) {
         const n = nodeIds[prng.int(nodeIds.length)]!
         c.killNode(n)

@@ -229,6 +229,17 @@ export class StorageNode implements ReplicaHost {
     })
   }
 
+  /**
+   * Sends the next `count` writes to this node's disk to another sector-aligned offset of the same
+   * file (simulation, `ClusterConfig.disk`): a misdirected write, found by the WAL's CRCs and hash
+   * chain when the file is next read, at a recovery.
+   */
+  misdirectNextWrite(count = 1): void {
+    const disk = this.options.disk
+    if (disk === undefined) throw new Error(`misdirectNextWrite: node ${this.nodeId} has no simulated disk`)
+    disk.misdirectNextWrite("*", count)
+  }
+
   /** Makes the next `count` fsyncs of this node's disk fail (simulation, `ClusterConfig.disk`). */
   failNextFsync(count = 1): void {
     const disk = this.options.disk
