@@ -215,6 +215,47 @@ describe("adaptive capacity", () => {
     assert.ok(w.wcuPerSec < 120, `${w.wcuPerSec} WCU/s admitted`)
   })
 
+  it("a boost that does not fit on the leader's node moves the leadership to a member's node with room", () => {
+    // Nodes of 300 WCU; the hot partition's leader also leads another partition (100 WCU each),
+    // so its node has room for 200 of the 250 the hot partition wants.
+    let s: Table | undefined
+    let hotIndex = -1
+    for (let seed = 60; seed < 90 && s === undefined; seed++) {
+      const t = table(
+        seed,
+        { partitionAllocation: "even", nodeCapacity: { rcu: 100_000, wcu: 300, bytes: 1e12 } },
+        4,
+        { rcu: 800, wcu: 400 },
+      )
+      const parts = t.c.meta.partitionMap(TABLE)!.partitions
+      const leaders = parts.map((p) => t.c.leaderOf(p.id))
+      const i = leaders.findIndex((l, j) => l !== undefined && leaders.some((m, k) => k !== j && m === l))
+      if (i >= 0) {
+        s = t
+        hotIndex = i
+      }
+    }
+    assert.ok(s !== undefined, "no seed put two leaders on one node")
+    const pid = s.c.meta.partitionMap(TABLE)!.partitions[hotIndex]!.id
+    const before = s.c.leaderOf(pid)
+    const out = writeLoad(s, keysOf(s, hotIndex, 100), 250, 30, "")
+    s.c.runFor(33_000)
+    const moves = s.c.meta.events.filter((e) => e.type === "adaptive-move" && e.partition === pid)
+    assert.ok(moves.length > 0, "no move")
+    const m = moves[0]!
+    assert.ok(m.type === "adaptive-move" && m.from === before && m.to !== before)
+    assert.equal(s.c.leaderOf(pid), m.type === "adaptive-move" ? m.to : "")
+    // Throttled before the move; after it (and the boost it allowed) served in full, until the
+    // burst credit that covers the last 30 WCU/s runs out (the controller then raises the boost
+    // again, as it does on any node).
+    const at = m.type === "adaptive-move" ? m.at : 0
+    const early = window(out, 2000, at)
+    assert.ok(early.throttled > 100, `${early.throttled} throttled before the move`)
+    const w = window(out, at, at + 16_000)
+    assert.equal(w.throttled + w.other, 0, `${w.throttled} throttled after the move`)
+    assert.ok(w.wcuPerSec > 245, `${w.wcuPerSec} WCU/s admitted`)
+  })
+
   it("with it, the hot partition borrows the table's unused throughput and is no longer throttled", () => {
     const { s, out } = skewed(true)
     const w = window(out, 20_000, 30_000)

@@ -158,6 +158,20 @@ export type ClusterEvent =
       readonly at: number
     }
   | {
+      /**
+       * Adaptive capacity wanted more for a partition than its leader's node has room for, and
+       * moved its leadership to a member on a node that has it.
+       */
+      readonly type: "adaptive-move"
+      readonly table: string
+      readonly partition: string
+      readonly kind: "read" | "write"
+      readonly from: string
+      readonly to: string
+      readonly wantedMilliPerSec: number
+      readonly at: number
+    }
+  | {
       /** Adaptive capacity changed a partition's allocation (milli-units/s). */
       readonly type: "adaptive-capacity"
       readonly table: string
@@ -738,6 +752,8 @@ export class MetadataService {
         const rate = (kind === "r" ? st.info.provisioned.rcu : st.info.provisioned.wcu) * MILLI_PER_UNIT
         const max = (kind === "r" ? PARTITION_MAX_RCU : PARTITION_MAX_WCU) * MILLI_PER_UNIT
         const d = adaptiveControl(input, rate, windowMs, max, room, gainPermille)
+        for (const mv of d.moves)
+          this.moveLeadership(st, parts[mv.partition]!, kind, mv.wantedMilliPerSec, nodeIds, room, now)
         parts.forEach((p, i) => {
           const next = d.allocationMilliPerSec[i]!
           const base = input[i]!.baseMilliPerSec
@@ -762,6 +778,57 @@ export class MetadataService {
         })
       }
     }
+  }
+
+  /** When a partition's leadership was last moved by adaptive capacity (ms). */
+  private readonly movedAt = new Map<string, number>()
+
+  /**
+   * A boost that did not fit on the leader's node: the partition's leadership goes to a storage
+   * member on the node with the most room that fits the rate wanted (DynamoDB moves the partition;
+   * here its replicas stay and the leader, which serves its writes and strong reads, moves). At
+   * most one move per partition per two adaptive intervals, so it does not flap.
+   */
+  private moveLeadership(
+    st: TableState,
+    p: Partition,
+    kind: "r" | "w",
+    wantedMilliPerSec: number,
+    nodeIds: ReadonlyArray<string>,
+    room: number[],
+    now: number,
+  ): void {
+    const adaptive = this.options.adaptiveCapacity
+    const intervalMs = (adaptive === false ? undefined : adaptive?.intervalMs) ?? ADAPTIVE_INTERVAL_MS
+    const last = this.movedAt.get(p.id)
+    if (last !== undefined && now - last < 2 * intervalMs) return
+    const leaderNode = [...this.nodes.values()].find((n) => n.replicas.get(p.id)?.isLeader() === true)
+    const leader = leaderNode?.replicas.get(p.id)
+    if (leaderNode === undefined || leader === undefined) return
+    const need = wantedMilliPerSec - this.allocationOf(p, kind)
+    let best: { node: string; room: number; id: number } | undefined
+    for (const m of leader.core.latestConfig().members) {
+      if (m.role !== "storage" || m.id === leader.replicaId) continue
+      const node = this.dir.nodeOf(m.id)
+      if (node === undefined || this.nodes.get(node)?.isUp !== true) continue
+      const i = nodeIds.indexOf(node)
+      const r = i < 0 ? 0 : room[i]!
+      if (r >= need && (best === undefined || r > best.room)) best = { node, room: r, id: m.id }
+    }
+    if (best === undefined || !leader.core.transferLeadership(best.id)) return
+    this.movedAt.set(p.id, now)
+    const i = nodeIds.indexOf(best.node)
+    if (i >= 0) room[i] = room[i]! - need
+    this.emit({
+      type: "adaptive-move",
+      table: st.info.name,
+      partition: p.id,
+      kind: kind === "r" ? "read" : "write",
+      from: leaderNode.nodeId,
+      to: best.node,
+      wantedMilliPerSec,
+      at: now,
+    })
   }
 
   /** A partition's allocation now (its boost, else its base), milli-units/s. */
