@@ -17,8 +17,15 @@ interface Run {
   readonly pid: string
 }
 
-const setup = (seed: number, disk: NonNullable<ClusterConfig["disk"]>): Run => {
-  const c = simCluster(seed, { nodes: 3, routers: 2, heal: false, disk, timing: { compactEntries: 1000 } })
+const setup = (seed: number, disk: NonNullable<ClusterConfig["disk"]>, config: ClusterConfig = {}): Run => {
+  const c = simCluster(seed, {
+    nodes: 3,
+    routers: 2,
+    heal: false,
+    disk,
+    timing: { compactEntries: 1000 },
+    ...config,
+  })
   const pid = onDemandTable(c, TABLE, 1)
   const client = new CallbackClient(c.meta, c.routers)
   const acked = new Set<string>()
@@ -167,16 +174,8 @@ describe("partial disk faults", () => {
 
   it("a replica whose WAL fsync fails stops, is given up by its node and replaced; nothing acknowledged is lost", () => {
     for (const seed of [31, 32, 33]) {
-      const c = simCluster(seed, { nodes: 6, routers: 2, disk: {}, failureDetectMs: 1500 })
-      const pid = onDemandTable(c, TABLE, 1)
-      const client = new CallbackClient(c.meta, c.routers)
-      const acked = new Set<string>()
-      for (let i = 0; i < 1800; i++)
-        c.sim.schedule(i * 5, () =>
-          client.putItem({ TableName: TABLE, Item: { id: { S: `w${i}` }, i: { N: String(i) } } }, (r) => {
-            if (r.ok) acked.add(`w${i}`)
-          }),
-        )
+      // Six nodes and healing on: the replica given up is replaced.
+      const { c, pid, acked } = setup(seed, {}, { nodes: 6, heal: true, failureDetectMs: 1500 })
       const leader = c.leaderOf(pid)!
       const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
       c.sim.schedule(2000, () => c.failNextFsync(victim, 1))

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { runScenario, type ScenarioReport } from "@partita/node"
+import { type FaultKind, runScenario, type ScenarioReport } from "@partita/node"
 
 // Every seed is a whole cluster (6 storage nodes in 3 AZs, 2 routers, MemDS, GAC, metadata)
 // running conditional writes and strong reads through leader kills, AZ partitions, node crashes
@@ -13,6 +13,41 @@ const FIRST_SEED = Number(process.env.PARTITA_SEED_BASE ?? 1000)
 const scrubFailed = (r: ScenarioReport): boolean =>
   r.scrub !== undefined &&
   ((r.scrub.injected !== undefined && !r.scrub.repaired) || r.scrub.unexpected.length > 0)
+
+/**
+ * Seeds `first..first+n` with one disk fault (drawn twice as often as each other fault, but
+ * injected once per run) among leader kills, crashes and splits; every other seed compacts
+ * aggressively and archives. Returns the failed seeds and the disk figures summed.
+ */
+const diskFaultSweep = (first: number, n: number, fault: FaultKind) => {
+  const failures: string[] = []
+  let corrupt = 0
+  let fsyncFailures = 0
+  for (let s = first; s < first + n; s++) {
+    const r = runScenario({
+      seed: s,
+      durationMs: 4000,
+      clients: 5,
+      faults: 4,
+      faultKinds: [fault, fault, "kill-leader", "crash-node", "split"],
+      ...(s % 2 === 0
+        ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
+        : {}),
+    })
+    corrupt += r.disk?.corrupt ?? 0
+    fsyncFailures += r.disk?.fsyncFailures ?? 0
+    if (
+      r.linearizable !== "linearizable" ||
+      r.divergent.length > 0 ||
+      r.archiveMismatch.length > 0 ||
+      scrubFailed(r)
+    )
+      failures.push(
+        `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
+      )
+  }
+  return { failures, corrupt, fsyncFailures }
+}
 
 describe("the whole cluster under faults (seeded simulation)", () => {
   it(`is linearizable per key, loses no acknowledged write and ends with identical replicas (${SEEDS} seeds)`, () => {
@@ -144,96 +179,24 @@ describe("the whole cluster under faults (seeded simulation)", () => {
   it("survives bit rot in a node's WAL: damaged frames found, only a trusted prefix kept, caught up before voting (PARTITA_ROT_SEEDS, default 40)", () => {
     // Once per run a node is crashed, 1-3 random bits are flipped in each of its WAL files, and
     // it is restarted; the other faults go on as usual.
-    const n = Number(process.env.PARTITA_ROT_SEEDS ?? 40)
-    const failures: string[] = []
-    let corrupt = 0
-    for (let s = 5000; s < 5000 + n; s++) {
-      const r = runScenario({
-        seed: s,
-        durationMs: 4000,
-        clients: 5,
-        faults: 4,
-        faultKinds: ["wal-bit-rot", "wal-bit-rot", "kill-leader", "crash-node", "split"],
-        ...(s % 2 === 0
-          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
-          : {}),
-      })
-      corrupt += r.disk?.corrupt ?? 0
-      if (
-        r.linearizable !== "linearizable" ||
-        r.divergent.length > 0 ||
-        r.archiveMismatch.length > 0 ||
-        scrubFailed(r)
-      )
-        failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
-        )
-    }
-    assert.deepEqual(failures, [])
-    assert.ok(corrupt > 0, "no recovery ever found a damaged frame")
+    const r = diskFaultSweep(5000, Number(process.env.PARTITA_ROT_SEEDS ?? 40), "wal-bit-rot")
+    assert.deepEqual(r.failures, [])
+    assert.ok(r.corrupt > 0, "no recovery ever found a damaged frame")
   })
 
   it("survives failed fsyncs: the replica stops, is given up and replaced (PARTITA_FSYNC_SEEDS, default 40)", () => {
     // Once per run, one node's next 1-2 fsyncs fail, among leader kills, crashes and splits.
-    const n = Number(process.env.PARTITA_FSYNC_SEEDS ?? 40)
-    const failures: string[] = []
-    let failed = 0
-    for (let s = 7000; s < 7000 + n; s++) {
-      const r = runScenario({
-        seed: s,
-        durationMs: 4000,
-        clients: 5,
-        faults: 4,
-        faultKinds: ["fsync-error", "fsync-error", "kill-leader", "crash-node", "split"],
-        ...(s % 2 === 0
-          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
-          : {}),
-      })
-      failed += r.disk?.fsyncFailures ?? 0
-      if (
-        r.linearizable !== "linearizable" ||
-        r.divergent.length > 0 ||
-        r.archiveMismatch.length > 0 ||
-        scrubFailed(r)
-      )
-        failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
-        )
-    }
-    assert.deepEqual(failures, [])
-    assert.ok(failed > 0, "no replica was ever given up after a failed fsync")
+    const r = diskFaultSweep(7000, Number(process.env.PARTITA_FSYNC_SEEDS ?? 40), "fsync-error")
+    assert.deepEqual(r.failures, [])
+    assert.ok(r.fsyncFailures > 0, "no replica was ever given up after a failed fsync")
   })
 
   it("survives misdirected writes: a WAL write lands elsewhere in its file, found at the next recovery (PARTITA_MISDIRECT_SEEDS, default 40)", () => {
     // Once per run, one node's next 1-2 disk writes land at another offset of their file; the
     // node is crashed and restarted later, so it recovers from the damaged file.
-    const n = Number(process.env.PARTITA_MISDIRECT_SEEDS ?? 40)
-    const failures: string[] = []
-    let corrupt = 0
-    for (let s = 9000; s < 9000 + n; s++) {
-      const r = runScenario({
-        seed: s,
-        durationMs: 4000,
-        clients: 5,
-        faults: 4,
-        faultKinds: ["misdirected-write", "misdirected-write", "kill-leader", "crash-node", "split"],
-        ...(s % 2 === 0
-          ? { cluster: { timing: { compactEntries: 60 }, archive: { entriesPerSegment: 32 } } }
-          : {}),
-      })
-      corrupt += r.disk?.corrupt ?? 0
-      if (
-        r.linearizable !== "linearizable" ||
-        r.divergent.length > 0 ||
-        r.archiveMismatch.length > 0 ||
-        scrubFailed(r)
-      )
-        failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
-        )
-    }
-    assert.deepEqual(failures, [])
-    assert.ok(corrupt > 0, "no recovery ever found a misdirected write")
+    const r = diskFaultSweep(9000, Number(process.env.PARTITA_MISDIRECT_SEEDS ?? 40), "misdirected-write")
+    assert.deepEqual(r.failures, [])
+    assert.ok(r.corrupt > 0, "no recovery ever found a misdirected write")
   })
 
   it("replays a seed exactly", () => {
