@@ -18,14 +18,16 @@ export type ValueMap = { readonly [placeholder: string]: AttributeValue }
 
 const isMap = (v: unknown): boolean => v !== null && typeof v === "object" && !Array.isArray(v)
 
+const NONE: ReadonlySet<string> = new Set()
 const NAME_KEY = /^#[A-Za-z0-9_]+$/
 const VALUE_KEY = /^:[A-Za-z0-9_]+$/
 
 /** Per-request substitution state shared by all expressions of one request. */
 export class Binder {
-  readonly usedNames = new Set<string>()
-  readonly usedValues = new Set<string>()
-  private readonly canonical = new Map<string, AttributeValue>()
+  // Created on first use: most requests (a GetItem by key) name no placeholder at all.
+  private usedNames: Set<string> | undefined
+  private usedValues: Set<string> | undefined
+  private canonical: Map<string, AttributeValue> | undefined
 
   constructor(
     readonly names: NameMap | undefined,
@@ -63,13 +65,13 @@ export class Binder {
     if (typeof v !== "string" || v.length === 0) {
       invalid(`ExpressionAttributeNames contains invalid value: Empty attribute name for key ${placeholder}`)
     }
-    this.usedNames.add(placeholder)
+    ;(this.usedNames ??= new Set()).add(placeholder)
     return v
   }
 
   /** Resolves one `:value`, validated and with canonical numbers. */
   value(placeholder: string, what: string): AttributeValue {
-    const hit = this.canonical.get(placeholder)
+    const hit = this.canonical?.get(placeholder)
     if (hit !== undefined) return hit
     const v =
       this.values !== undefined && Object.hasOwn(this.values, placeholder)
@@ -88,16 +90,17 @@ export class Binder {
         `ExpressionAttributeValues contains invalid value: ${(e as Error).message} for key ${placeholder}`,
       )
     }
-    this.usedValues.add(placeholder)
-    this.canonical.set(placeholder, c)
+    ;(this.usedValues ??= new Set()).add(placeholder)
+    ;(this.canonical ??= new Map()).set(placeholder, c)
     return c
   }
 
   /** Rejects names or values that no expression of the request used. */
   checkUnused(): void {
-    if (this.names !== undefined) checkMap(this.names, this.usedNames, "ExpressionAttributeNames", NAME_KEY)
+    if (this.names !== undefined)
+      checkMap(this.names, this.usedNames ?? NONE, "ExpressionAttributeNames", NAME_KEY)
     if (this.values !== undefined)
-      checkMap(this.values, this.usedValues, "ExpressionAttributeValues", VALUE_KEY)
+      checkMap(this.values, this.usedValues ?? NONE, "ExpressionAttributeValues", VALUE_KEY)
   }
 }
 

@@ -57,7 +57,8 @@ export interface StoredItem {
  * decodes and parses an item once, when it first reads it.
  */
 class StoredBytes implements StoredItem {
-  private decoded: string | undefined
+  // The parsed item is kept (reads need it); its text is not: it is decoded again when asked
+  // (scrub visits), so a read item holds one copy of its values, not two.
   private parsed: Item | undefined
   /** -1: not known yet (computed from the item on first use). */
   private sized: number
@@ -72,12 +73,7 @@ class StoredBytes implements StoredItem {
     return this.sized
   }
   get text(): string {
-    let t = this.decoded
-    if (t === undefined) {
-      t = textDecoder.decode(this.bytes)
-      this.decoded = t
-    }
-    return t
+    return textDecoder.decode(this.bytes)
   }
   get item(): Item {
     let it = this.parsed
