@@ -193,6 +193,42 @@ describe("UpdateTable with the rate split evenly over partitions", () => {
   })
 })
 
+describe("UpdateTable past what the partitions can carry", () => {
+  it("splits the partitions live until each share fits, and the new rate is served", () => {
+    // 1,000 WCU over 2 partitions; then 3,500: 1,750 per partition is over the 1,000 maximum, so
+    // the table doubles to 4 partitions at 875.
+    const s = table(48, { partitionAllocation: "even", adaptiveCapacity: false }, 2, { rcu: 800, wcu: 1000 })
+    const keys = Array.from({ length: 400 }, (_, i) => `key-${i}`)
+    const over = s.c.meta.updateThroughput(TABLE, 800, 50_000)
+    assert.equal(over._tag === "Left" && over.left._tag, "LimitExceededException")
+    assert.equal(s.c.meta.partitionMap(TABLE)!.partitions.length, 2)
+    const u = s.c.meta.updateThroughput(TABLE, 800, 3500)
+    assert.equal(u._tag === "Right" && u.right.TableStatus, "UPDATING")
+    // 3,000 WCU/s over all keys from now on: more than 2 partitions can take.
+    const load = writeLoad(s, keys, 375, 14, PAYLOAD)
+    s.c.runFor(14_500)
+    const splits = s.c.meta.events.filter((e) => e.type === "split")
+    assert.equal(splits.length, 2)
+    for (const e of splits) assert.equal(e.type === "split" && e.reason, "throughput")
+    const d = s.c.meta.describeTable(TABLE)
+    assert.equal(d._tag === "Right" && d.right.TableStatus, "ACTIVE")
+    assert.equal(d._tag === "Right" && d.right.PartitionCount, 4)
+    const map = s.c.meta.partitionMap(TABLE)!
+    assert.deepEqual(
+      map.partitions.map((p) => p.allocation.wcu),
+      [875, 875, 875, 875],
+    )
+    for (const p of map.partitions)
+      for (const { replica } of s.c.replicasOf(p.id))
+        if (replica.spec.role === "storage") assert.equal(replica.allocationMilli("w"), 875_000)
+    const first = window(load, 0, 1000)
+    assert.ok(first.throttled > 0, "two partitions carried 3,000 WCU/s")
+    const last = window(load, 8000, 14_000)
+    assert.equal(last.throttled + last.other, 0, JSON.stringify(last))
+    assert.ok(last.wcuPerSec > 2900, `${last.wcuPerSec} WCU/s after the splits`)
+  })
+})
+
 describe("adaptive capacity", () => {
   // 400 WCU split evenly over 4 partitions (100 each); 250 WCU/s on one of them: the table is
   // under its rate, the partition is not.

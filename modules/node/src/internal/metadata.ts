@@ -10,7 +10,12 @@ import {
   type TableDescription,
   tableDescription,
 } from "./model.ts"
-import { ResourceInUseException, ResourceNotFoundException, ValidationException } from "@partita/core"
+import {
+  LimitExceededException,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  ValidationException,
+} from "@partita/core"
 import type { TableKeySchema } from "@partita/expressions"
 import {
   allocationFor,
@@ -138,6 +143,8 @@ export type ClusterEvent =
       readonly table: string
       readonly parent: string
       readonly children: readonly [string, string]
+      /** Why: sustained traffic, size, or a table rate its partitions could not carry (UpdateTable). */
+      readonly reason: "size" | "consumption" | "throughput"
       readonly at: number
     }
   | { readonly type: "node-failed" | "node-recovered"; readonly node: string; readonly at: number }
@@ -266,7 +273,7 @@ export class MetadataService {
   /** CreateTable: validates, builds the partition map, places 3 replicas per partition in 3 AZs. */
   createTable(
     input: CreateTableInput,
-  ): Either.Either<TableDescription, ValidationException | ResourceInUseException> {
+  ): Either.Either<TableDescription, ValidationException | ResourceInUseException | LimitExceededException> {
     const name = input.TableName
     if (typeof name !== "string" || !/^[a-zA-Z0-9_.-]{3,255}$/.test(name))
       return Either.left(new ValidationException({ message: `Invalid table name: ${String(name)}` }))
@@ -302,6 +309,10 @@ export class MetadataService {
           ),
         }
       : { rcu: pt!.ReadCapacityUnits, wcu: pt!.WriteCapacityUnits }
+    if (!onDemand) {
+      const over = overTableQuota(provisioned.rcu, provisioned.wcu)
+      if (over !== undefined) return Either.left(over)
+    }
     const partitions = input.Partitions ?? INITIAL_PARTITIONS_DEFAULT
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > INITIAL_PARTITIONS_MAX)
       return Either.left(
@@ -439,7 +450,10 @@ export class MetadataService {
     name: string,
     rcu: number,
     wcu: number,
-  ): Either.Either<TableDescription, ResourceNotFoundException | ValidationException> {
+  ): Either.Either<
+    TableDescription,
+    ResourceNotFoundException | ValidationException | LimitExceededException
+  > {
     const st = this.tables.get(name)
     if (st === undefined)
       return Either.left(
@@ -447,9 +461,46 @@ export class MetadataService {
       )
     if (!(rcu >= 1 && wcu >= 1))
       return Either.left(new ValidationException({ message: "units must be >= 1" }))
+    const over = overTableQuota(rcu, wcu)
+    if (over !== undefined) return Either.left(over)
     st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
+    // Even: each partition gets its share now; a share over the partition maximum is carried
+    // once the partitions have split for it (`throughputSplits`, while the table is UPDATING).
     if (st.map.policy === "even") this.reallocateEvenly(st, { rcu, wcu })
     return Either.right(this.describe(st))
+  }
+
+  /**
+   * Whether a table whose rate is split evenly has too few partitions for it: DynamoDB splits
+   * partitions when an UpdateTable raises the rate past what they can carry (a partition
+   * serves at most 3,000 RCU and 1,000 WCU).
+   */
+  private needsThroughputSplit(st: TableState): boolean {
+    if (st.map.policy !== "even") return false
+    const want = st.info.provisioned
+    const n = st.map.partitions.length
+    const limit = st.map.partitionLimit
+    return want.rcu / n > limit.rcu || want.wcu / n > limit.wcu
+  }
+
+  /**
+   * Carries out the splits `needsThroughputSplit` asks for, live and one at a time per table, as
+   * the other splits are: the widest partition splits at its hash midpoint, so a table doubles
+   * (4 partitions at 6,000 WCU become 8 at 750 each, as `@partita/partitioner`'s
+   * `setProvisionedThroughput` plans it).
+   */
+  private throughputSplits(): void {
+    for (const st of this.tables.values()) {
+      if (this.pendingSplits.has(st.info.name) || !this.needsThroughputSplit(st)) continue
+      const widest = [...st.map.partitions].sort((a, b) => {
+        const d = hashWidth(b) - hashWidth(a)
+        return d > 0n ? 1 : d < 0n ? -1 : 0
+      })
+      for (const p of widest) {
+        const key = hashMidpoint(p)
+        if (key !== undefined && this.split(st.info.name, p.id, key, "throughput")) break
+      }
+    }
   }
 
   /**
@@ -467,15 +518,19 @@ export class MetadataService {
       version: data.version + 1,
       partitions: data.partitions.map((p) => ({ ...p, allocation })),
     })
-    for (const p of st.map.partitions) {
-      this.boosts.delete(p.id)
+    for (const p of st.map.partitions) this.boosts.delete(p.id)
+    this.applyAllocations(st)
+  }
+
+  /** Sets every storage replica's buckets to its partition's allocation (or its boost). */
+  private applyAllocations(st: TableState): void {
+    for (const p of st.map.partitions)
       for (const n of this.nodes.values()) {
         const r = n.replicas.get(p.id)
         if (r === undefined || r.spec.role !== "storage") continue
-        r.setAllocationMilli("r", allocation.rcu * MILLI_PER_UNIT)
-        r.setAllocationMilli("w", allocation.wcu * MILLI_PER_UNIT)
+        r.setAllocationMilli("r", this.allocationOf(p, "r"))
+        r.setAllocationMilli("w", this.allocationOf(p, "w"))
       }
-    }
   }
 
   /** What routers need about a table. */
@@ -494,7 +549,9 @@ export class MetadataService {
   }
 
   private describe(st: TableState): TableDescription {
-    return tableDescription(st.info, st.attributes, st.map.partitions.length, st.created)
+    const d = tableDescription(st.info, st.attributes, st.map.partitions.length, st.created)
+    // DynamoDB shows UPDATING until the partitions carry the table's new rate.
+    return this.needsThroughputSplit(st) ? { ...d, TableStatus: "UPDATING" } : d
   }
 
   // ------------------------------------------------------------------------------------------
@@ -511,7 +568,7 @@ export class MetadataService {
     table: string,
     partitionId: string,
     at?: Boundary,
-    reason: "size" | "consumption" = "consumption",
+    reason: "size" | "consumption" | "throughput" = "consumption",
   ): boolean {
     const st = this.tables.get(table)
     if (st === undefined || this.pendingSplits.has(table)) return false
@@ -529,13 +586,20 @@ export class MetadataService {
       fence,
       map: upd.right.map,
       proposedAt: this.runtime.now(),
+      reason,
     })
     return true
   }
 
   private readonly pendingSplits = new Map<
     string,
-    { pid: string; fence: SplitFence; map: PartitionMap; proposedAt: number }
+    {
+      pid: string
+      fence: SplitFence
+      map: PartitionMap
+      proposedAt: number
+      reason: "size" | "consumption" | "throughput"
+    }
   >()
 
   private proposeFence(st: TableState, pid: string, fence: SplitFence): boolean {
@@ -575,11 +639,13 @@ export class MetadataService {
         st.map = ps.map
         // The split's map was made from the map before it: a rate changed meanwhile is re-applied.
         const want = st.info.provisioned
-        if (
-          st.map.policy === "even" &&
-          (st.map.provisioned.rcu !== want.rcu || st.map.provisioned.wcu !== want.wcu)
-        )
-          this.reallocateEvenly(st, want)
+        if (st.map.policy === "even") {
+          if (st.map.provisioned.rcu !== want.rcu || st.map.provisioned.wcu !== want.wcu)
+            this.reallocateEvenly(st, want)
+          // Other than for size (whose children halve their parent's share), an even split
+          // re-divides the table's rate over all partitions: every replica's buckets follow.
+          else this.applyAllocations(st)
+        }
         st.placement.delete(ps.pid)
         for (const child of [ps.fence.left, ps.fence.right]) {
           // The children's storage replicas are the parent's storage members at the fence: with
@@ -623,6 +689,7 @@ export class MetadataService {
           table,
           parent: ps.pid,
           children: [ps.fence.left.id, ps.fence.right.id],
+          reason: ps.reason,
           at: now,
         })
       } else if (now - ps.proposedAt >= SPLIT_REPROPOSE_MS && this.proposeFence(st, ps.pid, ps.fence))
@@ -914,6 +981,7 @@ export class MetadataService {
     if (this.options.heal !== false) for (const id of newlyFailed) this.coverFailedNode(id, now)
     this.pingSeq++
     this.meter(now)
+    this.throughputSplits()
     this.autoSplits(now)
     this.progressSplits(now)
     this.progressHeals(now)
@@ -1382,3 +1450,19 @@ const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, 
     sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt! },
   })
 }
+
+/** DynamoDB's default quota of a provisioned table, units per second of each kind. */
+export const TABLE_UNITS_MAX = 40_000
+
+/** The quota error for a rate over `TABLE_UNITS_MAX` (DynamoDB's LimitExceededException). */
+const overTableQuota = (rcu: number, wcu: number): LimitExceededException | undefined => {
+  if (rcu <= TABLE_UNITS_MAX && wcu <= TABLE_UNITS_MAX) return undefined
+  const [units, kind] = wcu > TABLE_UNITS_MAX ? [wcu, "write"] : [rcu, "read"]
+  return new LimitExceededException({
+    message: `Subscriber limit exceeded: Provisioned throughput for a single table cannot exceed ${TABLE_UNITS_MAX} ${kind} capacity units (asked ${units})`,
+  })
+}
+
+/** The size of a partition's hash range. */
+const hashWidth = (p: Partition): bigint =>
+  (p.end === undefined ? 1n << 128n : BigInt(`0x${p.end.hash}`)) - BigInt(`0x${p.start.hash}`)

@@ -55,7 +55,7 @@ export interface CreateTableInput {
 /** DescribeTable's table description. */
 export interface TableDescription {
   readonly TableName: string
-  readonly TableStatus: "ACTIVE" | "DELETING"
+  readonly TableStatus: "ACTIVE" | "UPDATING" | "DELETING"
   readonly KeySchema: ReadonlyArray<KeySchemaElement>
   readonly AttributeDefinitions: ReadonlyArray<AttributeDefinition>
   readonly BillingModeSummary: { readonly BillingMode: "PROVISIONED" | "PAY_PER_REQUEST" }
