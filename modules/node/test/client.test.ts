@@ -61,6 +61,34 @@ describe("the client", () => {
     )
   })
 
+  it("keeps tables apart: two tables, and a table created again, never share a partition", async () => {
+    // Three nodes: every partition of every table has a replica on each. Partition ids used to be
+    // per table (p0, p1, ...), so the second table's p0 was the first table's replica.
+    const c = simCluster(4, { nodes: 3, routers: 1 })
+    const db = new Client(c.meta, c.routers)
+    for (const t of ["left", "right"])
+      await db.createTable({ TableName: t, ...schema, BillingMode: "PAY_PER_REQUEST", Partitions: 2 })
+    c.runFor(3000)
+    const ids = ["left", "right"].flatMap((t) => c.meta.partitionMap(t)!.partitions.map((p) => p.id))
+    assert.equal(new Set(ids).size, 4, ids.join(", "))
+    for (const t of ["left", "right"])
+      for (let i = 0; i < 20; i++)
+        await c.run(db.putItem({ TableName: t, Item: { id: { S: `k${i}` }, from: { S: t } } }))
+    for (const t of ["left", "right"]) {
+      const page = await c.run(db.scan({ TableName: t, ConsistentRead: true }))
+      assert.equal(page.Items.length, 20)
+      for (const item of page.Items) assert.deepEqual(item.from, { S: t })
+    }
+    // Deleted and created again under the same name: new partitions, empty.
+    await db.deleteTable({ TableName: "left" })
+    await db.createTable({ TableName: "left", ...schema, BillingMode: "PAY_PER_REQUEST", Partitions: 2 })
+    c.runFor(3000)
+    const again = c.meta.partitionMap("left")!.partitions.map((p) => p.id)
+    for (const id of again) assert.ok(!ids.includes(id), `${id} reused`)
+    assert.equal((await c.run(db.scan({ TableName: "left", ConsistentRead: true }))).Items.length, 0)
+    assert.equal((await c.run(db.scan({ TableName: "right", ConsistentRead: true }))).Items.length, 20)
+  })
+
   it("runs as an Effect service, with typed errors", async () => {
     const c = simCluster(4, { nodes: 3, routers: 2 })
     const program = Effect.gen(function* () {

@@ -131,6 +131,28 @@ describe("PartitionMap", () => {
     assert.equal(again.route("k").id, map.route("k").id)
   })
 
+  it("names partitions with the table's id prefix, on creation and on every kind of split", () => {
+    const map = PartitionMap.make({ ...config, idPrefix: "t7." }, 2)
+    assert.deepEqual(
+      map.partitions.map((p) => p.id),
+      ["t7.p0", "t7.p1"],
+    )
+    const split = splitAt(map, "t7.p1", hashMidpoint(map.partitions[1]!)!, "consumption")
+    assert.ok(Either.isRight(split))
+    assert.deepEqual(
+      split.right.map.partitions.map((p) => p.id),
+      ["t7.p0", "t7.p2", "t7.p3"],
+    )
+    const grown = setProvisionedThroughput(split.right.map, { rcu: 3000, wcu: 5000 })
+    assert.ok(grown.map.partitions.every((p) => p.id.startsWith("t7.p")))
+    assert.equal(new Set(grown.map.partitions.map((p) => p.id)).size, grown.map.partitions.length)
+    // Kept through plain data and its schema; a map without a prefix has none in its data.
+    const decoded = decodePartitionMap(JSON.parse(JSON.stringify(grown.map.toData())))
+    assert.ok(Either.isRight(decoded))
+    assert.equal(decoded.right.idPrefix, "t7.")
+    assert.equal("idPrefix" in PartitionMap.make(config, 1).toData(), false)
+  })
+
   it("isCurrent rejects a stale epoch or a split-away partition", () => {
     const map = PartitionMap.make(config, 1)
     const next = Either.getOrThrow(splitAt(map, "p0", hashMidpoint(map.partitions[0]!)!, "size")).map

@@ -235,6 +235,8 @@ export class MetadataService {
   readonly heals: HealEvent[] = []
   private pingSeq = 0
   readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0 }
+  /** Tables created so far: names each table's partition ids (`t<n>.p<i>`). */
+  private tableSeq = 0
 
   constructor(
     readonly runtime: Runtime,
@@ -324,6 +326,9 @@ export class MetadataService {
     const map = PartitionMap.make(
       {
         table: name,
+        // Partition ids are unique across tables (and across a table deleted and created again):
+        // a node's replicas, its WAL files and the Paxos groups are named by them.
+        idPrefix: `t${++this.tableSeq}.`,
         hash: "murmur3",
         policy,
         provisioned: onDemand

@@ -37,6 +37,9 @@ function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`PartitionMap invariant: ${message}`)
 }
 
+/** The id of a table's partition number `n`: `<prefix>p<n>`. */
+export const partitionId = (prefix: string, n: number): string => `${prefix}p${n}`
+
 /** Immutable partition map of one table. Build with `PartitionMap.make` or `PartitionMap.fromData`. */
 export class PartitionMap implements PartitionMapData {
   readonly table: string
@@ -47,6 +50,8 @@ export class PartitionMap implements PartitionMapData {
   readonly version: number
   readonly nextPartition: number
   readonly partitions: ReadonlyArray<Partition>
+  /** Put before every partition id (`TableConfig.idPrefix`; "" for none). */
+  readonly idPrefix: string
   /** Largest epoch of any partition in this map (children of a split get `maxEpoch + 1`). */
   readonly maxEpoch: number
 
@@ -71,6 +76,7 @@ export class PartitionMap implements PartitionMapData {
     this.version = data.version
     this.nextPartition = data.nextPartition
     this.partitions = data.partitions
+    this.idPrefix = data.idPrefix ?? ""
     const n = data.partitions.length
     assert(n >= 1, "a map has at least one partition")
     this.s0 = new Uint32Array(n)
@@ -144,7 +150,7 @@ export class PartitionMap implements PartitionMapData {
       starts.push(((space * BigInt(i)) / BigInt(partitions)).toString(16).padStart(32, "0"))
     }
     const list: Partition[] = starts.map((hash, i) => ({
-      id: `p${i}`,
+      id: partitionId(config.idPrefix ?? "", i),
       epoch: 1,
       start: { hash },
       end: i + 1 < partitions ? { hash: starts[i + 1]! } : undefined,
@@ -165,6 +171,7 @@ export class PartitionMap implements PartitionMapData {
       version: this.version,
       nextPartition: this.nextPartition,
       partitions: this.partitions,
+      ...(this.idPrefix === "" ? {} : { idPrefix: this.idPrefix }),
     }
   }
 

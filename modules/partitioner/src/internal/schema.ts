@@ -37,6 +37,7 @@ export const PartitionMapDataSchema = Schema.Struct({
   version: Schema.Int.pipe(Schema.positive()),
   nextPartition: Schema.Int.pipe(Schema.nonNegative()),
   partitions: Schema.Array(PartitionSchema).pipe(Schema.minItems(1)),
+  idPrefix: Schema.optional(Schema.String),
 })
 
 /** Well-formed data whose partitions do not cover the key space exactly (gap, overlap, order, ids). */

@@ -14,7 +14,7 @@ import {
   UnknownPartition,
 } from "./errors.ts"
 import { bigIntToHex, hexToBigInt } from "./hash.ts"
-import { allocationFor, PartitionMap, strictlyInside } from "./map.ts"
+import { allocationFor, PartitionMap, partitionId as partitionIdOf, strictlyInside } from "./map.ts"
 import type { AccessStats } from "./stats.ts"
 import {
   type Boundary,
@@ -160,7 +160,7 @@ export function splitAt(
   const splitKey: Boundary =
     key.sortKey === undefined ? { hash: key.hash } : { hash: key.hash, sortKey: key.sortKey }
   const left: Partition = {
-    id: `p${map.nextPartition}`,
+    id: partitionIdOf(map.idPrefix, map.nextPartition),
     epoch,
     start: parent.start,
     end: splitKey,
@@ -168,7 +168,7 @@ export function splitAt(
     parent: parent.id,
   }
   const right: Partition = {
-    id: `p${map.nextPartition + 1}`,
+    id: partitionIdOf(map.idPrefix, map.nextPartition + 1),
     epoch,
     start: splitKey,
     end: parent.end,
@@ -334,10 +334,16 @@ export function setProvisionedThroughput(
         continue
       }
       progressed = true
-      const left: Partition = { ...parent, id: `p${nextPartition}`, epoch, end: key, parent: parent.id }
+      const left: Partition = {
+        ...parent,
+        id: partitionIdOf(map.idPrefix, nextPartition),
+        epoch,
+        end: key,
+        parent: parent.id,
+      }
       const right: Partition = {
         ...parent,
-        id: `p${nextPartition + 1}`,
+        id: partitionIdOf(map.idPrefix, nextPartition + 1),
         epoch,
         start: key,
         parent: parent.id,

@@ -53,12 +53,18 @@ export interface TableConfig {
   readonly provisioned: Throughput
   /** Per-partition maximum (DynamoDB: 3,000 RCU / 1,000 WCU). */
   readonly partitionLimit: Throughput
+  /**
+   * Put before every partition id of the table (`<idPrefix>p<n>`; default none). Partition ids
+   * are unique within a table; a store holding partitions of several tables in one namespace
+   * (replicas on a node, files on a disk) gives each table its own prefix.
+   */
+  readonly idPrefix?: string | undefined
 }
 
 /** The serializable content of a partition map (what the metadata service stores). */
 export interface PartitionMapData extends TableConfig {
   readonly version: number
-  /** Next number used to name a partition (`p<n>`); ids are never reused. */
+  /** Next number used to name a partition (`<idPrefix>p<n>`); ids are never reused. */
   readonly nextPartition: number
   readonly partitions: ReadonlyArray<Partition>
 }
