@@ -177,4 +177,13 @@ export {
   type ScenarioReport,
 } from "./internal/scenario.ts"
 /** Replicas' logs as WALs on a simulated disk (`ClusterConfig.disk`), and their recovery. */
-export { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalRecovery, walLogId } from "./internal/wal.ts"
+export {
+  type DiskCrashMode,
+  isDiskError,
+  ReplicaWal,
+  WAL_DIR,
+  type WalDisk,
+  type WalRecovery,
+  walLogId,
+} from "./internal/wal.ts"
+export { DiskIoError, FILE_DISK_OPEN_FILES_MAX, FileDisk } from "./internal/fileDisk.ts"

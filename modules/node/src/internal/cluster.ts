@@ -3,6 +3,7 @@
  * servers and the metadata service, on any `Runtime` — the deterministic simulation (`simCluster`)
  * or real time with an in-process transport (`localCluster`, see `realtime.ts`).
  */
+import { join } from "node:path"
 import { Sim, SimDisk } from "@partita/sim"
 import { Effect } from "effect"
 import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
@@ -16,7 +17,8 @@ import { ClusterScrub, type NodeScrubEvent, type ScrubConfig, scrubBackground } 
 import type { ScrubMetrics } from "@partita/scrubber"
 import { GacEndpoint, MemDSEndpoint, makeGacRing } from "./services.ts"
 import { StorageNode } from "./storageNode.ts"
-import type { DiskCrashMode } from "./wal.ts"
+import type { DiskCrashMode, WalDisk } from "./wal.ts"
+import { FileDisk } from "./fileDisk.ts"
 
 /** Everything a cluster is built from. */
 export interface ClusterConfig {
@@ -75,6 +77,12 @@ export interface ClusterConfig {
    * by default; without `archive` only the node-side checks run (`replicasOnly`).
    */
   readonly scrub?: ScrubConfig
+  /**
+   * Real time only: each storage node keeps its replicas' logs as WAL files under
+   * `<walDir>/<node id>/wal/` (`FileDisk`; fsynced before anything that rests on them is sent, and
+   * read back when the node restarts). `localClusterWithDataDir` sets it to `<dataDir>/nodes`.
+   */
+  readonly walDir?: string
   /**
    * Simulation only: each storage node keeps its replicas' logs as WALs on a `SimDisk` (fsynced
    * before anything is sent; a crash keeps some, none or torn pieces of what was not fsynced, and
@@ -327,21 +335,25 @@ export const buildStorage = (
   const sim = runtime instanceof SimRuntime ? runtime.sim : undefined
   if (config.disk !== undefined && sim === undefined)
     throw new Error("ClusterConfig.disk needs the simulation")
+  if (config.walDir !== undefined && sim !== undefined)
+    throw new Error("ClusterConfig.walDir is for real time (the simulation's disks are `disk`)")
   for (const { id, az } of dir.nodes) {
     const dc = config.disk
-    const disk =
-      dc === undefined || sim === undefined
-        ? undefined
-        : new SimDisk(sim, {
-            name: id,
-            ...(dc.crashKeepProbability === undefined
-              ? {}
-              : { crashKeepProbability: dc.crashKeepProbability }),
-            ...(dc.crashTornProbability === undefined
-              ? {}
-              : { crashTornProbability: dc.crashTornProbability }),
-            ...(dc.sectorBytes === undefined ? {} : { sectorBytes: dc.sectorBytes }),
-          })
+    const disk: WalDisk | undefined =
+      config.walDir !== undefined
+        ? new FileDisk(join(config.walDir, id), () => runtime.random())
+        : dc === undefined || sim === undefined
+          ? undefined
+          : new SimDisk(sim, {
+              name: id,
+              ...(dc.crashKeepProbability === undefined
+                ? {}
+                : { crashKeepProbability: dc.crashKeepProbability }),
+              ...(dc.crashTornProbability === undefined
+                ? {}
+                : { crashTornProbability: dc.crashTornProbability }),
+              ...(dc.sectorBytes === undefined ? {} : { sectorBytes: dc.sectorBytes }),
+            })
     nodes.set(
       id,
       new StorageNode(runtime, dir, {

@@ -125,6 +125,7 @@ export class LocalCluster extends Cluster {
   /** Shuts the cluster down (all timers stop). */
   stop(): void {
     this.realtime.stop()
+    for (const n of this.nodes.values()) n.closeDisk()
   }
 }
 
@@ -132,8 +133,10 @@ export class LocalCluster extends Cluster {
 export const localCluster = (config: ClusterConfig = {}): LocalCluster => new LocalCluster(config)
 
 /**
- * Builds a real-time cluster whose WAL archive is written as files under `dataDir` (the object
- * store of `@partita/paxos`'s `DirectoryObjectStoreLayer`, on the Node file system).
+ * Builds a real-time cluster that keeps its files under `dataDir`: each storage node's replica
+ * WALs under `dataDir/nodes/<node>/wal/` (`ClusterConfig.walDir`, unless the config names another)
+ * and the WAL archive under `dataDir/archive` (the object store of `@partita/paxos`'s
+ * `DirectoryObjectStoreLayer`, on the Node file system).
  */
 export const localClusterWithDataDir = async (
   dataDir: string,
@@ -146,5 +149,9 @@ export const localClusterWithDataDir = async (
       ),
     ),
   )
-  return new LocalCluster({ ...config, archive: { ...config.archive, store, async: true } })
+  return new LocalCluster({
+    walDir: `${dataDir}/nodes`,
+    ...config,
+    archive: { ...config.archive, store, async: true },
+  })
 }

@@ -8,13 +8,13 @@ import { TokenBucket } from "@partita/admission"
 import { encodeKeyValue } from "@partita/core"
 import { type Boundary, compareBoundary, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
 import type { Member, Message, ObjectStoreService } from "@partita/paxos"
-import type { SimDisk } from "@partita/sim"
+import { SimDisk } from "@partita/sim"
 import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
 import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
 import type { Runtime, TimerHandle } from "./runtime.ts"
-import { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalRecovery, walLogId } from "./wal.ts"
+import { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalDisk, type WalRecovery, walLogId } from "./wal.ts"
 
 /** Default node tick (Paxos timers, lease checks), ms. */
 export const NODE_TICK_MS_DEFAULT = 10
@@ -35,11 +35,12 @@ export interface StorageNodeOptions {
   /** Background hook (e.g. a scrubber) and its period. */
   readonly background?: { readonly everyMs: number; readonly run: (node: StorageNode) => void }
   /**
-   * A simulated disk for the replicas' logs (`wal.ts`): fsync before anything is sent, torn and
-   * lost un-fsynced writes on a crash, recovery from the frames. Without it the durable logs are
-   * objects that survive a crash whole.
+   * A disk for the replicas' logs (`wal.ts`): fsync before anything is sent, recovery from the
+   * frames on restart. A simulated `SimDisk` also tears and loses un-fsynced writes on a crash; a
+   * `FileDisk` is real files. Without a disk the durable logs are objects that survive a crash
+   * whole.
    */
-  readonly disk?: SimDisk | undefined
+  readonly disk?: WalDisk | undefined
   /** Test canary: WAL appends are never fsynced (`ClusterConfig.disk.canaryNoFsync`). */
   readonly canaryNoFsync?: boolean
 }
@@ -236,14 +237,16 @@ export class StorageNode implements ReplicaHost {
    */
   misdirectNextWrite(count = 1): void {
     const disk = this.options.disk
-    if (disk === undefined) throw new Error(`misdirectNextWrite: node ${this.nodeId} has no simulated disk`)
+    if (!(disk instanceof SimDisk))
+      throw new Error(`misdirectNextWrite: node ${this.nodeId} has no simulated disk`)
     disk.misdirectNextWrite("*", count)
   }
 
   /** Makes the next `count` fsyncs of this node's disk fail (simulation, `ClusterConfig.disk`). */
   failNextFsync(count = 1): void {
     const disk = this.options.disk
-    if (disk === undefined) throw new Error(`failNextFsync: node ${this.nodeId} has no simulated disk`)
+    if (!(disk instanceof SimDisk))
+      throw new Error(`failNextFsync: node ${this.nodeId} has no simulated disk`)
     disk.failNextFsync("*", count)
   }
 
@@ -308,7 +311,7 @@ export class StorageNode implements ReplicaHost {
    */
   rotWal(bits = 1, at?: number): number {
     const disk = this.options.disk
-    if (disk === undefined) throw new Error(`rotWal: node ${this.nodeId} has no simulated disk`)
+    if (disk === undefined) throw new Error(`rotWal: node ${this.nodeId} has no disk`)
     let n = 0
     for (const f of disk.list(WAL_DIR)) {
       if (f.endsWith(".tmp")) continue
@@ -320,6 +323,11 @@ export class StorageNode implements ReplicaHost {
       }
     }
     return n
+  }
+
+  /** Releases the disk's open files, if it has any (the cluster stops). */
+  closeDisk(): void {
+    this.options.disk?.close?.()
   }
 
   /** Crash and lose the disk (replaced hardware): the node comes back with no replicas. */

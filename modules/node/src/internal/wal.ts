@@ -19,8 +19,39 @@ import {
   scanFrames,
   type Snapshot,
 } from "@partita/paxos"
-import { type SimDisk, SimDiskError } from "@partita/sim"
+import { SimDiskError } from "@partita/sim"
+import { DiskIoError } from "./fileDisk.ts"
 import type { DurableLog } from "./replica.ts"
+
+/**
+ * The disk a node's WALs live on: `@partita/sim`'s `SimDisk` in the simulation, a `FileDisk`
+ * (real files) on real time. Errors are `SimDiskError` or `DiskIoError`.
+ */
+export interface WalDisk {
+  exists(name: string): boolean
+  /** File names under `prefix`, sorted. */
+  list(prefix?: string): string[]
+  size(name: string): number
+  write(name: string, offset: number, data: Uint8Array): void
+  /** Appends at the end; returns the offset written at. */
+  append(name: string, data: Uint8Array): number
+  read(name: string): Uint8Array
+  fsync(name: string): void
+  /** Atomic, replacing `to`, durable at once. */
+  rename(from: string, to: string): void
+  remove(name: string): void
+  /** Flips one bit (tests and fault injection). */
+  corrupt(name: string, offset: number, bit?: number): void
+  /** Flips `count` random bits; returns their byte offsets. */
+  rot(name: string, count?: number): number[]
+  /** The node crashed: what a crash does to writes not yet fsynced (`DiskCrashMode`). */
+  crash(mode?: DiskCrashMode): void
+  /** Releases what the disk holds open (real files). */
+  close?(): void
+}
+
+/** An I/O error of either kind of disk. */
+export const isDiskError = (e: unknown): boolean => e instanceof SimDiskError || e instanceof DiskIoError
 
 /** Directory of the WAL files on a node's disk. */
 export const WAL_DIR = "wal/"
@@ -50,7 +81,7 @@ export class ReplicaWal {
   failed = false
 
   constructor(
-    readonly disk: SimDisk,
+    readonly disk: WalDisk,
     readonly name: string,
     readonly logId: number,
     /** Called after each append, before its fsync: false when the node crashed there (a fault). */
@@ -97,7 +128,7 @@ export class ReplicaWal {
       this.disk.fsync(file)
       return true
     } catch (e) {
-      if (!(e instanceof SimDiskError)) throw e
+      if (!isDiskError(e)) throw e
       this.failed = true
       return false
     }
