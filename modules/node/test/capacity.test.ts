@@ -231,6 +231,61 @@ describe("UpdateTable past what the partitions can carry", () => {
   })
 })
 
+describe("burst credit", () => {
+  it("is spent on writes only while the other members' nodes have spare write capacity", () => {
+    // 800 WCU over 4 partitions: 200 each. 320 WCU/s on one partition needs 120 WCU/s of burst.
+    const s = table(
+      49,
+      {
+        partitionAllocation: "even",
+        adaptiveCapacity: false,
+        nodeCapacity: { rcu: 100_000, wcu: 1000, bytes: 1e12 },
+      },
+      4,
+      { rcu: 800, wcu: 800 },
+    )
+    const pid = s.c.meta.partitionMap(TABLE)!.partitions[0]!.id
+    const hot = keysOf(s, 0, 100)
+    s.c.runFor(10_000) // burst credit accrues: ~13 s at 200 WCU/s
+    const leaderNode = s.c.leaderOf(pid)!
+    const leader = s.c.replicasOf(pid).find((x) => x.node === leaderNode)!.replica
+    const follower = s.c
+      .replicasOf(pid)
+      .find((x) => x.node !== leaderNode && x.replica.spec.role === "storage")!
+    // Followers with room: the burst goes through.
+    const free = writeLoad(s, hot, 40, 5, PAYLOAD)
+    s.c.runFor(5500)
+    const a = window(free, 0, 5000)
+    assert.equal(a.throttled + a.other, 0, JSON.stringify(a))
+    assert.ok(a.wcuPerSec > 300, `${a.wcuPerSec} WCU/s with spare capacity on the followers`)
+    assert.equal(leader.counters.burstRefused, 0)
+    // A follower's node kept busy (its node bucket drained every 2 ms): only the partition's own
+    // rate is admitted, though burst credit is left.
+    const busy = s.c.nodes.get(follower.node)!
+    let draining = true
+    const drain = (): void => {
+      if (!draining) return
+      const now = s.c.sim.now
+      busy.takeNode("w", busy.spareWriteMilli(now), now)
+      s.c.sim.schedule(2, drain)
+    }
+    drain()
+    const held = writeLoad(s, hot, 40, 6, PAYLOAD)
+    s.c.runFor(6500)
+    draining = false
+    const b = window(held, 1000, 6000)
+    assert.ok(b.throttled > 0 && b.other === 0, JSON.stringify(b))
+    assert.ok(b.wcuPerSec > 150 && b.wcuPerSec < 250, `${b.wcuPerSec} WCU/s with a follower's node busy`)
+    assert.ok(leader.counters.burstRefused > 0)
+    // Room again on the follower's node: bursting resumes.
+    s.c.runFor(1000)
+    const again = writeLoad(s, hot, 40, 4, PAYLOAD)
+    s.c.runFor(4500)
+    const c = window(again, 500, 4000)
+    assert.equal(c.throttled + c.other, 0, JSON.stringify(c))
+  })
+})
+
 describe("adaptive capacity", () => {
   // 400 WCU split evenly over 4 partitions (100 each); 250 WCU/s on one of them: the table is
   // under its rate, the partition is not.

@@ -96,7 +96,8 @@ export type DataResponse = DataOk | DataError
 /** All cluster messages. */
 export type NodeMsg =
   /** Paxos traffic of one partition's replication group between storage nodes. */
-  | { readonly t: "px"; readonly p: string; readonly m: Message }
+  /** A Paxos message; `s`: the sending node's spare write capacity, milli-units (burst checks). */
+  | { readonly t: "px"; readonly p: string; readonly m: Message; readonly s?: number }
   | { readonly t: "req"; readonly rid: number; readonly h: RequestHeader; readonly req: DataRequest }
   | { readonly t: "res"; readonly rid: number; readonly res: DataResponse }
   | { readonly t: "memds"; readonly m: FleetMsg }

@@ -171,6 +171,8 @@ export interface ReplicaCounters {
   /** Capacity admitted by the partition buckets, milli-units. */
   readMilli: number
   writeMilli: number
+  /** Writes refused because they needed burst credit and a member's node had no spare capacity. */
+  burstRefused: number
 }
 
 /** The host a replica runs on (a storage node). */
@@ -182,6 +184,11 @@ export interface ReplicaHost {
   nodeOfReplica(id: number): string | undefined
   /** Node-level bucket check (burst capacity shared by every replica on the node). */
   takeNode(kind: "r" | "w", milli: number, now: number): boolean
+  /**
+   * The spare write capacity another node last reported (its node bucket's tokens, milli-units;
+   * undefined when it has not reported lately). A host without it lets every burst through.
+   */
+  peerSpareWrite?(nodeId: string, now: number): number | undefined
   /** A split fence was applied here: create the children from this replica's state. */
   onSplit(parent: Replica, fence: SplitFence): void
   /** The WAL archive (an object store), if archiving is on. */
@@ -234,6 +241,7 @@ export class Replica {
     compactions: 0,
     readMilli: 0,
     writeMilli: 0,
+    burstRefused: 0,
   }
   private readonly dedupe = new RequestIdSet(DEDUPE_ENTRIES_MAX)
   private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
@@ -283,6 +291,8 @@ export class Replica {
   private readonly readBucket: TokenBucket
   private readonly writeBucket: TokenBucket
   /** The partition maximum (3,000 RCU / 1,000 WCU), one second deep: no burst credit above it. */
+  /** The partition's write rate, one second deep: a write it cannot cover spends burst credit. */
+  private readonly writeSteady: TokenBucket
   private readonly readCeiling: TokenBucket
   private readonly writeCeiling: TokenBucket
 
@@ -334,6 +344,7 @@ export class Replica {
     const wMilli = Math.max(1, Math.round(a.wcu * 1000))
     this.readBucket = new TokenBucket(rMilli, rMilli * BURST_CREDIT_S, now, rMilli)
     this.writeBucket = new TokenBucket(wMilli, wMilli * BURST_CREDIT_S, now, wMilli)
+    this.writeSteady = new TokenBucket(wMilli, wMilli, now)
     const ceiling = (units: number): TokenBucket => {
       const rate = units * MILLI_PER_UNIT
       return new TokenBucket(rate, (rate * PARTITION_BUCKET_CAPACITY_MS) / 1000, now)
@@ -551,6 +562,25 @@ export class Replica {
   private admit(kind: "r" | "w", cost: number, now: number): boolean {
     const b = kind === "r" ? this.readBucket : this.writeBucket
     const ceil = kind === "r" ? this.readCeiling : this.writeCeiling
+    // A write over the partition's rate spends burst credit, and DynamoDB lets it only when the
+    // other members' nodes have spare capacity too (they must apply it as well).
+    let steady = false
+    let admitted = false
+    if (kind === "w") {
+      steady = this.writeSteady.tryTake(cost, now)
+      if (!steady && !this.membersHaveSpare(cost, now)) this.counters.burstRefused++
+      else admitted = this.take(b, ceil, kind, cost, now)
+    } else admitted = this.take(b, ceil, kind, cost, now)
+    if (admitted) return true
+    if (steady) this.writeSteady.refund(cost, now)
+    this.counters.throttled++
+    if (kind === "r") this.counters.throttledReadMilli += cost
+    else this.counters.throttledWriteMilli += cost
+    return false
+  }
+
+  /** Takes `cost` from the partition maximum, the partition bucket and the node bucket, or none. */
+  private take(b: TokenBucket, ceil: TokenBucket, kind: "r" | "w", cost: number, now: number): boolean {
     if (ceil.tryTake(cost, now)) {
       if (b.tryTake(cost, now)) {
         if (this.host.takeNode(kind, cost, now)) {
@@ -562,10 +592,24 @@ export class Replica {
       }
       ceil.refund(cost, now)
     }
-    this.counters.throttled++
-    if (kind === "r") this.counters.throttledReadMilli += cost
-    else this.counters.throttledWriteMilli += cost
     return false
+  }
+
+  /**
+   * Whether every other storage member's node last reported at least `cost` of spare write
+   * capacity (`ReplicaHost.peerSpareWrite`). Log replicas hold no items and are not asked.
+   */
+  private membersHaveSpare(cost: number, now: number): boolean {
+    const spare = this.host.peerSpareWrite
+    if (spare === undefined) return true
+    for (const m of this.core.latestConfig().members) {
+      if (m.role !== "storage" || m.id === this.core.id) continue
+      const node = this.host.nodeOfReplica(m.id)
+      if (node === undefined || node === this.host.nodeId) continue
+      const s = spare.call(this.host, node, now)
+      if (s === undefined || s < cost) return false
+    }
+    return true
   }
 
   /**
@@ -590,6 +634,8 @@ export class Replica {
     const rate = Math.max(1, Math.floor(milliPerSec))
     const b = kind === "r" ? this.readBucket : this.writeBucket
     if (b.rateMilliPerSec !== rate) b.setRate(rate, rate * BURST_CREDIT_S, this.host.now())
+    if (kind === "w" && this.writeSteady.rateMilliPerSec !== rate)
+      this.writeSteady.setRate(rate, rate, this.host.now())
   }
 
   private read(req: DataRequest): DataResponse {

@@ -45,6 +45,12 @@ export interface StorageNodeOptions {
   readonly canaryNoFsync?: boolean
 }
 
+/**
+ * A node's report of its spare write capacity counts for this long (Paxos heartbeats carry one
+ * at least every `heartbeatMs`); older, a burst that needs it is refused.
+ */
+export const PEER_SPARE_STALE_MS = 1000
+
 /** Node counters. */
 export interface StorageNodeCounters {
   requests: number
@@ -77,6 +83,9 @@ export class StorageNode implements ReplicaHost {
   private bgHandle: TimerHandle | undefined
   private readonly nodeRead: TokenBucket
   private readonly nodeWrite: TokenBucket
+  /** Other nodes' spare write capacity as last reported (with their Paxos messages), and when. */
+  private readonly spareMilli = new Map<string, number>()
+  private readonly spareAt = new Map<string, number>()
   private readonly scratch = new Uint32Array(4)
   /** Leadership observers (metrics). */
   readonly leaderListeners: Array<(r: Replica, leader: boolean) => void> = []
@@ -141,7 +150,12 @@ export class StorageNode implements ReplicaHost {
       this.runtime.defer(() => this.replicas.get(partitionId)?.step(m))
       return
     }
-    this.runtime.transport.send(this.nodeId, to, { t: "px", p: partitionId, m })
+    this.runtime.transport.send(this.nodeId, to, {
+      t: "px",
+      p: partitionId,
+      m,
+      s: this.nodeWrite.available(this.runtime.now()),
+    })
   }
   markDirty(r: Replica): void {
     this.dirty.add(r)
@@ -152,6 +166,15 @@ export class StorageNode implements ReplicaHost {
   }
   nodeOfReplica(id: number): string | undefined {
     return this.dir.nodeOf(id)
+  }
+  peerSpareWrite(nodeId: string, now: number): number | undefined {
+    const at = this.spareAt.get(nodeId)
+    if (at === undefined || now - at > PEER_SPARE_STALE_MS) return undefined
+    return this.spareMilli.get(nodeId)
+  }
+  /** This node's spare write capacity now (its node bucket's tokens), milli-units. */
+  spareWriteMilli(now: number): number {
+    return this.nodeWrite.available(now)
   }
   takeNode(kind: "r" | "w", milli: number, now: number): boolean {
     const ok = (kind === "r" ? this.nodeRead : this.nodeWrite).tryTake(milli, now)
@@ -403,6 +426,10 @@ export class StorageNode implements ReplicaHost {
     if (!this.up) return
     switch (msg.t) {
       case "px": {
+        if (msg.s !== undefined) {
+          this.spareMilli.set(from, msg.s)
+          this.spareAt.set(from, this.runtime.now())
+        }
         this.replicas.get(msg.p)?.step(msg.m)
         return
       }
