@@ -16,6 +16,7 @@
  * membership (installed directly) or without (the range is dropped and MemDS asked again,
  * accepting only an epoch newer than the stale one).
  */
+import { IdRing } from "@partita/core"
 import type { FleetMsg } from "./fleet.ts"
 import { compareBytes } from "./keys.ts"
 import type { RouteRange } from "./store.ts"
@@ -131,7 +132,9 @@ export class RoutingCacheCore {
 
   private readonly tables = new Map<string, CachedRange[]>()
   private readonly age = new Set<CachedRange>()
-  private readonly inFlight = new Map<number, InFlight>()
+  // By lookup id. A ring, not a Map: one lookup per request in constant-work mode, and a Map set
+  // and deleted that often made every young collection mark the finished lookups (see `IdRing`).
+  private readonly inFlight = new IdRing<InFlight>()
   private readonly queue: Waiter[] = []
   private nextLookupId = 1
   private nodeCursor = 0
@@ -212,9 +215,8 @@ export class RoutingCacheCore {
   /** Handles a MemDS reply. */
   reply(now: number, msg: FleetMsg): CacheOutput[] {
     if (msg.type !== "lookup-reply" && msg.type !== "behind") return []
-    const f = this.inFlight.get(msg.id)
+    const f = this.inFlight.take(msg.id)
     if (f === undefined) return [] // timed out already, or a duplicate
-    this.inFlight.delete(msg.id)
     const out: CacheOutput[] = []
     if (msg.type === "behind" || msg.version < this.seenVersion) {
       // never go back in time: this node is older than what we have already seen
@@ -240,12 +242,13 @@ export class RoutingCacheCore {
   /** Abandons lookups older than the timeout, retrying the misses that wait on them. */
   tick(now: number): CacheOutput[] {
     const out: CacheOutput[] = []
-    for (const [id, f] of this.inFlight) {
-      if (now - f.sentMs < this.timeoutMs) continue
+    this.inFlight.forEachOldest((id, f) => {
+      if (now - f.sentMs < this.timeoutMs) return true
       this.inFlight.delete(id)
       this.nTimeouts++
       if (f.waiter !== null) this.retry(now, f.waiter, out)
-    }
+      return true
+    })
     this.pump(now, out)
     return out
   }

@@ -17,7 +17,7 @@
  * `$b` member holding a string, so the form is unambiguous.
  */
 import { Buffer } from "node:buffer"
-import { type EncodedKey, type Item, itemSize } from "@partita/core"
+import { ChurnMap, type EncodedKey, type Item, itemSize } from "@partita/core"
 import type { Boundary, Partition } from "@partita/partitioner"
 
 const textEncoder = new TextEncoder()
@@ -161,7 +161,7 @@ export class WriteCommand {
 }
 
 /** Decoded commands of the newest entries, by the entry's data array (its identity). */
-const recentCommands = new Map<Uint8Array, Command>()
+const recentCommands = new ChurnMap<Uint8Array, Command>()
 /** Entries remembered by `decodeCommandShared` (FIFO). */
 export const SHARED_COMMANDS_MAX = 8192
 

@@ -15,7 +15,15 @@ import {
   writeCostMilli,
 } from "@partita/admission"
 import { BTree, type BTreeView } from "@partita/btree"
-import { type AttributeValue, type EncodedKey, encodeKeyValue, type Item, itemSize } from "@partita/core"
+import {
+  type AttributeValue,
+  ChurnMap,
+  type EncodedKey,
+  encodeKeyValue,
+  IdRing,
+  type Item,
+  itemSize,
+} from "@partita/core"
 import {
   ConditionalCheckFailedException,
   getItem,
@@ -244,12 +252,14 @@ export class Replica {
     burstRefused: 0,
   }
   private readonly dedupe = new RequestIdSet(DEDUPE_ENTRIES_MAX)
-  private readonly writeWaiters = new Map<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
-  private readonly keyQueue = new Map<
+  // Set and deleted per write: `ChurnMap`s, not Maps (see there: young collections).
+  private readonly writeWaiters = new ChurnMap<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
+  private readonly keyQueue = new ChurnMap<
     EncodedKey,
     Array<{ req: Exclude<DataRequest, { consistent: boolean }>; reply: Reply }>
   >()
-  private readonly readWaiters = new Map<number, { req: DataRequest; reply: Reply }>()
+  /** Strong reads waiting for their read index, by read id (a ring: see `IdRing`). */
+  private readonly readWaiters = new IdRing<{ req: DataRequest; reply: Reply }>()
   private readonly readsAfterApply: Array<{ index: number; req: DataRequest; reply: Reply }> = []
   private readonly compactEntries: number
   /** Bytes of entry data applied since the last snapshot was taken (for the size rule). */
@@ -994,9 +1004,8 @@ export class Replica {
   }
 
   private answerRead(id: number, index: number): void {
-    const w = this.readWaiters.get(id)
+    const w = this.readWaiters.take(id)
     if (w === undefined) return
-    this.readWaiters.delete(id)
     if (this.applied >= index) w.reply(this.read(w.req))
     else this.readsAfterApply.push({ index, req: w.req, reply: w.reply })
   }
@@ -1103,8 +1112,9 @@ export class Replica {
     this.writeWaiters.clear()
     for (const q of this.keyQueue.values()) for (const w of q) w.reply(err(kind, "leadership changed"))
     this.keyQueue.clear()
-    for (const w of this.readWaiters.values()) w.reply(err("Unavailable", "leadership changed"))
+    const reads = this.readWaiters.valuesInOrder()
     this.readWaiters.clear()
+    for (const w of reads) w.reply(err("Unavailable", "leadership changed"))
     for (const w of this.readsAfterApply) w.reply(err("Unavailable", "leadership changed"))
     this.readsAfterApply.length = 0
   }

@@ -19,6 +19,7 @@ import {
   type AttributeValue,
   type DynamoDBError,
   encodeKeyValue,
+  IdRing,
   InternalServerError,
   type Item,
   ProvisionedThroughputExceededException,
@@ -119,6 +120,9 @@ interface Ctx {
     range?: RouteRange,
   ) => void
   range?: RouteRange
+  /** The attempt in flight: when it was sent, and to which node. */
+  sentAt: number
+  sentTo: string
 }
 
 const fail = <A>(error: DynamoDBError): Result<A> => ({ ok: false, error })
@@ -139,8 +143,10 @@ export class RequestRouter {
   readonly cache: RoutingCacheCore
   readonly admission: RouterAdmissionCore
   readonly metrics: Metrics
-  private readonly routeWaiters = new Map<number, (o: CacheOutput) => void>()
-  private readonly inflight = new Map<number, { ctx: Ctx; sentAt: number; to: string }>()
+  // Requests waiting for a route, and attempts waiting for an answer, by id. Rings, not Maps: see
+  // `IdRing` (a Map set and deleted per request made every young collection mark finished ones).
+  private readonly routeWaiters = new IdRing<Ctx>()
+  private readonly inflight = new IdRing<Ctx>()
   /**
    * Where this router now sends a partition's leader requests instead of the routing entry's
    * leader hint, learned from `NotLeader` answers and silence. It is kept only while the entry's
@@ -694,16 +700,15 @@ export class RequestRouter {
       attempt: 0,
       staleEpoch: -1,
       done,
+      sentAt: 0,
+      sentTo: "",
     }
     this.route(ctx, this.cache.request(now, this.waitRoute(ctx), info.name, key))
   }
 
   private waitRoute(ctx: Ctx): number {
     const id = this.nextCacheReq++
-    this.routeWaiters.set(id, (o) => {
-      if (o.type === "answer") this.send(ctx, o.range)
-      else if (o.type === "fail") this.retry(ctx)
-    })
+    this.routeWaiters.set(id, ctx)
     return id
   }
 
@@ -717,10 +722,10 @@ export class RequestRouter {
         this.runtime.transport.send(this.id, o.to, { t: "memds", m: o.msg })
         continue
       }
-      const w = this.routeWaiters.get(o.reqId)
-      if (w === undefined) continue
-      this.routeWaiters.delete(o.reqId)
-      w(o)
+      const ctx = this.routeWaiters.take(o.reqId)
+      if (ctx === undefined) continue
+      if (o.type === "answer") this.send(ctx, o.range)
+      else if (o.type === "fail") this.retry(ctx)
     }
   }
 
@@ -758,7 +763,9 @@ export class RequestRouter {
     }
     const rid = this.nextRid++
     // No timer per attempt: the router's tick sweeps attempts older than the attempt timeout.
-    this.inflight.set(rid, { ctx, sentAt: this.runtime.now(), to })
+    ctx.sentAt = this.runtime.now()
+    ctx.sentTo = to
+    this.inflight.set(rid, ctx)
     this.runtime.transport.send(this.id, to, {
       t: "req",
       rid,
@@ -768,10 +775,8 @@ export class RequestRouter {
   }
 
   private onResponse(rid: number, res: DataResponse): void {
-    const f = this.inflight.get(rid)
-    if (f === undefined) return
-    this.inflight.delete(rid)
-    const ctx = f.ctx
+    const ctx = this.inflight.take(rid)
+    if (ctx === undefined) return
     if (res.ok) {
       ctx.done(res, ctx.range)
       return
@@ -780,7 +785,7 @@ export class RequestRouter {
     switch (res.kind) {
       case "NotLeader": {
         // The node names the leader it follows; one that knows none sends us to the next replica.
-        const next = res.leaderNode ?? nextReplica(e.replicas, f.to)
+        const next = res.leaderNode ?? nextReplica(e.replicas, ctx.sentTo)
         if (next !== undefined) this.leaderOverride.set(e.partitionId, { node: next, hint: e.leaderHint })
         this.retry(ctx, res.leaderNode !== undefined)
         return
@@ -820,13 +825,13 @@ export class RequestRouter {
     }
   }
 
-  /** Abandons attempts unanswered for the attempt timeout (Map order is send order). */
+  /** Abandons attempts unanswered for the attempt timeout (oldest attempt id first: send order). */
   private sweep(now: number): void {
     const timeout = this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS_DEFAULT
-    for (const [rid, f] of this.inflight) {
-      if (now - f.sentAt < timeout) break
+    this.inflight.forEachOldest((rid, ctx) => {
+      if (now - ctx.sentAt < timeout) return false
       this.inflight.delete(rid)
-      const ctx = f.ctx
+      const to = ctx.sentTo
       // Silence: maybe the node is down or cut off; move on to the replica after the silent one,
       // unless another answer has already pointed this partition's requests elsewhere (many
       // requests time out together: each must not rotate the choice again, nor back to the
@@ -835,12 +840,13 @@ export class RequestRouter {
       if (ctx.strong && e !== undefined) {
         const o = this.leaderOverride.get(e.partitionId)
         const current = o !== undefined && o.hint === e.leaderHint ? o.node : e.leaderHint
-        const next = nextReplica(e.replicas, f.to)
-        if ((current === null || current === f.to) && next !== undefined)
+        const next = nextReplica(e.replicas, to)
+        if ((current === null || current === to) && next !== undefined)
           this.leaderOverride.set(e.partitionId, { node: next, hint: e.leaderHint })
       }
       this.retry(ctx)
-    }
+      return true
+    })
   }
 
   private backoff(attempt: number): number {

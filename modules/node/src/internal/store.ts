@@ -7,6 +7,7 @@
 import { BTree, type BTreeOptions, type ValueCodec } from "@partita/btree"
 import {
   type AttributeValue,
+  ChurnMap,
   type EncodedKey,
   encodeKey,
   type Item,
@@ -101,7 +102,8 @@ export class TreeItemStore implements ItemStore {
 
 /** The leader's planning view: pending writes shadow the committed tree. */
 export class PlanningStore implements ItemStore {
-  readonly pending = new Map<EncodedKey, Pending>()
+  /** By key; set and deleted per write, so a `ChurnMap` (see there). */
+  readonly pending = new ChurnMap<EncodedKey, Pending>()
   constructor(readonly committed: TreeItemStore) {}
   get keySchema(): TableKeySchema {
     return this.committed.keySchema
