@@ -6,6 +6,7 @@
  */
 import { NodeFileSystem } from "@effect/platform-node"
 import { DirectoryObjectStoreLayer, ObjectStore } from "@partita/paxos"
+import { IdRing } from "@partita/core"
 import { Effect, Layer } from "effect"
 import { Cluster, type ClusterConfig } from "./cluster.ts"
 import type { NodeMsg } from "./messages.ts"
@@ -28,7 +29,8 @@ export class RealTimeRuntime implements Runtime {
   private readonly down = new Set<string>()
   private queue: Array<{ from: string; to: string; msg: NodeMsg }> = []
   private scheduled = false
-  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>()
+  /** Pending host timers by handle (an `IdRing`: about a thousand are set and fired a second). */
+  private readonly timers = new IdRing<ReturnType<typeof setTimeout>>()
   private nextTimer = 1
   private stopped = false
   private readonly t0 = performance.now()
@@ -91,9 +93,9 @@ export class RealTimeRuntime implements Runtime {
     return id
   }
   cancel(handle: TimerHandle | undefined): void {
-    const t = this.timers.get(handle as number)
+    if (typeof handle !== "number") return
+    const t = this.timers.take(handle)
     if (t !== undefined) clearTimeout(t)
-    this.timers.delete(handle as number)
   }
   defer(fn: () => void): void {
     queueMicrotask(fn)
@@ -104,7 +106,7 @@ export class RealTimeRuntime implements Runtime {
   /** Stops every timer and delivery (the cluster shuts down). */
   stop(): void {
     this.stopped = true
-    for (const t of this.timers.values()) clearTimeout(t)
+    for (const t of this.timers.valuesInOrder()) clearTimeout(t)
     this.timers.clear()
     this.queue = []
   }
