@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { CallbackClient, decodeCommand, runScenario, simCluster } from "@partita/node"
+import { CallbackClient, decodeCommand, IDLE_COMPACT_MS, runScenario, simCluster } from "@partita/node"
 import { ObjectStore, rebuildFromArchive } from "@partita/paxos"
 import { Effect } from "effect"
 import { onDemandTable } from "./support.ts"
@@ -63,6 +63,51 @@ describe("log compaction", () => {
       assert.ok(replica.counters.compactions >= 1, `${replica.counters.compactions} compactions`)
       assert.ok(replica.core.firstLogIndex() > 900, `log starts at ${replica.core.firstLogIndex()}`)
     }
+  })
+
+  it("compacts an idle partition's log: writes that stop do not leave their log behind", () => {
+    // 300 writes over 30 keys: far below both rules (4,096 entries; 1 MiB). Idle for
+    // IDLE_COMPACT_MS, every storage replica compacts through what it applied.
+    const c = simCluster(44, { nodes: 3, routers: 1, heal: false })
+    const pid = onDemandTable(c, "idle")
+    const client = new CallbackClient(c.meta, c.routers)
+    let ok = 0
+    for (let i = 0; i < 300; i++)
+      c.sim.schedule(i * 5, () =>
+        client.putItem({ TableName: "idle", Item: { id: { S: `k${i % 30}` }, n: { N: String(i) } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(1600)
+    assert.equal(ok, 300)
+    for (const { replica } of c.replicasOf(pid)) assert.equal(replica.counters.compactions, 0)
+    c.runFor(IDLE_COMPACT_MS + 500)
+    const sums = new Set<string>()
+    for (const { replica } of c.replicasOf(pid)) {
+      assert.ok(replica.counters.compactions >= 1, `${replica.counters.compactions} compactions`)
+      assert.ok(replica.core.firstLogIndex() > 300, `log starts at ${replica.core.firstLogIndex()}`)
+      sums.add(`${replica.summary().checksum}/${replica.summary().items}`)
+    }
+    assert.equal(sums.size, 1)
+    // Writes go on from the snapshot, and a restarted replica recovers from it.
+    const leader = c.leaderOf(pid)!
+    const other = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+    c.killNode(other)
+    for (let i = 0; i < 20; i++)
+      c.sim.schedule(i * 5, () =>
+        client.putItem({ TableName: "idle", Item: { id: { S: `z${i}` } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(500)
+    c.restartNode(other)
+    c.runFor(3000)
+    assert.equal(ok, 320)
+    const after = new Set(
+      c.replicasOf(pid).map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`),
+    )
+    assert.equal(after.size, 1, [...after].join(" "))
+    assert.equal(c.node(other).replicas.get(pid)!.summary().items, 50)
   })
 
   it("keeps the end-to-end guarantees with aggressive compaction", () => {
