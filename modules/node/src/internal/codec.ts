@@ -161,9 +161,11 @@ export class WriteCommand {
 }
 
 /** Decoded commands of the newest entries, by the entry's data array (its identity). */
-const recentCommands = new ChurnMap<Uint8Array, Command>()
 /** Entries remembered by `decodeCommandShared` (FIFO). */
 export const SHARED_COMMANDS_MAX = 8192
+// Rebuilt after four times its size in deletions: a rebuild copies every live entry, so at 1,024
+// (ChurnMap's default) it copied 8 entries per write.
+const recentCommands = new ChurnMap<Uint8Array, Command>(4 * SHARED_COMMANDS_MAX)
 
 /**
  * `decodeCommand`, once per entry data array: in one process the replicas of a group receive the
