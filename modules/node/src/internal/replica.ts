@@ -271,8 +271,9 @@ export class Replica {
   private readonly compactEntries: number
   /** Bytes of entry data applied since the last snapshot was taken (for the size rule). */
   private logBytesSinceSnapshot = 0
-  /** When this replica last applied an entry (idle compaction). */
+  /** When a tick last saw `applied` move, and the value it saw (idle compaction). */
   private lastAppliedAt = 0
+  private appliedAtTick = 0
   private pendingCompaction:
     | { index: number; view: BTreeView<StoredItem>; dedupe: () => string[] }
     | undefined
@@ -448,6 +449,11 @@ export class Replica {
     this.core.tick(now)
     if (this.core.hasReady()) this.host.markDirty(this)
     this.checkRole()
+    // Idle means nothing applied since an earlier tick (no clock read per applied entry).
+    if (this.applied !== this.appliedAtTick) {
+      this.appliedAtTick = this.applied
+      this.lastAppliedAt = now
+    }
     if (
       this.spec.role === "storage" &&
       now - this.lastAppliedAt >= IDLE_COMPACT_MS &&
@@ -1030,7 +1036,6 @@ export class Replica {
     if (e.slot <= this.applied) return
     this.applied = e.slot
     this.logBytesSinceSnapshot += e.data.length
-    this.lastAppliedAt = this.host.now()
     if (e.kind === ENTRY_CONFIG) {
       this.onConfig(decodeMembership(e.data).members)
       return

@@ -86,6 +86,10 @@ export class StorageNode implements ReplicaHost {
   /** Other nodes' spare write capacity as last reported (with their Paxos messages), and when. */
   private readonly spareMilli = new Map<string, number>()
   private readonly spareAt = new Map<string, number>()
+  /** This node's spare write capacity as of its last tick (sent with its Paxos messages). */
+  private spareReport = 0
+  /** The time of the node's last tick (stamps the reports it receives; no clock read per message). */
+  private tickNow = 0
   private readonly scratch = new Uint32Array(4)
   /** Leadership observers (metrics). */
   readonly leaderListeners: Array<(r: Replica, leader: boolean) => void> = []
@@ -117,6 +121,8 @@ export class StorageNode implements ReplicaHost {
     const loop = (): void => {
       if (!this.up) return
       const now = this.runtime.now()
+      this.tickNow = now
+      this.spareReport = this.nodeWrite.available(now)
       for (const r of this.replicas.values()) r.tick(now)
       this.flush()
       this.tickHandle = this.runtime.schedule(tickMs, loop)
@@ -154,7 +160,7 @@ export class StorageNode implements ReplicaHost {
       t: "px",
       p: partitionId,
       m,
-      s: this.nodeWrite.available(this.runtime.now()),
+      s: this.spareReport,
     })
   }
   markDirty(r: Replica): void {
@@ -428,7 +434,7 @@ export class StorageNode implements ReplicaHost {
       case "px": {
         if (msg.s !== undefined) {
           this.spareMilli.set(from, msg.s)
-          this.spareAt.set(from, this.runtime.now())
+          this.spareAt.set(from, this.tickNow)
         }
         this.replicas.get(msg.p)?.step(msg.m)
         return
