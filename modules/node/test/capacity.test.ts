@@ -205,6 +205,9 @@ describe("UpdateTable past what the partitions can carry", () => {
     const updatedAt = s.c.sim.now
     const u = s.c.meta.updateThroughput(TABLE, 800, 3500)
     assert.equal(u._tag === "Right" && u.right.TableStatus, "UPDATING")
+    // No other change while UPDATING, as in DynamoDB.
+    const busy = s.c.meta.updateThroughput(TABLE, 800, 1000)
+    assert.equal(busy._tag === "Left" && busy.left._tag, "ResourceInUseException")
     // 3,000 WCU/s over all keys from now on: more than 2 partitions can take.
     const load = writeLoad(s, keys, 375, 14, PAYLOAD)
     s.c.runFor(14_500)

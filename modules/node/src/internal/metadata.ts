@@ -457,7 +457,7 @@ export class MetadataService {
     wcu: number,
   ): Either.Either<
     TableDescription,
-    ResourceNotFoundException | ValidationException | LimitExceededException
+    ResourceNotFoundException | ValidationException | LimitExceededException | ResourceInUseException
   > {
     const st = this.tables.get(name)
     if (st === undefined)
@@ -468,6 +468,14 @@ export class MetadataService {
       return Either.left(new ValidationException({ message: "units must be >= 1" }))
     const over = overTableQuota(rcu, wcu)
     if (over !== undefined) return Either.left(over)
+    // As DynamoDB: no new change while a table is UPDATING (its partitions still splitting for
+    // the last one).
+    if (this.needsThroughputSplit(st))
+      return Either.left(
+        new ResourceInUseException({
+          message: `Attempt to change a resource which is still in use: Table is being updated: ${name}`,
+        }),
+      )
     st.info = { ...st.info, provisioned: { rcu, wcu }, version: st.info.version + 1 }
     // Even: each partition gets its share now; a share over the partition maximum is carried
     // once the partitions have split for it (`throughputSplits`, while the table is UPDATING).
