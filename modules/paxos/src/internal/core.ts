@@ -132,6 +132,9 @@ const REMOVED_STAND_DOWN_ELECTIONS = 10
 const quorumSize = (n: number): number => Math.floor(n / 2) + 1
 
 /** The pure replica state machine. */
+/** The empty list a Ready carries for nothing to do (frozen: it is shared). */
+const NONE: ReadonlyArray<never> = Object.freeze([])
+
 export class PaxosCore {
   readonly id: ReplicaId
   readonly role: MemberRole
@@ -384,21 +387,24 @@ export class PaxosCore {
 
   /** Collects everything the application must do now. */
   readyOutputs(): Ready {
+    // A list handed out is replaced by a new one; an empty one is not handed out (the Ready gets
+    // the shared, frozen NONE): a flush usually has no reads, and often no messages or entries,
+    // and these arrays were a tenth of a write's allocations in the node.
     const r: Ready = {
-      messages: this.outbox,
-      entries: this.toPersist,
+      messages: this.outbox.length > 0 ? this.outbox : NONE,
+      entries: this.toPersist.length > 0 ? this.toPersist : NONE,
       hardState: this.hardDirty ? { promised: this.promised, commit: this.commitIndex } : null,
       snapshot: this.snapshotToInstall,
-      committed: this.committedOut,
-      reads: this.readsOut,
+      committed: this.committedOut.length > 0 ? this.committedOut : NONE,
+      reads: this.readsOut.length > 0 ? this.readsOut : NONE,
     }
     this.readyLastIndex = this.toPersist.length > 0 ? this.lastIndex() : this.readyLastIndex
-    this.outbox = []
-    this.toPersist = []
+    if (this.outbox.length > 0) this.outbox = []
+    if (this.toPersist.length > 0) this.toPersist = []
     this.hardDirty = false
     this.snapshotToInstall = null
-    this.committedOut = []
-    this.readsOut = []
+    if (this.committedOut.length > 0) this.committedOut = []
+    if (this.readsOut.length > 0) this.readsOut = []
     return r
   }
 

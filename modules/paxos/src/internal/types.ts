@@ -193,15 +193,15 @@ export interface ReadAnswer {
 /** What the application must do after a batch of inputs (etcd's `Ready`). */
 export interface Ready {
   /** Send these only after `entries`, `hardState` and `snapshot` are durable. */
-  readonly messages: Message[]
+  readonly messages: ReadonlyArray<Message>
   /** Append to the WAL (later frames for a slot supersede earlier ones). */
-  readonly entries: Entry[]
+  readonly entries: ReadonlyArray<Entry>
   /** Persist if not null. */
   readonly hardState: HardState | null
   /** Install this snapshot (storage replicas restore `data`), then persist a marker. */
   readonly snapshot: Snapshot | null
   /** Apply to the state machine, in order (empty on log replicas). */
-  readonly committed: Entry[]
+  readonly committed: ReadonlyArray<Entry>
   /** Answer these strong reads once applied through `index`. */
-  readonly reads: ReadAnswer[]
+  readonly reads: ReadonlyArray<ReadAnswer>
 }

@@ -513,7 +513,7 @@ class Sim {
 
   // ---------------------------------------------------------------- network
 
-  private sendAll(r: Replica, msgs: Message[]): void {
+  private sendAll(r: Replica, msgs: ReadonlyArray<Message>): void {
     for (const m of msgs) {
       if (m.type === "promise" && m.ok) r.maxPromisedSent = Math.max(r.maxPromisedSent, m.promised)
       if (m.type === "accepted" && m.ok) {
