@@ -101,6 +101,18 @@ const window = (out: ReadonlyArray<Outcome>, fromMs: number, toMs: number) => {
   }
 }
 
+/** The table has `n` partitions, each allocated `wcu`, and every storage replica's bucket runs at it. */
+const evenShares = (s: Table, n: number, wcu: number): void => {
+  const map = s.c.meta.partitionMap(TABLE)!
+  assert.deepEqual(
+    map.partitions.map((p) => p.allocation.wcu),
+    Array.from({ length: n }, () => wcu),
+  )
+  for (const p of map.partitions)
+    for (const { replica } of s.c.replicasOf(p.id))
+      if (replica.spec.role === "storage") assert.equal(replica.allocationMilli("w"), wcu * 1000)
+}
+
 const sum = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a + b, 0)
 
 describe("on-demand tables", () => {
@@ -177,14 +189,7 @@ describe("UpdateTable with the rate split evenly over partitions", () => {
     )
     const u = s.c.meta.updateThroughput(TABLE, 800, 2000)
     assert.equal(u._tag, "Right")
-    const map = s.c.meta.partitionMap(TABLE)!
-    assert.deepEqual(
-      map.partitions.map((p) => p.allocation.wcu),
-      [500, 500, 500, 500],
-    )
-    for (const p of map.partitions)
-      for (const { replica } of s.c.replicasOf(p.id))
-        if (replica.spec.role === "storage") assert.equal(replica.allocationMilli("w"), 500_000)
+    evenShares(s, 4, 500)
     const after = writeLoad(s, hot, 200, 10, "")
     s.c.runFor(10_500)
     const a = window(after, 2000, 10_000)
@@ -220,14 +225,7 @@ describe("UpdateTable past what the partitions can carry", () => {
     const d = s.c.meta.describeTable(TABLE)
     assert.equal(d._tag === "Right" && d.right.TableStatus, "ACTIVE")
     assert.equal(d._tag === "Right" && d.right.PartitionCount, 4)
-    const map = s.c.meta.partitionMap(TABLE)!
-    assert.deepEqual(
-      map.partitions.map((p) => p.allocation.wcu),
-      [875, 875, 875, 875],
-    )
-    for (const p of map.partitions)
-      for (const { replica } of s.c.replicasOf(p.id))
-        if (replica.spec.role === "storage") assert.equal(replica.allocationMilli("w"), 875_000)
+    evenShares(s, 4, 875)
     const last = window(load, 8000, 14_000)
     assert.equal(last.throttled + last.other, 0, JSON.stringify(last))
     assert.ok(last.wcuPerSec > 2900, `${last.wcuPerSec} WCU/s after the splits`)
