@@ -17,7 +17,7 @@
  * `$b` member holding a string, so the form is unambiguous.
  */
 import { Buffer } from "node:buffer"
-import { ChurnMap, type EncodedKey, type Item, itemSize } from "@partita/core"
+import { FifoCache, type EncodedKey, type Item, itemSize } from "@partita/core"
 import type { Boundary, Partition } from "@partita/partitioner"
 
 const textEncoder = new TextEncoder()
@@ -160,12 +160,14 @@ export class WriteCommand {
   }
 }
 
-/** Decoded commands of the newest entries, by the entry's data array (its identity). */
 /** Entries remembered by `decodeCommandShared` (FIFO). */
 export const SHARED_COMMANDS_MAX = 8192
-// Rebuilt after four times its size in deletions: a rebuild copies every live entry, so at 1,024
-// (ChurnMap's default) it copied 8 entries per write.
-const recentCommands = new ChurnMap<Uint8Array, Command>(4 * SHARED_COMMANDS_MAX)
+/**
+ * Decoded commands of the newest entries, by the entry's data array (its identity). A
+ * `FifoCache`: evicting through `keys().next()` on a `Map` skipped the deleted slots at the front
+ * of its table, 1.1 µs per write.
+ */
+const recentCommands = new FifoCache<Uint8Array, Command>(SHARED_COMMANDS_MAX)
 
 /**
  * `decodeCommand`, once per entry data array: in one process the replicas of a group receive the
@@ -179,7 +181,6 @@ export const decodeCommandShared = (data: Uint8Array): Command => {
   if (seen !== undefined) return seen
   const c = decodeCommand(data)
   recentCommands.set(data, c)
-  if (recentCommands.size > SHARED_COMMANDS_MAX) recentCommands.delete(recentCommands.keys().next().value!)
   return c
 }
 
