@@ -59,6 +59,15 @@ describe("point operations", () => {
     assert.equal(utf8Length("\ud83d\ude00"), 4)
   })
 
+  it("utf8Length equals the UTF-8 encoding's length, short and long strings (property)", () => {
+    const enc = new TextEncoder()
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+        assert.equal(utf8Length(s), enc.encode(s).length)
+      }),
+    )
+  })
+
   it("rejects bad node sizes", () => {
     assert.throws(() => new BTree({ nodeEntriesMax: 4 }), RangeError)
     assert.throws(() => new BTree({ nodeEntriesMax: 10.5 }), RangeError)

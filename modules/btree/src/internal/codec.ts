@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer"
 import type { DigestInput } from "./hash.ts"
 
 /**
@@ -15,9 +16,13 @@ export interface ValueCodec<V> {
   readonly decode: (bytes: Uint8Array) => V
 }
 
-/** UTF-8 length of a string (lone surrogates count 3, as TextEncoder's replacement does). */
+/**
+ * UTF-8 length of a string (lone surrogates count 3, as TextEncoder's replacement does). Past 32
+ * units the runtime counts (`Buffer.byteLength`, 20–50 ns for 1 KB against 0.5–1.3 µs here).
+ */
 export function utf8Length(s: string): number {
   const n = s.length
+  if (n > 32) return Buffer.byteLength(s, "utf8")
   let bytes = n
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i)

@@ -1,8 +1,18 @@
 /** UTF-8 helpers that run unchanged on Bun, Deno and Node. */
+import { Buffer } from "node:buffer"
+
+/**
+ * Strings longer than this are measured by the runtime (`Buffer.byteLength`): 22 ns for a 1 KB
+ * ASCII value in Bun (50 ns in Deno) against 525 ns (1.3 µs) for the loop below, and a PutItem's
+ * values are measured several times (validation, size, capacity). Shorter strings (names, keys)
+ * are cheaper in the loop than through the call.
+ */
+const NATIVE_LENGTH_FROM = 32
 
 /** Number of bytes of `s` in UTF-8 (a lone surrogate counts 3, as its U+FFFD replacement). */
 export const utf8Length = (s: string): number => {
   const n = s.length
+  if (n > NATIVE_LENGTH_FROM) return Buffer.byteLength(s, "utf8")
   let bytes = n
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i)
@@ -16,8 +26,20 @@ export const utf8Length = (s: string): number => {
   return bytes
 }
 
+/**
+ * The runtime's `String.prototype.isWellFormed` (ES2024) where it exists: it knows a one-byte
+ * string holds no surrogate without reading it (7 ns for 1 KB in Bun, against 730 ns for the loop).
+ */
+const nativeIsWellFormed: ((this: string) => boolean) | undefined = (
+  String.prototype as { isWellFormed?: (this: string) => boolean }
+).isWellFormed
+
 /** True when `s` has no lone surrogate, i.e. it can be encoded as UTF-8 without loss. */
-export const isWellFormed = (s: string): boolean => {
+export const isWellFormed = (s: string): boolean =>
+  nativeIsWellFormed !== undefined ? nativeIsWellFormed.call(s) : isWellFormedLoop(s)
+
+/** `isWellFormed` by reading every unit (engines without the built-in; and the tests' reference). */
+export const isWellFormedLoop = (s: string): boolean => {
   const n = s.length
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i)
