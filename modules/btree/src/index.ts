@@ -43,6 +43,7 @@ export {
 /** Value codecs: how values are sized, hashed and written to checkpoints. */
 export {
   bytesCodec,
+  type ItemHashMemo,
   jsonCodec,
   type Scalar,
   scalarCodec,

@@ -6,6 +6,7 @@ import {
   ChecksumAccumulator,
   checksumToLanes,
   EMPTY_CHECKSUM,
+  type ItemHashMemo,
   lanesToChecksum,
   type Scalar,
   subtractChecksums,
@@ -175,5 +176,74 @@ describe("item hash of byte values (pinned)", () => {
       for (let j = 0; j < 4; j++) acc = (Math.imul(acc, 31) + HASH_OUT[j]!) | 0
     }
     assert.equal(acc, -311943695)
+  })
+})
+
+describe("item hash memo (ValueCodec.hashMemo)", () => {
+  /** A value with a memo slot, as a store whose trees share value objects would define it. */
+  interface Memoed extends ItemHashMemo {
+    readonly text: string
+  }
+  const memoed = (text: string): Memoed => ({
+    text,
+    memoKey: undefined,
+    memo0: 0,
+    memo1: 0,
+    memo2: 0,
+    memo3: 0,
+    memoAscii: 0,
+  })
+  const base = {
+    sizeOf: (v: Memoed) => v.text.length,
+    digest: (v: Memoed) => v.text,
+    encode: (v: Memoed) => new TextEncoder().encode(v.text),
+    decode: (b: Uint8Array) => memoed(new TextDecoder().decode(b)),
+  }
+  let memoDigests = 0
+  const withMemo = {
+    ...base,
+    digest: (v: Memoed) => {
+      memoDigests++
+      return v.text
+    },
+    hashMemo: (v: Memoed) => v,
+  }
+
+  it("gives every tree the checksum it has without the memo, and hashes a shared value once per key", () => {
+    const rnd = prng(11)
+    const shared = new BTree<Memoed>({ codec: withMemo, storeItemHashes: true })
+    const shared2 = new BTree<Memoed>({ codec: withMemo, storeItemHashes: true })
+    const plain = new BTree<Memoed>({ codec: base, storeItemHashes: true })
+    let sets = 0
+    memoDigests = 0
+    for (let i = 0; i < 4000; i++) {
+      const k = key(Math.floor(rnd() * 500))
+      const v = memoed(`v${Math.floor(rnd() * 50)}`)
+      shared.set(k, v)
+      shared2.set(k, v)
+      // The same object under another key: its memo must not be taken for this key's hash.
+      const other = key(Math.floor(rnd() * 500))
+      shared.set(other, v)
+      shared2.set(other, v)
+      sets += 2
+      plain.set(k, memoed(v.text))
+      plain.set(other, memoed(v.text))
+      if (rnd() < 0.1) {
+        shared.delete(k)
+        shared2.delete(k)
+        plain.delete(k)
+      }
+    }
+    assert.deepEqual(shared.checksum(), plain.checksum())
+    assert.deepEqual(shared2.checksum(), plain.checksum())
+    const fresh = new BTree<Memoed>({ codec: base })
+    for (const [k, v] of plain.range({})) fresh.set(k, v)
+    assert.deepEqual(shared.checksum(), fresh.checksum())
+    // The second tree's sets of a value under the key it was just hashed under read nothing: one
+    // digest per pair of sets (fewer when both keys drawn are the same), against two without it.
+    assert.ok(
+      memoDigests <= sets && memoDigests > sets * 0.9,
+      `${memoDigests} digests for ${sets} pairs of sets`,
+    )
   })
 })

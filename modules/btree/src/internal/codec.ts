@@ -14,6 +14,26 @@ export interface ValueCodec<V> {
   readonly encode: (value: V) => Uint8Array
   /** Checkpoint bytes back to the value; `decode(encode(v))` must have the same digest as `v`. */
   readonly decode: (bytes: Uint8Array) => V
+  /**
+   * Optional: where a value keeps the item hash last computed for it (with the key it was computed
+   * under), so a value stored in several trees under one key, such as the replicas of a partition
+   * in one process applying the same log entry, is hashed once instead of once per tree. Only for
+   * values that never change: the memo is trusted whenever its key matches.
+   */
+  readonly hashMemo?: (value: V) => ItemHashMemo | undefined
+}
+
+/** A value's remembered item hash (see `ValueCodec.hashMemo`); written by the tree. */
+export interface ItemHashMemo {
+  /** The key the hash was computed under; undefined before the first. */
+  memoKey: string | undefined
+  /** The four 32-bit lanes of the item hash. */
+  memo0: number
+  memo1: number
+  memo2: number
+  memo3: number
+  /** 1 when the key is all ASCII. */
+  memoAscii: number
 }
 
 /**

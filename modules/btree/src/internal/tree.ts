@@ -5,7 +5,7 @@ import type { EncodedKey } from "@partita/core"
 import { Effect, Either } from "effect"
 import { buildFromSorted } from "./build.ts"
 import { decodeCheckpoint } from "./checkpoint.ts"
-import { type Scalar, scalarCodec, utf8Length, type ValueCodec } from "./codec.ts"
+import { type ItemHashMemo, type Scalar, scalarCodec, utf8Length, type ValueCodec } from "./codec.ts"
 import { CheckpointCorrupt } from "./errors.ts"
 import { HASH_OUT, hashItem, hashKey, hashValue } from "./hash.ts"
 import { addAggregate, cloneNode, emptyLeaf, lowerBound, Node } from "./node.ts"
@@ -59,6 +59,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
   private owner: number
   private readonly pn: Node[] = []
   private readonly pi: number[] = []
+  private readonly memoOf: ((value: V) => ItemHashMemo | undefined) | undefined
 
   /** An empty tree. */
   constructor(options?: BTreeOptions<V>) {
@@ -66,9 +67,35 @@ export class BTree<V = Scalar> extends BTreeView<V> {
     const hashCap = options?.storeItemHashes === true ? 4 * (max + 1) : 0
     super(emptyLeaf(0, hashCap), options?.codec ?? (scalarCodec as unknown as ValueCodec<V>), max)
     this.hashCap = hashCap
+    this.memoOf = this.codec.hashMemo
     this.max = max
     this.min = max >> 2
     this.owner = nextOwner++
+  }
+
+  /**
+   * `hashItem(key, digest(value))` for a value being stored, through the codec's memo when it has
+   * one: a value already hashed under this key is not read again.
+   */
+  private hashNew(key: EncodedKey, value: V): void {
+    const m = this.memoOf === undefined ? undefined : this.memoOf(value)
+    if (m !== undefined && m.memoKey === key) {
+      HASH_OUT[0] = m.memo0
+      HASH_OUT[1] = m.memo1
+      HASH_OUT[2] = m.memo2
+      HASH_OUT[3] = m.memo3
+      HASH_OUT[4] = m.memoAscii
+      return
+    }
+    hashItem(key, this.digest(value))
+    if (m !== undefined) {
+      m.memoKey = key
+      m.memo0 = HASH_OUT[0]!
+      m.memo1 = HASH_OUT[1]!
+      m.memo2 = HASH_OUT[2]!
+      m.memo3 = HASH_OUT[3]!
+      m.memoAscii = HASH_OUT[4]!
+    }
   }
 
   /** A tree holding `keys[i] -> values[i]`; keys strictly ascending. O(n), much faster than `set`. */
@@ -239,7 +266,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       if (hs !== null) {
         // The old value's hash is stored: its bytes are never read.
         const at = 4 * lo
-        hashItem(key, digest(value))
+        this.hashNew(key, value)
         d0 = (HASH_OUT[0]! - hs[at]!) | 0
         d1 = (HASH_OUT[1]! - hs[at + 1]!) | 0
         d2 = (HASH_OUT[2]! - hs[at + 2]!) | 0
@@ -279,7 +306,7 @@ export class BTree<V = Scalar> extends BTreeView<V> {
       }
       return old
     }
-    hashItem(key, digest(value))
+    this.hashNew(key, value)
     const d0 = HASH_OUT[0]!
     const d1 = HASH_OUT[1]!
     const d2 = HASH_OUT[2]!

@@ -18,6 +18,7 @@
  */
 import { Buffer } from "node:buffer"
 import { FifoCache, type EncodedKey, type Item, itemSize } from "@partita/core"
+import type { ItemHashMemo } from "@partita/btree"
 import type { Boundary, Partition } from "@partita/partitioner"
 
 const textEncoder = new TextEncoder()
@@ -56,12 +57,20 @@ export interface StoredItem {
  * replicas, was most of a write's apply cost; now a replica hashes and stores the bytes, and
  * decodes and parses an item once, when it first reads it.
  */
-class StoredBytes implements StoredItem {
+class StoredBytes implements StoredItem, ItemHashMemo {
   // The parsed item is kept (reads need it); its text is not: it is decoded again when asked
   // (scrub visits), so a read item holds one copy of its values, not two.
   private parsed: Item | undefined
   /** -1: not known yet (computed from the item on first use). */
   private sized: number
+  // The item hash, for the trees of the other replicas that store this same object (one decoded
+  // command serves every replica in the process: see `decodeCommandShared`).
+  memoKey: string | undefined = undefined
+  memo0 = 0
+  memo1 = 0
+  memo2 = 0
+  memo3 = 0
+  memoAscii = 0
   constructor(
     readonly bytes: Uint8Array,
     size: number,
@@ -84,6 +93,10 @@ class StoredBytes implements StoredItem {
     return it
   }
 }
+
+/** Where a stored item keeps its item hash for the B-tree (`ValueCodec.hashMemo`). */
+export const storedItemHashMemo = (v: StoredItem): ItemHashMemo | undefined =>
+  v instanceof StoredBytes ? v : undefined
 
 /** The stored form of an item's canonical text. */
 export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text), -1)

@@ -15,7 +15,7 @@ import {
   partitionKeyRange,
 } from "@partita/core"
 import type { ItemStore, SortKeyStart, TableKeySchema } from "@partita/expressions"
-import { type StoredItem, storedItemOfBytes } from "./codec.ts"
+import { type StoredItem, storedItemHashMemo, storedItemOfBytes } from "./codec.ts"
 
 /**
  * B-tree value codec: size, digest and checkpoint form are the canonical text's UTF-8 bytes, so
@@ -27,6 +27,8 @@ export const storedItemCodec: ValueCodec<StoredItem> = {
   digest: (v) => v.bytes,
   encode: (v) => v.bytes,
   decode: (b) => storedItemOfBytes(b.slice()),
+  // Three replicas in one process store the same object for each write: one hash serves all.
+  hashMemo: storedItemHashMemo,
 }
 
 /**
