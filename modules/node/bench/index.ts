@@ -403,9 +403,22 @@ const e2e = async (quick: boolean): Promise<E2EFigure[]> => {
       ["get-eventual", "uniform"],
       ["get-eventual", "zipf"],
     ]
+    /**
+     * Before each measurement the cluster settles: it idles past `IDLE_COMPACT_MS` (queues drain,
+     * idle partitions compact their logs) and, where the runtime offers it, one full collection
+     * runs. Without this each phase also measured the previous phase's garbage: the open loop
+     * right after a saturating closed loop (and the reads after a million writes) paid for the
+     * full collections of what the phase before it left behind.
+     */
+    const settle = async (): Promise<void> => {
+      await c.sleep(1200)
+      ;(globalThis as { Bun?: { gc: (sync: boolean) => void } }).Bun?.gc(true)
+    }
     for (const [op, dist] of runs) {
+      await settle()
       const f = await closed(op, dist, 256)
       figures.push(f)
+      await settle()
       // The issue's latency target is at half of its throughput target: 25,000 writes/s and
       // 75,000 reads/s, whatever the closed loop reached.
       figures.push(await open(op, dist, (op === "put" ? TARGET_WRITES : TARGET_READS) / 2))
@@ -474,7 +487,7 @@ export const runNodeBench = async (opts: { quick: boolean }): Promise<BenchRepor
     `# @partita/node benchmark (${opts.quick ? "quick" : "full"})`,
     "",
     `${runtime}, ${machine}. 9 storage nodes in 3 AZs, 3 routers, 3 MemDS, 2 GAC, one process, real time; 1 KB items, ${KEYS} keys, table of ${BENCH_PARTITIONS} partitions (DynamoDB caps a partition at 1,000 WCU / 3,000 RCU).`,
-    `Closed loop: 256 outstanding requests; ops/s counts successes, the median of ${opts.quick ? "one round" : "three rounds"}. Open loop: half the target load (25,000 writes/s, 75,000 reads/s), latency from the intended send time, recorded after a ${opts.quick ? "0.3" : "1"} s warm-up at the same rate; the generator polls every event-loop turn so each request leaves on time.`,
+    `Closed loop: 256 outstanding requests; ops/s counts successes, the median of ${opts.quick ? "one round" : "three rounds"}. Open loop: half the target load (25,000 writes/s, 75,000 reads/s), latency from the intended send time, recorded after a ${opts.quick ? "0.3" : "1"} s warm-up at the same rate; the generator polls every event-loop turn so each request leaves on time. Before each measurement the cluster idles 1.2 s and one full collection runs, so a phase does not pay for the previous phase's garbage.`,
     "",
     "| workload | mode | ops/s | p50 ms | p99 ms | p99.9 ms | errors | max event-loop stall ms |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
