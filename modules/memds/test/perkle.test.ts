@@ -177,6 +177,41 @@ describe("PerkleStore lookups", () => {
     assert.equal(r1?.end, null)
     assert.equal(s.route(routingKey("a", hashFromBigInt(0n)), s.tableHandle("a")), undefined)
   })
+
+  it("route answers from its memo until an update, then with the update", () => {
+    const s = new PerkleStore()
+    const e = (p: string, epoch: number, leader: string): RoutingEntry => ({
+      partitionId: p,
+      epoch,
+      replicas: [
+        { nodeId: "n1", az: "a" },
+        { nodeId: "n2", az: "b" },
+      ],
+      leaderHint: leader,
+    })
+    const q = routingKey("t", hashFromBigInt(5n))
+    s.put(routingKey("t", hashFromBigInt(0n)), e("p0", 1, "n1"))
+    s.put(routingKey("t", hashFromBigInt(1n << 127n)), e("p1", 1, "n1"))
+    const a = s.route(q)!
+    // One decoded object serves repeated lookups of the same route.
+    assert.equal(s.route(q), a)
+    // A new leader at the same boundary: the next lookup sees it.
+    s.put(routingKey("t", hashFromBigInt(0n)), e("p0", 2, "n2"))
+    const b = s.route(q)!
+    assert.equal(b.entry.leaderHint, "n2")
+    assert.equal(b.entry.epoch, 2)
+    assert.equal(toHex(b.end!), toHex(routingKey("t", hashFromBigInt(1n << 127n))))
+    // A boundary inserted after it (a split) moves the range's end, and its deletion moves it back.
+    const mid = routingKey("t", hashFromBigInt(1n << 100n))
+    s.put(mid, e("p2", 1, "n1"))
+    assert.equal(toHex(s.route(q)!.end!), toHex(mid))
+    assert.equal(s.route(routingKey("t", hashFromBigInt((1n << 100n) + 1n)))!.entry.partitionId, "p2")
+    s.delete(mid)
+    assert.equal(toHex(s.route(q)!.end!), toHex(routingKey("t", hashFromBigInt(1n << 127n))))
+    // The range's own boundary deleted: the key falls to no range of the table.
+    s.delete(routingKey("t", hashFromBigInt(0n)))
+    assert.equal(s.route(q), undefined)
+  })
 })
 
 describe("Perkle Merkle hashes", () => {

@@ -102,6 +102,9 @@ class TableIndex {
   ) {}
 }
 
+/** Slots of `PerkleStore`'s memo of decoded routes (a power of two). */
+const ROUTE_MEMO_SLOTS = 4096
+
 /** Opaque handle on one table's read index (from `PerkleStore.tableHandle`). */
 export type TableHandle = { readonly tableId: string; readonly prefix: Uint8Array }
 
@@ -219,6 +222,7 @@ export class PerkleStore {
     const [a, b] = entryHash(entry)
     const before = this.trie.size
     const s = this.trie.put(key, this.encode(entry), a, b)
+    this.routeMemoSlot.fill(-1)
     if (this.trie.size !== before) this.indexInsert(ti, key, s)
   }
 
@@ -232,6 +236,7 @@ export class PerkleStore {
     ti.slots.copyWithin(p, p + 1, ti.n)
     ti.n--
     this.trie.delete(key)
+    this.routeMemoSlot.fill(-1)
     return true
   }
 
@@ -431,9 +436,23 @@ export class PerkleStore {
     const i = this.floorPos(ti, key)
     if (i < 0) return undefined
     const s = ti.slots[i]!
+    const m = s & (ROUTE_MEMO_SLOTS - 1)
+    if (this.routeMemoSlot[m] === s) return this.routeMemo[m]
     const end = i + 1 < ti.n ? this.trie.keyOf(ti.slots[i + 1]!) : null
-    return { start: this.trie.keyOf(s), end, entry: this.entryAt(s) }
+    const r: RouteRange = { start: this.trie.keyOf(s), end, entry: this.entryAt(s) }
+    this.routeMemoSlot[m] = s
+    this.routeMemo[m] = r
+    return r
   }
+
+  /**
+   * Routes answered lately, by trie slot (direct-mapped: slot `s` in `s mod ROUTE_MEMO_SLOTS`),
+   * all forgotten at any update. Every request a router serves looks its route up here (constant
+   * work), and decoding it each time (two key copies, the partition id, the replica list) was
+   * about a dozen objects per request. A route is immutable, so one object serves every lookup.
+   */
+  private readonly routeMemo = new Array<RouteRange | undefined>(ROUTE_MEMO_SLOTS)
+  private readonly routeMemoSlot = new Int32Array(ROUTE_MEMO_SLOTS).fill(-1)
 
   /** All boundaries whose key starts with `prefix`, in key order. */
   prefix(prefix: Uint8Array): Boundary[] {
@@ -540,6 +559,7 @@ export class PerkleStore {
 
   /** Shrinks every array to its contents (after a bulk load); growth resumes on the next insert. */
   trim(): void {
+    this.routeMemoSlot.fill(-1)
     this.trie.trim()
     for (const t of this.tables.values()) {
       t.words = t.words.slice(0, Math.max(2, 2 * t.n))
