@@ -27,7 +27,19 @@ export class RealTimeRuntime implements Runtime {
   readonly transport: Transport
   private readonly handlers = new Map<string, MessageHandler>()
   private readonly down = new Set<string>()
-  private queue: Array<{ from: string; to: string; msg: NodeMsg }> = []
+  /**
+   * Messages waiting for the next drain, as three parallel arrays (no object per message: a
+   * write sends about eight) that two buffers take turns at: sends during a drain go to the
+   * other one, and a drained buffer's slots are cleared and reused.
+   */
+  private qFrom: string[] = []
+  private qTo: string[] = []
+  private qMsg: Array<NodeMsg | undefined> = []
+  private qLen = 0
+  private spareFrom: string[] = []
+  private spareTo: string[] = []
+  private spareMsg: Array<NodeMsg | undefined> = []
+  private readonly drainNow = (): void => this.drain()
   private scheduled = false
   /** Pending host timers by handle (an `IdRing`: about a thousand are set and fired a second). */
   private readonly timers = new IdRing<ReturnType<typeof setTimeout>>()
@@ -44,10 +56,13 @@ export class RealTimeRuntime implements Runtime {
       },
       send: (from, to, msg) => {
         if (this.down.has(from) || this.down.has(to)) return
-        this.queue.push({ from, to, msg })
+        const i = this.qLen++
+        this.qFrom[i] = from
+        this.qTo[i] = to
+        this.qMsg[i] = msg
         if (!this.scheduled) {
           this.scheduled = true
-          later(() => this.drain())
+          later(this.drainNow)
         }
       },
       isUp: (id) => !this.down.has(id),
@@ -61,19 +76,52 @@ export class RealTimeRuntime implements Runtime {
   private drain(): void {
     this.scheduled = false
     if (this.stopped) return
+    // Take the queue; sends from the handlers go to the spare buffer meanwhile.
+    const from = this.qFrom
+    const to = this.qTo
+    const msgs = this.qMsg
+    const len = this.qLen
+    this.qFrom = this.spareFrom
+    this.qTo = this.spareTo
+    this.qMsg = this.spareMsg
+    this.qLen = 0
     // Bounded work per macrotask so timers (ticks, leases, the load generator) are not starved.
-    const q = this.queue
-    const n = Math.min(q.length, DRAIN_MESSAGES_MAX)
-    this.queue = n === q.length ? [] : q.slice(n)
+    const n = Math.min(len, DRAIN_MESSAGES_MAX)
     for (let i = 0; i < n; i++) {
-      const { from, to, msg } = q[i]!
-      if (this.down.has(to)) continue
+      const dest = to[i]!
+      const msg = msgs[i]!
+      msgs[i] = undefined
+      if (this.down.has(dest)) continue
       this.delivered++
-      this.handlers.get(to)?.(msg, from)
+      this.handlers.get(dest)?.(msg, from[i]!)
     }
-    if (this.queue.length > 0 && !this.scheduled) {
+    if (n < len) {
+      // A backlog past the bound: it goes first, before what was sent during this drain.
+      const restFrom = from.slice(n, len)
+      const restTo = to.slice(n, len)
+      const restMsg = msgs.slice(n, len)
+      for (let i = n; i < len; i++) msgs[i] = undefined
+      for (let i = 0; i < this.qLen; i++) {
+        restFrom.push(this.qFrom[i]!)
+        restTo.push(this.qTo[i]!)
+        restMsg.push(this.qMsg[i])
+        this.qMsg[i] = undefined
+      }
+      this.spareFrom = this.qFrom
+      this.spareTo = this.qTo
+      this.spareMsg = this.qMsg
+      this.qFrom = restFrom
+      this.qTo = restTo
+      this.qMsg = restMsg
+      this.qLen = restFrom.length
+    } else {
+      this.spareFrom = from
+      this.spareTo = to
+      this.spareMsg = msgs
+    }
+    if (this.qLen > 0 && !this.scheduled) {
       this.scheduled = true
-      later(() => this.drain())
+      later(this.drainNow)
     }
   }
 
@@ -108,7 +156,10 @@ export class RealTimeRuntime implements Runtime {
     this.stopped = true
     for (const t of this.timers.valuesInOrder()) clearTimeout(t)
     this.timers.clear()
-    this.queue = []
+    this.qFrom = []
+    this.qTo = []
+    this.qMsg = []
+    this.qLen = 0
   }
 }
 
