@@ -37,9 +37,15 @@ import type { Item } from "@partita/core"
  * through the runtime's `defer`. A caller that retries from its callback, as load generators and SDK-style retry
  * loops do, would otherwise recurse once per throttled request and overflow the stack.
  */
-const later = <A>(router: RequestRouter, cb: Callback<A>, start: (cb: Callback<A>) => void): void => {
+const later = <I, A>(
+  router: RequestRouter,
+  op: (this: RequestRouter, input: I, cb: Callback<A>) => void,
+  input: I,
+  cb: Callback<A>,
+): void => {
+  // One closure per request (the operation is called as a method, not through a second one).
   let inside = true
-  start((r) => {
+  op.call(router, input, (r) => {
     // The runtime's defer: a microtask on real time, the next event at the same instant in the
     // simulation (deterministic, and run by the simulation's own loop).
     if (inside) router.runtime.defer(() => cb(r))
@@ -68,27 +74,27 @@ export class CallbackClient {
 
   getItem(i: GetItemRequest, cb: Callback<GetItemResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.getItem(i, c))
+    later(r, r.getItem, i, cb)
   }
   putItem(i: PutItemRequest, cb: Callback<WriteItemResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.putItem(i, c))
+    later(r, r.putItem, i, cb)
   }
   updateItem(i: UpdateItemRequest, cb: Callback<WriteItemResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.updateItem(i, c))
+    later(r, r.updateItem, i, cb)
   }
   deleteItem(i: DeleteItemRequest, cb: Callback<WriteItemResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.deleteItem(i, c))
+    later(r, r.deleteItem, i, cb)
   }
   query(i: QueryRequest, cb: Callback<PageResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.query(i, c))
+    later(r, r.query, i, cb)
   }
   scan(i: ScanRequest, cb: Callback<PageResponse>): void {
     const r = this.router()
-    later(r, cb, (c) => r.scan(i, c))
+    later(r, r.scan, i, cb)
   }
 
   /** BatchGetItem: keys the tables' throughput refused come back in UnprocessedKeys. */

@@ -214,15 +214,22 @@ export class RequestRouter {
       },
       strong,
       (r) => {
-        const res = this.finish(info, "GetItem", t0, r, (ok, now) => {
-          const milli = readCostMilli(ok.consumedBytes, mode)
-          this.charge(info, "r", milli, now)
-          return {
-            Item: ok.item,
+        // `finish` without its closure (one fewer function per request on the hot path).
+        const now = this.runtime.now()
+        this.metrics.request(info.name, "GetItem", now - t0, r.ok)
+        if (!r.ok) {
+          cb(this.failure(info, r))
+          return
+        }
+        const milli = readCostMilli(r.consumedBytes, mode)
+        this.charge(info, "r", milli, now)
+        cb({
+          ok: true,
+          value: {
+            Item: r.item,
             ConsumedCapacity: consumed(input.ReturnConsumedCapacity, info.name, milli, 0),
-          }
+          },
         })
-        cb(res)
       },
       undefined,
       t0,
@@ -296,13 +303,15 @@ export class RequestRouter {
       req,
       true,
       (r) => {
-        cb(
-          this.finish(info, op, t0, r, (ok, now) => {
-            const milli = writeCostMilli(ok.consumedBytes)
-            this.charge(info, "w", milli, now)
-            return { Attributes: ok.item, ConsumedCapacity: consumed(rcc, info.name, 0, milli) }
-          }),
-        )
+        const now = this.runtime.now()
+        this.metrics.request(info.name, op, now - t0, r.ok)
+        if (!r.ok) {
+          cb(this.failure(info, r))
+          return
+        }
+        const milli = writeCostMilli(r.consumedBytes)
+        this.charge(info, "w", milli, now)
+        cb({ ok: true, value: { Attributes: r.item, ConsumedCapacity: consumed(rcc, info.name, 0, milli) } })
       },
       undefined,
       t0,
@@ -650,6 +659,14 @@ export class RequestRouter {
     const now = this.runtime.now()
     this.metrics.request(info.name, op, now - t0, r.ok)
     if (r.ok) return { ok: true, value: ok(r, now) }
+    return this.failure(info, r)
+  }
+
+  /** The client's error for a failed data response (counted in the router's metrics). */
+  private failure(
+    info: TableInfo,
+    r: Exclude<DataResponse, DataOk> | { ok: false; kind: "Deadline" } | { ok: false; kind: "NoRoute" },
+  ): Result<never> {
     switch (r.kind) {
       case "ConditionalCheckFailed":
         return fail(
