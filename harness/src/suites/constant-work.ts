@@ -12,6 +12,7 @@ import {
   hashFromBigInt,
   MemDSNode,
   type Outbound,
+  type CacheOutput,
   RoutingCacheCore,
   routingKey,
   type UpdateOp,
@@ -137,7 +138,7 @@ export function runCache(fleet: Fleet, run: CacheRun): CacheRunResult {
     while (arr.length <= i) arr.push(0)
     arr[i]!++
   }
-  const handle = (router: number, outs: ReturnType<RoutingCacheCore["request"]>): void => {
+  const handle = (router: number, outs: ReadonlyArray<CacheOutput>): void => {
     for (const o of outs) {
       if (o.type === "fail") failed++
       else if (o.type === "send") {

@@ -134,7 +134,7 @@ describe("routing cache bounds and staleness", () => {
       ])
     return m
   }
-  const sends = (outs: CacheOutput[]) =>
+  const sends = (outs: ReadonlyArray<CacheOutput>) =>
     outs.filter((o) => o.type === "send") as Extract<CacheOutput, { type: "send" }>[]
 
   it("when MemDS is slow, hits still answer from the cache and outstanding lookups stay bounded", () => {
@@ -186,7 +186,7 @@ describe("routing cache bounds and staleness", () => {
     for (const mode of ["constant-work", "conventional"] as const) {
       const m = memds()
       const c = new RoutingCacheCore({ mode, memdsNodes: ["m"] })
-      const ask = (outs: CacheOutput[], now: number): CacheOutput[] => {
+      const ask = (outs: ReadonlyArray<CacheOutput>, now: number): CacheOutput[] => {
         const res: CacheOutput[] = outs.filter((o) => o.type !== "send")
         for (const s of sends(outs))
           res.push(...ask(c.reply(now, m.lookup(s.msg.id, s.msg.key, s.msg.minVersion)), now))
@@ -299,7 +299,7 @@ describe("routing cache contents", () => {
             ])
           const c = new RoutingCacheCore({ mode, memdsNodes: ["m"] })
           let req = 0
-          const run = (outs: CacheOutput[], key: Uint8Array): void => {
+          const run = (outs: ReadonlyArray<CacheOutput>, key: Uint8Array): void => {
             for (const o of outs) {
               if (o.type === "send")
                 run(c.reply(0, m.lookup(o.msg.id, o.msg.key, o.msg.minVersion)), o.msg.key)

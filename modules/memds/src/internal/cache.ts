@@ -56,6 +56,9 @@ export const RETRIES_MAX_DEFAULT = 3
 /** Default: cached ranges per router. */
 export const ENTRIES_MAX_DEFAULT = 1_000_000
 
+/** The answer of a call with nothing for the router to do (shared, frozen). */
+const NO_OUTPUT: ReadonlyArray<CacheOutput> = Object.freeze([])
+
 /** Why a request could not be routed. */
 export type RoutingFailure = "RoutingUnavailable" | "NoSuchPartition"
 
@@ -213,10 +216,21 @@ export class RoutingCacheCore {
   }
 
   /** Handles a MemDS reply. */
-  reply(now: number, msg: FleetMsg): CacheOutput[] {
-    if (msg.type !== "lookup-reply" && msg.type !== "behind") return []
+  reply(now: number, msg: FleetMsg): ReadonlyArray<CacheOutput> {
+    if (msg.type !== "lookup-reply" && msg.type !== "behind") return NO_OUTPUT
     const f = this.inFlight.take(msg.id)
-    if (f === undefined) return [] // timed out already, or a duplicate
+    if (f === undefined) return NO_OUTPUT // timed out already, or a duplicate
+    if (
+      msg.type === "lookup-reply" &&
+      f.waiter === null &&
+      msg.version >= this.seenVersion &&
+      this.queue.length === 0
+    ) {
+      // A constant-work refresh (one per request served from the cache): install, nothing to send.
+      this.seenVersion = msg.version
+      if (msg.range !== null) this.install(now, f.tableId, msg.range)
+      return NO_OUTPUT
+    }
     const out: CacheOutput[] = []
     if (msg.type === "behind" || msg.version < this.seenVersion) {
       // never go back in time: this node is older than what we have already seen

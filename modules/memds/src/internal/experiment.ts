@@ -5,7 +5,7 @@
  * request overall and per window, which is what the constant-work design keeps flat.
  * (Tests and benchmarks use it; the harness can reuse it for the router-cache sweep.)
  */
-import { type CacheMetrics, type CacheMode, RoutingCacheCore } from "./cache.ts"
+import { type CacheMetrics, type CacheMode, type CacheOutput, RoutingCacheCore } from "./cache.ts"
 import { MemDSNode } from "./fleet.ts"
 import { hashFromBigInt, routingKey } from "./keys.ts"
 
@@ -88,7 +88,7 @@ export const runCacheExperiment = (p: CacheExperiment): CacheExperimentResult =>
   let answered = 0
   let failed = 0
   let now = 0
-  const handle = (outs: ReturnType<RoutingCacheCore["request"]>): void => {
+  const handle = (outs: ReadonlyArray<CacheOutput>): void => {
     for (const o of outs) {
       if (o.type === "answer") answered++
       else if (o.type === "fail") failed++

@@ -134,7 +134,7 @@ export class RoutingCache extends Context.Tag("@partita/memds/RoutingCache")<
         // Carries out the core's outputs: answers resolve waiting requests, sends go out as
         // daemon fibers whose replies feed back into the core (the request path never waits
         // on them unless the core said the request must).
-        const run = (outs: CacheOutput[]): Effect.Effect<void> =>
+        const run = (outs: ReadonlyArray<CacheOutput>): Effect.Effect<void> =>
           Effect.forEach(
             outs,
             (o) => {

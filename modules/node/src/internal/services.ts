@@ -26,7 +26,12 @@ export class MemDSEndpoint {
     this.node = new MemDSNode({ id, peers: peers.filter((p) => p !== id), sequencer })
     runtime.transport.register(id, az, (msg, from) => {
       if (!this.up || msg.t !== "memds") return
-      this.send(this.node.step(runtime.now(), from, msg.m))
+      const m = msg.m
+      // A lookup (one per routed request, the constant-work rule) is answered directly, without
+      // the list of outbound messages `step` returns.
+      if (m.type === "lookup")
+        runtime.transport.send(id, from, { t: "memds", m: this.node.lookup(m.id, m.key, m.minVersion) })
+      else this.send(this.node.step(runtime.now(), from, m))
     })
     const loop = (): void => {
       if (this.up) this.send(this.node.tick(runtime.now()))
