@@ -195,6 +195,9 @@ export class PaxosCore {
   private handoverDeadline = 0
 
   // ---- outputs ----
+  /** Scratch for `scratchQuorum` (one value and weight per member). */
+  private readonly qVals: number[] = []
+  private readonly qWts: number[] = []
   private outbox: Message[] = []
   private toPersist: Entry[] = []
   private hardDirty = false
@@ -462,14 +465,15 @@ export class PaxosCore {
   /** Local time until which a leader's lease is valid (conservative under the drift bound). */
   leaseExpiry(): number {
     if (this.state !== "leader" || this.leaseRevoked) return Number.NEGATIVE_INFINITY
-    const times: Array<[number, number]> = []
     const cfg = this.latestConfig()
-    for (const m of cfg.members) {
-      const t =
+    const ms = cfg.members
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i]!
+      this.qVals[i] =
         m.id === this.id ? this.lastBroadcastAt : (this.progress.get(m.id)?.ackAt ?? Number.NEGATIVE_INFINITY)
-      times.push([t, this.weight(m)])
+      this.qWts[i] = this.weight(m)
     }
-    const t = quorumValue(times, quorumSize(cfg.members.length))
+    const t = this.scratchQuorum(ms.length, quorumSize(ms.length))
     return t + (this.leaseMs * (1 - this.driftBound)) / (1 + this.driftBound)
   }
   /** An established leader after the lease wait, with a valid lease. */
@@ -1018,11 +1022,14 @@ export class PaxosCore {
     // Step down when a quorum has not been heard from for two election timeouts. Reads are
     // protected by the lease, not by stepping down, so this only needs to be eventually true.
     const cfg = this.latestConfig()
-    const heard: Array<[number, number]> = cfg.members.map((m) => [
-      m.id === this.id ? this.now : (this.progress.get(m.id)?.heardAt ?? Number.NEGATIVE_INFINITY),
-      this.weight(m),
-    ])
-    if (this.now - quorumValue(heard, quorumSize(cfg.members.length)) > 2 * this.electionTimeoutMs) {
+    const ms = cfg.members
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i]!
+      this.qVals[i] =
+        m.id === this.id ? this.now : (this.progress.get(m.id)?.heardAt ?? Number.NEGATIVE_INFINITY)
+      this.qWts[i] = this.weight(m)
+    }
+    if (this.now - this.scratchQuorum(ms.length, quorumSize(ms.length)) > 2 * this.electionTimeoutMs) {
       this.becomeFollower()
       return
     }
@@ -1122,11 +1129,13 @@ export class PaxosCore {
           break
         }
       }
-      const matches: Array<[number, number]> = cfg.members.map((m) => [
-        m.id === this.id ? this.selfMatch : (this.progress.get(m.id)?.match ?? 0),
-        this.weight(m),
-      ])
-      const q = Math.min(quorumValue(matches, quorumSize(cfg.members.length)), segEnd)
+      const ms = cfg.members
+      for (let i = 0; i < ms.length; i++) {
+        const m = ms[i]!
+        this.qVals[i] = m.id === this.id ? this.selfMatch : (this.progress.get(m.id)?.match ?? 0)
+        this.qWts[i] = this.weight(m)
+      }
+      const q = Math.min(this.scratchQuorum(ms.length, quorumSize(ms.length)), segEnd)
       if (q <= c) break
       c = q
       if (q < segEnd) break
@@ -1202,6 +1211,36 @@ export class PaxosCore {
     }
   }
 
+  /**
+   * The largest value v such that members with value ≥ v weigh at least `need`, over the first
+   * `n` entries of the scratch arrays `qVals` / `qWts` (sorted in place, descending by value): the
+   * commit, lease and liveness checks run on every
+   * acknowledgement and strong read, and building a list of pairs for each cost four arrays and
+   * a closure per call.
+   */
+  private scratchQuorum(n: number, need: number): number {
+    const v = this.qVals
+    const w = this.qWts
+    for (let i = 1; i < n; i++) {
+      const x = v[i]!
+      const y = w[i]!
+      let j = i - 1
+      while (j >= 0 && v[j]! < x) {
+        v[j + 1] = v[j]!
+        w[j + 1] = w[j]!
+        j--
+      }
+      v[j + 1] = x
+      w[j + 1] = y
+    }
+    let acc = 0
+    for (let i = 0; i < n; i++) {
+      acc += w[i]!
+      if (acc >= need) return v[i]!
+    }
+    return Number.NEGATIVE_INFINITY
+  }
+
   private dropConfigSlot(slot: number): void {
     this.configSlots = this.configSlots.filter((s) => s !== slot)
     this.configCache.delete(slot)
@@ -1233,17 +1272,6 @@ export class PaxosCore {
     for (const m of cfg.members) if (ids.has(m.id)) w += this.weight(m)
     return w
   }
-}
-
-/** The largest value v such that members with value ≥ v weigh at least `need`. */
-const quorumValue = (vals: Array<[number, number]>, need: number): number => {
-  vals.sort((a, b) => b[0] - a[0])
-  let w = 0
-  for (const [v, wt] of vals) {
-    w += wt
-    if (w >= need) return v
-  }
-  return Number.NEGATIVE_INFINITY
 }
 
 /** True when `next` differs from `cur` by exactly one member (added, removed or role changed). */
