@@ -1071,7 +1071,7 @@ export class PaxosCore {
     const last = this.lastIndex()
     const perMessage = this.bug("paxos.accept.one-entry") ? 1 : this.maxEntriesPerMessage
     const end = Math.min(last, pr.next + perMessage - 1)
-    const entries = pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : []
+    const entries = pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : NONE
     this.send({
       type: "accept",
       from: this.id,
