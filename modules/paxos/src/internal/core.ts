@@ -465,14 +465,8 @@ export class PaxosCore {
   /** Local time until which a leader's lease is valid (conservative under the drift bound). */
   leaseExpiry(): number {
     if (this.state !== "leader" || this.leaseRevoked) return Number.NEGATIVE_INFINITY
-    const cfg = this.latestConfig()
-    const ms = cfg.members
-    for (let i = 0; i < ms.length; i++) {
-      const m = ms[i]!
-      this.qVals[i] =
-        m.id === this.id ? this.lastBroadcastAt : (this.progress.get(m.id)?.ackAt ?? Number.NEGATIVE_INFINITY)
-      this.qWts[i] = this.weight(m)
-    }
+    const ms = this.latestConfig().members
+    this.fillQuorum(ms, this.lastBroadcastAt, "ackAt", Number.NEGATIVE_INFINITY)
     const t = this.scratchQuorum(ms.length, quorumSize(ms.length))
     return t + (this.leaseMs * (1 - this.driftBound)) / (1 + this.driftBound)
   }
@@ -1023,12 +1017,7 @@ export class PaxosCore {
     // protected by the lease, not by stepping down, so this only needs to be eventually true.
     const cfg = this.latestConfig()
     const ms = cfg.members
-    for (let i = 0; i < ms.length; i++) {
-      const m = ms[i]!
-      this.qVals[i] =
-        m.id === this.id ? this.now : (this.progress.get(m.id)?.heardAt ?? Number.NEGATIVE_INFINITY)
-      this.qWts[i] = this.weight(m)
-    }
+    this.fillQuorum(ms, this.now, "heardAt", Number.NEGATIVE_INFINITY)
     if (this.now - this.scratchQuorum(ms.length, quorumSize(ms.length)) > 2 * this.electionTimeoutMs) {
       this.becomeFollower()
       return
@@ -1071,7 +1060,8 @@ export class PaxosCore {
     const last = this.lastIndex()
     const perMessage = this.bug("paxos.accept.one-entry") ? 1 : this.maxEntriesPerMessage
     const end = Math.min(last, pr.next + perMessage - 1)
-    const entries = pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : NONE
+    const entries =
+      pr.next <= end ? this.log.slice(pr.next - this.firstIndex, end + 1 - this.firstIndex) : NONE
     this.send({
       type: "accept",
       from: this.id,
@@ -1130,11 +1120,7 @@ export class PaxosCore {
         }
       }
       const ms = cfg.members
-      for (let i = 0; i < ms.length; i++) {
-        const m = ms[i]!
-        this.qVals[i] = m.id === this.id ? this.selfMatch : (this.progress.get(m.id)?.match ?? 0)
-        this.qWts[i] = this.weight(m)
-      }
+      this.fillQuorum(ms, this.selfMatch, "match", 0)
       const q = Math.min(this.scratchQuorum(ms.length, quorumSize(ms.length)), segEnd)
       if (q <= c) break
       c = q
@@ -1208,6 +1194,24 @@ export class PaxosCore {
     if (!this.configSlots.includes(e.slot)) {
       this.configSlots.push(e.slot)
       this.configSlots.sort((a, b) => a - b)
+    }
+  }
+
+  /**
+   * Fills the scratch arrays with each member's weight and value: `self` for this replica, the
+   * member's progress `field` for the others (`missing` when it has none).
+   */
+  private fillQuorum(
+    ms: ReadonlyArray<Member>,
+    self: number,
+    field: "ackAt" | "heardAt" | "match",
+    missing: number,
+  ): void {
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i]!
+      const pr = m.id === this.id ? undefined : this.progress.get(m.id)
+      this.qVals[i] = m.id === this.id ? self : pr === undefined ? missing : pr[field]
+      this.qWts[i] = this.weight(m)
     }
   }
 
