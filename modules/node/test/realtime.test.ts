@@ -5,6 +5,9 @@ import type { NodeMsg } from "../src/internal/messages.ts"
 import { DRAIN_MESSAGES_MAX, RealTimeRuntime } from "../src/internal/realtime.ts"
 
 const ping = (n: number): NodeMsg => ({ t: "ping", n }) as NodeMsg
+/** Waits on the runtime's own timer (the host timer lives in the real-time runtime). */
+const wait = (rt: RealTimeRuntime, ms: number): Promise<void> =>
+  new Promise((r) => rt.schedule(ms, () => r()))
 
 describe("RealTimeRuntime transport", () => {
   it("delivers in send order across bounded drains, a backlog before what is sent meanwhile", async () => {
@@ -21,7 +24,7 @@ describe("RealTimeRuntime transport", () => {
       got.push([from, (m as { n: number }).n])
     })
     for (let i = 0; i < total; i++) rt.transport.send("a", "b", ping(i))
-    for (let t = 0; t < 200 && got.length < total + 50; t++) await new Promise((r) => setTimeout(r, 5))
+    for (let t = 0; t < 200 && got.length < total + 50; t++) await wait(rt, 5)
     rt.stop()
     assert.equal(got.length, total + 50)
     assert.equal(rt.delivered, total + 50)
@@ -46,10 +49,10 @@ describe("RealTimeRuntime transport", () => {
     rt.transport.send("a", "b", ping(1))
     rt.transport.setUp("b", false)
     rt.transport.send("a", "b", ping(2))
-    await new Promise((r) => setTimeout(r, 5))
+    await wait(rt, 5)
     rt.transport.setUp("b", true)
     rt.transport.send("a", "b", ping(3))
-    await new Promise((r) => setTimeout(r, 5))
+    await wait(rt, 5)
     rt.stop()
     assert.deepEqual(got, [3])
   })
