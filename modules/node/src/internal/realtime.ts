@@ -125,6 +125,11 @@ export class RealTimeRuntime implements Runtime {
     }
   }
 
+  /** Messages sent and not yet delivered (a load generator that shares the thread can wait while there are none). */
+  get pending(): number {
+    return this.qLen
+  }
+
   now(): number {
     return performance.now() - this.t0
   }
