@@ -1,9 +1,33 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { CallbackClient, decodeCommand, IDLE_COMPACT_MS, runScenario, simCluster } from "@partita/node"
+import {
+  CallbackClient,
+  decodeCommand,
+  IDLE_COMPACT_MS,
+  type PutItemRequest,
+  runScenario,
+  simCluster,
+} from "@partita/node"
 import { ObjectStore, rebuildFromArchive } from "@partita/paxos"
 import { Effect } from "effect"
 import { onDemandTable } from "./support.ts"
+
+/** Schedules `n` PutItems, one every `everyMs` of simulated time; successes are counted in `count.ok`. */
+const schedulePuts = (
+  c: ReturnType<typeof simCluster>,
+  client: CallbackClient,
+  n: number,
+  everyMs: number,
+  input: (i: number) => PutItemRequest,
+  count: { ok: number },
+): void => {
+  for (let i = 0; i < n; i++)
+    c.sim.schedule(i * everyMs, () =>
+      client.putItem(input(i), (r) => {
+        if (r.ok) count.ok++
+      }),
+    )
+}
 
 describe("log compaction", () => {
   it("compacts behind B-tree snapshots; a replica that fell behind catches up from a snapshot", () => {
@@ -13,18 +37,17 @@ describe("log compaction", () => {
     const leader = c.leaderOf(pid)!
     const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     c.killNode(lagging)
-    let ok = 0
-    for (let i = 0; i < 600; i++)
-      c.sim.schedule(i * 5, () =>
-        client.putItem(
-          { TableName: "compact", Item: { id: { S: `k${i % 150}` }, n: { N: String(i) } } },
-          (r) => {
-            if (r.ok) ok++
-          },
-        ),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      client,
+      600,
+      5,
+      (i) => ({ TableName: "compact", Item: { id: { S: `k${i % 150}` }, n: { N: String(i) } } }),
+      puts,
+    )
     c.runFor(5000)
-    assert.equal(ok, 600)
+    assert.equal(puts.ok, 600)
     const lead = c.node(leader).replicas.get(pid)!
     assert.ok(lead.counters.compactions >= 5, `${lead.counters.compactions} compactions`)
     assert.ok(lead.core.firstLogIndex() > 500, "the leader's log was not truncated")
@@ -50,15 +73,17 @@ describe("log compaction", () => {
     const pid = onDemandTable(c, "sized")
     const client = new CallbackClient(c.meta, c.routers)
     const blob = "b".repeat(1000)
-    let ok = 0
-    for (let i = 0; i < 1400; i++)
-      c.sim.schedule(i * 4, () =>
-        client.putItem({ TableName: "sized", Item: { id: { S: `k${i % 40}` }, blob: { S: blob } } }, (r) => {
-          if (r.ok) ok++
-        }),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      client,
+      1400,
+      4,
+      (i) => ({ TableName: "sized", Item: { id: { S: `k${i % 40}` }, blob: { S: blob } } }),
+      puts,
+    )
     c.runFor(8000)
-    assert.equal(ok, 1400)
+    assert.equal(puts.ok, 1400)
     for (const { replica } of c.replicasOf(pid)) {
       assert.ok(replica.counters.compactions >= 1, `${replica.counters.compactions} compactions`)
       assert.ok(replica.core.firstLogIndex() > 900, `log starts at ${replica.core.firstLogIndex()}`)
@@ -71,15 +96,17 @@ describe("log compaction", () => {
     const c = simCluster(44, { nodes: 3, routers: 1, heal: false })
     const pid = onDemandTable(c, "idle")
     const client = new CallbackClient(c.meta, c.routers)
-    let ok = 0
-    for (let i = 0; i < 300; i++)
-      c.sim.schedule(i * 5, () =>
-        client.putItem({ TableName: "idle", Item: { id: { S: `k${i % 30}` }, n: { N: String(i) } } }, (r) => {
-          if (r.ok) ok++
-        }),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      client,
+      300,
+      5,
+      (i) => ({ TableName: "idle", Item: { id: { S: `k${i % 30}` }, n: { N: String(i) } } }),
+      puts,
+    )
     c.runFor(1600)
-    assert.equal(ok, 300)
+    assert.equal(puts.ok, 300)
     for (const { replica } of c.replicasOf(pid)) assert.equal(replica.counters.compactions, 0)
     c.runFor(IDLE_COMPACT_MS + 500)
     const sums = new Set<string>()
@@ -93,16 +120,11 @@ describe("log compaction", () => {
     const leader = c.leaderOf(pid)!
     const other = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     c.killNode(other)
-    for (let i = 0; i < 20; i++)
-      c.sim.schedule(i * 5, () =>
-        client.putItem({ TableName: "idle", Item: { id: { S: `z${i}` } } }, (r) => {
-          if (r.ok) ok++
-        }),
-      )
+    schedulePuts(c, client, 20, 5, (i) => ({ TableName: "idle", Item: { id: { S: `z${i}` } } }), puts)
     c.runFor(500)
     c.restartNode(other)
     c.runFor(3000)
-    assert.equal(ok, 320)
+    assert.equal(puts.ok, 320)
     const after = new Set(
       c.replicasOf(pid).map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`),
     )
@@ -134,15 +156,17 @@ describe("the WAL archive", () => {
     })
     onDemandTable(c, "arch")
     const client = new CallbackClient(c.meta, c.routers)
-    let ok = 0
-    for (let i = 0; i < 700; i++)
-      c.sim.schedule(i * 4, () =>
-        client.putItem({ TableName: "arch", Item: { id: { S: `a${i % 90}` }, n: { N: String(i) } } }, (r) => {
-          if (r.ok) ok++
-        }),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      client,
+      700,
+      4,
+      (i) => ({ TableName: "arch", Item: { id: { S: `a${i % 90}` }, n: { N: String(i) } } }),
+      puts,
+    )
     c.runFor(5000)
-    assert.equal(ok, 700)
+    assert.equal(puts.ok, 700)
     const pid = c.meta.partitionMap("arch")!.partitions[0]!.id
     const reps = c.replicasOf(pid)
     for (const { replica } of reps) {
