@@ -289,6 +289,8 @@ export class Replica {
   private readonly applyEntry = (e: Entry): void => this.apply(e)
   private proposedSinceDrain = false
   private leaderBallot = -1
+  /** The ballot of the term in which this leader has applied everything committed (`isLeader`). */
+  private caughtUpBallot = -1
   /** Sampled accesses on the leader (split-for-consumption input); reset by the metadata service. */
   readonly access: AccessStats
   /** When `access` was last reset (ms). */
@@ -424,9 +426,25 @@ export class Replica {
     return this.spec.partition.id
   }
 
-  /** True on the established leader (its opening no-op committed and applied). */
+  /**
+   * True on the established leader: its opening no-op is committed, and it has applied, at least
+   * once in this term, everything committed (every earlier leader's entries and the no-op).
+   *
+   * Only that first catch-up is required. Whatever commits later in the term is this leader's own
+   * proposals, and until each is applied its effect is in the planning overlay (`planning.pending`)
+   * and its id in `writeWaiters`; strong reads wait for their read index to be applied. Requiring
+   * `applied >= commitIndex` at every request (as before) turned away, with "leader not
+   * established" and a backoff, any write or strong read that arrived between a commit and its
+   * apply: under a steady 25,000 writes/s about 4 % of writes, which decided the p99.
+   */
   isLeader(): boolean {
-    return this.core.state === "leader" && this.core.isEstablished() && this.applied >= this.core.commitIndex
+    if (!this.core.isEstablished()) return false
+    const b = this.core.ballot
+    if (this.caughtUpBallot === b) return true
+    // Caught up only in a term whose role change `checkRole` has seen (the overlay was reset).
+    if (this.leaderBallot !== b || this.applied < this.core.commitIndex) return false
+    this.caughtUpBallot = b
+    return true
   }
 
   /** Node id of the replica this one believes leads. */
