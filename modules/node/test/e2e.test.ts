@@ -98,7 +98,8 @@ describe("the whole cluster under faults (seeded simulation)", () => {
   it("holds under heavier stress: 6 faults in 8 s on 4 partitions (PARTITA_STRESS_SEEDS, default 40)", () => {
     const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
     const failures: string[] = []
-    for (let s = 600; s < 600 + n; s++) {
+    const base = Number(process.env.PARTITA_STRESS_BASE ?? 600)
+    for (let s = base; s < base + n; s++) {
       const r = runScenario({
         seed: s,
         durationMs: 8000,
