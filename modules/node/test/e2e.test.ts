@@ -99,6 +99,8 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
     const failures: string[] = []
     const base = Number(process.env.PARTITA_STRESS_BASE ?? 600)
+    // PARTITA_LATE_DEFER=1: deferred work sometimes runs late, as on real time (`lateDefer`).
+    const late = process.env.PARTITA_LATE_DEFER === "1" ? { lateDefer: true } : {}
     for (let s = base; s < base + n; s++) {
       const r = runScenario({
         seed: s,
@@ -108,9 +110,10 @@ describe("the whole cluster under faults (seeded simulation)", () => {
         faults: 6,
         partitions: 4,
         faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
-        ...(s % 3 === 0
-          ? { cluster: { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } }
-          : {}),
+        cluster: {
+          ...late,
+          ...(s % 3 === 0 ? { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } : {}),
+        },
       })
       if (
         r.linearizable !== "linearizable" ||

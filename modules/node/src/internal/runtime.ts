@@ -49,7 +49,11 @@ export class SimRuntime implements Runtime {
   readonly transport: Transport
   private readonly prng: Prng
 
-  constructor(readonly sim: Sim) {
+  constructor(
+    readonly sim: Sim,
+    /** Deferred work sometimes runs late (`ClusterConfig.lateDefer`). */
+    private readonly lateDefer = false,
+  ) {
     this.prng = sim.fork("node-runtime")
     this.net = new SimNetwork<NodeMsg>(sim, { name: "cluster", hashMessage: (m) => m.t })
     const net = this.net
@@ -76,7 +80,12 @@ export class SimRuntime implements Runtime {
     if (handle !== undefined) this.sim.scheduler.cancel(handle as TimerId)
   }
   defer(fn: () => void): void {
-    this.sim.schedule(0, fn)
+    // BUGGIFY (opt-in): a deferred step sometimes runs after what arrives in the next half
+    // millisecond, as on real time, where the transport delivers a whole batch of messages before
+    // any deferred work runs: a leader then sees requests after an acceptance has moved its commit
+    // index and before it has applied it (see `Replica.decides`).
+    const late = this.lateDefer && this.sim.buggifySite("node.defer-late")
+    this.sim.schedule(late ? this.prng.next() * 0.5 : 0, fn)
   }
   random(): number {
     return this.prng.next()
