@@ -1248,6 +1248,13 @@ export class MetadataService {
         } else if (h.joinSlot === 0) {
           // Already a member (a split child inherits its parent's log replicas): measure from now.
           h.joinSlot = Math.max(1, leader.core.commitIndex)
+        } else if (this.healthy(logNode) && this.nodes.get(logNode)?.replicas.get(h.pid) === undefined) {
+          // A member whose node hosts no replica of the group: it missed the split that made this
+          // partition (down when its parent's log replica would have followed it), or lost its
+          // disk. Create it there, as a new incarnation of that member id: no votes until it holds
+          // the log through the commit point (a seeded stress run waited on it forever).
+          const r = this.nodes.get(logNode)?.createReplica({ ...spec("log"), members: cfg }, "log")
+          r?.holdVotesThrough(leader.core.commitIndex)
         } else if (caughtUp(logNode)) {
           event.coveredAt = now
           this.emit({
