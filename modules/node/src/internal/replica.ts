@@ -533,6 +533,13 @@ export class Replica {
           reply(err("Unavailable", "leader not established"))
           return
         }
+        // Under a valid lease with everything committed applied, the read index would be the
+        // commit index and already applied: answer now, not after the node's deferred flush
+        // (the same check and the same state `requestRead` and its answer would use).
+        if (this.applied >= this.core.commitIndex && this.core.canServeReads()) {
+          reply(this.read(req))
+          return
+        }
         const id = this.nextReadId++
         const st = this.core.requestRead(id)
         if (st === "not-leader") {
