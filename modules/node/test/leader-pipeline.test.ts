@@ -7,6 +7,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, type LocalCluster, localCluster } from "@partita/node"
+import { createOnDemandTable } from "./support.ts"
 
 /** Waits on the cluster runtime's own timer. */
 const wait = (c: LocalCluster, ms: number): Promise<void> =>
@@ -16,14 +17,7 @@ describe("a leader under a steady stream of writes", () => {
   it("refuses none of them while it leads (no retry, no leader change)", async () => {
     const c = localCluster({ nodes: 3, routers: 1, memds: 1, gac: 1 })
     try {
-      const made = c.meta.createTable({
-        TableName: "hot",
-        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-        Partitions: 8,
-      })
-      assert.equal(made._tag, "Right")
+      createOnDemandTable(c, "hot", 8)
       await wait(c, 2500)
       const client = new CallbackClient(c.meta, c.routers)
       const leaderChanges = () => [...c.nodes.values()].reduce((n, s) => n + s.counters.leaderChanges, 0)

@@ -1,12 +1,9 @@
 /** Test setup shared by the cluster tests (not a test file itself). */
 import assert from "node:assert/strict"
-import type { SimCluster } from "@partita/node"
+import type { Cluster, SimCluster } from "@partita/node"
 
-/**
- * Creates an on-demand table keyed by a string `id`, runs the simulation 3 s (leaders elected,
- * leases held, routes published) and returns the id of its first partition.
- */
-export const onDemandTable = (c: SimCluster, name: string, partitions?: number): string => {
+/** Creates an on-demand table keyed by a string `id` on any cluster (simulated or real time). */
+export const createOnDemandTable = (c: Cluster, name: string, partitions?: number): void => {
   const t = c.meta.createTable({
     TableName: name,
     KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
@@ -15,6 +12,14 @@ export const onDemandTable = (c: SimCluster, name: string, partitions?: number):
     ...(partitions === undefined ? {} : { Partitions: partitions }),
   })
   assert.equal(t._tag, "Right", t._tag === "Left" ? t.left.message : "")
+}
+
+/**
+ * Creates an on-demand table keyed by a string `id`, runs the simulation 3 s (leaders elected,
+ * leases held, routes published) and returns the id of its first partition.
+ */
+export const onDemandTable = (c: SimCluster, name: string, partitions?: number): string => {
+  createOnDemandTable(c, name, partitions)
   c.runFor(3000)
   return c.meta.partitionMap(name)!.partitions[0]!.id
 }
