@@ -55,5 +55,5 @@ export {
 /** The typed error of a damaged checkpoint file. */
 export { CheckpointCorrupt } from "./internal/errors.ts"
 
-/** What a value's digest may be (string code units, bytes, or a float64). */
-export type { DigestInput } from "./internal/hash.ts"
+/** What a value's digest may be (string code units, bytes or a range of them, or a float64). */
+export type { ByteRange, DigestInput } from "./internal/hash.ts"

@@ -177,6 +177,30 @@ describe("item hash of byte values (pinned)", () => {
     }
     assert.equal(acc, -311943695)
   })
+
+  it("hashes a byte range (ByteRange) exactly as the same bytes alone, at every offset and length", () => {
+    // A replica's item body is a range of its log entry: its hash must not depend on what
+    // precedes it (the pinned fingerprint above covers the bytes-alone form).
+    for (let n = 0; n <= 70; n++) {
+      const b = new Uint8Array(n)
+      for (let i = 0; i < n; i++) b[i] = (i * 131 + n * 7 + 3) & 255
+      hashItem(`key${n}`, b)
+      const whole = [HASH_OUT[0], HASH_OUT[1], HASH_OUT[2], HASH_OUT[3]]
+      for (let at = 0; at <= 19; at++) {
+        const data = new Uint8Array(at + n)
+        for (let i = 0; i < at; i++) data[i] = (i * 17 + 250) & 255
+        data.set(b, at)
+        hashItem(`key${n}`, { rangeData: data, rangeStart: at })
+        assert.deepEqual([HASH_OUT[0], HASH_OUT[1], HASH_OUT[2], HASH_OUT[3]], whole, `n=${n} at=${at}`)
+      }
+    }
+    // and differs from the whole array's hash once there is a prefix
+    const data = new Uint8Array([9, 1, 2, 3])
+    hashItem("k", data)
+    const all = HASH_OUT[0]
+    hashItem("k", { rangeData: data, rangeStart: 1 })
+    assert.notEqual(HASH_OUT[0], all)
+  })
 })
 
 describe("item hash memo (ValueCodec.hashMemo)", () => {

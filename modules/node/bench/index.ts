@@ -25,7 +25,6 @@ import {
   CallbackClient,
   decodeCommand,
   encodeWrite,
-  storedItemOfBytes,
   itemToText,
   localCluster,
   makeTree,
@@ -160,7 +159,7 @@ const layerCosts = (quick: boolean): Record<string, number> => {
   out.apply = nsPerOp(rounds, n, (k) => {
     for (let i = 0; i < k; i++) {
       const c = decodeCommand(cmds[i % 1000]!)
-      if (c.kind === "write" && c.body !== undefined) tree.set(c.key, storedItemOfBytes(c.body))
+      if (c.kind === "write" && !c.deletes) tree.set(c.key, c.stored()!)
     }
   })
 

@@ -121,14 +121,15 @@ function word(b: Uint8Array, i: number, n: number): number {
  * state in locals (as `absorbString` does): calling `block` per 16 bytes loaded and stored the
  * state through `ST` each time, a third of the cost of hashing a 1 KB value.
  */
-function absorbBytes(b: Uint8Array): void {
+function absorbBytes(b: Uint8Array, from: number): void {
+  // The bytes b[from..]: blocks start at `from`, so a range hashes as the same bytes alone would.
   const n = b.length
-  const whole = n & ~15
+  const whole = from + ((n - from) & ~15)
   let h1 = ST[0]!
   let h2 = ST[1]!
   let h3 = ST[2]!
   let h4 = ST[3]!
-  for (let i = 0; i < whole; i += 16) {
+  for (let i = from; i < whole; i += 16) {
     const k1 = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
     const k2 = b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)
     const k3 = b[i + 8]! | (b[i + 9]! << 8) | (b[i + 10]! << 16) | (b[i + 11]! << 24)
@@ -179,8 +180,19 @@ function finish(len: number): void {
   HASH_OUT[3] = (h4 + h1) | 0
 }
 
-/** What a value contributes to its item hash: code units, bytes, or a float64. */
-export type DigestInput = string | Uint8Array | number
+/**
+ * The bytes of `rangeData` from `rangeStart` to its end, hashed exactly as a `Uint8Array` holding
+ * only them would be. A value can name a stretch of a larger array this way (a replica's item body
+ * inside its log entry) without a view: in JavaScriptCore a `subarray` view gives the array an
+ * `ArrayBuffer` of its own, which every full collection then walks while the program is stopped.
+ */
+export interface ByteRange {
+  readonly rangeData: Uint8Array
+  readonly rangeStart: number
+}
+
+/** What a value contributes to its item hash: code units, bytes (whole or a range), or a float64. */
+export type DigestInput = string | Uint8Array | ByteRange | number
 
 const TAG_KEY = 0x4b4559
 const KEY_ST = new Int32Array(4)
@@ -221,10 +233,16 @@ export function hashValue(v: DigestInput): void {
     f64[0] = v
     block(TAG_NUMBER, f64Words[0]!, f64Words[1]!, 0)
     finish(keyUnits + 4)
-  } else {
+  } else if (v instanceof Uint8Array) {
     block(TAG_BYTES, v.length, 0, 0)
-    absorbBytes(v)
+    absorbBytes(v, 0)
     finish(keyUnits + v.length)
+  } else {
+    const b = v.rangeData
+    const n = b.length - v.rangeStart
+    block(TAG_BYTES, n, 0, 0)
+    absorbBytes(b, v.rangeStart)
+    finish(keyUnits + n)
   }
 }
 

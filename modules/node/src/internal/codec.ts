@@ -18,7 +18,7 @@
  */
 import { Buffer } from "node:buffer"
 import { FifoCache, type EncodedKey, type Item, itemSize } from "@partita/core"
-import type { ItemHashMemo } from "@partita/btree"
+import type { ByteRange, ItemHashMemo } from "@partita/btree"
 import type { Boundary, Partition } from "@partita/partitioner"
 
 const textEncoder = new TextEncoder()
@@ -40,13 +40,37 @@ const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) | 
 })()
 
 /**
+ * `Buffer.prototype.utf8Slice` where the runtime has it and it reads a plain `Uint8Array` (checked
+ * once here): decodes a range of an array without a view; otherwise undefined.
+ */
+const utf8Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
+  try {
+    const f = (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice
+    if (typeof f !== "function") return undefined
+    const g = f as (this: Uint8Array, start: number, end: number) => string
+    return g.call(new Uint8Array([0x41, 0xc3, 0xa9, 0x7e]), 1, 4) === "\u00e9~" ? g : undefined
+  } catch {
+    return undefined
+  }
+})()
+
+/** UTF-8 text of `data[start..]`, without a view when the runtime allows. */
+const utf8Of = (data: Uint8Array, start: number): string =>
+  utf8Slice !== undefined
+    ? utf8Slice.call(data, start, data.length)
+    : textDecoder.decode(start === 0 ? data : data.subarray(start))
+
+/**
  * What a replica stores per key: the item's canonical text as UTF-8 bytes (sized, hashed into
  * checksums and checkpointed as they are), with the text and the parsed item on demand.
  */
 export interface StoredItem {
   readonly item: Item
   readonly text: string
+  /** The bytes (may be made on demand: prefer `byteLength` and `storedItemDigest`). */
   readonly bytes: Uint8Array
+  /** Length of `bytes`. */
+  readonly byteLength: number
   /** The item's DynamoDB size (`itemSize`), known without parsing when the log carried it. */
   readonly size: number
 }
@@ -57,12 +81,14 @@ export interface StoredItem {
  * replicas, was most of a write's apply cost; now a replica hashes and stores the bytes, and
  * decodes and parses an item once, when it first reads it.
  */
-class StoredBytes implements StoredItem, ItemHashMemo {
+class StoredBytes implements StoredItem, ItemHashMemo, ByteRange {
   // The parsed item is kept (reads need it); its text is not: it is decoded again when asked
   // (scrub visits), so a read item holds one copy of its values, not two.
   private parsed: Item | undefined
   /** -1: not known yet (computed from the item on first use). */
   private sized: number
+  /** `bytes` when asked for and `rangeStart` > 0 (a view, made once). */
+  private view: Uint8Array | undefined = undefined
   // The item hash, for the trees of the other replicas that store this same object (one decoded
   // command serves every replica in the process: see `decodeCommandShared`).
   memoKey: string | undefined = undefined
@@ -72,17 +98,29 @@ class StoredBytes implements StoredItem, ItemHashMemo {
   memo3 = 0
   memoAscii = 0
   constructor(
-    readonly bytes: Uint8Array,
+    /** The bytes are `rangeData[rangeStart..]`: a log entry's body stays inside the entry. */
+    readonly rangeData: Uint8Array,
+    readonly rangeStart: number,
     size: number,
   ) {
     this.sized = size
+  }
+  get bytes(): Uint8Array {
+    if (this.rangeStart === 0) return this.rangeData
+    // A view gives the entry an ArrayBuffer of its own (see `decodeCommand`): made only when
+    // asked (checkpoints, scrub copies), never on the write or read path.
+    if (this.view === undefined) this.view = this.rangeData.subarray(this.rangeStart)
+    return this.view
+  }
+  get byteLength(): number {
+    return this.rangeData.length - this.rangeStart
   }
   get size(): number {
     if (this.sized < 0) this.sized = itemSize(this.item)
     return this.sized
   }
   get text(): string {
-    return textDecoder.decode(this.bytes)
+    return utf8Of(this.rangeData, this.rangeStart)
   }
   get item(): Item {
     let it = this.parsed
@@ -98,15 +136,30 @@ class StoredBytes implements StoredItem, ItemHashMemo {
 export const storedItemHashMemo = (v: StoredItem): ItemHashMemo | undefined =>
   v instanceof StoredBytes ? v : undefined
 
+/**
+ * A stored item's bytes as an array of their own: the item's array when it holds only them, else a
+ * copy (never a view, which would give a log entry an `ArrayBuffer`: see `decodeCommand`).
+ */
+export const storedItemBytes = (v: StoredItem): Uint8Array =>
+  v instanceof StoredBytes && v.rangeStart > 0 ? v.rangeData.slice(v.rangeStart) : v.bytes
+
+/** What a stored item's bytes hash as (a range, not a view, for a log entry's body). */
+export const storedItemDigest = (v: StoredItem): ByteRange | Uint8Array =>
+  v instanceof StoredBytes ? v : v.bytes
+
 /** The stored form of an item's canonical text. */
-export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text), -1)
+export const storedItem = (text: string): StoredItem => new StoredBytes(textEncoder.encode(text), 0, -1)
 
 /**
  * The stored form of an item's canonical text as UTF-8 bytes (kept, not copied), with its
  * DynamoDB size when known (else computed from the item when first asked).
  */
 export const storedItemOfBytes = (bytes: Uint8Array, size?: number): StoredItem =>
-  new StoredBytes(bytes, size === undefined || !(size >= 0) ? -1 : size)
+  new StoredBytes(bytes, 0, size === undefined || !(size >= 0) ? -1 : size)
+
+/** The stored form of the canonical text in `data[start..]` (kept in place, not copied). */
+const storedItemOfRange = (data: Uint8Array, start: number, size: number | undefined): StoredItem =>
+  new StoredBytes(data, start, size === undefined || !(size >= 0) ? -1 : size)
 
 const replacer = (_k: string, v: unknown): unknown =>
   v instanceof Uint8Array ? { $b: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") } : v
@@ -146,20 +199,32 @@ export interface SplitFence {
   readonly right: Partition
 }
 
-/** A decoded write: the item image as UTF-8 bytes (`body`), and as text on demand. */
+/**
+ * A decoded write: the item image as UTF-8 bytes, `data[bodyAt..]` of the log entry (kept in
+ * place: see `decodeCommand`), and as text on demand.
+ */
 export class WriteCommand {
   readonly kind = "write" as const
   constructor(
     readonly requestId: string,
     readonly key: EncodedKey,
-    /** The item's canonical text as UTF-8 bytes, a view into the entry (undefined: delete). */
-    readonly body: Uint8Array | undefined,
+    /** The log entry whose tail from `bodyAt` is the item's canonical text (undefined: delete). */
+    readonly data: Uint8Array | undefined,
+    readonly bodyAt: number,
     /** The item's DynamoDB size as the leader computed it (undefined: not carried). */
     readonly size: number | undefined,
   ) {}
+  /** A delete (no item). */
+  get deletes(): boolean {
+    return this.data === undefined
+  }
+  /** The item's canonical text as UTF-8 bytes, a copy (undefined: delete). */
+  get body(): Uint8Array | undefined {
+    return this.data?.slice(this.bodyAt)
+  }
   /** The item text (undefined: delete). */
   get text(): string | undefined {
-    return this.body === undefined ? undefined : textDecoder.decode(this.body)
+    return this.data === undefined ? undefined : utf8Of(this.data, this.bodyAt)
   }
   private storedItem: StoredItem | undefined
   /**
@@ -167,8 +232,8 @@ export class WriteCommand {
    * apply the same entry share it, and so its parsed form; it is immutable).
    */
   stored(): StoredItem | undefined {
-    if (this.body === undefined) return undefined
-    if (this.storedItem === undefined) this.storedItem = storedItemOfBytes(this.body, this.size)
+    if (this.data === undefined) return undefined
+    if (this.storedItem === undefined) this.storedItem = storedItemOfRange(this.data, this.bodyAt, this.size)
     return this.storedItem
   }
 }
@@ -345,15 +410,17 @@ const isNull = (data: Uint8Array, at: number): boolean =>
   data[at + 3] === 0x6c
 
 /**
- * Decodes a command. Only the small header is decoded and parsed; the body stays bytes: one copy
- * of the entry's body (`slice`), which the replicas' trees share (`decodeCommandShared` decodes
- * each entry once per process, so this is one 1 KB copy per write, not three).
+ * Decodes a command. Only the small header is decoded and parsed; the body stays bytes in place:
+ * the command names the entry and where its body starts, and the stored item keeps that range
+ * (`ByteRange` of `@partita/btree`, which hashes it as the bytes alone). Replicas in one process
+ * share the decoded command (`decodeCommandShared`), so the three trees hold one entry's bytes.
  *
- * Not a view (`subarray`) into `data`, though that would save the copy: in JavaScriptCore a view
- * gives the entry an `ArrayBuffer` of its own, and the collector keeps every such buffer on a list
- * that each full collection walks while the program is stopped. With one per log entry (60,000 in
- * the benchmark's cluster) the final pauses of full collections measured 11-16 ms on average at
- * 25,000 writes/s; with copies, 5.5-7.4 ms.
+ * Not a view (`subarray`) of the body: in JavaScriptCore a view gives the entry an `ArrayBuffer`
+ * of its own, and the collector keeps every such buffer on a list that each full collection walks
+ * while the program is stopped. With one per log entry (60,000 in the benchmark's cluster) the
+ * final pauses of full collections measured 11-16 ms on average at 25,000 writes/s; without,
+ * 5.5-7.4 ms. Nor a copy (`slice`): that cost ~0.5 us per write and one more 1 KB array for the
+ * collector's sweeper to free.
  * A JSON header (splits, and writes from before the binary header) never holds a raw newline
  * byte, so the first newline ends it.
  */
@@ -380,7 +447,8 @@ export const decodeCommand = (data: Uint8Array): Command => {
     return new WriteCommand(
       requestId,
       key,
-      hasBody ? data.slice(o) : undefined,
+      hasBody ? data : undefined,
+      o,
       (flags & FLAG_SIZE) !== 0 ? getU32(data, 2) : undefined,
     )
   }
@@ -398,7 +466,8 @@ export const decodeCommand = (data: Uint8Array): Command => {
   return new WriteCommand(
     header.r!,
     header.k!,
-    isNull(data, at) ? undefined : data.slice(at),
+    isNull(data, at) ? undefined : data,
+    at,
     typeof z === "number" && Number.isInteger(z) && z >= 0 ? z : undefined,
   )
 }

@@ -1104,7 +1104,7 @@ export class Replica {
       }
       return
     }
-    if (c.body === undefined) this.tree.delete(c.key)
+    if (c.deletes) this.tree.delete(c.key)
     else this.tree.set(c.key, c.stored()!)
     this.counters.applied++
     if (w !== undefined) {

@@ -44,7 +44,7 @@ import {
   checkpointKey,
 } from "@partita/scrubber"
 import { Effect, Exit } from "effect"
-import { decodeCommand, type StoredItem, storedItem, storedItemOfBytes } from "./codec.ts"
+import { decodeCommand, type StoredItem, storedItem, storedItemBytes, storedItemOfBytes } from "./codec.ts"
 import type { Replica, ReplicaTap } from "./replica.ts"
 import type { Runtime } from "./runtime.ts"
 import type { StorageNode } from "./storageNode.ts"
@@ -112,8 +112,8 @@ export const nodeStateMachine: StateMachine<StoredItem> = {
     if (e.kind !== ENTRY_COMMAND) return
     const c = decodeCommand(e.data)
     if (c.kind !== "write") return
-    if (c.body === undefined) tree.delete(c.key)
-    else tree.set(c.key, storedItemOfBytes(c.body, c.size))
+    if (c.deletes) tree.delete(c.key)
+    else tree.set(c.key, c.stored()!)
   },
   touches: (e) => {
     if (e.kind !== ENTRY_COMMAND) return []
@@ -123,7 +123,7 @@ export const nodeStateMachine: StateMachine<StoredItem> = {
 }
 
 /** A private copy of a stored item (replicas never share item objects). */
-const copyItem = (v: StoredItem): StoredItem => storedItemOfBytes(v.bytes.slice())
+const copyItem = (v: StoredItem): StoredItem => storedItemOfBytes(storedItemBytes(v).slice())
 
 // ---------------------------------------------------------------------------------------------
 // Replicas

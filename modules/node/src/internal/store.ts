@@ -15,7 +15,13 @@ import {
   partitionKeyRange,
 } from "@partita/core"
 import type { ItemStore, SortKeyStart, TableKeySchema } from "@partita/expressions"
-import { type StoredItem, storedItemHashMemo, storedItemOfBytes } from "./codec.ts"
+import {
+  type StoredItem,
+  storedItemBytes,
+  storedItemDigest,
+  storedItemHashMemo,
+  storedItemOfBytes,
+} from "./codec.ts"
 
 /**
  * B-tree value codec: size, digest and checkpoint form are the canonical text's UTF-8 bytes, so
@@ -23,9 +29,10 @@ import { type StoredItem, storedItemHashMemo, storedItemOfBytes } from "./codec.
  * same text as UTF-16 units).
  */
 export const storedItemCodec: ValueCodec<StoredItem> = {
-  sizeOf: (v) => v.bytes.length,
-  digest: (v) => v.bytes,
-  encode: (v) => v.bytes,
+  sizeOf: (v) => v.byteLength,
+  // A log entry's body is hashed in place (a range of the entry, not a view of it).
+  digest: storedItemDigest,
+  encode: storedItemBytes,
   decode: (b) => storedItemOfBytes(b.slice()),
   // Three replicas in one process store the same object for each write: one hash serves all.
   hashMemo: storedItemHashMemo,
