@@ -24,35 +24,32 @@ import type { Boundary, Partition } from "@partita/partitioner"
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
-/**
- * `Buffer.prototype.latin1Slice` where the runtime's `node:buffer` has it and it reads a plain
- * `Uint8Array` correctly (checked once here); otherwise undefined and the UTF-8 decoder is used.
- */
-const latin1Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
-  try {
-    const f = (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice
-    if (typeof f !== "function") return undefined
-    const g = f as (this: Uint8Array, start: number, end: number) => string
-    return g.call(new Uint8Array([0x41, 0x62, 0x7e, 0x30]), 1, 3) === "b~" ? g : undefined
-  } catch {
-    return undefined
-  }
-})()
+/** A `Buffer.prototype` decoder called on a plain `Uint8Array` range (no view is made). */
+type SliceDecoder = (this: Uint8Array, start: number, end: number) => string
 
 /**
- * `Buffer.prototype.utf8Slice` where the runtime has it and it reads a plain `Uint8Array` (checked
- * once here): decodes a range of an array without a view; otherwise undefined.
+ * `Buffer.prototype[name]` where the runtime's `node:buffer` has it and it decodes a plain
+ * `Uint8Array` correctly (checked once, on `probe[1..]`); otherwise undefined.
  */
-const utf8Slice: ((this: Uint8Array, start: number, end: number) => string) | undefined = (() => {
+const bufferDecoder = (
+  name: "latin1Slice" | "utf8Slice",
+  probe: ReadonlyArray<number>,
+  expected: string,
+): SliceDecoder | undefined => {
   try {
-    const f = (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice
+    const f = (Buffer.prototype as unknown as Record<string, unknown>)[name]
     if (typeof f !== "function") return undefined
-    const g = f as (this: Uint8Array, start: number, end: number) => string
-    return g.call(new Uint8Array([0x41, 0xc3, 0xa9, 0x7e]), 1, 4) === "\u00e9~" ? g : undefined
+    const g = f as SliceDecoder
+    return g.call(new Uint8Array(probe), 1, probe.length) === expected ? g : undefined
   } catch {
     return undefined
   }
-})()
+}
+
+/** Latin-1 decoding of a range (else the UTF-8 decoder over a view is used). */
+const latin1Slice = bufferDecoder("latin1Slice", [0x41, 0x62, 0x7e], "b~")
+/** UTF-8 decoding of a range (else the UTF-8 decoder over a view). */
+const utf8Slice = bufferDecoder("utf8Slice", [0x41, 0xc3, 0xa9, 0x7e], "\u00e9~")
 
 /** UTF-8 text of `data[start..]`, without a view when the runtime allows. */
 const utf8Of = (data: Uint8Array, start: number): string =>
