@@ -142,6 +142,7 @@ export {
   decodeCommand,
   decodeCommandShared,
   encodeWrite,
+  encodeWriteShared,
   SHARED_COMMANDS_MAX,
   itemFromText,
   itemToText,

@@ -7,6 +7,7 @@ import {
   decodeCommand,
   decodeCommandShared,
   encodeWrite,
+  encodeWriteShared,
   SHARED_COMMANDS_MAX,
   itemFromText,
   itemToText,
@@ -41,6 +42,32 @@ describe("log entry codec", () => {
     assert.deepEqual(c.body, new TextEncoder().encode(text))
     assert.equal(c.size, itemSize(item))
     assert.deepEqual(itemFromText(c.text!), item)
+  })
+
+  it("a write encoded with its decoded form remembered equals what decoding gives", () => {
+    // The leader remembers the command from its own strings (`encodeWriteShared`); the replicas
+    // that apply the entry in this process take that instead of decoding it.
+    const cases: Array<[string, string, string | undefined, number | undefined]> = [
+      ["rr0:17", encodeKey({ S: "k1" }), '{"id":{"S":"k1"},"v":{"N":"1"}}', 12],
+      ["rr1:2", encodeKey({ S: "ké\u0001" }), '{"id":{"S":"kéy €"}}', undefined],
+      ["rôuter:9", encodeKey({ N: "-3.5" }), undefined, undefined],
+      ["r:1", encodeKey({ S: "x" }), '{"id":{"S":"x"}}', 2 ** 33],
+    ]
+    for (const [rid, key, text, size] of cases) {
+      const data = encodeWriteShared(rid, key, text, size)
+      assert.deepEqual(data, encodeWrite(rid, key, text, size))
+      const shared = decodeCommandShared(data)
+      const fresh = decodeCommand(data)
+      assert.ok(shared !== fresh && shared.kind === "write" && fresh.kind === "write")
+      assert.equal(shared.requestId, fresh.requestId)
+      assert.equal(shared.key, fresh.key)
+      assert.equal(shared.size, fresh.size)
+      assert.equal(shared.bodyAt, fresh.bodyAt)
+      assert.equal(shared.deletes, fresh.deletes)
+      assert.equal(shared.text, fresh.text)
+      assert.equal(shared.text, text)
+      assert.equal(shared.stored()?.text, fresh.stored()?.text)
+    }
   })
 
   it("a delete has no body; a write without a carried size decodes with size undefined", () => {

@@ -69,7 +69,7 @@ import {
   type Command,
   decodeCommandShared,
   encodeSplit,
-  encodeWrite,
+  encodeWriteShared,
   isSplitCommand,
   itemToText,
   type SplitFence,
@@ -803,8 +803,8 @@ export class Replica {
     const image = out.write.image
     const r = this.core.propose(
       image === undefined
-        ? encodeWrite(rid, key, undefined)
-        : encodeWrite(rid, key, itemToText(image), itemSize(image)),
+        ? encodeWriteShared(rid, key, undefined)
+        : encodeWriteShared(rid, key, itemToText(image), itemSize(image)),
     )
     if (!r.ok) {
       reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
