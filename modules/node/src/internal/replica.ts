@@ -755,6 +755,20 @@ export class Replica {
       reply(err("Unavailable", "request already in flight"))
       return
     }
+    // A decision that reads the key's item (a condition, an update expression, returned values)
+    // waits until the key's pending proposals are applied, so that it rests on committed state
+    // only. Decided against a proposal that was never committed, its entry could still be chosen
+    // in a later term without that proposal: a CAS decided against a pending put was committed
+    // while the put's slot got another leader's no-op, and the acknowledged CAS then left the
+    // value it was conditioned on (stress seed 200081, not linearizable). Plain puts and deletes
+    // depend on nothing before them and keep pipelining.
+    if (readsItem(req)) {
+      const k0 = this.requestKey(req)
+      if (k0 !== undefined && this.planning.pending.has(k0)) {
+        this.queueOnKey(k0, req, reply)
+        return
+      }
+    }
     const planned =
       req.op === "put"
         ? planPutItem(this.planning, req.input)
@@ -769,10 +783,7 @@ export class Replica {
         // (Successful decisions pipeline: they are answered only once applied, in log order.)
         const k0 = this.requestKey(req)
         if (k0 !== undefined && this.planning.pending.has(k0)) {
-          const q = this.keyQueue.get(k0)
-          if (q === undefined) this.keyQueue.set(k0, [{ req, reply }])
-          else if (q.length >= KEY_QUEUE_MAX) reply(err("Unavailable", "too many writes queued on one key"))
-          else q.push({ req, reply })
+          this.queueOnKey(k0, req, reply)
           return
         }
         // Answered without the log, so only under a valid lease: a deposed leader that does not
@@ -828,6 +839,14 @@ export class Replica {
     } catch {
       return undefined
     }
+  }
+
+  /** Queues a write behind the key's pending proposals (run again by `releaseKey`). */
+  private queueOnKey(k: EncodedKey, req: Exclude<DataRequest, { consistent: boolean }>, reply: Reply): void {
+    const q = this.keyQueue.get(k)
+    if (q === undefined) this.keyQueue.set(k, [{ req, reply }])
+    else if (q.length >= KEY_QUEUE_MAX) reply(err("Unavailable", "too many writes queued on one key"))
+    else q.push({ req, reply })
   }
 
   /** Runs the writes queued behind a key once its last proposal is applied. */
@@ -1247,4 +1266,15 @@ const comparePosition = (
   if (sk === undefined) return -1
   if (bSk === undefined) return 1
   return sk < bSk ? -1 : 1
+}
+
+/** Whether a write's decision reads the key's current item (see `Replica.write`). */
+const readsItem = (req: Exclude<DataRequest, { consistent: boolean }>): boolean => {
+  if (req.op === "update") return true
+  const i = req.input as { ConditionExpression?: unknown; Expected?: unknown; ReturnValues?: unknown }
+  return (
+    i.ConditionExpression !== undefined ||
+    i.Expected !== undefined ||
+    (i.ReturnValues !== undefined && i.ReturnValues !== "NONE")
+  )
 }

@@ -172,6 +172,12 @@ export class ReplicaWal {
     // was sent on: keep the valid frames before it and cut the rest. Before that length, it is
     // corruption of what was durable (bit rot): `recoverState` trusts only the prefix.
     if (scan.corruptAt >= (d.walSyncedBytes ?? 0)) scan = scanFrames(bytes.subarray(0, scan.corruptAt), opts)
+    // A bad frame with nothing valid after it reads as a torn tail; inside what was fsynced it
+    // cannot be one. It is corruption too: bit rot in the last frames, or in a length field that
+    // runs a frame past the end. (Seen as a log whose rotted marker frame vanished: the recovery
+    // then found no marker for the snapshot it had and stopped the process.)
+    if (scan.corruptAt < 0 && scan.validBytes < Math.min(bytes.length, d.walSyncedBytes ?? 0))
+      scan = { ...scan, corruptAt: scan.validBytes }
     const snap: Snapshot | undefined = d.snapshot
     let rec = recoverState(scan, (index) => (snap !== undefined && snap.index === index ? snap.data : null))
     // The snapshot is metadata (written with the log's rewrite, so its marker is the same).
