@@ -29,6 +29,14 @@ const schedulePuts = (
     )
 }
 
+/** Put `i` writes item `<prefix><i mod keys>` of `table`, with `n` = i. */
+const numbered =
+  (table: string, prefix: string, keys: number) =>
+  (i: number): PutItemRequest => ({
+    TableName: table,
+    Item: { id: { S: `${prefix}${i % keys}` }, n: { N: String(i) } },
+  })
+
 describe("log compaction", () => {
   it("compacts behind B-tree snapshots; a replica that fell behind catches up from a snapshot", () => {
     const c = simCluster(41, { nodes: 3, routers: 1, heal: false, timing: { compactEntries: 50 } })
@@ -38,14 +46,7 @@ describe("log compaction", () => {
     const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     c.killNode(lagging)
     const puts = { ok: 0 }
-    schedulePuts(
-      c,
-      client,
-      600,
-      5,
-      (i) => ({ TableName: "compact", Item: { id: { S: `k${i % 150}` }, n: { N: String(i) } } }),
-      puts,
-    )
+    schedulePuts(c, client, 600, 5, numbered("compact", "k", 150), puts)
     c.runFor(5000)
     assert.equal(puts.ok, 600)
     const lead = c.node(leader).replicas.get(pid)!
@@ -97,14 +98,7 @@ describe("log compaction", () => {
     const pid = onDemandTable(c, "idle")
     const client = new CallbackClient(c.meta, c.routers)
     const puts = { ok: 0 }
-    schedulePuts(
-      c,
-      client,
-      300,
-      5,
-      (i) => ({ TableName: "idle", Item: { id: { S: `k${i % 30}` }, n: { N: String(i) } } }),
-      puts,
-    )
+    schedulePuts(c, client, 300, 5, numbered("idle", "k", 30), puts)
     c.runFor(1600)
     assert.equal(puts.ok, 300)
     for (const { replica } of c.replicasOf(pid)) assert.equal(replica.counters.compactions, 0)
@@ -157,14 +151,7 @@ describe("the WAL archive", () => {
     onDemandTable(c, "arch")
     const client = new CallbackClient(c.meta, c.routers)
     const puts = { ok: 0 }
-    schedulePuts(
-      c,
-      client,
-      700,
-      4,
-      (i) => ({ TableName: "arch", Item: { id: { S: `a${i % 90}` }, n: { N: String(i) } } }),
-      puts,
-    )
+    schedulePuts(c, client, 700, 4, numbered("arch", "a", 90), puts)
     c.runFor(5000)
     assert.equal(puts.ok, 700)
     const pid = c.meta.partitionMap("arch")!.partitions[0]!.id
