@@ -62,6 +62,39 @@ const diskFaultSweep = (
 /** One disk fault (drawn twice as often as each other fault, injected once per run). */
 const withFault = (fault: FaultKind): FaultKind[] => [fault, fault, "kill-leader", "crash-node", "split"]
 
+/** `n` seeds from `base`. */
+const seedRange = (base: number, n: number): number[] => Array.from({ length: n }, (_, i) => base + i)
+
+/** The heavier stress runs: 8 clients on 8 keys of 4 partitions for 8 s with 6 faults; the failed seeds. */
+const stressSweep = (seeds: ReadonlyArray<number>, lateDefer: boolean): string[] => {
+  const failures: string[] = []
+  for (const s of seeds) {
+    const r = runScenario({
+      seed: s,
+      durationMs: 8000,
+      clients: 8,
+      keys: 8,
+      faults: 6,
+      partitions: 4,
+      faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
+      cluster: {
+        ...(lateDefer ? { lateDefer: true } : {}),
+        ...(s % 3 === 0 ? { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } : {}),
+      },
+    })
+    if (
+      r.linearizable !== "linearizable" ||
+      r.divergent.length > 0 ||
+      r.archiveMismatch.length > 0 ||
+      scrubFailed(r)
+    )
+      failures.push(
+        `seed ${s}${lateDefer ? " (lateDefer)" : ""}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)}`,
+      )
+  }
+  return failures
+}
+
 describe("the whole cluster under faults (seeded simulation)", () => {
   it(`is linearizable per key, loses no acknowledged write and ends with identical replicas (${SEEDS} seeds)`, () => {
     const failures: string[] = []
@@ -96,36 +129,20 @@ describe("the whole cluster under faults (seeded simulation)", () => {
   })
 
   it("holds under heavier stress: 6 faults in 8 s on 4 partitions (PARTITA_STRESS_SEEDS, default 40)", () => {
-    const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
-    const failures: string[] = []
-    const base = Number(process.env.PARTITA_STRESS_BASE ?? 600)
     // PARTITA_LATE_DEFER=1: deferred work sometimes runs late, as on real time (`lateDefer`).
-    const late = process.env.PARTITA_LATE_DEFER === "1" ? { lateDefer: true } : {}
-    for (let s = base; s < base + n; s++) {
-      const r = runScenario({
-        seed: s,
-        durationMs: 8000,
-        clients: 8,
-        keys: 8,
-        faults: 6,
-        partitions: 4,
-        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
-        cluster: {
-          ...late,
-          ...(s % 3 === 0 ? { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } : {}),
-        },
-      })
-      if (
-        r.linearizable !== "linearizable" ||
-        r.divergent.length > 0 ||
-        r.archiveMismatch.length > 0 ||
-        scrubFailed(r)
-      )
-        failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)}`,
-        )
-    }
-    assert.deepEqual(failures, [])
+    const late = process.env.PARTITA_LATE_DEFER === "1"
+    const n = Number(process.env.PARTITA_STRESS_SEEDS ?? 40)
+    assert.deepEqual(stressSweep(seedRange(Number(process.env.PARTITA_STRESS_BASE ?? 600), n), late), [])
+  })
+
+  it("holds under heavier stress with deferred work sometimes running late, as on real time (PARTITA_LATE_STRESS_SEEDS, default 40)", () => {
+    // `lateDefer` found the heal liveness gap that learners closed (a replacement counted in the
+    // quorum before it could vote: seeds 620 and 769 at the time).
+    const n = Number(process.env.PARTITA_LATE_STRESS_SEEDS ?? 40)
+    assert.deepEqual(
+      stressSweep(seedRange(Number(process.env.PARTITA_LATE_STRESS_BASE ?? 1100), n), true),
+      [],
+    )
   })
 
   it("keeps the seeds that once failed (stress settings, beyond the default count)", () => {
@@ -139,26 +156,10 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     // requests between a commit and its apply, before the heal recreated such a member. 200081
     // (not linearizable: a CAS decided against a pending put was committed by a later leader
     // without the put) and 200029 failed before decisions that read the item waited for the
-    // key's pending proposals.
-    const failures: string[] = []
-    for (const s of [693, 942, 1125, 1262, 150147, 200029, 200081]) {
-      const r = runScenario({
-        seed: s,
-        durationMs: 8000,
-        clients: 8,
-        keys: 8,
-        faults: 6,
-        partitions: 4,
-        faultKinds: ["kill-leader", "partition-az", "crash-node", "wipe-node", "split"],
-        ...(s % 3 === 0
-          ? { cluster: { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } }
-          : {}),
-      })
-      if (r.linearizable !== "linearizable" || r.divergent.length > 0 || r.archiveMismatch.length > 0)
-        failures.push(
-          `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")}`,
-        )
-    }
+    // key's pending proposals. 160288 (a heal's replacement on a reused node held its votes while
+    // counting in the quorum; one more loss left the group without a quorum for good) failed
+    // before replacements joined as learners.
+    const failures = stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081], false)
     // Bit rot seed 5063: a rotted frame with nothing valid after it, inside the fsynced length,
     // read as a torn tail; the recovery then found no marker for its snapshot and threw.
     failures.push(...diskFaultSweep(5063, 1, withFault("wal-bit-rot")).failures)

@@ -126,7 +126,28 @@ describe("a failed storage replica", () => {
     const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     const killedAt = c.sim.now
     c.killNode(victim)
-    c.runFor(14_000)
+    // Every 50 ms: the configuration as the leader has it (members as `<role>` or `<role>~` for a
+    // learner), each change once.
+    const configs: string[] = []
+    for (let t = 0; t < 14_000; t += 50) {
+      c.runFor(50)
+      const l = c.replicasOf(pid).find((x) => x.replica.core.state === "leader")?.replica
+      const shown = (l?.core.latestConfig().members ?? [])
+        .map((m) => `${m.role}${m.learner === true ? "~" : ""}`)
+        .join(",")
+      if (l !== undefined && configs[configs.length - 1] !== shown) configs.push(shown)
+    }
+    // Each replacement joins as a learner (the quorum stays the three members) and is promoted
+    // once caught up: the log replica, then the storage replica (the failed one removed between).
+    assert.deepEqual(configs, [
+      "storage,storage,storage",
+      "storage,storage,storage,log~",
+      "storage,storage,storage,log",
+      "storage,storage,log",
+      "storage,storage,log,storage~",
+      "storage,storage,log,storage",
+      "storage,storage,storage",
+    ])
     const heal = c.meta.heals.find((h) => h.partitionId === pid && h.failedNode === victim)
     assert.ok(heal !== undefined, "no heal started")
     assert.ok(heal.coveredAt !== undefined, "no log replica covered the failed replica")

@@ -32,8 +32,10 @@ export {
   ballotRound,
   decodeMembership,
   encodeMembership,
+  isVoter,
   makeBallot,
   showBallot,
+  voterCount,
 } from "./internal/types.ts"
 
 /** The pure Multi-Paxos core and its options. */

@@ -33,6 +33,26 @@ describe("membership rule: one change at a time, through the log", () => {
     assert.ok(!isSingleChange(three, three))
   })
 
+  it("counts adding a learner and promoting it as one change each", () => {
+    const learner = { id: 3, role: "storage" as const, zone: "az3", learner: true }
+    const withLearner = { members: [...three.members, learner] }
+    const promoted = { members: [...three.members, { id: 3, role: "storage" as const, zone: "az3" }] }
+    assert.ok(isSingleChange(three, withLearner))
+    assert.ok(isSingleChange(withLearner, promoted))
+    assert.ok(isSingleChange(promoted, withLearner), "demotion")
+    assert.ok(isSingleChange(three, promoted), "adding a voter directly is one change too")
+    const demoteOther = { members: three.members.map((m) => (m.id === 2 ? { ...m, learner: true } : m)) }
+    assert.ok(isSingleChange(three, demoteOther))
+  })
+
+  it("refuses a configuration in which the leader would be a learner", () => {
+    const env = elected()
+    const leader = env.cores.get(0)!
+    const cfg = leader.latestConfig()
+    const selfLearner = { members: cfg.members.map((m) => (m.id === 0 ? { ...m, learner: true } : m)) }
+    assert.deepEqual(leader.proposeConfig(selfLearner), { ok: false, reason: "bad-config" })
+  })
+
   it("refuses a second change while one is uncommitted, a double change, and removing the leader", () => {
     const env = elected()
     const leader = env.cores.get(0)!

@@ -49,11 +49,14 @@ const program = Effect.gen(function* () {
   }
   yield* propose("put b=2")
   const read = yield* group.read("strong")
-  // A follower fails: restore the quorum with log replica 3, then remove it (one change at a time).
+  // A follower fails: restore the quorum with log replica 3, then remove the failed one (one
+  // change at a time). Replica 3 joins as a learner and votes once promoted (caught up by then).
   const leader = yield* group.leaderId
   const victim = leader === 2 ? 1 : 2
   yield* group.crash(victim)
-  yield* group.addLogReplica(3, `az${victim + 1}`)
+  yield* group.addLogReplica(3, `az${victim + 1}`, { learner: true })
+  yield* Effect.sleep(100)
+  yield* group.promote(3)
   yield* Effect.sleep(100)
   yield* group.removeReplica(victim)
   const after = yield* propose("put c=3")

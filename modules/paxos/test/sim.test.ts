@@ -41,6 +41,7 @@ describe("paxos seeded simulation (loss, dup, reorder, partitions, crashes, torn
         "rots",
         "fsyncErrors",
         "reconfigs",
+        "promotions",
         "corruptRecoveries",
         "leaderChanges",
       ])

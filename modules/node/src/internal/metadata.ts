@@ -30,7 +30,7 @@ import {
   splitForSize,
   type StorageNode as PlacementNode,
 } from "@partita/partitioner"
-import type { Member } from "@partita/paxos"
+import { isVoter, type Member } from "@partita/paxos"
 import {
   ADAPTIVE_GAIN_PERMILLE,
   ADAPTIVE_INTERVAL_MS,
@@ -669,7 +669,7 @@ export class MetadataService {
           const cfg = holder?.core.latestConfig().members ?? []
           const nodesOf = (ms: ReadonlyArray<Member>): string[] =>
             ms.map((m) => this.dir.nodeOf(m.id)).filter((n): n is string => n !== undefined)
-          const storage = nodesOf(cfg.filter((m) => m.role === "storage"))
+          const storage = nodesOf(cfg.filter((m) => m.role === "storage" && isVoter(m)))
           st.placement.set(child.id, storage.length === 0 ? [...where] : storage)
           for (const n of [...where, ...nodesOf(cfg)]) this.everHosted(child.id).add(n)
         }
@@ -888,7 +888,7 @@ export class MetadataService {
     const need = wantedMilliPerSec - this.allocationOf(p, kind)
     let best: { node: string; room: number; id: number } | undefined
     for (const m of leader.core.latestConfig().members) {
-      if (m.role !== "storage" || m.id === leader.replicaId) continue
+      if (m.role !== "storage" || !isVoter(m) || m.id === leader.replicaId) continue
       const node = this.dir.nodeOf(m.id)
       if (node === undefined || this.nodes.get(node)?.isUp !== true) continue
       const i = nodeIds.indexOf(node)
@@ -1139,11 +1139,14 @@ export class MetadataService {
    * Heals, one membership change at a time (Paxos's rule), and one heal per partition at a time
    * (two heals interleaving their changes once left a partition with one storage member and two
    * log replicas: that member's disk was then the only copy). Stages: `HEAL_ADD_LOG` adds a log
-   * replica (the quorum is restored once it has caught up); `HEAL_REMOVE_FAILED` removes the
-   * failed member, but only while at least `HEAL_STORAGE_MEMBERS_MIN` other storage members are
-   * healthy and hold the data — else the replacement storage replica is added first;
-   * `HEAL_ADD_STORAGE` adds a fresh storage replica (rebuilt from the leader's base, snapshot and
-   * log); `HEAL_REMOVE_LOG` removes the log replica once both are done.
+   * replica (a learner until it has caught up, then promoted to a voter: the quorum is restored);
+   * `HEAL_REMOVE_FAILED` removes the failed member, but only while at least
+   * `HEAL_STORAGE_MEMBERS_MIN` other storage members are healthy and hold the data — else the
+   * replacement storage replica is added first; `HEAL_ADD_STORAGE` adds a fresh storage replica
+   * (a learner rebuilt from the leader's base, snapshot and log, promoted once caught up);
+   * `HEAL_REMOVE_LOG` removes the log replica once both are done. Each replacement joins as a
+   * learner so that the group never counts a member that cannot answer yet: a newcomer that voted
+   * at once made four members of which three could vote, and one more loss left no quorum.
    */
   private progressHeals(now: number): void {
     // Heals of one partition run one after the other, oldest first.
@@ -1216,6 +1219,16 @@ export class MetadataService {
       members: null,
       role,
     })
+    const isLearner = (node: string): boolean => cfg.some((m) => m.id === idOf(node) && !isVoter(m))
+    /**
+     * A replacement joins as a learner, so the group's quorum never waits on it; caught up, it is
+     * promoted to a voter (one membership change), and the heal waits for that to commit.
+     */
+    const promote = (node: string): void => {
+      const id = idOf(node)
+      const next = cfg.map((m) => (m.id === id ? { id: m.id, role: m.role, zone: m.zone } : m))
+      if (leader.proposeConfig(next)) h.joinSlot = leader.core.lastIndex()
+    }
     switch (h.stage) {
       case HEAL_ADD_LOG: {
         if (!cfg.some((m) => m.id === idOf(logNode))) {
@@ -1229,9 +1242,12 @@ export class MetadataService {
             return true
           }
           const t = this.nodes.get(logNode)
-          // A joining log replica starts with the configuration that adds it, so it can promise
-          // to a candidate that holds that (uncommitted) entry; it never leads itself.
-          const joined = [...cfg, { id: idOf(logNode), role: "log" as const, zone: this.dir.azOf(logNode) }]
+          // A joining log replica starts with the configuration that adds it (as a learner; it is
+          // promoted to a voter once caught up), and it never leads itself.
+          const joined = [
+            ...cfg,
+            { id: idOf(logNode), role: "log" as const, zone: this.dir.azOf(logNode), learner: true },
+          ]
           if (t?.replicas.get(h.pid) === undefined) {
             const r = t?.createReplica({ ...spec("log"), members: joined }, "log")
             // A reused node: an earlier member's id, whose promises are gone (see pickNode).
@@ -1255,6 +1271,8 @@ export class MetadataService {
           // the log through the commit point (a seeded stress run waited on it forever).
           const r = this.nodes.get(logNode)?.createReplica({ ...spec("log"), members: cfg }, "log")
           r?.holdVotesThrough(leader.core.commitIndex)
+        } else if (isLearner(logNode)) {
+          if (caughtUp(logNode)) promote(logNode)
         } else if (caughtUp(logNode)) {
           event.coveredAt = now
           this.emit({
@@ -1306,7 +1324,7 @@ export class MetadataService {
           h.failedRemoved = true
           h.joinSlot = 0
           // A member kept by an earlier heal (it came back) may already make up the three.
-          const storage = cfg.filter((m) => m.role === "storage").length
+          const storage = cfg.filter((m) => m.role === "storage" && isVoter(m)).length
           h.stage = h.storageAdded || storage >= REPLICAS_PER_PARTITION ? HEAL_REMOVE_LOG : HEAL_ADD_STORAGE
         }
         return true
@@ -1332,8 +1350,8 @@ export class MetadataService {
             return true
           }
           this.everHosted(h.pid).add(sn)
-          if (leader.proposeConfig([...cfg, { id: idOf(sn), role: "storage", zone: this.dir.azOf(sn) }]))
-            h.joinSlot = leader.core.lastIndex()
+          const joined = { id: idOf(sn), role: "storage" as const, zone: this.dir.azOf(sn), learner: true }
+          if (leader.proposeConfig([...cfg, joined])) h.joinSlot = leader.core.lastIndex()
         } else if (
           this.nodes.get(sn)?.isUp === true &&
           this.nodes.get(sn)?.replicas.get(h.pid) === undefined
@@ -1345,7 +1363,9 @@ export class MetadataService {
           r?.installBase(leader.durable.base)
           r?.holdVotesThrough(leader.core.commitIndex)
         } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
-        else if (caughtUp(sn)) {
+        else if (isLearner(sn)) {
+          if (caughtUp(sn)) promote(sn)
+        } else if (caughtUp(sn)) {
           where.push(sn)
           h.storageAdded = true
           h.joinSlot = 0
@@ -1389,7 +1409,7 @@ export class MetadataService {
       r !== undefined &&
       r.spec.role === "storage" &&
       !r.retired &&
-      cfg.some((m) => m.id === id && m.role === "storage")
+      cfg.some((m) => m.id === id && m.role === "storage" && isVoter(m))
     )
   }
 
@@ -1400,7 +1420,7 @@ export class MetadataService {
   private storageMembersLeft(h: PendingHeal, cfg: ReadonlyArray<Member>): number {
     let n = 0
     for (const m of cfg) {
-      if (m.role !== "storage") continue
+      if (m.role !== "storage" || !isVoter(m)) continue
       const node = this.dir.nodeOf(m.id)
       if (node === undefined || node === h.failed || !this.healthy(node)) continue
       const r = this.nodes.get(node)?.replicas.get(h.pid)

@@ -7,7 +7,7 @@
 import { TokenBucket } from "@partita/admission"
 import { encodeKeyValue } from "@partita/core"
 import { type Boundary, compareBoundary, hashKeyInto, type Partition, wordsToHex } from "@partita/partitioner"
-import type { Member, Message, ObjectStoreService } from "@partita/paxos"
+import { isVoter, type Member, type Message, type ObjectStoreService } from "@partita/paxos"
 import { SimDisk } from "@partita/sim"
 import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
@@ -402,7 +402,7 @@ export class StorageNode implements ReplicaHost {
   publishRoute(table: string, p: Partition, r: Replica, leader: string | null): void {
     const nodes = r.core
       .latestConfig()
-      .members.filter((m: Member) => m.role === "storage")
+      .members.filter((m: Member) => m.role === "storage" && isVoter(m))
       .map((m: Member) => this.dir.nodeOf(m.id)!)
     const entry = routingEntry(this.dir, p, nodes, leader)
     if (this.dir.memdsSequencer === undefined) return

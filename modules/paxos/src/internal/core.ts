@@ -45,7 +45,9 @@ import {
   ENTRY_CONFIG,
   ENTRY_NOOP,
   encodeMembership,
+  isVoter,
   makeBallot,
+  voterCount,
 } from "./types.ts"
 
 /** Test-only protocol mutations; each must be caught by the simulation. */
@@ -327,7 +329,10 @@ export class PaxosCore {
     if (this.state !== "leader") return { ok: false, reason: "not-leader" }
     const last = this.configSlots[this.configSlots.length - 1]
     if (last !== undefined && last > this.commitIndex) return { ok: false, reason: "config-pending" }
-    if (!isSingleChange(this.latestConfig(), next) || !next.members.some((m) => m.id === this.id))
+    if (
+      !isSingleChange(this.latestConfig(), next) ||
+      !next.members.some((m) => m.id === this.id && m.role === "storage" && isVoter(m))
+    )
       return { ok: false, reason: "bad-config" }
     return this.appendAsLeader(ENTRY_CONFIG, encodeMembership(next))
   }
@@ -344,7 +349,7 @@ export class PaxosCore {
   transferLeadership(target: ReplicaId): boolean {
     if (this.state !== "leader" || target === this.id || !this.isEstablished()) return false
     const member = this.latestConfig().members.find((m) => m.id === target)
-    if (member === undefined || member.role !== "storage") return false
+    if (member === undefined || member.role !== "storage" || !isVoter(member)) return false
     this.handoverTarget = target
     this.handoverDeadline = this.now + this.electionTimeoutMs
     this.leaseRevoked = true
@@ -467,7 +472,7 @@ export class PaxosCore {
     if (this.state !== "leader" || this.leaseRevoked) return Number.NEGATIVE_INFINITY
     const ms = this.latestConfig().members
     this.fillQuorum(ms, this.lastBroadcastAt, "ackAt", Number.NEGATIVE_INFINITY)
-    const t = this.scratchQuorum(ms.length, quorumSize(ms.length))
+    const t = this.scratchQuorum(ms.length, quorumSize(voterCount(ms)))
     return t + (this.leaseMs * (1 - this.driftBound)) / (1 + this.driftBound)
   }
   /** An established leader after the lease wait, with a valid lease. */
@@ -509,7 +514,7 @@ export class PaxosCore {
     const member =
       known.length === 0 ||
       m.commit > this.commitIndex ||
-      known.some((x) => x.id === m.from && x.role === "storage")
+      known.some((x) => x.id === m.from && x.role === "storage" && isVoter(x))
     this.send({
       type: "prevote-reply",
       from: this.id,
@@ -753,7 +758,7 @@ export class PaxosCore {
   private canCampaign(): boolean {
     if (this.role !== "storage" || this.isRepairing() || this.now < this.standDownUntil) return false
     const me = this.latestConfig().members.find((m) => m.id === this.id)
-    return me !== undefined && me.role === "storage"
+    return me !== undefined && me.role === "storage" && isVoter(me)
   }
 
   private startPreVote(): void {
@@ -797,7 +802,7 @@ export class PaxosCore {
 
   private checkPreVotes(): void {
     const cfg = this.latestConfig()
-    if (this.weightOf(cfg, this.preVotes) >= quorumSize(cfg.members.length)) this.startElection(0)
+    if (this.weightOf(cfg, this.preVotes) >= quorumSize(voterCount(cfg.members))) this.startElection(0)
   }
 
   private startElection(handoverOf: Ballot): void {
@@ -875,7 +880,8 @@ export class PaxosCore {
     for (const e of configEntries) chain.push(decodeMembership(e.data))
     const ids = new Set(this.promises.keys())
     for (const cfg of chain) {
-      if (cfg.members.length === 0 || this.weightOf(cfg, ids) < quorumSize(cfg.members.length)) {
+      const voting = voterCount(cfg.members)
+      if (voting === 0 || this.weightOf(cfg, ids) < quorumSize(voting)) {
         // Ask members of newly discovered configurations too.
         for (const mem of cfg.members) {
           if (mem.id !== this.id && !ids.has(mem.id) && !this.voters().includes(mem.id)) {
@@ -893,7 +899,7 @@ export class PaxosCore {
       }
     }
     const last = chain[chain.length - 1]!
-    if (!last.members.some((m) => m.id === this.id && m.role === "storage")) {
+    if (!last.members.some((m) => m.id === this.id && m.role === "storage" && isVoter(m))) {
       // Removed from the group meanwhile (as far as the promises show): stop campaigning for a
       // while instead of bumping ballots that disrupt the remaining members' elections.
       this.standDownUntil = this.now + REMOVED_STAND_DOWN_ELECTIONS * this.electionTimeoutMs
@@ -1018,7 +1024,7 @@ export class PaxosCore {
     const cfg = this.latestConfig()
     const ms = cfg.members
     this.fillQuorum(ms, this.now, "heardAt", Number.NEGATIVE_INFINITY)
-    if (this.now - this.scratchQuorum(ms.length, quorumSize(ms.length)) > 2 * this.electionTimeoutMs) {
+    if (this.now - this.scratchQuorum(ms.length, quorumSize(voterCount(ms))) > 2 * this.electionTimeoutMs) {
       this.becomeFollower()
       return
     }
@@ -1121,7 +1127,7 @@ export class PaxosCore {
       }
       const ms = cfg.members
       this.fillQuorum(ms, this.selfMatch, "match", 0)
-      const q = Math.min(this.scratchQuorum(ms.length, quorumSize(ms.length)), segEnd)
+      const q = Math.min(this.scratchQuorum(ms.length, quorumSize(voterCount(ms))), segEnd)
       if (q <= c) break
       c = q
       if (q < segEnd) break
@@ -1268,6 +1274,7 @@ export class PaxosCore {
   }
 
   private weight(m: Member): number {
+    if (m.learner === true) return 0
     return this.canaries.doubleCountLogReplica && m.role === "log" ? 2 : 1
   }
 
@@ -1278,10 +1285,14 @@ export class PaxosCore {
   }
 }
 
-/** True when `next` differs from `cur` by exactly one member (added, removed or role changed). */
+/**
+ * True when `next` differs from `cur` by exactly one member: added, removed, its role changed, or
+ * promoted from learner to voter (or back).
+ */
 export const isSingleChange = (cur: Membership, next: Membership): boolean => {
-  const a = new Map(cur.members.map((m) => [m.id, m.role]))
-  const b = new Map(next.members.map((m) => [m.id, m.role]))
+  const kind = (m: Member): string => (m.learner === true ? `${m.role}/learner` : m.role)
+  const a = new Map(cur.members.map((m) => [m.id, kind(m)]))
+  const b = new Map(next.members.map((m) => [m.id, kind(m)]))
   let diff = 0
   for (const [id, role] of a) if (!b.has(id) || b.get(id) !== role) diff++
   for (const id of b.keys()) if (!a.has(id)) diff++

@@ -4,7 +4,7 @@
  * changes and metrics.
  */
 import { Clock, Context, Data, Effect, Fiber, type Scope } from "effect"
-import type { Entry, Membership, ReplicaId } from "./types.ts"
+import type { Entry, Member, Membership, ReplicaId } from "./types.ts"
 import { type LocalGroupOptions, LocalGroup, MemorySink, type WalSink } from "./runtime.ts"
 import {
   Archiver,
@@ -52,8 +52,17 @@ export interface ReplicationMetrics {
 export interface ReplicationGroupService {
   readonly propose: (data: Uint8Array) => Effect.Effect<number, NotLeaderError>
   readonly read: (consistency: Consistency) => Effect.Effect<ReadResult, NotLeaderError>
-  /** Adds a log replica (one change at a time through the log). */
-  readonly addLogReplica: (id: ReplicaId, zone: string) => Effect.Effect<number, NotLeaderError>
+  /**
+   * Adds a log replica (one change at a time through the log); with `learner` it joins without a
+   * vote, to be promoted by `promote` once it has caught up.
+   */
+  readonly addLogReplica: (
+    id: ReplicaId,
+    zone: string,
+    options?: { readonly learner?: boolean },
+  ) => Effect.Effect<number, NotLeaderError>
+  /** Makes a learner a voter (one membership change). */
+  readonly promote: (id: ReplicaId) => Effect.Effect<number, NotLeaderError>
   readonly removeReplica: (id: ReplicaId) => Effect.Effect<number, NotLeaderError>
   readonly transferLeadership: (to: ReplicaId) => Effect.Effect<boolean>
   readonly crash: (id: ReplicaId) => Effect.Effect<void>
@@ -221,11 +230,17 @@ export const makeReplicationGroup = (
               const c = [...group.cores.values()].find((x) => x.role === "storage" && !group.down.has(x.id))!
               return { replica: c.id, index: c.commitIndex, stalenessMs: c.stalenessMs() }
             }),
-      addLogReplica: (id, zone) =>
+      addLogReplica: (id, zone, options) =>
         Effect.suspend(() => {
           if (!group.cores.has(id)) group.addReplica(id, "log", null)
-          return configChange((cur) => ({ members: [...cur.members, { id, role: "log", zone }] }))
+          const m: Member =
+            options?.learner === true ? { id, role: "log", zone, learner: true } : { id, role: "log", zone }
+          return configChange((cur) => ({ members: [...cur.members, m] }))
         }),
+      promote: (id) =>
+        configChange((cur) => ({
+          members: cur.members.map((m) => (m.id === id ? { id: m.id, role: m.role, zone: m.zone } : m)),
+        })),
       removeReplica: (id) => configChange((cur) => ({ members: cur.members.filter((m) => m.id !== id) })),
       transferLeadership: (to) => Effect.sync(() => group.leader()?.transferLeadership(to) ?? false),
       crash: (id) => Effect.sync(() => group.crash(id)),

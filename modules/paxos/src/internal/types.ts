@@ -43,9 +43,27 @@ export interface Member {
   readonly id: ReplicaId
   readonly role: MemberRole
   readonly zone: string
+  /**
+   * A learner: it receives the log (accepts, learns, snapshots) like any member, but does not
+   * vote. Its acceptances count toward no quorum (commit, lease, liveness), its promises and
+   * pre-votes toward no election, and it never campaigns or takes a handover. A replica being
+   * rebuilt joins as a learner and is promoted (one membership change) once it has caught up,
+   * so the group's quorum never waits on a member that cannot answer yet. Absent means a voter.
+   */
+  readonly learner?: boolean
 }
 
-/** A group configuration: every member votes (storage and log replicas alike). */
+/** True when `m` votes (every member but a learner). */
+export const isVoter = (m: Member): boolean => m.learner !== true
+
+/** Members of `ms` that vote. */
+export const voterCount = (ms: ReadonlyArray<Member>): number => {
+  let n = 0
+  for (const m of ms) if (m.learner !== true) n++
+  return n
+}
+
+/** A group configuration: voters (storage and log replicas alike) and learners. */
 export interface Membership {
   readonly members: ReadonlyArray<Member>
 }

@@ -45,6 +45,8 @@ export interface SimOptions {
   readonly withLogReplica?: boolean
   /** Grow to five voters (3 storage + 2 log replicas in different AZs) instead of replacing one. */
   readonly fiveVoters?: boolean
+  /** The replacement log replica joins as a learner and is promoted once committed (default: half the seeds). */
+  readonly learners?: boolean
   readonly verbose?: boolean
 }
 
@@ -146,6 +148,7 @@ class Sim {
   private readonly fsyncErrChance: number
   private readonly reconfig: boolean
   private readonly handovers: boolean
+  private readonly learners: boolean
   private faultsOn = true
   private readonly stats: Record<string, number> = {
     msgs: 0,
@@ -158,6 +161,7 @@ class Sim {
     ops: 0,
     acked: 0,
     reconfigs: 0,
+    promotions: 0,
     handovers: 0,
     corruptRecoveries: 0,
   }
@@ -168,6 +172,8 @@ class Sim {
     const root = new Prng(opts.seed)
     this.rnd = root.fork()
     this.faults = root.fork()
+    // Its own stream, so the schedules of the other choices stay what they were for each seed.
+    this.learners = opts.learners ?? root.fork().chance(0.5)
     this.canaries = opts.canaries ?? {}
     this.faultMs = opts.faultMs ?? 2500
     this.settleMs = opts.settleMs ?? LIVENESS_BOUND_MS
@@ -353,6 +359,8 @@ class Sim {
       } else if (prev !== r.id)
         this.fail(`two leaders for ballot ${showBallot(c.ballot)}: r${prev} and r${r.id}`)
       if (ballotOwner(c.ballot) !== r.id) this.fail(`r${r.id} leads foreign ballot`)
+      if (c.latestConfig().members.find((m) => m.id === r.id)?.learner === true)
+        this.fail(`r${r.id} leads as a learner`)
       if (c.canServeReads()) {
         const span = this.leaseSpans.get(c.ballot)
         if (span === undefined) this.leaseSpans.set(c.ballot, [this.now, this.now])
@@ -631,7 +639,10 @@ class Sim {
     const cfg = leader.core!.latestConfig()
     const id = this.nextReplicaId++
     const victim = this.faults.pick(cfg.members.filter((m) => m.id !== leader.id))
-    const added: Member = { id, role: "log", zone: victim.zone }
+    const added: Member = this.learners
+      ? { id, role: "log", zone: victim.zone, learner: true }
+      : { id, role: "log", zone: victim.zone }
+    const voter: Member = { id, role: "log", zone: victim.zone }
     const next: Membership = { members: [...cfg.members, added] }
     const lr = this.addReplica(id, "log", victim.zone, null)
     this.scheduleTick(lr)
@@ -657,6 +668,22 @@ class Sim {
             const again = l.core!.proposeConfig({ members: [...cur.members, added] })
             this.log(`reconfig re-add log replica r${added.id}: ${JSON.stringify(again)}`)
             if (again.ok) this.kick(l)
+          }
+          if (tries > 0) removeLater(tries - 1)
+          return
+        }
+        // A learner is promoted (once its joining is committed) before the victim goes.
+        const inCommitted = committed.members.find((m) => m.id === added.id)!
+        if (inCommitted.learner === true) {
+          if (cur.members.find((m) => m.id === added.id)?.learner === true) {
+            const promoted = l.core!.proposeConfig({
+              members: cur.members.map((m) => (m.id === added.id ? voter : m)),
+            })
+            this.log(`reconfig promote r${added.id}: ${JSON.stringify(promoted)}`)
+            if (promoted.ok) {
+              this.stats.promotions!++
+              this.kick(l)
+            }
           }
           if (tries > 0) removeLater(tries - 1)
           return

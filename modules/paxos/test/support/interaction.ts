@@ -19,7 +19,7 @@ const showEntry = (e: Entry): string =>
       ? "noop"
       : e.kind === ENTRY_CONFIG
         ? `cfg[${decodeMembership(e.data)
-            .members.map((m) => `${m.id}${m.role === "log" ? "L" : ""}`)
+            .members.map((m) => `${m.id}${m.role === "log" ? "L" : ""}${m.learner === true ? "~" : ""}`)
             .join(",")}]`
         : dec.decode(e.data)
   }`
@@ -139,6 +139,30 @@ export class Interaction {
           members: [...cfg.members, { id: n(1), role: args[2] === "log" ? "log" : "storage", zone: "az9" }],
         }
         const r = c.proposeConfig(next)
+        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
+        this.collect()
+        break
+      }
+      case "add-learner": {
+        // add-learner <leader> <id> <storage|log>: joins without a vote (shown as `3~`)
+        const c = this.core(n(0))
+        const role = args[2] === "log" ? "log" : "storage"
+        if (!this.cores.has(n(1))) this.addCore(n(1), role, null)
+        const cfg = c.latestConfig()
+        const r = c.proposeConfig({
+          members: [...cfg.members, { id: n(1), role, zone: "az9", learner: true }],
+        })
+        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
+        this.collect()
+        break
+      }
+      case "promote": {
+        // promote <leader> <id>: the learner becomes a voter
+        const c = this.core(n(0))
+        const cfg = c.latestConfig()
+        const r = c.proposeConfig({
+          members: cfg.members.map((m) => (m.id === n(1) ? { id: m.id, role: m.role, zone: m.zone } : m)),
+        })
         this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
         this.collect()
         break
