@@ -249,14 +249,20 @@ export class PaxosCore {
       case "precandidate":
         if (this.now >= this.phaseDeadline) this.becomeFollower()
         break
-      case "follower":
+      case "follower": {
+        // The cheap timer check first: `canCampaign` looks this replica up in its configuration,
+        // and most ticks of a follower are far from its timeout. (The BUGGIFY draw happens in the
+        // same cases as before, so seeded runs replay unchanged.)
+        const waited = this.now - this.electionTimerStart
+        const timeout = this.electionTimeoutMs + this.electionJitterMs
         if (
+          waited >= Math.min(timeout, this.heartbeatMs) &&
           this.canCampaign() &&
-          (this.now - this.electionTimerStart >= this.electionTimeoutMs + this.electionJitterMs ||
-            (this.now - this.electionTimerStart >= this.heartbeatMs && this.bug("paxos.election.early")))
+          (waited >= timeout || (waited >= this.heartbeatMs && this.bug("paxos.election.early")))
         )
           this.startPreVote()
         break
+      }
     }
   }
 
@@ -757,8 +763,9 @@ export class PaxosCore {
 
   private canCampaign(): boolean {
     if (this.role !== "storage" || this.isRepairing() || this.now < this.standDownUntil) return false
-    const me = this.latestConfig().members.find((m) => m.id === this.id)
-    return me !== undefined && me.role === "storage" && isVoter(me)
+    for (const m of this.latestConfig().members)
+      if (m.id === this.id) return m.role === "storage" && isVoter(m)
+    return false
   }
 
   private startPreVote(): void {
