@@ -158,8 +158,13 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     // without the put) and 200029 failed before decisions that read the item waited for the
     // key's pending proposals. 160288 (a heal's replacement on a reused node held its votes while
     // counting in the quorum; one more loss left the group without a quorum for good) failed
-    // before replacements joined as learners.
-    const failures = stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081], false)
+    // before replacements joined as learners. 241128 with lateDefer (the scrubber's flipped value
+    // not repaired: the run waited for two cycles of the fastest-cycling node, not of the node that
+    // scrubs the damaged partition) failed before the scenario waited for that node.
+    const failures = [
+      ...stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081], false),
+      ...stressSweep([241128], true),
+    ]
     // Bit rot seed 5063: a rotted frame with nothing valid after it, inside the fsynced length,
     // read as a torn tail; the recovery then found no marker for its snapshot and threw.
     failures.push(...diskFaultSweep(5063, 1, withFault("wal-bit-rot")).failures)

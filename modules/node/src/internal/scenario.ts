@@ -330,8 +330,20 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
       injected = { partition: p.id, node: f.node.nodeId, key }
       break
     }
-    const target = c.scrub.cyclesCompleted() + 2
-    busyUntil(() => c.scrub!.cyclesCompleted() < target, 10_000)
+    // Two full cycles of the node that scrubs the damaged partition (one may have been under way
+    // at the injection). Waiting for two cycles of the slowest node instead could end first: a
+    // node owning few partitions cycles fast (stress seed 241128 with lateDefer ended the wait
+    // before the owner had looked at the partition again).
+    const scrub = c.scrub
+    const target = scrub.cyclesCompleted() + 2
+    const startOf = new Map<string, number>()
+    busyUntil(() => {
+      const owner = injected === undefined ? undefined : scrub.ownerOf(injected.partition)
+      if (owner === undefined) return scrub.cyclesCompleted() < target
+      const done = scrub.metricsByNode()[owner]?.cycles ?? 0
+      if (!startOf.has(owner)) startOf.set(owner, done)
+      return done < startOf.get(owner)! + 2
+    }, 10_000)
   }
 
   // Final strong read of every key, from a fresh client id each.
