@@ -54,6 +54,61 @@ const later = <I, A>(
   inside = false
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** UpdateTable's throughput change, its shape checked first (outside input). */
+const updateTableOf = (meta: MetadataService, i: UpdateTableRequest) => {
+  const pt: unknown = isRecord(i) ? i.ProvisionedThroughput : undefined
+  if (!isRecord(pt))
+    return Either.left(
+      new ValidationException({
+        message: "UpdateTable takes ProvisionedThroughput: { ReadCapacityUnits, WriteCapacityUnits }",
+      }),
+    )
+  return meta.updateThroughput(i.TableName, pt.ReadCapacityUnits as number, pt.WriteCapacityUnits as number)
+}
+
+/**
+ * What is wrong with the shape of a BatchGetItem request (outside input, checked before it is
+ * walked), or undefined. Each key is then checked as GetItem checks it.
+ */
+const batchGetShapeError = (i: unknown): string | undefined => {
+  if (!isRecord(i) || !isRecord(i.RequestItems))
+    return "BatchGetItem: RequestItems must be a map from table name to { Keys: [key, ...] }"
+  for (const [table, v] of Object.entries(i.RequestItems)) {
+    if (!isRecord(v) || !Array.isArray(v.Keys))
+      return `BatchGetItem: RequestItems[${JSON.stringify(table)}] must be { Keys: [key, ...] }`
+    if (!v.Keys.every(isRecord))
+      return `BatchGetItem: RequestItems[${JSON.stringify(table)}].Keys must hold key maps (attribute name to value)`
+  }
+  return undefined
+}
+
+/**
+ * What is wrong with the shape of a BatchWriteItem request, or undefined: each table's list holds
+ * requests that are exactly one of `{ PutRequest: { Item } }` and `{ DeleteRequest: { Key } }`.
+ */
+const batchWriteShapeError = (i: unknown): string | undefined => {
+  if (!isRecord(i) || !isRecord(i.RequestItems))
+    return "BatchWriteItem: RequestItems must be a map from table name to a list of write requests"
+  for (const [table, writes] of Object.entries(i.RequestItems)) {
+    const at = `BatchWriteItem: RequestItems[${JSON.stringify(table)}]`
+    if (!Array.isArray(writes)) return `${at} must be a list of write requests`
+    for (const w of writes) {
+      const put = isRecord(w) ? w.PutRequest : undefined
+      const del = isRecord(w) ? w.DeleteRequest : undefined
+      if (!isRecord(w) || (put === undefined) === (del === undefined))
+        return `${at}: each request must be exactly one of { PutRequest: { Item } } and { DeleteRequest: { Key } }`
+      if (put !== undefined && !(isRecord(put) && isRecord(put.Item)))
+        return `${at}: PutRequest must be { Item: { ... } }`
+      if (del !== undefined && !(isRecord(del) && isRecord(del.Key)))
+        return `${at}: DeleteRequest must be { Key: { ... } }`
+    }
+  }
+  return undefined
+}
+
 /**
  * The client's operations in callback form (the transport-independent core). Callbacks are always
  * called after the call returns, never inside it.
@@ -98,14 +153,22 @@ export class CallbackClient {
   }
 
   /** BatchGetItem: keys the tables' throughput refused come back in UnprocessedKeys. */
+  /** Answers `cb` with a validation error, after the call has returned (like every answer). */
+  private invalid<A>(cb: Callback<A>, message: string): void {
+    const error = new ValidationException({ message })
+    this.router().runtime.defer(() => cb({ ok: false, error }))
+  }
+
   batchGetItem(i: BatchGetItemRequest, cb: Callback<BatchGetItemResponse>): void {
+    const shape = batchGetShapeError(i)
+    if (shape !== undefined) {
+      this.invalid(cb, shape)
+      return
+    }
     const entries = Object.entries(i.RequestItems)
     const total = entries.reduce((n, [, v]) => n + v.Keys.length, 0)
     if (total > BATCH_GET_KEYS_MAX || total === 0) {
-      cb({
-        ok: false,
-        error: new ValidationException({ message: `BatchGetItem takes 1 to ${BATCH_GET_KEYS_MAX} keys` }),
-      })
+      this.invalid(cb, `BatchGetItem takes 1 to ${BATCH_GET_KEYS_MAX} keys`)
       return
     }
     const responses: Record<string, Item[]> = {}
@@ -163,15 +226,15 @@ export class CallbackClient {
 
   /** BatchWriteItem: writes the tables' throughput refused come back in UnprocessedItems. */
   batchWriteItem(i: BatchWriteItemRequest, cb: Callback<BatchWriteItemResponse>): void {
+    const shape = batchWriteShapeError(i)
+    if (shape !== undefined) {
+      this.invalid(cb, shape)
+      return
+    }
     const entries = Object.entries(i.RequestItems)
     const total = entries.reduce((n, [, v]) => n + v.length, 0)
     if (total > BATCH_WRITE_ITEMS_MAX || total === 0) {
-      cb({
-        ok: false,
-        error: new ValidationException({
-          message: `BatchWriteItem takes 1 to ${BATCH_WRITE_ITEMS_MAX} requests`,
-        }),
-      })
+      this.invalid(cb, `BatchWriteItem takes 1 to ${BATCH_WRITE_ITEMS_MAX} requests`)
       return
     }
     const unprocessed: Record<string, WriteRequest[]> = {}
@@ -199,9 +262,10 @@ export class CallbackClient {
           else failed ??= r.error
           doneOne()
         }
-        if ("PutRequest" in w)
+        // (The shape check above: exactly one of the two is present, and not undefined.)
+        if ("PutRequest" in w && w.PutRequest !== undefined)
           this.putItem({ TableName: table, Item: w.PutRequest.Item, ReturnConsumedCapacity: "TOTAL" }, handle)
-        else
+        else if ("DeleteRequest" in w)
           this.deleteItem(
             { TableName: table, Key: w.DeleteRequest.Key, ReturnConsumedCapacity: "TOTAL" },
             handle,
@@ -241,13 +305,7 @@ export class Client {
     return fromEither(Either.map(this.cb.meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })))
   }
   updateTable(i: UpdateTableRequest): Promise<{ TableDescription: TableDescription }> {
-    const pt = i.ProvisionedThroughput
-    return fromEither(
-      Either.map(
-        this.cb.meta.updateThroughput(i.TableName, pt.ReadCapacityUnits, pt.WriteCapacityUnits),
-        (d) => ({ TableDescription: d }),
-      ),
-    )
+    return fromEither(Either.map(updateTableOf(this.cb.meta, i), (d) => ({ TableDescription: d })))
   }
   getItem(i: GetItemRequest): Promise<GetItemResponse> {
     return promise((cb) => this.cb.getItem(i, cb))
@@ -324,15 +382,7 @@ export const makeDynamoDB = (
     describeTable: (i) => Effect.map(meta.describeTable(i.TableName), (d) => ({ Table: d })),
     listTables: () => Effect.sync(() => ({ TableNames: meta.listTables() })),
     deleteTable: (i) => Effect.map(meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })),
-    updateTable: (i) =>
-      Effect.map(
-        meta.updateThroughput(
-          i.TableName,
-          i.ProvisionedThroughput.ReadCapacityUnits,
-          i.ProvisionedThroughput.WriteCapacityUnits,
-        ),
-        (d) => ({ TableDescription: d }),
-      ),
+    updateTable: (i) => Effect.map(updateTableOf(meta, i), (d) => ({ TableDescription: d })),
     getItem: (i) => eff((cb) => c.getItem(i, cb)),
     putItem: (i) => eff((cb) => c.putItem(i, cb)),
     updateItem: (i) => eff((cb) => c.updateItem(i, cb)),

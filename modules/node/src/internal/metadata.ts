@@ -283,12 +283,25 @@ export class MetadataService {
       return Either.left(new ResourceInUseException({ message: `Table already exists: ${name}` }))
     const ks = parseKeySchema(input)
     if (Either.isLeft(ks)) return Either.left(ks.left)
-    const onDemand = input.BillingMode === "PAY_PER_REQUEST"
-    const pt = input.ProvisionedThroughput
-    if (!onDemand && (pt === undefined || !(pt.ReadCapacityUnits >= 1) || !(pt.WriteCapacityUnits >= 1)))
+    const bm: unknown = input.BillingMode
+    if (bm !== undefined && bm !== "PAY_PER_REQUEST" && bm !== "PROVISIONED")
       return Either.left(
         new ValidationException({
-          message: "ProvisionedThroughput must be given with units >= 1 for PROVISIONED tables",
+          message: `BillingMode must be PROVISIONED or PAY_PER_REQUEST (got ${JSON.stringify(bm)})`,
+        }),
+      )
+    const onDemand = input.BillingMode === "PAY_PER_REQUEST"
+    const pt = input.ProvisionedThroughput
+    if (
+      !onDemand &&
+      (typeof pt !== "object" ||
+        pt === null ||
+        !isUnits(pt.ReadCapacityUnits) ||
+        !isUnits(pt.WriteCapacityUnits))
+    )
+      return Either.left(
+        new ValidationException({
+          message: "ProvisionedThroughput must be given with whole units >= 1 for PROVISIONED tables",
         }),
       )
     // On-demand: partitions at the partition maximum, the table at twice its previous peak
@@ -464,8 +477,12 @@ export class MetadataService {
       return Either.left(
         new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
       )
-    if (!(rcu >= 1 && wcu >= 1))
-      return Either.left(new ValidationException({ message: "units must be >= 1" }))
+    if (!isUnits(rcu) || !isUnits(wcu))
+      return Either.left(
+        new ValidationException({
+          message: "ReadCapacityUnits and WriteCapacityUnits must be whole numbers >= 1",
+        }),
+      )
     const over = overTableQuota(rcu, wcu)
     if (over !== undefined) return Either.left(over)
     // As DynamoDB: no new change while a table is UPDATING (its partitions still splitting for
@@ -1470,24 +1487,59 @@ const HEAL_DONE = 4
 const bounded = (units: number | undefined, absent: number, max = absent): number =>
   units === undefined || !Number.isFinite(units) || units < 1 ? absent : Math.min(max, Math.floor(units))
 
+/** A key attribute's name as DynamoDB allows it: 1 to 255 characters. */
+const isAttributeName = (n: unknown): n is string => typeof n === "string" && n.length >= 1 && n.length <= 255
+
+/** A positive whole number of capacity units (outside input: a string "5" must not pass as 5). */
+const isUnits = (u: unknown): u is number => typeof u === "number" && Number.isInteger(u) && u >= 1
+
 const parseKeySchema = (input: CreateTableInput): Either.Either<TableKeySchema, ValidationException> => {
-  const ks = input.KeySchema
-  const hash = ks?.find((k) => k.KeyType === "HASH")
-  const range = ks?.find((k) => k.KeyType === "RANGE")
-  if (hash === undefined || ks.length > 2 || (ks.length === 2 && range === undefined))
+  // Outside input: every level is checked before it is used (arbitrary values once threw here).
+  const ks: unknown = input.KeySchema
+  const entries = Array.isArray(ks) ? (ks as unknown[]) : []
+  const isKey = (k: unknown, type: string): k is { AttributeName: string; KeyType: string } =>
+    typeof k === "object" && k !== null && (k as { KeyType?: unknown }).KeyType === type
+  const hash = entries.find((k) => isKey(k, "HASH"))
+  const range = entries.find((k) => isKey(k, "RANGE"))
+  if (
+    hash === undefined ||
+    entries.length > 2 ||
+    (entries.length === 2 && range === undefined) ||
+    !isKey(hash, "HASH") ||
+    !isAttributeName(hash.AttributeName) ||
+    (range !== undefined && !(isKey(range, "RANGE") && isAttributeName(range.AttributeName))) ||
+    (range !== undefined && range.AttributeName === hash.AttributeName)
+  )
     return Either.left(
-      new ValidationException({ message: "KeySchema must hold one HASH key and at most one RANGE key" }),
+      new ValidationException({
+        message:
+          "KeySchema must hold one HASH key and at most one RANGE key, each { AttributeName (1-255 characters), KeyType }, with different names",
+      }),
     )
-  const typeOf = (n: string) => input.AttributeDefinitions?.find((a) => a.AttributeName === n)?.AttributeType
+  const defs: unknown = input.AttributeDefinitions
+  const defList = Array.isArray(defs) ? (defs as unknown[]) : []
+  const typeOf = (n: string): unknown => {
+    const d = defList.find(
+      (a) => typeof a === "object" && a !== null && (a as { AttributeName?: unknown }).AttributeName === n,
+    )
+    return d === undefined ? undefined : (d as { AttributeType?: unknown }).AttributeType
+  }
   const ht = typeOf(hash.AttributeName)
   const rt = range === undefined ? undefined : typeOf(range.AttributeName)
   if (ht === undefined || (range !== undefined && rt === undefined))
     return Either.left(
       new ValidationException({ message: "Every key attribute needs an AttributeDefinition" }),
     )
+  const isKeyType = (t: unknown): t is "S" | "N" | "B" => t === "S" || t === "N" || t === "B"
+  if (!isKeyType(ht) || (range !== undefined && !isKeyType(rt)))
+    return Either.left(
+      new ValidationException({
+        message: `A key attribute's AttributeType must be S, N or B (got ${JSON.stringify(range !== undefined && !isKeyType(rt) ? rt : ht)})`,
+      }),
+    )
   return Either.right({
     partitionKey: { name: hash.AttributeName, type: ht },
-    sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt! },
+    sortKey: range === undefined ? undefined : { name: range.AttributeName, type: rt as "S" | "N" | "B" },
   })
 }
 

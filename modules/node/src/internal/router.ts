@@ -342,13 +342,27 @@ export class RequestRouter {
       )
       return
     }
+    const words = new Uint32Array(4)
+    try {
+      // Outside input: the value may be anything (a number or { NULL } threw while hashing it).
+      if (!isKeyScalar(parsed.partitionKey, ks.partitionKey.type))
+        throw new Error(`not ${ks.partitionKey.type}`)
+      hashKeyInto(info.hash, parsed.partitionKey, words, 0)
+    } catch (e) {
+      cb(
+        fail(
+          new ValidationException({
+            message: `One or more parameter values were invalid: Condition parameter type does not match schema type (partition key ${ks.partitionKey.name} is ${ks.partitionKey.type}): ${e instanceof Error ? e.message : String(e)}`,
+          }),
+        ),
+      )
+      return
+    }
     const strong = input.ConsistentRead === true
     const mode = strong ? "strong" : "eventual"
     if (!this.admit(info, "r", readCostMilli(0, mode), cb)) return
     const forward = input.ScanIndexForward !== false
     const range = afterStartKey(parsed, input.ExclusiveStartKey, ks, forward)
-    const words = new Uint32Array(4)
-    hashKeyInto(info.hash, range.partitionKey, words, 0)
     const hash = wordsToHex(words)
     const hashBytes = wordsToHash(words)
     const { TableName: _t, ReturnConsumedCapacity: _r, ConsistentRead: _c, ...rest } = input
@@ -546,7 +560,19 @@ export class RequestRouter {
       cb(fail(new ValidationException({ message: "The provided key element does not match the schema" })))
       return undefined
     }
-    return this.routingKeyOf(info, pk, sk)
+    try {
+      return this.routingKeyOf(info, pk, sk)
+    } catch (e) {
+      // A key value of the right type that does not encode (`{ N: "" }`, a number out of range).
+      cb(
+        fail(
+          new ValidationException({
+            message: `The provided key element does not match the schema: ${e instanceof Error ? e.message : String(e)}`,
+          }),
+        ),
+      )
+      return undefined
+    }
   }
 
   private routingKeyOf(info: TableInfo, pk: AttributeValue, sk: AttributeValue | undefined): Uint8Array {
@@ -918,6 +944,8 @@ const nextReplica = (
 }
 
 const isKeyScalar = (v: AttributeValue, t: "S" | "N" | "B"): boolean => {
+  // Outside input: a key attribute may be anything (null threw here, found by fast-check).
+  if (typeof v !== "object" || v === null) return false
   const a = v as { S?: unknown; N?: unknown; B?: unknown }
   if (t === "S") return typeof a.S === "string" && a.S.length > 0
   if (t === "N") return typeof a.N === "string"
