@@ -232,6 +232,7 @@ export class MetadataService {
   private readonly tables = new Map<string, TableState>()
   private readonly lastPong = new Map<string, number>()
   private readonly failed = new Set<string>()
+  /** Heals started, oldest first (the most recent EVENTS_MAX). */
   readonly heals: HealEvent[] = []
   private pingSeq = 0
   readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0 }
@@ -1182,6 +1183,14 @@ export class MetadataService {
       // replaced) lets the next heal of its partition go on.
       if (this.progressHeal(h, st, where, p, now)) active.add(h.pid)
     }
+    // Finished heals leave the list (it was walked on every tick and grew with every heal of a
+    // long-running cluster); their events stay in `heals`, the most recent EVENTS_MAX of them.
+    if (this.pendingHeal.some((h) => h.stage >= HEAL_DONE)) {
+      const open = this.pendingHeal.filter((h) => h.stage < HEAL_DONE)
+      this.pendingHeal.length = 0
+      this.pendingHeal.push(...open)
+    }
+    if (this.heals.length > EVENTS_MAX) this.heals.splice(0, this.heals.length - EVENTS_MAX)
   }
 
   /**
