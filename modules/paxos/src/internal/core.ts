@@ -377,6 +377,8 @@ export class PaxosCore {
     this.firstIndex = index + 1
     this.baseConfig = config
     this.configSlots = this.configSlots.filter((s) => s > index)
+    // The decoded configurations of compacted slots go too (one per membership change, forever).
+    for (const s of this.configCache.keys()) if (s <= index) this.configCache.delete(s)
   }
 
   /**
@@ -676,6 +678,7 @@ export class PaxosCore {
       this.snapshot = this.role === "storage" ? snap : { index: snap.index, config: snap.config, data: null }
       this.baseConfig = snap.config
       this.configSlots = this.configSlots.filter((s) => s > snap.index)
+      for (const s of this.configCache.keys()) if (s <= snap.index) this.configCache.delete(s)
       this.commitIndex = snap.index
       this.emittedThrough = snap.index
       this.hardDirty = true
