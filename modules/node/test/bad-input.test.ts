@@ -8,6 +8,7 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, Client, type SimCluster, simCluster } from "@partita/node"
 import fc from "fast-check"
+import { createCompositeTable } from "./support.ts"
 
 /** The operations under test, by name (each called with whatever the generator made). */
 const OPS = [
@@ -174,22 +175,7 @@ const request = (op: Op): fc.Arbitrary<unknown> => {
 
 const makeCluster = (): SimCluster => {
   const c = simCluster(17, { nodes: 6, routers: 2 })
-  for (const name of [FUZZ, KEEP]) {
-    const t = c.meta.createTable({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "N" },
-      ],
-      BillingMode: "PAY_PER_REQUEST",
-      Partitions: 2,
-    })
-    assert.equal(t._tag, "Right")
-  }
+  for (const name of [FUZZ, KEEP]) createCompositeTable(c, name, ["pk", "S"], ["sk", "N"], 2)
   c.runFor(3000)
   return c
 }

@@ -14,6 +14,13 @@ const scrubFailed = (r: ScenarioReport): boolean =>
   r.scrub !== undefined &&
   ((r.scrub.injected !== undefined && !r.scrub.repaired) || r.scrub.unexpected.length > 0)
 
+/** A run fails: not linearizable, replicas differ, the archive's reference differs, or the scrubber missed. */
+const broken = (r: ScenarioReport): boolean =>
+  r.linearizable !== "linearizable" ||
+  r.divergent.length > 0 ||
+  r.archiveMismatch.length > 0 ||
+  scrubFailed(r)
+
 /**
  * Seeds `first..first+n` on simulated disks, 4 faults each drawn from `kinds`; every other seed
  * compacts aggressively and archives. A seed fails the usual checks, or `alsoFails`. Returns the
@@ -45,13 +52,7 @@ const diskFaultSweep = (
     fsyncFailures += r.disk?.fsyncFailures ?? 0
     recoveries += r.disk?.recoveries ?? 0
     tornBytes += r.disk?.tornBytes ?? 0
-    if (
-      r.linearizable !== "linearizable" ||
-      r.divergent.length > 0 ||
-      r.archiveMismatch.length > 0 ||
-      scrubFailed(r) ||
-      alsoFails(r)
-    )
+    if (broken(r) || alsoFails(r))
       failures.push(
         `seed ${s}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} disk: ${JSON.stringify(r.disk)} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
       )
@@ -82,12 +83,7 @@ const stressSweep = (seeds: ReadonlyArray<number>, lateDefer: boolean): string[]
         ...(s % 3 === 0 ? { timing: { compactEntries: 50 }, archive: { entriesPerSegment: 16 } } : {}),
       },
     })
-    if (
-      r.linearizable !== "linearizable" ||
-      r.divergent.length > 0 ||
-      r.archiveMismatch.length > 0 ||
-      scrubFailed(r)
-    )
+    if (broken(r))
       failures.push(
         `seed ${s}${lateDefer ? " (lateDefer)" : ""}: ${r.linearizable} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)}`,
       )
@@ -113,12 +109,7 @@ describe("the whole cluster under faults (seeded simulation)", () => {
       })
       acknowledged += r.ok
       splits += r.splits
-      if (
-        r.linearizable !== "linearizable" ||
-        r.divergent.length > 0 ||
-        r.archiveMismatch.length > 0 ||
-        scrubFailed(r)
-      )
+      if (broken(r))
         failures.push(
           `seed ${s}: ${r.linearizable} ${r.badKeys.join(",")} ${r.divergent.join("; ")} ${r.archiveMismatch.join("; ")} scrub: ${JSON.stringify(r.scrub)} faults: ${r.faults.join(" | ")}`,
         )

@@ -4,6 +4,7 @@ import { readCostMilli } from "@partita/admission"
 import { type AttributeValue, encodeKeyValue, type Item, itemSize } from "@partita/core"
 import { CallbackClient, type Client, type QueryRequest, type SimCluster, simCluster } from "@partita/node"
 import { hashKeyInto, wordsToHex } from "@partita/partitioner"
+import { createCompositeTable } from "./support.ts"
 
 /**
  * One hot item collection split by sort key, live (two splits inside the collection while it is
@@ -39,20 +40,7 @@ interface Setup {
 
 const setup = async (seed: number): Promise<Setup> => {
   const c = simCluster(seed, { nodes: 6, routers: 2 })
-  const t = c.meta.createTable({
-    TableName: TABLE,
-    KeySchema: [
-      { AttributeName: "c", KeyType: "HASH" },
-      { AttributeName: "n", KeyType: "RANGE" },
-    ],
-    AttributeDefinitions: [
-      { AttributeName: "c", AttributeType: "S" },
-      { AttributeName: "n", AttributeType: "N" },
-    ],
-    BillingMode: "PAY_PER_REQUEST",
-    Partitions: 1,
-  })
-  assert.equal(t._tag, "Right")
+  createCompositeTable(c, TABLE, ["c", "S"], ["n", "N"], 1)
   c.runFor(3000)
   const db = c.client()
   for (let n = 0; n < BASE_ITEMS; n++) await c.run(db.putItem({ TableName: TABLE, Item: item(HOT, n) }))

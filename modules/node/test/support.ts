@@ -23,3 +23,30 @@ export const onDemandTable = (c: SimCluster, name: string, partitions?: number):
   c.runFor(3000)
   return c.meta.partitionMap(name)!.partitions[0]!.id
 }
+
+/**
+ * Creates an on-demand table keyed by a partition key and a sort key (each `[name, type]`) on any
+ * cluster, and checks that it was created.
+ */
+export const createCompositeTable = (
+  c: Cluster,
+  name: string,
+  hash: readonly [string, "S" | "N" | "B"],
+  range: readonly [string, "S" | "N" | "B"],
+  partitions: number,
+): void => {
+  const t = c.meta.createTable({
+    TableName: name,
+    KeySchema: [
+      { AttributeName: hash[0], KeyType: "HASH" },
+      { AttributeName: range[0], KeyType: "RANGE" },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: hash[0], AttributeType: hash[1] },
+      { AttributeName: range[0], AttributeType: range[1] },
+    ],
+    BillingMode: "PAY_PER_REQUEST",
+    Partitions: partitions,
+  })
+  assert.equal(t._tag, "Right", t._tag === "Left" ? t.left.message : "")
+}

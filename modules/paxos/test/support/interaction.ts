@@ -138,9 +138,7 @@ export class Interaction {
         const next: Membership = {
           members: [...cfg.members, { id: n(1), role: args[2] === "log" ? "log" : "storage", zone: "az9" }],
         }
-        const r = c.proposeConfig(next)
-        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
-        this.collect()
+        this.proposeConfig(c, next)
         break
       }
       case "add-learner": {
@@ -149,30 +147,22 @@ export class Interaction {
         const role = args[2] === "log" ? "log" : "storage"
         if (!this.cores.has(n(1))) this.addCore(n(1), role, null)
         const cfg = c.latestConfig()
-        const r = c.proposeConfig({
-          members: [...cfg.members, { id: n(1), role, zone: "az9", learner: true }],
-        })
-        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
-        this.collect()
+        this.proposeConfig(c, { members: [...cfg.members, { id: n(1), role, zone: "az9", learner: true }] })
         break
       }
       case "promote": {
         // promote <leader> <id>: the learner becomes a voter
         const c = this.core(n(0))
         const cfg = c.latestConfig()
-        const r = c.proposeConfig({
+        this.proposeConfig(c, {
           members: cfg.members.map((m) => (m.id === n(1) ? { id: m.id, role: m.role, zone: m.zone } : m)),
         })
-        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
-        this.collect()
         break
       }
       case "remove-member": {
         const c = this.core(n(0))
         const cfg = c.latestConfig()
-        const r = c.proposeConfig({ members: cfg.members.filter((m) => m.id !== n(1)) })
-        this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
-        this.collect()
+        this.proposeConfig(c, { members: cfg.members.filter((m) => m.id !== n(1)) })
         break
       }
       case "compact": {
@@ -209,6 +199,13 @@ export class Interaction {
         throw new Error(`unknown command ${cmd}`)
     }
     return this.out.join("\n")
+  }
+
+  /** Proposes a configuration on `c` and reports the outcome. */
+  private proposeConfig(c: PaxosCore, next: Membership): void {
+    const r = c.proposeConfig(next)
+    this.out.push(r.ok ? `config proposed at slot ${r.slot}` : `rejected: ${r.reason}`)
+    this.collect()
   }
 
   private addCore(id: ReplicaId, role: "storage" | "log", config: Membership | null): void {
