@@ -151,10 +151,13 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     // counting in the quorum; one more loss left the group without a quorum for good) failed
     // before replacements joined as learners. 241128 with lateDefer (the scrubber's flipped value
     // not repaired: the run waited for two cycles of the fastest-cycling node, not of the node that
-    // scrubs the damaged partition) failed before the scenario waited for that node.
+    // scrubs the damaged partition) failed before the scenario waited for that node. 280715 with
+    // lateDefer (a split adopted while the only nodes that had applied its fence were down created
+    // no log-replica children; with one more node wiped the children had no quorum for good)
+    // failed before the metadata service read the children's group from the down nodes' disks.
     const failures = [
       ...stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081], false),
-      ...stressSweep([241128], true),
+      ...stressSweep([241128, 280715], true),
     ]
     // Bit rot seed 5063: a rotted frame with nothing valid after it, inside the fsynced length,
     // read as a torn tail; the recovery then found no marker for its snapshot and threw.

@@ -49,7 +49,7 @@ import { Either } from "effect"
 import type { SplitFence } from "./codec.ts"
 import { boundaryKey, type Directory, routingEntry } from "./directory.ts"
 import type { Runtime } from "./runtime.ts"
-import type { Replica } from "./replica.ts"
+import type { Replica, ReplicaSpec } from "./replica.ts"
 import type { StorageNode } from "./storageNode.ts"
 
 /** Events kept by the metadata service. */
@@ -639,6 +639,27 @@ export class MetadataService {
     return leader?.proposeSplit(fence) === true
   }
 
+  /**
+   * A split child's group as a storage replica that applied the fence holds it: the live replica's
+   * configuration, else (every such node down at the moment) the one its node's durable state was
+   * created with. Without the second, a split adopted while its only holders were down created no
+   * log-replica children: those members were hosted nowhere, and with one more loss the children
+   * had no quorum for good (`lateDefer` stress seed 280715).
+   */
+  private childGroup(
+    childId: string,
+  ): { readonly spec: ReplicaSpec; readonly members: ReadonlyArray<Member> } | undefined {
+    for (const n of this.nodes.values()) {
+      const r = n.replicas.get(childId)
+      if (r !== undefined) return { spec: r.spec, members: r.core.latestConfig().members }
+    }
+    for (const n of this.nodes.values()) {
+      const d = n.disks.get(childId)
+      if (d !== undefined && d.spec.members !== null) return { spec: d.spec, members: d.spec.members }
+    }
+    return undefined
+  }
+
   /** Adopts applied splits; re-proposes fences that were lost. */
   private progressSplits(now: number): void {
     for (const [table, ps] of this.pendingSplits) {
@@ -655,16 +676,14 @@ export class MetadataService {
         // Log replicas hold no items and never apply the fence: create their children here, with
         // the configuration the storage replicas gave the children.
         for (const child of [ps.fence.left, ps.fence.right]) {
-          const holder = [...this.nodes.values()]
-            .map((n) => n.replicas.get(child.id))
-            .find((r) => r !== undefined)
-          if (holder === undefined) continue
-          const members = holder.core.latestConfig().members
+          const held = this.childGroup(child.id)
+          if (held === undefined) continue
+          const members = held.members
           for (const m of members) {
             if (m.role !== "log") continue
             const node = this.nodes.get(this.dir.nodeOf(m.id) ?? "")
             if (node === undefined || node.replicas.has(child.id)) continue
-            node.createReplica({ ...holder.spec, partition: child, members }, "log")
+            node.createReplica({ ...held.spec, partition: child, members }, "log")
           }
         }
         st.map = ps.map
@@ -681,10 +700,7 @@ export class MetadataService {
         for (const child of [ps.fence.left, ps.fence.right]) {
           // The children's storage replicas are the parent's storage members at the fence: with
           // a heal under way, that may differ from the parent's placement (a joining replica).
-          const holder = [...this.nodes.values()]
-            .map((n) => n.replicas.get(child.id))
-            .find((r) => r !== undefined)
-          const cfg = holder?.core.latestConfig().members ?? []
+          const cfg = this.childGroup(child.id)?.members ?? []
           const nodesOf = (ms: ReadonlyArray<Member>): string[] =>
             ms.map((m) => this.dir.nodeOf(m.id)).filter((n): n is string => n !== undefined)
           const storage = nodesOf(cfg.filter((m) => m.role === "storage" && isVoter(m)))

@@ -420,7 +420,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
             x.replica.core.commitIndex,
             x.replica.core
               .latestConfig()
-              .members.map((m) => `${m.id}${m.role[0]}`)
+              .members.map((m) => `${m.id}${m.role[0]}${m.learner === true ? "~" : ""}`)
               .join(","),
             x.replica.core.promised,
             x.replica.core.lastIndex(),
