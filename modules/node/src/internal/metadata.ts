@@ -660,6 +660,52 @@ export class MetadataService {
     return undefined
   }
 
+  /**
+   * Log-replica children of a split that could not be created when it was adopted (their node was
+   * down), by table. Without them a child whose other members are lost has no quorum, and nothing
+   * else creates them without a leader of the child (stress seed 331580).
+   */
+  private readonly owedLogChildren: Array<{ table: string; node: string; spec: ReplicaSpec }> = []
+
+  /** Nodes this service created a log replica of `pid` on (a split's log children, heals). */
+  private logHostsOf(pid: string): Set<string> {
+    let s = this.logHosts.get(pid)
+    if (s === undefined) {
+      s = new Set()
+      this.logHosts.set(pid, s)
+    }
+    return s
+  }
+  private readonly logHosts = new Map<string, Set<string>>()
+
+  /**
+   * Creates the owed log children on nodes that are back. Only where this service never created
+   * one before: such a replica has accepted nothing, so it may vote at once, as a group's first
+   * members do. (A node that hosted the child and lost it is the heals' case: they recreate it
+   * holding its votes through the leader's commit point.)
+   */
+  private progressOwedLogChildren(): void {
+    if (this.owedLogChildren.length === 0) return
+    const keep: typeof this.owedLogChildren = []
+    for (const o of this.owedLogChildren) {
+      const pid = o.spec.partition.id
+      const node = this.nodes.get(o.node)
+      const partition = this.tables.get(o.table)?.map.get(pid)
+      if (partition === undefined || node === undefined || node.replicas.has(pid) || node.disks.has(pid))
+        continue
+      if (this.logHostsOf(pid).has(o.node)) continue
+      if (!node.isUp || !this.healthy(o.node)) {
+        keep.push(o)
+        continue
+      }
+      // With the partition as it is now (a reallocation may have changed its rates).
+      if (node.createReplica({ ...o.spec, partition }, "log") !== undefined) this.logHostsOf(pid).add(o.node)
+      else keep.push(o)
+    }
+    this.owedLogChildren.length = 0
+    this.owedLogChildren.push(...keep)
+  }
+
   /** Adopts applied splits; re-proposes fences that were lost. */
   private progressSplits(now: number): void {
     for (const [table, ps] of this.pendingSplits) {
@@ -683,7 +729,9 @@ export class MetadataService {
             if (m.role !== "log") continue
             const node = this.nodes.get(this.dir.nodeOf(m.id) ?? "")
             if (node === undefined || node.replicas.has(child.id)) continue
-            node.createReplica({ ...held.spec, partition: child, members }, "log")
+            const spec = { ...held.spec, partition: child, members }
+            if (node.createReplica(spec, "log") !== undefined) this.logHostsOf(child.id).add(node.nodeId)
+            else this.owedLogChildren.push({ table, node: node.nodeId, spec })
           }
         }
         st.map = ps.map
@@ -1031,6 +1079,7 @@ export class MetadataService {
     this.throughputSplits()
     this.autoSplits(now)
     this.progressSplits(now)
+    this.progressOwedLogChildren()
     this.progressHeals(now)
   }
 
@@ -1292,6 +1341,7 @@ export class MetadataService {
           ]
           if (t?.replicas.get(h.pid) === undefined) {
             const r = t?.createReplica({ ...spec("log"), members: joined }, "log")
+            if (r !== undefined) this.logHostsOf(h.pid).add(logNode)
             // A reused node: an earlier member's id, whose promises are gone (see pickNode).
             if (this.everHosted(h.pid).has(logNode)) r?.holdVotesThrough(leader.core.commitIndex)
           }
@@ -1312,6 +1362,7 @@ export class MetadataService {
           // disk. Create it there, as a new incarnation of that member id: no votes until it holds
           // the log through the commit point (a seeded stress run waited on it forever).
           const r = this.nodes.get(logNode)?.createReplica({ ...spec("log"), members: cfg }, "log")
+          if (r !== undefined) this.logHostsOf(h.pid).add(logNode)
           r?.holdVotesThrough(leader.core.commitIndex)
         } else if (isLearner(logNode)) {
           if (caughtUp(logNode)) promote(logNode)
