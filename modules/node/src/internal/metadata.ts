@@ -669,12 +669,7 @@ export class MetadataService {
 
   /** Nodes this service created a log replica of `pid` on (a split's log children, heals). */
   private logHostsOf(pid: string): Set<string> {
-    let s = this.logHosts.get(pid)
-    if (s === undefined) {
-      s = new Set()
-      this.logHosts.set(pid, s)
-    }
-    return s
+    return setIn(this.logHosts, pid)
   }
   private readonly logHosts = new Map<string, Set<string>>()
 
@@ -1207,12 +1202,7 @@ export class MetadataService {
   }
 
   private everHosted(pid: string): Set<string> {
-    let s = this.hosted.get(pid)
-    if (s === undefined) {
-      s = new Set()
-      this.hosted.set(pid, s)
-    }
-    return s
+    return setIn(this.hosted, pid)
   }
 
   private readonly hosted = new Map<string, Set<string>>()
@@ -1521,6 +1511,16 @@ export class MetadataService {
     }
     return n
   }
+}
+
+/** The set under `key` in `map`, created empty on first use. */
+const setIn = <K, V>(map: Map<K, Set<V>>, key: K): Set<V> => {
+  let s = map.get(key)
+  if (s === undefined) {
+    s = new Set()
+    map.set(key, s)
+  }
+  return s
 }
 
 /** A heal in progress (see `MetadataService.progressHeals`). */
