@@ -157,9 +157,15 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     // failed before the metadata service read the children's group from the down nodes' disks.
     // 331580 (a log member's node down when the split was adopted: its child was never created,
     // and one more wiped node left the child without a quorum) failed before those children were
-    // kept owed and created once their node is back.
+    // kept owed and created once their node is back. 330321 (a heal chose the failed member's
+    // own node, back with its disk, for the replacement and wiped its copy: the new incarnation
+    // held its votes, the removal of the old one was not known committed, and with the leader
+    // wiped, two of the four voters were left) failed before such a copy was kept. 340155 (a
+    // split child's heal, carried on from its parent's whose replacement was on the failed node
+    // itself, removed that replacement as the failed member: two replicas left) failed before
+    // the child's heal knew the failed member was already out.
     const failures = [
-      ...stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081, 331580], false),
+      ...stressSweep([693, 942, 1125, 1262, 150147, 160288, 200029, 200081, 330321, 331580, 340155], false),
       ...stressSweep([241128, 280715], true),
     ]
     // Bit rot seed 5063: a rotted frame with nothing valid after it, inside the fsynced length,

@@ -760,6 +760,11 @@ export class MetadataService {
             if (c === undefined || c.event !== undefined || h.logNode === undefined) continue
             c.logNode = h.logNode
             c.storageNode = h.storageNode
+            // A replacement on the failed node itself (chosen once the failed member had left)
+            // has the failed member's id: in the children's groups that id is the replacement,
+            // not the failed member, which must not be removed again (stress seed 340155: the
+            // child's heal removed its own replacement and left two replicas).
+            if (h.storageNode === h.failed) c.failedRemoved = h.failedRemoved
             c.event = {
               partitionId: child.id,
               failedNode: h.failed,
@@ -1135,6 +1140,7 @@ export class MetadataService {
       joinSlot: 0,
       failedRemoved: false,
       storageAdded: false,
+      learnerHolds: 0,
       event: undefined,
     }
     this.pendingHeal.push(h)
@@ -1188,7 +1194,13 @@ export class MetadataService {
       if (f !== undefined) return f.nodeId
       const r = reusable.find(level)
       if (r !== undefined) {
-        r.dropReplica(pid)
+        // A storage replica of this partition still there with its disk (a member removed while
+        // its node was away, back now) is kept: its promises and accepted entries are intact, so
+        // it may vote once promoted. Wiping it made a new incarnation that holds its votes; then
+        // the group's last committed configuration still counted the old one, and with one more
+        // member lost, its four voters could not elect a leader (stress seed 330321).
+        const copy = r.replicas.get(pid)
+        if (!(role === "storage" && copy?.spec.role === "storage" && !copy.retired)) r.dropReplica(pid)
         return r.nodeId
       }
     }
@@ -1372,7 +1384,21 @@ export class MetadataService {
         return true
       }
       case HEAL_REMOVE_FAILED: {
+        if (h.failedRemoved) {
+          // Already out (a split child's heal carried on from its parent's, see `progressSplits`).
+          h.joinSlot = 0
+          h.stage = h.storageAdded ? HEAL_REMOVE_LOG : HEAL_ADD_STORAGE
+          return true
+        }
         if (leaderNode?.nodeId === h.failed) {
+          if (!h.storageAdded && h.learnerHolds > 0) {
+            // The "failed" replica came back and leads while its replacement waits as a learner:
+            // promote the replacement first (then hand over to it, below).
+            h.learnerHolds = 0
+            h.joinSlot = 0
+            h.stage = HEAL_ADD_STORAGE
+            return true
+          }
           if (h.storageAdded) {
             // The "failed" replica came back and leads, and its replacement is in: hand over to
             // the replacement, then remove the old member as planned.
@@ -1389,7 +1415,14 @@ export class MetadataService {
             // Removing it would leave fewer storage members able to lead than a quorum of three
             // (their disks would be the only copy). If it is back with its disk, keep it and
             // retire the log replica; else add the replacement first, and with that in, park:
-            // the other members must recover or be replaced (by the next heal) first.
+            // the other members must recover or be replaced (by the next heal) first. A
+            // replacement waiting as a learner is promoted (the guard no longer holds with it).
+            if (!h.storageAdded && h.learnerHolds > 0) {
+              h.learnerHolds = 0
+              h.joinSlot = 0
+              h.stage = HEAL_ADD_STORAGE
+              return true
+            }
             if (this.recovered(h, cfg)) {
               h.joinSlot = 0
               h.stage = HEAL_REMOVE_LOG
@@ -1408,7 +1441,11 @@ export class MetadataService {
           h.joinSlot = 0
           // A member kept by an earlier heal (it came back) may already make up the three.
           const storage = cfg.filter((m) => m.role === "storage" && isVoter(m)).length
-          h.stage = h.storageAdded || storage >= REPLICAS_PER_PARTITION ? HEAL_REMOVE_LOG : HEAL_ADD_STORAGE
+          // A replacement waiting as a learner is promoted now (HEAL_ADD_STORAGE).
+          h.stage =
+            !h.storageAdded && (h.learnerHolds > 0 || storage < REPLICAS_PER_PARTITION)
+              ? HEAL_ADD_STORAGE
+              : HEAL_REMOVE_LOG
         }
         return true
       }
@@ -1447,7 +1484,17 @@ export class MetadataService {
           r?.holdVotesThrough(leader.core.commitIndex)
         } else if (h.joinSlot === 0) h.joinSlot = Math.max(1, leader.core.commitIndex)
         else if (isLearner(sn)) {
-          if (caughtUp(sn)) promote(sn)
+          if (!caughtUp(sn)) return true
+          if (this.removeFailedFirst(h, cfg, leaderNode?.nodeId, sn)) {
+            // Caught up: it holds the data. The failed member leaves before it votes, so the
+            // group never has four voters of which the failed one is one: with the newcomer then
+            // lost too (a crash, a wipe: it is rebuilt holding its votes), two of four voters
+            // could answer, no leader could be elected, and no heal could start (stress seed
+            // 330321). As a learner, its loss costs the group no vote.
+            h.learnerHolds = h.joinSlot
+            h.joinSlot = 0
+            h.stage = HEAL_REMOVE_FAILED
+          } else promote(sn)
         } else if (caughtUp(sn)) {
           where.push(sn)
           h.storageAdded = true
@@ -1503,13 +1550,35 @@ export class MetadataService {
   private storageMembersLeft(h: PendingHeal, cfg: ReadonlyArray<Member>): number {
     let n = 0
     for (const m of cfg) {
-      if (m.role !== "storage" || !isVoter(m)) continue
+      if (m.role !== "storage") continue
       const node = this.dir.nodeOf(m.id)
       if (node === undefined || node === h.failed || !this.healthy(node)) continue
       const r = this.nodes.get(node)?.replicas.get(h.pid)
-      if (r !== undefined && r.spec.role === "storage" && !r.retired) n++
+      if (r === undefined || r.spec.role !== "storage" || r.retired) continue
+      // A learner counts only as the heal's own replacement, caught up (see `learnerHolds`).
+      if (isVoter(m) || (node === h.storageNode && h.learnerHolds > 0 && r.applied >= h.learnerHolds)) n++
     }
     return n
+  }
+
+  /**
+   * Whether the heal's caught-up storage learner on `sn` should wait for the failed member's
+   * removal before its promotion: the failed member is still in, does not lead, and with the
+   * learner counted the removal's guard holds (see `storageMembersLeft`).
+   */
+  private removeFailedFirst(
+    h: PendingHeal,
+    cfg: ReadonlyArray<Member>,
+    leaderNode: string | undefined,
+    sn: string,
+  ): boolean {
+    if (h.failedRemoved || leaderNode === h.failed) return false
+    const failedId = this.dir.replicaIdOf(h.failed)
+    if (!cfg.some((m) => m.id === failedId)) return false
+    const r = this.nodes.get(sn)?.replicas.get(h.pid)
+    if (r === undefined || !this.healthy(sn)) return false
+    const probe = { ...h, learnerHolds: Math.max(1, h.joinSlot) }
+    return this.storageMembersLeft(probe, cfg) >= HEAL_STORAGE_MEMBERS_MIN
   }
 }
 
@@ -1539,6 +1608,12 @@ interface PendingHeal {
   failedRemoved: boolean
   /** The replacement storage replica is a member and has caught up. */
   storageAdded: boolean
+  /**
+   * Nonzero: the replacement storage replica, still a learner, had applied the log through this
+   * slot when the heal chose to remove the failed member before promoting it (it then holds the
+   * data, so it counts for `storageMembersLeft`).
+   */
+  learnerHolds: number
   /** Public record, from the start (`MetadataService.heals`). */
   event: HealEvent | undefined
 }
