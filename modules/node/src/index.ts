@@ -87,6 +87,7 @@ export {
   IDLE_COMPACT_MS,
   LOG_REPLICA_KEEP_ENTRIES,
   DEDUPE_ENTRIES_MAX,
+  DEDUPE_WINDOW_MS_DEFAULT,
   KEY_QUEUE_MAX,
   decodeSnapshot,
   encodeSnapshot,

@@ -47,21 +47,25 @@ describe("log entry codec", () => {
   it("a write encoded with its decoded form remembered equals what decoding gives", () => {
     // The leader remembers the command from its own strings (`encodeWriteShared`); the replicas
     // that apply the entry in this process take that instead of decoding it.
-    const cases: Array<[string, string, string | undefined, number | undefined]> = [
-      ["rr0:17", encodeKey({ S: "k1" }), '{"id":{"S":"k1"},"v":{"N":"1"}}', 12],
-      ["rr1:2", encodeKey({ S: "ké\u0001" }), '{"id":{"S":"kéy €"}}', undefined],
-      ["rôuter:9", encodeKey({ N: "-3.5" }), undefined, undefined],
-      ["r:1", encodeKey({ S: "x" }), '{"id":{"S":"x"}}', 2 ** 33],
+    const cases: Array<[string, string, string | undefined, number | undefined, number | undefined]> = [
+      ["rr0:17", encodeKey({ S: "k1" }), '{"id":{"S":"k1"},"v":{"N":"1"}}', 12, 1_795_000_123_456],
+      ["rr1:2", encodeKey({ S: "ké\u0001" }), '{"id":{"S":"kéy €"}}', undefined, 0],
+      ["rôuter:9", encodeKey({ N: "-3.5" }), undefined, undefined, 2 ** 53 - 1],
+      ["r:1", encodeKey({ S: "x" }), '{"id":{"S":"x"}}', 2 ** 33, undefined],
+      // Not a whole number of ms in range: not carried.
+      ["r:2", encodeKey({ S: "y" }), '{"id":{"S":"y"}}', 3, 1.5],
     ]
-    for (const [rid, key, text, size] of cases) {
-      const data = encodeWriteShared(rid, key, text, size)
-      assert.deepEqual(data, encodeWrite(rid, key, text, size))
+    for (const [rid, key, text, size, stamp] of cases) {
+      const data = encodeWriteShared(rid, key, text, size, stamp)
+      assert.deepEqual(data, encodeWrite(rid, key, text, size, stamp))
       const shared = decodeCommandShared(data)
       const fresh = decodeCommand(data)
       assert.ok(shared !== fresh && shared.kind === "write" && fresh.kind === "write")
       assert.equal(shared.requestId, fresh.requestId)
       assert.equal(shared.key, fresh.key)
       assert.equal(shared.size, fresh.size)
+      assert.equal(shared.stamp, fresh.stamp)
+      assert.equal(fresh.stamp, stamp === 1.5 ? undefined : stamp)
       assert.equal(shared.bodyAt, fresh.bodyAt)
       assert.equal(shared.deletes, fresh.deletes)
       assert.equal(shared.text, fresh.text)
@@ -93,6 +97,9 @@ describe("log entry codec", () => {
     const w = encodeWrite("r-1", "some-key", '{"id":{"S":"x"}}', 20)
     for (const cut of [3, 9, 14, 20])
       assert.throws(() => decodeCommand(w.subarray(0, cut)), /corrupt command/)
+    const stamped = encodeWrite("r-1", "some-key", '{"id":{"S":"x"}}', 20, 123_456)
+    for (const cut of [3, 12, 17, 22, 28])
+      assert.throws(() => decodeCommand(stamped.subarray(0, cut)), /corrupt command/)
     const d = encodeWrite("r-2", "k", undefined)
     const longer = new Uint8Array(d.length + 1)
     longer.set(d)

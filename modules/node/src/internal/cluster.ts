@@ -10,7 +10,7 @@ import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Directory } from "./directory.ts"
 import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
 import { Client } from "./client.ts"
-import type { PaxosTiming, Replica, ReplicaCounters } from "./replica.ts"
+import { DEDUPE_WINDOW_MS_DEFAULT, type PaxosTiming, type Replica, type ReplicaCounters } from "./replica.ts"
 import { RequestRouter, type TableCatalog } from "./router.ts"
 import { type Runtime, SimRuntime } from "./runtime.ts"
 import { ClusterScrub, type NodeScrubEvent, type ScrubConfig, scrubBackground } from "./scrub.ts"
@@ -311,7 +311,15 @@ export const buildStorage = (
   const azs = config.azs ?? ["az1", "az2", "az3"]
   const dir = new Directory(memdsSequencer)
   const nodes = new Map<string, StorageNode>()
-  const timing = { ...TIMING_DEFAULT, ...config.timing }
+  // Replicas remember request ids for three of the routers' deadlines (at least the default).
+  const dedupeWindowMs =
+    config.timing?.dedupeWindowMs ??
+    (config.deadlineMs === undefined ? undefined : Math.max(DEDUPE_WINDOW_MS_DEFAULT, 3 * config.deadlineMs))
+  const timing = {
+    ...TIMING_DEFAULT,
+    ...config.timing,
+    ...(dedupeWindowMs === undefined ? {} : { dedupeWindowMs }),
+  }
   const cap = config.nodeCapacity ?? { rcu: 1_000_000, wcu: 1_000_000, bytes: 1e12 }
   const ar = config.archive
   const objectStore = ar === undefined || ar.store !== undefined ? undefined : new MemoryObjectStore()

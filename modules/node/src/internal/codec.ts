@@ -2,14 +2,16 @@
  * Log entry encoding. A write is decided on the leader and replicated as its resulting item image,
  * so every replica installs exactly the same bytes:
  *
- *   write   := 0x01 flags:u8 size:u32 ridUnits:u16 rid keyUnits:u32 key body
+ *   write   := 0x01 flags:u8 size:u32 ridUnits:u16 [stamp:u64] rid keyUnits:u32 key body
  *   split   := split-json "\n" "null"            split-json := { "split": SplitFence }
  *
  * Integers are little-endian. The request id and the encoded key are ASCII bytes when every
  * unit is below 0x80 (flags bits 2 and 3), else UTF-16 code units (an encoded key may hold any
  * unit, lone surrogates included, which UTF-8 could not carry). `body` is the item's canonical
  * JSON as UTF-8 to the end of the entry, present when flags bit 0 is set (clear: a delete);
- * flags bit 1 says `size` (the item's DynamoDB size) is carried. The
+ * flags bit 1 says `size` (the item's DynamoDB size) is carried; flags bit 4 says `stamp` is: the
+ * leader's clock (whole ms) when it decided the write, which bounds how long replicas remember its
+ * request id (`dedupe.ts`). The
  * binary header replaced a JSON one whose `JSON.parse` on each replica was ~15 % of a write's CPU;
  * a JSON write (`{"r","k","z"} "\n" item`) from before still decodes.
  *
@@ -210,6 +212,8 @@ export class WriteCommand {
     readonly bodyAt: number,
     /** The item's DynamoDB size as the leader computed it (undefined: not carried). */
     readonly size: number | undefined,
+    /** The leader's clock when it decided the write, whole ms (undefined: not carried). */
+    readonly stamp: number | undefined = undefined,
   ) {}
   /** A delete (no item). */
   get deletes(): boolean {
@@ -269,15 +273,24 @@ export const encodeWriteShared = (
   key: EncodedKey,
   text: string | undefined,
   size?: number,
+  stamp?: number,
 ): Uint8Array => {
-  const out = encodeWrite(requestId, key, text, size)
+  const out = encodeWrite(requestId, key, text, size, stamp)
   const flags = out[1]!
-  const ridEnd = 8 + ((flags & FLAG_RID_ASCII) !== 0 ? 1 : 2) * requestId.length
+  const ridAt = (flags & FLAG_STAMP) !== 0 ? 16 : 8
+  const ridEnd = ridAt + ((flags & FLAG_RID_ASCII) !== 0 ? 1 : 2) * requestId.length
   const bodyAt = ridEnd + 4 + ((flags & FLAG_KEY_ASCII) !== 0 ? 1 : 2) * key.length
   const carried = (flags & FLAG_SIZE) !== 0 ? getU32(out, 2) : undefined
   recentCommands.set(
     out,
-    new WriteCommand(requestId, key, (flags & FLAG_BODY) !== 0 ? out : undefined, bodyAt, carried),
+    new WriteCommand(
+      requestId,
+      key,
+      (flags & FLAG_BODY) !== 0 ? out : undefined,
+      bodyAt,
+      carried,
+      (flags & FLAG_STAMP) !== 0 ? getU64(out, 8) : undefined,
+    ),
   )
   return out
 }
@@ -291,23 +304,30 @@ const FLAG_BODY = 1
 const FLAG_SIZE = 2
 const FLAG_RID_ASCII = 4
 const FLAG_KEY_ASCII = 8
+const FLAG_STAMP = 16
+/** Largest stamp carried (whole ms): 2^53 - 1, the exact integers of a double. */
+const STAMP_MAX = Number.MAX_SAFE_INTEGER
 /** Longest request id (UTF-16 units) the header holds. */
 export const REQUEST_ID_UNITS_MAX = 0xffff
 
 /**
  * Encodes a decided write; `size` is the item's DynamoDB size, carried so replicas know it
- * without parsing the item (a later write's capacity is charged on the larger of the two).
+ * without parsing the item (a later write's capacity is charged on the larger of the two);
+ * `stamp` is the leader's clock in whole ms (carried when a whole number in 0..2^53-1).
  */
 export const encodeWrite = (
   requestId: string,
   key: EncodedKey,
   text: string | undefined,
   size?: number,
+  stamp?: number,
 ): Uint8Array => {
   if (requestId.length > REQUEST_ID_UNITS_MAX) throw new RangeError("request id too long")
   const ridAscii = isAscii(requestId)
   const keyAscii = isAscii(key)
-  const head = 8 + (ridAscii ? 1 : 2) * requestId.length + 4 + (keyAscii ? 1 : 2) * key.length
+  const stamped = stamp !== undefined && Number.isInteger(stamp) && stamp >= 0 && stamp <= STAMP_MAX
+  const ridAt = stamped ? 16 : 8
+  const head = ridAt + (ridAscii ? 1 : 2) * requestId.length + 4 + (keyAscii ? 1 : 2) * key.length
   let out: Uint8Array
   if (text === undefined) out = new Uint8Array(head)
   else {
@@ -325,11 +345,13 @@ export const encodeWrite = (
     (text === undefined ? 0 : FLAG_BODY) |
     (carried ? FLAG_SIZE : 0) |
     (ridAscii ? FLAG_RID_ASCII : 0) |
-    (keyAscii ? FLAG_KEY_ASCII : 0)
+    (keyAscii ? FLAG_KEY_ASCII : 0) |
+    (stamped ? FLAG_STAMP : 0)
   putU32(out, 2, carried ? size : 0)
   out[6] = requestId.length & 0xff
   out[7] = requestId.length >>> 8
-  let o = putText(out, 8, requestId, ridAscii)
+  if (stamped) putU64(out, 8, stamp)
+  let o = putText(out, ridAt, requestId, ridAscii)
   putU32(out, o, key.length)
   o = putText(out, o + 4, key, keyAscii)
   return out
@@ -368,6 +390,15 @@ const putU32 = (b: Uint8Array, at: number, v: number): void => {
 
 const getU32 = (b: Uint8Array, at: number): number =>
   (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+
+/** A whole number in 0..2^53-1 as two little-endian u32 words (low first). */
+const putU64 = (b: Uint8Array, at: number, v: number): void => {
+  const hi = Math.floor(v / 0x1_0000_0000)
+  putU32(b, at, v - hi * 0x1_0000_0000)
+  putU32(b, at + 4, hi)
+}
+
+const getU64 = (b: Uint8Array, at: number): number => getU32(b, at + 4) * 0x1_0000_0000 + getU32(b, at)
 
 const putText = (b: Uint8Array, at: number, s: string, ascii: boolean): number => {
   if (ascii) {
@@ -450,14 +481,18 @@ export const decodeCommand = (data: Uint8Array): Command => {
     const fail = (what: string): never => {
       throw new Error(`corrupt command: ${what}`)
     }
-    if (data.length < 12) fail("write header cut short")
     const flags = data[1]!
+    const stamped = (flags & FLAG_STAMP) !== 0
+    const ridAt = stamped ? 16 : 8
+    if (data.length < ridAt + 4) fail("write header cut short")
     const rn = data[6]! | (data[7]! << 8)
     const ridW = (flags & FLAG_RID_ASCII) !== 0 ? 1 : 2
     const keyW = (flags & FLAG_KEY_ASCII) !== 0 ? 1 : 2
-    let o = 8 + ridW * rn
+    let o = ridAt + ridW * rn
     if (o + 4 > data.length) fail("request id runs past the entry")
-    const requestId = getText(data, 8, rn, ridW === 1)
+    const requestId = getText(data, ridAt, rn, ridW === 1)
+    const stamp = stamped ? getU64(data, 8) : undefined
+    if (stamp !== undefined && stamp > STAMP_MAX) fail("stamp out of range")
     const kn = getU32(data, o)
     o += 4
     if (o + keyW * kn > data.length) fail("key runs past the entry")
@@ -471,6 +506,7 @@ export const decodeCommand = (data: Uint8Array): Command => {
       hasBody ? data : undefined,
       o,
       (flags & FLAG_SIZE) !== 0 ? getU32(data, 2) : undefined,
+      stamp,
     )
   }
   const nl = data.indexOf(NEWLINE)

@@ -1,6 +1,13 @@
 /**
  * The request ids a replica has applied, for idempotent retries: a set with first-in-first-out
- * eviction past a bound.
+ * eviction past a bound, and of ids older than a window of time.
+ *
+ * Time is the leader's clock as stamped in each write's log entry, so every replica evicts the
+ * same ids at the same log position (their sets must agree: whether a write applies depends on
+ * them). An id stamped more than `windowMs` before the newest stamp applied is forgotten: a router
+ * retries a write only until its deadline, so the window is a few times the routers' deadline.
+ * Stamps are taken as the running maximum (a new leader whose clock is behind never makes ids
+ * expire sooner); an id without a stamp (a log from before stamps) expires by count only.
  *
  * A router's ids are `<router>:<sequence>`. Those are kept as numbers (the router's index in a small
  * table times 2^36, plus the sequence), not strings: a replica remembers up to
@@ -17,16 +24,34 @@ const SCAN_PREFIXES_MAX = 8
 /** Distinct router prefixes kept as numbers; ids with other prefixes stay strings. */
 const PREFIXES_MAX = 1 << 16
 
+/** Ids held with their stamps, oldest first (NaN: no stamp). */
+export interface RequestIds {
+  readonly ids: string[]
+  readonly stamps: number[]
+}
+
+/** Evicted slots at the front of the arrays before they are trimmed (and at least half). */
+const TRIM_MIN = 1024
+
 export class RequestIdSet {
   private readonly set = new Set<number | string>()
   /** Ids in the order added, from `head`. Only appended to; trimming replaces the array. */
   private order: Array<number | string> = []
+  /** Each id's stamp (the running maximum when added; NaN: none), beside `order`. */
+  private stamps: number[] = []
   private head = 0
+  /** The newest stamp added (-Infinity: none yet). */
+  private horizon = Number.NEGATIVE_INFINITY
   private readonly prefixes: string[] = []
   private readonly prefixIndex = new Map<string, number>()
 
-  constructor(readonly max: number) {
+  constructor(
+    readonly max: number,
+    /** Ids stamped more than this before the newest stamp are forgotten (ms). */
+    readonly windowMs: number = Number.POSITIVE_INFINITY,
+  ) {
     if (!(max >= 1)) throw new RangeError("RequestIdSet: max must be >= 1")
+    if (!(windowMs > 0)) throw new RangeError("RequestIdSet: windowMs must be > 0")
   }
 
   /** Ids held. */
@@ -38,23 +63,39 @@ export class RequestIdSet {
     return this.set.has(this.key(id, false))
   }
 
-  /** Adds `id` (no-op when held); past `max`, the oldest id is forgotten. */
-  add(id: string): void {
-    this.addIfAbsent(id)
+  /** The newest stamp added (-Infinity: none yet). */
+  get newestStamp(): number {
+    return this.horizon
   }
 
-  /** Adds `id` unless held; returns whether it was added (one parse of the id for both). */
-  addIfAbsent(id: string): boolean {
+  /** Adds `id` (no-op when held); see `addIfAbsent`. */
+  add(id: string, stamp?: number): void {
+    this.addIfAbsent(id, stamp)
+  }
+
+  /**
+   * Adds `id` unless held; returns whether it was added (one parse of the id for both). Then
+   * forgets the oldest ids past `max`, and those stamped more than `windowMs` before the newest.
+   */
+  addIfAbsent(id: string, stamp?: number): boolean {
     const k = this.key(id, true)
     if (this.set.has(k)) return false
     this.set.add(k)
     this.order.push(k)
-    if (this.order.length - this.head > this.max) {
+    let t = Number.NaN
+    if (stamp !== undefined && !Number.isNaN(stamp)) {
+      t = Math.max(stamp, this.horizon)
+      this.horizon = t
+    } else if (this.horizon !== Number.NEGATIVE_INFINITY) t = this.horizon
+    this.stamps.push(t)
+    const oldest = this.horizon - this.windowMs
+    // (NaN < x is false: an id without a stamp waits for the count bound.)
+    while (this.order.length - this.head > this.max || this.stamps[this.head]! < oldest)
       this.set.delete(this.order[this.head++]!)
-      if (this.head > this.max) {
-        this.order = this.order.slice(this.head)
-        this.head = 0
-      }
+    if (this.head >= TRIM_MIN && this.head * 2 >= this.order.length) {
+      this.order = this.order.slice(this.head)
+      this.stamps = this.stamps.slice(this.head)
+      this.head = 0
     }
     return true
   }
@@ -63,7 +104,9 @@ export class RequestIdSet {
   clear(): void {
     this.set.clear()
     this.order = []
+    this.stamps = []
     this.head = 0
+    this.horizon = Number.NEGATIVE_INFINITY
   }
 
   /** The ids, oldest first. */
@@ -71,12 +114,23 @@ export class RequestIdSet {
     return this.idsOf(this.order, this.head, this.order.length)
   }
 
-  /** The ids held now, oldest first, copied only when the returned function is called (O(1)). */
-  view(): () => string[] {
+  /** The ids with their stamps, oldest first. */
+  entries(): RequestIds {
+    return { ids: this.toArray(), stamps: this.stamps.slice(this.head) }
+  }
+
+  /** The ids held now with their stamps, copied only when the returned function is called (O(1)). */
+  view(): () => RequestIds {
     const order = this.order
+    const stamps = this.stamps
     const from = this.head
     const to = order.length
-    return () => this.idsOf(order, from, to)
+    return () => ({ ids: this.idsOf(order, from, to), stamps: stamps.slice(from, to) })
+  }
+
+  /** Adds `ids` with their stamps (absent or NaN: none), in order. */
+  addAll(ids: ReadonlyArray<string>, stamps?: ReadonlyArray<number | null>): void {
+    for (let i = 0; i < ids.length; i++) this.addIfAbsent(ids[i]!, stamps?.[i] ?? undefined)
   }
 
   private idsOf(order: ReadonlyArray<number | string>, from: number, to: number): string[] {

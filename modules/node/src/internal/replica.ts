@@ -78,10 +78,16 @@ import {
 import type { DataError, DataRequest, DataResponse, RequestHeader } from "./messages.ts"
 import { encodedKeyOf, makeTree, PlanningStore, replicaTreeOptions, TreeItemStore } from "./store.ts"
 import type { ReplicaWal } from "./wal.ts"
-import { RequestIdSet } from "./dedupe.ts"
+import { type RequestIds, RequestIdSet } from "./dedupe.ts"
 
 /** Request ids remembered per partition for idempotent retries (FIFO, bounded). */
 export const DEDUPE_ENTRIES_MAX = 100_000
+/**
+ * Default window of the request ids a replica remembers (ms of the leaders' clock, `dedupe.ts`):
+ * three times the routers' default deadline (`REQUEST_DEADLINE_MS_DEFAULT`, 10 s), past which no
+ * router retries a write. A cluster whose routers wait longer widens it (`cluster.ts`).
+ */
+export const DEDUPE_WINDOW_MS_DEFAULT = 30_000
 /** Unused partition capacity kept as burst credit (DynamoDB: up to 300 s). */
 export const BURST_CREDIT_S = 300
 
@@ -100,6 +106,8 @@ export interface PaxosTiming {
   readonly leaseMs: number
   /** Compact the log (snapshot of the B-tree) every this many applied entries. */
   readonly compactEntries?: number
+  /** Request ids are remembered this long (ms), see `DEDUPE_WINDOW_MS_DEFAULT`. */
+  readonly dedupeWindowMs?: number
 }
 
 /** Default compaction period, in applied entries. */
@@ -170,6 +178,8 @@ export interface DurableLog {
 export interface ReplicaBase {
   readonly tree: BTreeView<StoredItem>
   readonly dedupe: ReadonlyArray<string>
+  /** The ids' stamps (`dedupe.ts`), beside `dedupe`; absent: none. */
+  readonly dedupeStamps?: ReadonlyArray<number>
 }
 
 /** Per-replica counters. */
@@ -258,7 +268,7 @@ export class Replica {
     writeMilli: 0,
     burstRefused: 0,
   }
-  private readonly dedupe = new RequestIdSet(DEDUPE_ENTRIES_MAX)
+  private readonly dedupe: RequestIdSet
   // Set and deleted per write: `ChurnMap`s, not Maps (see there: young collections).
   private readonly writeWaiters = new ChurnMap<string, { reply: Reply; out: WriteOutput; key: EncodedKey }>()
   private readonly keyQueue = new ChurnMap<
@@ -275,7 +285,7 @@ export class Replica {
   private lastAppliedAt = 0
   private appliedAtTick = 0
   private pendingCompaction:
-    | { index: number; view: BTreeView<StoredItem>; dedupe: () => string[] }
+    | { index: number; view: BTreeView<StoredItem>; dedupe: () => RequestIds }
     | undefined
   /** Seals committed entries into WAL archive segments (storage replicas, when archiving is on). */
   readonly archiver: Archiver | undefined
@@ -339,6 +349,7 @@ export class Replica {
           }
         : undefined
     this.compactEntries = timing.compactEntries ?? COMPACT_ENTRIES_DEFAULT
+    this.dedupe = new RequestIdSet(DEDUPE_ENTRIES_MAX, timing.dedupeWindowMs ?? DEDUPE_WINDOW_MS_DEFAULT)
     this.archiver =
       host.archive !== undefined && spec.role === "storage"
         ? new Archiver({ table: spec.table, partition: spec.partition.id }, host.archive.entriesPerSegment)
@@ -395,7 +406,7 @@ export class Replica {
 
   private loadBase(base: ReplicaBase): void {
     this.tree.bulkLoad(base.tree.range())
-    this.inheritDedupe(base.dedupe)
+    this.dedupe.addAll(base.dedupe, base.dedupeStamps)
   }
 
   /**
@@ -419,7 +430,8 @@ export class Replica {
 
   /** Freezes the current (just created) state as the group's base. */
   freezeBase(): void {
-    this.durable.base = { tree: this.tree.snapshot(), dedupe: this.dedupeSnapshot() }
+    const d = this.dedupeSnapshot()
+    this.durable.base = { tree: this.tree.snapshot(), dedupe: d.ids, dedupeStamps: d.stamps }
   }
 
   get partitionId(): string {
@@ -812,10 +824,12 @@ export class Replica {
     this.recordAccess(out.write.key, 0, wMilli / 1000)
     const key = encodedKeyOf(this.spec.keySchema, out.write.key)
     const image = out.write.image
+    // The leader's clock, in the entry: every replica forgets the request id at the same point.
+    const stamp = now > 0 ? Math.floor(now) : 0
     const r = this.core.propose(
       image === undefined
-        ? encodeWriteShared(rid, key, undefined)
-        : encodeWriteShared(rid, key, itemToText(image), itemSize(image)),
+        ? encodeWriteShared(rid, key, undefined, undefined, stamp)
+        : encodeWriteShared(rid, key, itemToText(image), itemSize(image), stamp),
     )
     if (!r.ok) {
       reply(err(r.reason === "not-leader" ? "NotLeader" : "Unavailable", r.reason))
@@ -1116,7 +1130,7 @@ export class Replica {
       return
     }
     // Remembered before it is applied: one parse of the id for the check and the record.
-    if (!this.dedupe.addIfAbsent(c.requestId)) {
+    if (!this.dedupe.addIfAbsent(c.requestId, c.stamp)) {
       if (w !== undefined) {
         w.reply({ ok: true, consumedBytes: 0, node: this.host.nodeId })
         this.releaseKey(w.key)
@@ -1150,23 +1164,24 @@ export class Replica {
     // Membership lives in the core; the node learns replica placement from the metadata service.
   }
 
-  private remember(rid: string): void {
-    this.dedupe.add(rid)
-  }
-
-  /** Copies the request ids applied so far (children of a split inherit them). */
-  dedupeSnapshot(): string[] {
-    return this.dedupe.toArray()
+  /** Copies the request ids applied so far, with their stamps (children of a split inherit them). */
+  dedupeSnapshot(): RequestIds {
+    return this.dedupe.entries()
   }
 
   /** The request ids applied so far, copied only when called. */
-  private dedupeView(): () => string[] {
+  private dedupeView(): () => RequestIds {
     return this.dedupe.view()
   }
 
-  /** Installs inherited request ids. */
-  inheritDedupe(ids: ReadonlyArray<string>): void {
-    for (const id of ids) this.remember(id)
+  /** Installs inherited request ids (after any held). */
+  inheritDedupe(d: RequestIds): void {
+    this.dedupe.addAll(d.ids, d.stamps)
+  }
+
+  /** Request ids remembered now (for tests and metrics). */
+  get dedupeSize(): number {
+    return this.dedupe.size
   }
 
   private checkRole(): void {
@@ -1231,8 +1246,9 @@ const snapEncoder = new TextEncoder()
 const snapDecoder = new TextDecoder()
 
 /** Snapshot data: u32 header length, JSON header (request ids), the B-tree's checkpoint bytes. */
-export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: ReadonlyArray<string>): Uint8Array => {
-  const header = snapEncoder.encode(JSON.stringify({ dedupe }))
+export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: RequestIds): Uint8Array => {
+  // (A stamp NaN, none, is written as null.)
+  const header = snapEncoder.encode(JSON.stringify({ dedupe: dedupe.ids, stamps: dedupe.stamps }))
   const body = tree.toCheckpointBytes()
   const out = new Uint8Array(4 + header.length + body.length)
   new DataView(out.buffer).setUint32(0, header.length)
@@ -1242,12 +1258,16 @@ export const encodeSnapshot = (tree: BTreeView<StoredItem>, dedupe: ReadonlyArra
 }
 
 /** Decodes snapshot data; throws on a corrupt checkpoint (its pages are checksummed). */
-export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; dedupe: string[] } => {
+export const decodeSnapshot = (data: Uint8Array): { tree: BTree<StoredItem>; dedupe: RequestIds } => {
   const n = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0)
-  const header = JSON.parse(snapDecoder.decode(data.subarray(4, 4 + n))) as { dedupe: string[] }
+  const header = JSON.parse(snapDecoder.decode(data.subarray(4, 4 + n))) as {
+    dedupe: string[]
+    stamps?: Array<number | null>
+  }
   const t = BTree.fromCheckpointBytes<StoredItem>(data.subarray(4 + n), replicaTreeOptions)
   if (Either.isLeft(t)) throw new Error(`corrupt snapshot: ${t.left.message}`)
-  return { tree: t.right, dedupe: header.dedupe }
+  const stamps = header.dedupe.map((_, i) => header.stamps?.[i] ?? Number.NaN)
+  return { tree: t.right, dedupe: { ids: header.dedupe, stamps } }
 }
 
 /** Orders a key position (hash words, encoded sort key) against a boundary's, as `compareBoundary`. */
