@@ -235,7 +235,11 @@ export class MetadataService {
   /** Heals started, oldest first (the most recent EVENTS_MAX). */
   readonly heals: HealEvent[] = []
   private pingSeq = 0
-  readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0 }
+  /**
+   * `learnersHeldBack`: heals whose caught-up storage learner waited for the failed member's
+   * removal before its promotion (see `removeFailedFirst`).
+   */
+  readonly counters = { splits: 0, tablesCreated: 0, nodesFailed: 0, learnersHeldBack: 0 }
   /** Tables created so far: names each table's partition ids (`t<n>.p<i>`). */
   private tableSeq = 0
 
@@ -1494,6 +1498,7 @@ export class MetadataService {
             h.learnerHolds = h.joinSlot
             h.joinSlot = 0
             h.stage = HEAL_REMOVE_FAILED
+            this.counters.learnersHeldBack++
           } else promote(sn)
         } else if (caughtUp(sn)) {
           where.push(sn)

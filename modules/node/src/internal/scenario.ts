@@ -81,6 +81,8 @@ export interface ScenarioReport {
   readonly divergent: ReadonlyArray<string>
   readonly faults: ReadonlyArray<string>
   readonly splits: number
+  /** Heals whose storage learner waited for the failed member's removal (metadata counters). */
+  readonly learnersHeldBack: number
   readonly virtualMs: number
   /** With simulated disks: WAL recoveries, torn-tail bytes cut off, recoveries that found corruption. */
   readonly disk?: {
@@ -544,6 +546,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
     divergent,
     faults,
     splits: c.meta.counters.splits,
+    learnersHeldBack: c.meta.counters.learnersHeldBack,
     virtualMs: c.sim.now,
   }
 }
