@@ -3,12 +3,13 @@
  * servers and the metadata service, on any `Runtime` — the deterministic simulation (`simCluster`)
  * or real time with an in-process transport (`localCluster`, see `realtime.ts`).
  */
-import { join } from "node:path"
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { Sim, SimDisk } from "@partita/sim"
 import { Effect } from "effect"
 import { MemoryObjectStore, type ObjectStoreService } from "@partita/paxos"
 import { Directory } from "./directory.ts"
-import { type AutoSplitOptions, type ClusterEvent, MetadataService } from "./metadata.ts"
+import { type AutoSplitOptions, type ClusterEvent, MetadataService, type MetadataState } from "./metadata.ts"
 import { Client } from "./client.ts"
 import { DEDUPE_WINDOW_MS_DEFAULT, type PaxosTiming, type Replica, type ReplicaCounters } from "./replica.ts"
 import { RequestRouter, type TableCatalog } from "./router.ts"
@@ -44,6 +45,17 @@ export interface ClusterConfig {
   readonly heal?: boolean
   /** Router request deadline and attempt timeout, ms. */
   readonly deadlineMs?: number
+  /**
+   * Part of the routers' request ids (`RouterOptions.incarnation`): unique per process for a
+   * cluster a later process opens again (`localClusterWithDataDir` sets one).
+   */
+  readonly routerIncarnation?: string
+  /**
+   * Real time, with `walDir`: the metadata service's state is kept in this file (written whole,
+   * fsynced and renamed after each change) and, if the file exists, opened again with the nodes'
+   * replicas from their WALs and state files (`localClusterWithDataDir`).
+   */
+  readonly metadataFile?: string
   readonly attemptTimeoutMs?: number
   /** Routing cache discipline. Default constant-work. */
   readonly cacheMode?: "constant-work" | "conventional"
@@ -125,6 +137,11 @@ export class Cluster {
   readonly archiveStore: ObjectStoreService | undefined
   /** The scrubbers running underneath (when `config.scrub` is set). */
   readonly scrub: ClusterScrub | undefined
+  /**
+   * Opened again from a data directory (`config.metadataFile`): replicas whose files could not be
+   * read (`<node>/<partition>`), left for their groups to rebuild.
+   */
+  readonly unreadable: ReadonlyArray<string>
 
   constructor(
     readonly runtime: Runtime,
@@ -141,6 +158,7 @@ export class Cluster {
     this.objectStore = storage.objectStore
     this.archiveStore = storage.archiveStore
     this.scrub = storage.scrub
+    this.unreadable = storage.unreadable
     this.meta = storage.meta
     for (const [id, n] of storage.nodes) this.nodes.set(id, n)
     this.routers.push(...buildRouters(runtime, config, this.meta, services))
@@ -297,6 +315,31 @@ export interface ClusterStorage {
   readonly objectStore: MemoryObjectStore | undefined
   readonly archiveStore: ObjectStoreService | undefined
   readonly scrub: ClusterScrub | undefined
+  /** Opened again from a data directory: replicas whose state could not be read (`<node>/<partition>`). */
+  readonly unreadable: ReadonlyArray<string>
+}
+
+/** Writes `text` as `file`: to a temporary file, fsynced, renamed over it, the directory fsynced. */
+const writeFileDurably = (file: string, text: string): void => {
+  const tmp = `${file}.tmp`
+  const fd = openSync(tmp, "w")
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, file)
+  try {
+    const d = openSync(dirname(file), "r")
+    try {
+      fsyncSync(d)
+    } finally {
+      closeSync(d)
+    }
+  } catch {
+    // (Some platforms cannot fsync a directory; the rename is then as durable as they make it.)
+  }
 }
 
 /**
@@ -381,9 +424,13 @@ export const buildStorage = (
         ...(background === undefined ? {} : { background }),
         ...(archive === undefined ? {} : { archive }),
         ...(disk === undefined ? {} : { disk, canaryNoFsync: dc?.canaryNoFsync === true }),
+        ...(config.walDir === undefined ? {} : { stateFiles: true }),
       }),
     )
   }
+  const metadataFile = config.metadataFile
+  if (metadataFile !== undefined && config.walDir === undefined)
+    throw new Error("ClusterConfig.metadataFile needs walDir (the replicas' files)")
   const m = new MetadataService(runtime, dir, nodes, {
     nodeCapacity: cap,
     ...(config.failureDetectMs === undefined ? {} : { failureDetectMs: config.failureDetectMs }),
@@ -392,13 +439,21 @@ export const buildStorage = (
     ...(config.autoSplit === undefined ? {} : { autoSplit: config.autoSplit }),
     ...(config.partitionAllocation === undefined ? {} : { partitionAllocation: config.partitionAllocation }),
     ...(config.adaptiveCapacity === undefined ? {} : { adaptiveCapacity: config.adaptiveCapacity }),
+    ...(metadataFile === undefined
+      ? {}
+      : { persist: (json: string) => writeFileDurably(metadataFile, json) }),
   })
   meta = m
+  const reopened: string[] = []
+  if (metadataFile !== undefined && existsSync(metadataFile)) {
+    m.importState(JSON.parse(readFileSync(metadataFile, "utf8")) as MetadataState)
+    for (const node of nodes.values()) reopened.push(...node.reopen().map((p) => `${node.nodeId}/${p}`))
+  }
   for (const node of nodes.values())
     node.leaderListeners.push((r, leader) =>
       m.emit({ type: "leader", partition: r.partitionId, node: node.nodeId, leader, at: runtime.now() }),
     )
-  return { dir, nodes, meta: m, objectStore, archiveStore: store, scrub }
+  return { dir, nodes, meta: m, objectStore, archiveStore: store, scrub, unreadable: reopened }
 }
 
 /** Builds the request routers of `config` on `runtime`, reading tables from `catalog`. */
@@ -415,6 +470,7 @@ export const buildRouters = (
     (_, i) =>
       new RequestRouter(runtime, catalog, {
         id: `rr${i}`,
+        ...(config.routerIncarnation === undefined ? {} : { incarnation: config.routerIncarnation }),
         az: azs[i % azs.length]!,
         memdsNodes: services.memdsIds,
         gacServers: services.gacIds,

@@ -24,6 +24,7 @@ import {
   hashMidpoint,
   type Partition,
   PartitionMap,
+  type PartitionMapData,
   placeAll,
   splitAt,
   splitForConsumption,
@@ -199,6 +200,11 @@ export type ClusterEvent =
 
 /** Options of the metadata service. */
 export interface MetadataOptions {
+  /**
+   * Receives the service's durable state (`exportState`, as JSON) after each change, to be kept
+   * (`localClusterWithDataDir` writes it to a file, atomically, before going on).
+   */
+  readonly persist?: (state: string) => void
   readonly failureDetectMs?: number
   readonly nodeCapacity: { readonly bytes: number; readonly rcu: number; readonly wcu: number }
   /** Replace failed replicas with log replicas (default true). */
@@ -373,6 +379,7 @@ export class MetadataService {
     if (Either.isLeft(placed)) return Either.left(placed.left)
     this.tables.set(name, st)
     this.counters.tablesCreated++
+    this.persist()
     return Either.right(this.describe(st))
   }
 
@@ -458,6 +465,8 @@ export class MetadataService {
         new ResourceNotFoundException({ message: `Requested resource not found: Table: ${name} not found` }),
       )
     this.tables.delete(name)
+    // Kept before the replicas go: a restart never finds a table whose replicas were dropped.
+    this.persist()
     const ops = st.map.partitions.map((p) => ({ kind: "delete" as const, key: boundaryKey(name, p.start) }))
     if (this.dir.memdsSequencer !== undefined)
       this.runtime.transport.send(this.id, this.dir.memdsSequencer, {
@@ -502,6 +511,7 @@ export class MetadataService {
     // Even: each partition gets its share now; a share over the partition maximum is carried
     // once the partitions have split for it (`throughputSplits`, while the table is UPDATING).
     if (st.map.policy === "even") this.reallocateEvenly(st, { rcu, wcu })
+    this.persist()
     return Either.right(this.describe(st))
   }
 
@@ -615,7 +625,8 @@ export class MetadataService {
     if (Either.isLeft(upd)) return false
     const [left, right] = upd.right.change.children
     const fence: SplitFence = { parentEpoch: parent.epoch, splitKey: key, left, right }
-    if (!this.proposeFence(st, partitionId, fence)) return false
+    // Kept before the fence is proposed: a restart that found the fence applied and no split
+    // pending would never adopt the children (the parent stays retired).
     this.pendingSplits.set(table, {
       pid: partitionId,
       fence,
@@ -623,6 +634,12 @@ export class MetadataService {
       proposedAt: this.runtime.now(),
       reason,
     })
+    this.persist()
+    if (!this.proposeFence(st, partitionId, fence)) {
+      this.pendingSplits.delete(table)
+      this.persist()
+      return false
+    }
     return true
   }
 
@@ -1085,6 +1102,104 @@ export class MetadataService {
     this.progressSplits(now)
     this.progressOwedLogChildren()
     this.progressHeals(now)
+    this.persist()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Durable state (a cluster a new process opens again: `localClusterWithDataDir`)
+
+  /** The last state handed to `options.persist` (unchanged states are not written again). */
+  private persisted: string | undefined
+
+  /** Hands the durable state to `options.persist` if it changed. */
+  private persist(): void {
+    const save = this.options.persist
+    if (save === undefined) return
+    const json = JSON.stringify(this.exportState())
+    if (json === this.persisted) return
+    save(json)
+    this.persisted = json
+  }
+
+  /**
+   * What this service must know again after a restart of the whole process: tables, partition
+   * maps and placement, the nodes that ever hosted each partition (a reused node's replica holds
+   * its votes), splits and heals under way. Probes, usage windows and adaptive boosts start
+   * afresh; a node is taken to be alive until it misses the probes again.
+   */
+  exportState(): MetadataState {
+    const sets = (m: Map<string, Set<string>>): Array<[string, string[]]> =>
+      [...m].map(([k, v]) => [k, [...v]])
+    return {
+      v: 1,
+      nodes: [...this.nodes.keys()],
+      tableSeq: this.tableSeq,
+      counters: { ...this.counters },
+      tables: [...this.tables.values()].map((st) => ({
+        info: st.info,
+        attributes: st.attributes,
+        map: st.map.toData(),
+        placement: [...st.placement],
+        created: st.created,
+        peak: st.peak,
+        max: st.max,
+      })),
+      hosted: sets(this.hosted),
+      logHosts: sets(this.logHosts),
+      heals: this.heals,
+      pendingHeal: this.pendingHeal
+        .filter((h) => h.stage < HEAL_DONE)
+        .map((h) => ({ ...h, event: h.event === undefined ? -1 : this.heals.indexOf(h.event) })),
+      pendingSplits: [...this.pendingSplits].map(([table, ps]) => ({ ...ps, table, map: ps.map.toData() })),
+      owedLogChildren: this.owedLogChildren,
+    }
+  }
+
+  /**
+   * Restores a state from `exportState` (before the first probe). Throws on a state of another
+   * version or for other nodes.
+   */
+  importState(state: MetadataState): void {
+    if (state.v !== 1) throw new Error(`metadata state version ${String(state.v)} is not 1`)
+    const nodes = [...this.nodes.keys()]
+    if (JSON.stringify(state.nodes) !== JSON.stringify(nodes))
+      throw new Error(
+        `metadata state is for nodes ${state.nodes.join(",")}, this cluster has ${nodes.join(",")}`,
+      )
+    const now = this.runtime.now()
+    this.tableSeq = state.tableSeq
+    Object.assign(this.counters, state.counters)
+    this.tables.clear()
+    for (const t of state.tables)
+      this.tables.set(t.info.name, {
+        info: t.info,
+        attributes: t.attributes,
+        map: PartitionMap.fromData(t.map),
+        placement: new Map(t.placement),
+        created: t.created,
+        peak: t.peak,
+        window: { r: 0, w: 0 },
+        max: t.max,
+      })
+    for (const [k, v] of state.hosted) this.hosted.set(k, new Set(v))
+    for (const [k, v] of state.logHosts) this.logHosts.set(k, new Set(v))
+    this.heals.length = 0
+    this.heals.push(...state.heals)
+    this.pendingHeal.length = 0
+    for (const h of state.pendingHeal)
+      this.pendingHeal.push({ ...h, event: h.event >= 0 ? this.heals[h.event] : undefined })
+    this.pendingSplits.clear()
+    for (const ps of state.pendingSplits)
+      this.pendingSplits.set(ps.table, {
+        pid: ps.pid,
+        fence: ps.fence,
+        map: PartitionMap.fromData(ps.map),
+        proposedAt: now - SPLIT_REPROPOSE_MS,
+        reason: ps.reason,
+      })
+    this.owedLogChildren.length = 0
+    this.owedLogChildren.push(...state.owedLogChildren)
+    this.persisted = JSON.stringify(this.exportState())
   }
 
   /**
@@ -1595,6 +1710,37 @@ const setIn = <K, V>(map: Map<K, Set<V>>, key: K): Set<V> => {
     map.set(key, s)
   }
   return s
+}
+
+/** The metadata service's durable state (`MetadataService.exportState`), as JSON. */
+export interface MetadataState {
+  readonly v: number
+  readonly nodes: ReadonlyArray<string>
+  readonly tableSeq: number
+  readonly counters: MetadataService["counters"]
+  readonly tables: ReadonlyArray<{
+    readonly info: TableInfo
+    readonly attributes: ReadonlyArray<AttributeDefinition>
+    readonly map: PartitionMapData
+    readonly placement: ReadonlyArray<[string, string[]]>
+    readonly created: number
+    readonly peak: { r: number; w: number }
+    readonly max: { r: number; w: number }
+  }>
+  readonly hosted: ReadonlyArray<[string, string[]]>
+  readonly logHosts: ReadonlyArray<[string, string[]]>
+  readonly heals: ReadonlyArray<HealEvent>
+  /** `event`: index into `heals` (-1: none yet). */
+  readonly pendingHeal: ReadonlyArray<Omit<PendingHeal, "event"> & { readonly event: number }>
+  readonly pendingSplits: ReadonlyArray<{
+    readonly table: string
+    readonly pid: string
+    readonly fence: SplitFence
+    readonly map: PartitionMapData
+    readonly proposedAt: number
+    readonly reason: "size" | "consumption" | "throughput"
+  }>
+  readonly owedLogChildren: ReadonlyArray<{ table: string; node: string; spec: ReplicaSpec }>
 }
 
 /** A heal in progress (see `MetadataService.progressHeals`). */

@@ -173,7 +173,13 @@ export class LocalCluster extends Cluster {
   readonly realtime: RealTimeRuntime
   constructor(config: ClusterConfig = {}) {
     const rt = new RealTimeRuntime()
-    super(rt, config)
+    try {
+      super(rt, config)
+    } catch (e) {
+      // (A data directory that does not fit the config: nothing of this cluster keeps running.)
+      rt.stop()
+      throw e
+    }
     this.realtime = rt
   }
   /** Waits `ms` of real time. */
@@ -191,10 +197,12 @@ export class LocalCluster extends Cluster {
 export const localCluster = (config: ClusterConfig = {}): LocalCluster => new LocalCluster(config)
 
 /**
- * Builds a real-time cluster that keeps its files under `dataDir`: each storage node's replica
- * WALs under `dataDir/nodes/<node>/wal/` (`ClusterConfig.walDir`, unless the config names another)
- * and the WAL archive under `dataDir/archive` (the object store of `@partita/paxos`'s
- * `DirectoryObjectStoreLayer`, on the Node file system).
+ * Builds a real-time cluster that keeps its files under `dataDir`, or opens the one a previous
+ * process left there: each storage node's replica WALs and state files under
+ * `dataDir/nodes/<node>/` (`ClusterConfig.walDir`, unless the config names another), the metadata
+ * service's state in `dataDir/metadata.json`, and the WAL archive under `dataDir/archive` (the
+ * object store of `@partita/paxos`'s `DirectoryObjectStoreLayer`, on the Node file system). Open
+ * a directory with the same number of nodes and AZs it was made with.
  */
 export const localClusterWithDataDir = async (
   dataDir: string,
@@ -209,6 +217,9 @@ export const localClusterWithDataDir = async (
   )
   return new LocalCluster({
     walDir: `${dataDir}/nodes`,
+    metadataFile: `${dataDir}/metadata.json`,
+    // Unique to this process: request ids never repeat those of an earlier process on this data.
+    routerIncarnation: `${Date.now().toString(36)}.${Math.floor(Math.random() * 36 ** 4).toString(36)}`,
     ...config,
     archive: { ...config.archive, store, async: true },
   })

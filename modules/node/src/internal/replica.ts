@@ -224,6 +224,8 @@ export interface ReplicaHost {
   onLeaderChange(r: Replica, leader: boolean): void
   /** The replica's WAL failed an fsync: it has stopped, and its log must not be used again. */
   onWalFailed?(r: Replica): void
+  /** The replica's base or vote hold changed (a host that keeps them in files writes them). */
+  onDurableMeta?(r: Replica, what: "base" | "hold"): void
 }
 
 /**
@@ -417,6 +419,7 @@ export class Replica {
     if (base === undefined || this.applied > 0) return
     this.durable.base = base
     if (this.spec.role === "storage") this.loadBase(base)
+    this.host.onDurableMeta?.(this, "base")
   }
 
   /**
@@ -426,12 +429,14 @@ export class Replica {
   holdVotesThrough(slot: number): void {
     this.durable.holdVotesThrough = Math.max(slot, this.durable.holdVotesThrough ?? 0)
     this.core.holdVotesThrough(slot)
+    this.host.onDurableMeta?.(this, "hold")
   }
 
   /** Freezes the current (just created) state as the group's base. */
   freezeBase(): void {
     const d = this.dedupeSnapshot()
     this.durable.base = { tree: this.tree.snapshot(), dedupe: d.ids, dedupeStamps: d.stamps }
+    this.host.onDurableMeta?.(this, "base")
   }
 
   get partitionId(): string {

@@ -91,6 +91,13 @@ export type Callback<A> = (r: Result<A>) => void
 /** Options of a router. */
 export interface RouterOptions {
   readonly id: string
+  /**
+   * Part of every request id this router makes (`<id>~<incarnation>:<sequence>`), so that a
+   * router started again (a new process on the same data) never repeats an id its predecessor
+   * used: replicas remember ids to apply a retried write once, and would take a new write with
+   * an old id for a retry. None: `<id>:<sequence>` (the simulation's routers live as long as it).
+   */
+  readonly incarnation?: string
   readonly az: string
   readonly memdsNodes: ReadonlyArray<string>
   readonly gacServers: ReadonlyArray<string>
@@ -156,6 +163,8 @@ export class RequestRouter {
   private nextCacheReq = 1
   private nextRid = 1
   private nextWriteId = 1
+  /** Request ids' prefix (see `RouterOptions.incarnation`). */
+  private readonly idPrefix: string
   private readonly words = new Uint32Array(4)
   private readonly hashBytes = new Uint8Array(16)
   readonly counters = { requests: 0, retries: 0, deadlines: 0, throttledTable: 0, throttledPartition: 0 }
@@ -167,6 +176,10 @@ export class RequestRouter {
   ) {
     this.id = options.id
     this.az = options.az
+    const inc = options.incarnation
+    if (inc !== undefined && !/^[0-9A-Za-z._-]{1,32}$/.test(inc))
+      throw new Error(`router incarnation must be 1 to 32 of [0-9A-Za-z._-] (got ${JSON.stringify(inc)})`)
+    this.idPrefix = inc === undefined ? options.id : `${options.id}~${inc}`
     this.metrics = new Metrics()
     this.cache = new RoutingCacheCore({
       mode: options.cacheMode ?? "constant-work",
@@ -672,7 +685,7 @@ export class RequestRouter {
   }
 
   private writeId(): string {
-    return `${this.id}:${this.nextWriteId++}`
+    return `${this.idPrefix}:${this.nextWriteId++}`
   }
 
   private finish<A>(

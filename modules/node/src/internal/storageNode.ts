@@ -12,9 +12,26 @@ import { SimDisk } from "@partita/sim"
 import type { SplitFence } from "./codec.ts"
 import { type Directory, boundaryKey, routingEntry } from "./directory.ts"
 import type { DataResponse, NodeMsg } from "./messages.ts"
-import { type DurableLog, type PaxosTiming, Replica, type ReplicaHost, type ReplicaSpec } from "./replica.ts"
+import {
+  type DurableLog,
+  decodeSnapshot,
+  encodeSnapshot,
+  type PaxosTiming,
+  Replica,
+  type ReplicaHost,
+  type ReplicaSpec,
+} from "./replica.ts"
+import { ReplicaStateFiles } from "./stateFiles.ts"
 import type { Runtime, TimerHandle } from "./runtime.ts"
-import { type DiskCrashMode, ReplicaWal, WAL_DIR, type WalDisk, type WalRecovery, walLogId } from "./wal.ts"
+import {
+  type DiskCrashMode,
+  isDiskError,
+  ReplicaWal,
+  WAL_DIR,
+  type WalDisk,
+  type WalRecovery,
+  walLogId,
+} from "./wal.ts"
 
 /** Default node tick (Paxos timers, lease checks), ms. */
 export const NODE_TICK_MS_DEFAULT = 10
@@ -43,6 +60,12 @@ export interface StorageNodeOptions {
   readonly disk?: WalDisk | undefined
   /** Test canary: WAL appends are never fsynced (`ClusterConfig.disk.canaryNoFsync`). */
   readonly canaryNoFsync?: boolean
+  /**
+   * Keep what the WAL does not hold (specs, bases, snapshots, vote holds) as files on the disk
+   * too (`stateFiles.ts`), so that a new process can open the node again (`reopen`). Real files
+   * only: on a simulated disk they are kept as objects.
+   */
+  readonly stateFiles?: boolean
 }
 
 /**
@@ -91,6 +114,10 @@ export class StorageNode implements ReplicaHost {
   /** The time of the node's last tick (stamps the reports it receives; no clock read per message). */
   private tickNow = 0
   private readonly scratch = new Uint32Array(4)
+  /** The replicas' state files (`StorageNodeOptions.stateFiles`). */
+  private readonly files: ReplicaStateFiles | undefined
+  /** Snapshot index last written to a state file, by partition. */
+  private readonly savedSnapshot = new Map<string, number>()
   /** Leadership observers (metrics). */
   readonly leaderListeners: Array<(r: Replica, leader: boolean) => void> = []
 
@@ -107,6 +134,10 @@ export class StorageNode implements ReplicaHost {
     const w = Math.max(1, options.capacityWcu * 1000)
     this.nodeRead = new TokenBucket(r, r, now)
     this.nodeWrite = new TokenBucket(w, w, now)
+    this.files =
+      options.stateFiles === true && options.disk !== undefined
+        ? new ReplicaStateFiles(options.disk)
+        : undefined
     runtime.transport.register(this.nodeId, this.az, (m, from) => this.onMessage(m, from))
     this.startTimers()
   }
@@ -243,7 +274,96 @@ export class StorageNode implements ReplicaHost {
       return undefined
     }
     this.replicas.set(s.partition.id, r)
+    try {
+      this.files?.saveSpec(s, disk.log.holdVotesThrough)
+    } catch (e) {
+      if (!isDiskError(e)) throw e
+      this.counters.walFsyncFailures++
+      this.dropReplica(s.partition.id)
+      return undefined
+    }
     return r
+  }
+
+  /** A replica's base or vote hold changed: written to its state files (`ReplicaHost`). */
+  onDurableMeta(r: Replica, what: "base" | "hold"): void {
+    const files = this.files
+    if (files === undefined) return
+    const d = r.durable
+    try {
+      if (what === "hold") files.saveSpec(r.spec, d.holdVotesThrough)
+      else if (d.base !== undefined)
+        files.saveBase(
+          r.partitionId,
+          encodeSnapshot(d.base.tree, {
+            ids: [...d.base.dedupe],
+            stamps: d.base.dedupe.map((_, i) => d.base!.dedupeStamps?.[i] ?? Number.NaN),
+          }),
+        )
+    } catch (e) {
+      if (!isDiskError(e)) throw e
+      // Not kept: the replica could not be opened again as it is; give it up (its group heals it).
+      this.onWalFailed(r)
+    }
+  }
+
+  /**
+   * Opens the replicas a previous process left on this node's disk (its state files and WALs), as
+   * a restart does after a crash. Call before the node's first tick. Returns the partitions whose
+   * state could not be read (left out: their groups rebuild them).
+   */
+  reopen(): string[] {
+    const files = this.files
+    if (files === undefined) return []
+    const { replicas, damaged } = files.load()
+    // Every disk first, then the replicas: a parent that replays its split fence creates the
+    // children (`onSplit`) unless their disks are known, and a fresh child would overwrite the
+    // WAL the earlier process left.
+    const opened: Array<{ pid: string; wal: ReplicaWal }> = []
+    for (const st of replicas) {
+      const pid = st.partitionId
+      if (this.replicas.has(pid) || this.disks.has(pid)) continue
+      try {
+        let base: DurableLog["base"]
+        if (st.base !== undefined) {
+          const b = decodeSnapshot(st.base)
+          base = { tree: b.tree, dedupe: b.dedupe.ids, dedupeStamps: b.dedupe.stamps }
+        }
+        const log: DurableLog = {
+          hard: { promised: 0, commit: 0 },
+          entries: [],
+          offset: 1,
+          ...(base === undefined ? {} : { base }),
+          ...(st.hold === undefined ? {} : { holdVotesThrough: st.hold }),
+        }
+        const wal = this.walOf(pid)
+        if (wal === undefined) continue
+        this.walRecoveries.push(wal.recover(log, (index) => st.snapshots.get(index)))
+        if (wal.failed) {
+          damaged.push(pid)
+          continue
+        }
+        if (log.snapshot !== undefined) this.savedSnapshot.set(pid, log.snapshot.index)
+        this.disks.set(pid, { spec: st.spec, log })
+        opened.push({ pid, wal })
+      } catch (e) {
+        if (!(e instanceof Error)) throw e
+        damaged.push(pid)
+      }
+    }
+    for (const { pid, wal } of opened) {
+      const d = this.disks.get(pid)!
+      try {
+        const r = new Replica(this, this.replicaId, d.spec, d.log, this.options.timing, hashSeed(pid))
+        r.wal = wal
+        this.replicas.set(pid, r)
+      } catch (e) {
+        if (!(e instanceof Error)) throw e
+        this.disks.delete(pid)
+        damaged.push(pid)
+      }
+    }
+    return damaged
   }
 
   /**
@@ -294,7 +414,32 @@ export class StorageNode implements ReplicaHost {
         return false
       },
       this.options.canaryNoFsync === true,
+      this.files === undefined ? undefined : this.snapshotFileHooks(partitionId, this.files),
     )
+  }
+
+  /** Writes a WAL's snapshot to a state file before the log names it; prunes older ones after. */
+  private snapshotFileHooks(
+    pid: string,
+    files: ReplicaStateFiles,
+  ): { before: (d: DurableLog) => boolean; after: (d: DurableLog) => void } {
+    return {
+      before: (d) => {
+        const snap = d.snapshot
+        if (snap === undefined || this.savedSnapshot.get(pid) === snap.index) return true
+        try {
+          files.saveSnapshot(pid, snap.index, snap.data)
+        } catch (e) {
+          if (!isDiskError(e)) throw e
+          return false
+        }
+        this.savedSnapshot.set(pid, snap.index)
+        return true
+      },
+      after: (d) => {
+        if (d.snapshot !== undefined) files.pruneSnapshots(pid, d.snapshot.index)
+      },
+    }
   }
 
   /** Drops a replica and its disk (after it left its group). */
@@ -303,6 +448,8 @@ export class StorageNode implements ReplicaHost {
     this.replicas.delete(partitionId)
     this.disks.delete(partitionId)
     this.walOf(partitionId)?.remove()
+    this.files?.remove(partitionId)
+    this.savedSnapshot.delete(partitionId)
   }
 
   /** What WAL recoveries found since the node was created (torn tails, corruption). */

@@ -88,6 +88,15 @@ export class ReplicaWal {
     private readonly afterWrite: () => boolean,
     /** Test canary: appends are never fsynced (acknowledged entries can be lost; the checks must see it). */
     private readonly canaryNoFsync = false,
+    /**
+     * Around each rewrite, for a node that keeps snapshots in files (`stateFiles.ts`): `before`
+     * writes the snapshot the new log will name (false: it could not, and the rewrite fails);
+     * `after` removes the snapshots the log no longer names.
+     */
+    private readonly rewriteHooks?: {
+      readonly before: (d: DurableLog) => boolean
+      readonly after: (d: DurableLog) => void
+    },
   ) {
     this.chainSeed = (logId ^ 0x9e3779b9) >>> 0
     this.writer = new FrameWriter(logId, this.chainSeed, 1024)
@@ -141,6 +150,10 @@ export class ReplicaWal {
    */
   rewrite(d: DurableLog): boolean {
     if (this.failed) return false
+    if (this.rewriteHooks !== undefined && !this.rewriteHooks.before(d)) {
+      this.failed = true
+      return false
+    }
     const w = new FrameWriter(this.logId, this.chainSeed, 1024)
     if (d.snapshot !== undefined) w.snapshotMarker(d.snapshot)
     for (const e of d.entries) if (e !== undefined) w.entry(e)
@@ -152,6 +165,7 @@ export class ReplicaWal {
     this.disk.rename(tmp, this.name)
     d.walSyncedBytes = this.disk.size(this.name)
     this.writer = w
+    this.rewriteHooks?.after(d)
     return true
   }
 
@@ -159,7 +173,14 @@ export class ReplicaWal {
    * Rebuilds `d`'s hard state and entries from the file (its snapshot and base are metadata, kept
    * in `d`); a file that does not exist yet is written from `d`.
    */
-  recover(d: DurableLog): WalRecovery {
+  recover(
+    d: DurableLog,
+    /**
+     * A new process opening the disk: the snapshot data by index, from the node's state files
+     * (`d.snapshot` is then unknown until the log's marker names one). Undefined: none on disk.
+     */
+    snapshotFile?: (index: number) => Uint8Array | null | undefined,
+  ): WalRecovery {
     // (`d.walSyncedBytes`: the file's length at its last fsync, which the file system keeps.)
     if (!this.disk.exists(this.name)) {
       this.rewrite(d)
@@ -178,8 +199,18 @@ export class ReplicaWal {
     // then found no marker for the snapshot it had and stopped the process.)
     if (scan.corruptAt < 0 && scan.validBytes < Math.min(bytes.length, d.walSyncedBytes ?? 0))
       scan = { ...scan, corruptAt: scan.validBytes }
-    const snap: Snapshot | undefined = d.snapshot
-    let rec = recoverState(scan, (index) => (snap !== undefined && snap.index === index ? snap.data : null))
+    let snap: Snapshot | undefined = d.snapshot
+    let rec = recoverState(scan, (index) =>
+      snap !== undefined && snap.index === index ? snap.data : (snapshotFile?.(index) ?? null),
+    )
+    if (snap === undefined && snapshotFile !== undefined && rec.snapshot !== null) {
+      // The log names the snapshot: its data is the state file of that index.
+      const data = snapshotFile(rec.snapshot.index)
+      if (data === undefined)
+        throw new Error(`WAL ${this.name}: no snapshot file for the marker at ${rec.snapshot.index}`)
+      snap = { index: rec.snapshot.index, config: rec.snapshot.config, data }
+      d.snapshot = snap
+    }
     // The snapshot is metadata (written with the log's rewrite, so its marker is the same).
     if ((rec.snapshot?.index ?? 0) !== (snap?.index ?? 0)) {
       if (scan.corruptAt < 0)

@@ -1,0 +1,135 @@
+/**
+ * A replica's state beside its WAL, as files, so that a node can be opened again by a new process
+ * (`StorageNode.reopen`): what the WAL does not hold. Each file is written whole to a temporary
+ * name, fsynced and renamed over the old one (atomic and durable on the file systems the WAL
+ * relies on).
+ *
+ *   state/<pid>.json           {"v":1,"spec":ReplicaSpec,"hold":slot?}   the replica's spec, vote hold
+ *   state/<pid>.base           encodeSnapshot(base tree, request ids)    the group's starting state
+ *   state/<pid>.snap.<index>   u8 hasData, the snapshot's data           the compaction point
+ *
+ * A snapshot file is written before the WAL rewrite that puts its marker in the log, and older
+ * ones are removed only after it: a crash between the two leaves the snapshot the log still
+ * names. The B-tree checkpoint inside `.base` and `.snap` files checksums its pages
+ * (`decodeSnapshot` throws on damage); the JSON file is checked by parsing.
+ */
+import type { BTreeView } from "@partita/btree"
+import type { StoredItem } from "./codec.ts"
+import type { RequestIds } from "./dedupe.ts"
+import type { ReplicaSpec } from "./replica.ts"
+import type { WalDisk } from "./wal.ts"
+
+/** Directory of the state files on a node's disk. */
+export const STATE_DIR = "state/"
+
+/** The starting state of a group as written to a `.base` file. */
+export interface BaseState {
+  readonly tree: BTreeView<StoredItem>
+  readonly dedupe: RequestIds
+}
+
+/** What a node's disk holds for one replica. */
+export interface StoredReplicaState {
+  readonly partitionId: string
+  readonly spec: ReplicaSpec
+  readonly hold: number | undefined
+  /** The `.base` file's bytes (see `encodeSnapshot`), if any. */
+  readonly base: Uint8Array | undefined
+  /** Snapshot data by log index (null: a snapshot without data, a log replica's). */
+  readonly snapshots: ReadonlyMap<number, Uint8Array | null>
+}
+
+/** Reads and writes the state files of the replicas on one disk. */
+export class ReplicaStateFiles {
+  constructor(readonly disk: WalDisk) {}
+
+  /** Writes `bytes` as `name`, atomically and durably. */
+  private writeAtomic(name: string, bytes: Uint8Array): void {
+    const tmp = `${name}.tmp`
+    if (this.disk.exists(tmp)) this.disk.remove(tmp)
+    this.disk.write(tmp, 0, bytes)
+    this.disk.fsync(tmp)
+    this.disk.rename(tmp, name)
+  }
+
+  /** Writes the replica's spec and vote hold. */
+  saveSpec(spec: ReplicaSpec, hold: number | undefined): void {
+    const json = JSON.stringify({ v: 1, spec, ...(hold === undefined ? {} : { hold }) })
+    this.writeAtomic(`${STATE_DIR}${spec.partition.id}.json`, new TextEncoder().encode(json))
+  }
+
+  /** Writes the group's starting state (encoded by the caller, `encodeSnapshot`). */
+  saveBase(partitionId: string, encoded: Uint8Array): void {
+    this.writeAtomic(`${STATE_DIR}${partitionId}.base`, encoded)
+  }
+
+  /** Writes a snapshot's data (before the WAL names it). */
+  saveSnapshot(partitionId: string, index: number, data: Uint8Array | null): void {
+    const out = new Uint8Array(1 + (data?.length ?? 0))
+    out[0] = data === null ? 0 : 1
+    if (data !== null) out.set(data, 1)
+    this.writeAtomic(`${STATE_DIR}${partitionId}.snap.${index}`, out)
+  }
+
+  /** Removes the snapshot files of `partitionId` other than `keep` (after the WAL names it). */
+  pruneSnapshots(partitionId: string, keep: number): void {
+    const prefix = `${STATE_DIR}${partitionId}.snap.`
+    for (const f of this.disk.list(prefix)) {
+      const index = Number(f.slice(prefix.length))
+      if (Number.isInteger(index) && index !== keep) this.disk.remove(f)
+    }
+  }
+
+  /** Removes every state file of `partitionId` (the replica left the node). */
+  remove(partitionId: string): void {
+    for (const f of this.disk.list(`${STATE_DIR}${partitionId}.`)) {
+      const rest = f.slice(STATE_DIR.length + partitionId.length + 1)
+      if (rest === "json" || rest === "base" || rest.startsWith("snap.") || rest.endsWith(".tmp"))
+        this.disk.remove(f)
+    }
+  }
+
+  /**
+   * Every replica whose spec file is on the disk, with its base and snapshot files. A spec file
+   * that does not parse is reported in `damaged` (the replica is left out: its group rebuilds it).
+   */
+  load(): { replicas: StoredReplicaState[]; damaged: string[] } {
+    const replicas: StoredReplicaState[] = []
+    const damaged: string[] = []
+    const decoder = new TextDecoder("utf-8", { fatal: true })
+    for (const f of this.disk.list(STATE_DIR)) {
+      if (!f.endsWith(".json")) continue
+      const partitionId = f.slice(STATE_DIR.length, -".json".length)
+      let parsed: { v?: unknown; spec?: ReplicaSpec; hold?: unknown }
+      try {
+        parsed = JSON.parse(decoder.decode(this.disk.read(f)))
+      } catch {
+        damaged.push(partitionId)
+        continue
+      }
+      const spec = parsed.spec
+      if (parsed.v !== 1 || spec === undefined || spec.partition?.id !== partitionId) {
+        damaged.push(partitionId)
+        continue
+      }
+      const baseName = `${STATE_DIR}${partitionId}.base`
+      const snapshots = new Map<number, Uint8Array | null>()
+      const prefix = `${STATE_DIR}${partitionId}.snap.`
+      for (const s of this.disk.list(prefix)) {
+        const index = Number(s.slice(prefix.length))
+        if (!Number.isInteger(index)) continue
+        const bytes = this.disk.read(s)
+        if (bytes.length === 0) continue
+        snapshots.set(index, bytes[0] === 0 ? null : bytes.subarray(1))
+      }
+      replicas.push({
+        partitionId,
+        spec,
+        hold: typeof parsed.hold === "number" ? parsed.hold : undefined,
+        base: this.disk.exists(baseName) ? this.disk.read(baseName) : undefined,
+        snapshots,
+      })
+    }
+    return { replicas, damaged }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * A data directory opened again by a later cluster (`localClusterWithDataDir`): the metadata
+ * service's state from its file, every replica from its WAL and state files (spec, split base,
+ * snapshots), and new request ids that never repeat the earlier ones.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Client, type LocalCluster, localClusterWithDataDir } from "@partita/node"
+
+const TABLE = "reopened"
+const config = { nodes: 3, routers: 1, timing: { compactEntries: 40 }, archive: { entriesPerSegment: 8 } }
+
+/** Waits until every partition of the table has an established leader (or fails after ~10 s). */
+const leadersUp = async (c: LocalCluster): Promise<void> => {
+  for (let i = 0; i < 100; i++) {
+    const map = c.meta.partitionMap(TABLE)
+    if (map?.partitions.every((p) => c.leaderOf(p.id) !== undefined)) return
+    await c.sleep(100)
+  }
+  assert.fail("the partitions did not all get a leader")
+}
+
+/** Every item of the table, by id, as `n` values (strongly consistent reads of `ids`, and a scan). */
+const contents = async (db: Client, ids: Iterable<string>): Promise<Map<string, string>> => {
+  const out = new Map<string, string>()
+  for (const id of ids) {
+    const r = await db.getItem({ TableName: TABLE, Key: { id: { S: id } }, ConsistentRead: true })
+    if (r.Item !== undefined) out.set(id, (r.Item.n as { N: string }).N)
+  }
+  let scanned = 0
+  let start: Record<string, unknown> | undefined
+  do {
+    const page = await db.scan({
+      TableName: TABLE,
+      ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+    } as never)
+    scanned += page.Items?.length ?? 0
+    start = page.LastEvaluatedKey as Record<string, unknown> | undefined
+  } while (start !== undefined)
+  assert.equal(scanned, out.size, "the scan and the reads disagree")
+  return out
+}
+
+describe("a data directory opened again", () => {
+  it("gives back every acknowledged write after a restart, across compactions and a split, and takes new ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+    const expected = new Map<string, string>()
+    const ids = Array.from({ length: 60 }, (_, i) => `k${i}`)
+    try {
+      // First life: a table of two partitions, writes (overwrites and deletes), compactions, a split.
+      const c1 = await localClusterWithDataDir(dir, config)
+      let mapBefore: string[]
+      try {
+        const db = new Client(c1.meta, c1.routers)
+        await db.createTable({
+          TableName: TABLE,
+          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+          Partitions: 2,
+        })
+        await leadersUp(c1)
+        for (let i = 0; i < 300; i++) {
+          const id = ids[i % ids.length]!
+          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
+          expected.set(id, String(i))
+        }
+        for (const id of ids.slice(0, 5)) {
+          await db.deleteItem({ TableName: TABLE, Key: { id: { S: id } } })
+          expected.delete(id)
+        }
+        const first = c1.meta.partitionMap(TABLE)!.partitions[0]!.id
+        assert.ok(c1.meta.split(TABLE, first), "split refused")
+        for (let i = 0; i < 100 && c1.meta.pendingSplitCount() > 0; i++) await c1.sleep(100)
+        assert.equal(c1.meta.pendingSplitCount(), 0, "the split was not adopted")
+        await leadersUp(c1)
+        for (let i = 300; i < 400; i++) {
+          const id = ids[i % ids.length]!
+          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
+          expected.set(id, String(i))
+        }
+        assert.deepEqual(await contents(db, ids), expected)
+        mapBefore = c1.meta.partitionMap(TABLE)!.partitions.map((p) => `${p.id}@${p.epoch}`)
+        assert.equal(mapBefore.length, 3)
+        // Compactions happened: snapshot files beside the WALs.
+        const state = readdirSync(join(dir, "nodes", "sn0", "state"))
+        assert.ok(
+          state.some((f) => f.includes(".snap.")),
+          state.join(", "),
+        )
+        assert.ok(
+          state.some((f) => f.endsWith(".base")),
+          state.join(", "),
+        )
+      } finally {
+        c1.stop()
+      }
+      assert.ok(existsSync(join(dir, "metadata.json")))
+
+      // Second life: the same table, map and items; writes go on (new request ids: an id the
+      // first life used would be taken for a retry and not applied).
+      const c2 = await localClusterWithDataDir(dir, config)
+      try {
+        assert.deepEqual(c2.unreadable, [])
+        assert.deepEqual(
+          c2.meta.partitionMap(TABLE)!.partitions.map((p) => `${p.id}@${p.epoch}`),
+          mapBefore,
+        )
+        const db = new Client(c2.meta, c2.routers)
+        assert.deepEqual((await db.listTables()).TableNames, [TABLE])
+        await leadersUp(c2)
+        assert.deepEqual(await contents(db, ids), expected)
+        for (let i = 400; i < 460; i++) {
+          const id = ids[i % ids.length]!
+          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
+          expected.set(id, String(i))
+        }
+        assert.deepEqual(await contents(db, ids), expected)
+      } finally {
+        c2.stop()
+      }
+
+      // Third life: what the second wrote is there too.
+      const c3 = await localClusterWithDataDir(dir, config)
+      try {
+        await leadersUp(c3)
+        assert.deepEqual(await contents(new Client(c3.meta, c3.routers), ids), expected)
+      } finally {
+        c3.stop()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("refuses a directory made for other nodes, with a clear error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+    try {
+      const c = await localClusterWithDataDir(dir, config)
+      await new Client(c.meta, c.routers).createTable({
+        TableName: TABLE,
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      })
+      c.stop()
+      await assert.rejects(
+        localClusterWithDataDir(dir, { ...config, nodes: 4 }),
+        /metadata state is for nodes/,
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
