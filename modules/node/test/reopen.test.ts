@@ -11,7 +11,13 @@ import { join } from "node:path"
 import { Client, type LocalCluster, localClusterWithDataDir } from "@partita/node"
 
 const TABLE = "reopened"
-const config = { nodes: 3, routers: 1, timing: { compactEntries: 40 }, archive: { entriesPerSegment: 8 } }
+// A 1 s request-id window: the second life's writes come more than 1 s after the first's.
+const config = {
+  nodes: 3,
+  routers: 1,
+  timing: { compactEntries: 40, dedupeWindowMs: 1000 },
+  archive: { entriesPerSegment: 8 },
+}
 
 /** Waits until every partition of the table has an established leader (or fails after ~10 s). */
 const leadersUp = async (c: LocalCluster): Promise<void> => {
@@ -119,6 +125,16 @@ describe("a data directory opened again", () => {
           expected.set(id, String(i))
         }
         assert.deepEqual(await contents(db, ids), expected)
+        // Write stamps go on from the first life's (wall-clock based): its ids have left the
+        // window, and only this life's router prefix is held. (With a clock that restarts at 0,
+        // the first life's newest stamp would hold the window still for as long as it ran.)
+        for (const n of c2.nodes.values())
+          for (const r of n.replicas.values()) {
+            if (r.retired || r.spec.role !== "storage") continue
+            const held = r.dedupeSnapshot().ids
+            const prefixes = new Set(held.map((id) => id.slice(0, id.lastIndexOf(":"))))
+            assert.equal(prefixes.size, 1, `${n.nodeId}/${r.partitionId}: ${[...prefixes].join(", ")}`)
+          }
       } finally {
         c2.stop()
       }

@@ -133,6 +133,9 @@ export class RealTimeRuntime implements Runtime {
   now(): number {
     return performance.now() - this.t0
   }
+  continuingNow(): number {
+    return performance.timeOrigin + performance.now()
+  }
   schedule(delayMs: number, fn: () => void): TimerHandle {
     if (this.stopped) return 0
     const id = this.nextTimer++

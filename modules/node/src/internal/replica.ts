@@ -226,6 +226,8 @@ export interface ReplicaHost {
   onWalFailed?(r: Replica): void
   /** The replica's base or vote hold changed (a host that keeps them in files writes them). */
   onDurableMeta?(r: Replica, what: "base" | "hold"): void
+  /** The clock of a write's stamp, when it is not `now` (see `Runtime.continuingNow`). */
+  stampNow?(): number | undefined
 }
 
 /**
@@ -830,7 +832,10 @@ export class Replica {
     const key = encodedKeyOf(this.spec.keySchema, out.write.key)
     const image = out.write.image
     // The leader's clock, in the entry: every replica forgets the request id at the same point.
-    const stamp = now > 0 ? Math.floor(now) : 0
+    // (One that goes on across processes where there is one: a directory opened again compares
+    // its stamps with the earlier process's.)
+    const t = this.host.stampNow?.() ?? now
+    const stamp = t > 0 ? Math.floor(t) : 0
     const r = this.core.propose(
       image === undefined
         ? encodeWriteShared(rid, key, undefined, undefined, stamp)

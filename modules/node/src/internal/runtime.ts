@@ -29,6 +29,12 @@ export type TimerHandle = unknown
 export interface Runtime {
   /** Current time, ms. */
   now(): number
+  /**
+   * Time that goes on across processes, ms (the real-time runtime: wall-clock time at the start
+   * plus the monotonic time since). Stamps that a later process compares (request ids' in the
+   * log) use it; without it, `now()`.
+   */
+  continuingNow?(): number
   /** Runs `fn` after `delayMs`; returns a handle for `cancel`. */
   schedule(delayMs: number, fn: () => void): TimerHandle
   /** Cancels a scheduled call (no-op if it already ran or the handle is undefined). */

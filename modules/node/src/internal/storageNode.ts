@@ -285,6 +285,11 @@ export class StorageNode implements ReplicaHost {
     return r
   }
 
+  /** The clock of write stamps (`ReplicaHost.stampNow`): the runtime's continuing clock, if any. */
+  stampNow(): number | undefined {
+    return this.runtime.continuingNow?.()
+  }
+
   /** A replica's base or vote hold changed: written to its state files (`ReplicaHost`). */
   onDurableMeta(r: Replica, what: "base" | "hold"): void {
     const files = this.files
