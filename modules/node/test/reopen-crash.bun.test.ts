@@ -17,15 +17,27 @@ const WRITER = join(import.meta.dir, "fixtures", "reopen-writer.ts")
 const KEYS = 40
 const COUNT = 100_000
 
-/** Runs the writer from `from` and kills it after `acks` acknowledged writes; returns them. */
-const writeThenKill = (dir: string, from: number, acks: number): Promise<Map<string, number>> =>
+/**
+ * Runs the writer from `from` and kills it after `acks` acknowledged writes; returns them. With
+ * `split`, the writer splits a partition after `split.after` of them and is killed
+ * `split.killAfter` later instead, so the split may be anywhere from proposed to adopted.
+ */
+const writeThenKill = (
+  dir: string,
+  from: number,
+  acks: number,
+  split?: { readonly after: number; readonly killAfter: number },
+): Promise<Map<string, number>> =>
   new Promise((resolve, reject) => {
     const acked = new Map<string, number>()
     let n = 0
     let buffered = ""
-    const child = spawn(process.execPath, [WRITER, dir, String(from), String(COUNT)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    })
+    const args = [WRITER, dir, String(from), String(COUNT)]
+    if (split !== undefined) {
+      args.push(String(split.after))
+      acks = split.after + 1 + split.killAfter
+    }
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
     const timer = setTimeout(() => {
       child.kill("SIGKILL")
       reject(new Error(`the writer made ${n} of ${acks} acknowledged writes in 60 s`))
@@ -37,6 +49,7 @@ const writeThenKill = (dir: string, from: number, acks: number): Promise<Map<str
       for (const line of lines) {
         const [kind, key, value] = line.split(" ")
         if (kind === "open") assert.equal(key, "0", "the writer found unreadable replicas")
+        if (kind === "split") assert.equal(key, "true", "the split was refused")
         if (kind !== "ack" || n >= acks) continue
         acked.set(key!, Number(value))
         if (++n === acks) child.kill("SIGKILL")
@@ -65,14 +78,18 @@ describe("a cluster in a data directory, its process killed", () => {
     const runs: number[] = []
     try {
       // Kill points of different depths (the first kill also lands before any compaction).
-      for (const [round, acks] of [
+      // The last two kill a writer that split a partition: 2 and 25 acknowledged writes later.
+      const rounds: ReadonlyArray<readonly [number, number, { after: number; killAfter: number }?]> = [
         [0, 30],
         [1, 170],
         [2, 95],
-      ] as const) {
+        [3, 0, { after: 20, killAfter: 2 }],
+        [4, 0, { after: 20, killAfter: 25 }],
+      ]
+      for (const [round, acks, split] of rounds) {
         const from = round * COUNT
         runs.push(from)
-        const acked = await writeThenKill(dir, from, acks)
+        const acked = await writeThenKill(dir, from, acks, split)
         for (const [k, v] of acked) latest.set(k, v)
         const c = await localClusterWithDataDir(dir, {
           nodes: 3,
@@ -82,7 +99,14 @@ describe("a cluster in a data directory, its process killed", () => {
         })
         try {
           assert.deepEqual(c.unreadable, [])
+          // A split caught by the kill is carried through by the cluster that opens the directory
+          // (2 writes after the split was proposed, it had not been adopted yet).
+          if (round === 3) assert.equal(c.meta.pendingSplitCount(), 1, "the kill did not catch the split")
+          for (let i = 0; i < 100 && c.meta.pendingSplitCount() > 0; i++) await c.sleep(100)
+          assert.equal(c.meta.pendingSplitCount(), 0, `round ${round}: a split is still pending`)
           await leadersUp(c, "crashed")
+          // Two partitions, and one more for each split.
+          if (round >= 3) assert.equal(c.meta.partitionMap("crashed")!.partitions.length, round)
           const db = new Client(c.meta, c.routers)
           for (const [k, want] of latest) {
             const r = await db.getItem({ TableName: "crashed", Key: { id: { S: k } }, ConsistentRead: true })
