@@ -10,24 +10,7 @@ import {
 } from "@partita/node"
 import { ObjectStore, rebuildFromArchive } from "@partita/paxos"
 import { Effect } from "effect"
-import { onDemandTable } from "./support.ts"
-
-/** Schedules `n` PutItems, one every `everyMs` of simulated time; successes are counted in `count.ok`. */
-const schedulePuts = (
-  c: ReturnType<typeof simCluster>,
-  client: CallbackClient,
-  n: number,
-  everyMs: number,
-  input: (i: number) => PutItemRequest,
-  count: { ok: number },
-): void => {
-  for (let i = 0; i < n; i++)
-    c.sim.schedule(i * everyMs, () =>
-      client.putItem(input(i), (r) => {
-        if (r.ok) count.ok++
-      }),
-    )
-}
+import { onDemandTable, schedulePuts } from "./support.ts"
 
 /** Put `i` writes item `<prefix><i mod keys>` of `table`, with `n` = i. */
 const numbered =

@@ -7,7 +7,7 @@ import {
   REQUEST_DEADLINE_MS_DEFAULT,
   simCluster,
 } from "@partita/node"
-import { onDemandTable } from "./support.ts"
+import { onDemandTable, schedulePuts } from "./support.ts"
 
 describe("the request-id window", () => {
   it("outlasts the routers' retries by default", () => {
@@ -29,20 +29,19 @@ describe("the request-id window", () => {
     const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
     // One follower misses most of it and catches up from a snapshot (which carries the stamps).
     c.killNode(lagging)
-    let ok = 0
-    for (let i = 0; i < 800; i++)
-      c.sim.schedule(i * 10, () =>
-        client.putItem(
-          { TableName: "window", Item: { id: { S: `k${i % 50}` }, n: { N: String(i) } } },
-          (r) => {
-            if (r.ok) ok++
-          },
-        ),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      client,
+      800,
+      10,
+      (i) => ({ TableName: "window", Item: { id: { S: `k${i % 50}` }, n: { N: String(i) } } }),
+      puts,
+    )
     c.runFor(8000)
     c.restartNode(lagging)
     c.runFor(3000)
-    assert.equal(ok, 800)
+    assert.equal(puts.ok, 800)
     const reps = c.replicasOf(pid).map((x) => x.replica)
     assert.equal(reps.length, 3)
     const held = reps.map((r) => r.dedupeSnapshot())

@@ -1,6 +1,6 @@
 /** Test setup shared by the cluster tests (not a test file itself). */
 import assert from "node:assert/strict"
-import type { Cluster, SimCluster } from "@partita/node"
+import type { CallbackClient, Cluster, PutItemRequest, SimCluster } from "@partita/node"
 
 /** Creates an on-demand table keyed by a string `id` on any cluster (simulated or real time). */
 export const createOnDemandTable = (c: Cluster, name: string, partitions?: number): void => {
@@ -49,4 +49,21 @@ export const createCompositeTable = (
     Partitions: partitions,
   })
   assert.equal(t._tag, "Right", t._tag === "Left" ? t.left.message : "")
+}
+
+/** Schedules `n` PutItems, one every `everyMs` of simulated time; successes are counted in `count.ok`. */
+export const schedulePuts = (
+  c: SimCluster,
+  client: CallbackClient,
+  n: number,
+  everyMs: number,
+  input: (i: number) => PutItemRequest,
+  count: { ok: number },
+): void => {
+  for (let i = 0; i < n; i++)
+    c.sim.schedule(i * everyMs, () =>
+      client.putItem(input(i), (r) => {
+        if (r.ok) count.ok++
+      }),
+    )
 }
