@@ -152,6 +152,63 @@ describe("a data directory opened again", () => {
     }
   })
 
+  it("rebuilds a node whose files were lost while the cluster was down", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+    const ids = Array.from({ length: 30 }, (_, i) => `k${i}`)
+    const expected = new Map<string, string>()
+    const lossConfig = { ...config, nodes: 4, failureDetectMs: 1000 }
+    try {
+      const c1 = await localClusterWithDataDir(dir, lossConfig)
+      try {
+        const db = new Client(c1.meta, c1.routers)
+        await db.createTable({
+          TableName: TABLE,
+          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+          BillingMode: "PAY_PER_REQUEST",
+          Partitions: 2,
+        })
+        await leadersUp(c1)
+        for (let i = 0; i < 120; i++) {
+          const id = ids[i % ids.length]!
+          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
+          expected.set(id, String(i))
+        }
+      } finally {
+        c1.stop()
+      }
+      // A node that hosted replicas loses its disk while the cluster is down.
+      const lost = ["sn0", "sn1", "sn2", "sn3"].find(
+        (n) => readdirSync(join(dir, "nodes", n, "state")).length > 0,
+      )!
+      rmSync(join(dir, "nodes", lost), { recursive: true, force: true })
+      const c2 = await localClusterWithDataDir(dir, lossConfig)
+      try {
+        await leadersUp(c2)
+        const db = new Client(c2.meta, c2.routers)
+        assert.deepEqual(await contents(db, ids), expected)
+        // Healed as after a wipe: every partition has three storage replicas again, identical.
+        let healed = false
+        for (let i = 0; i < 150 && !healed; i++) {
+          await c2.sleep(100)
+          healed = c2.meta.partitionMap(TABLE)!.partitions.every((p) => {
+            const reps = c2.replicasOf(p.id).filter((x) => x.replica.spec.role === "storage")
+            const sums = new Set(
+              reps.map((x) => `${x.replica.summary().checksum}/${x.replica.summary().items}`),
+            )
+            return reps.length === 3 && sums.size === 1 && c2.meta.pendingHealCount() === 0
+          })
+        }
+        assert.ok(healed, `not healed: ${c2.meta.pendingHealCount()} heals pending`)
+        assert.deepEqual(await contents(db, ids), expected)
+      } finally {
+        c2.stop()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("refuses a directory made for other nodes, with a clear error", async () => {
     const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
     try {
