@@ -206,6 +206,52 @@ describe("partial disk faults", () => {
     }
   })
 
+  it("a damaged state file (snapshot, spec) is found at the restart: the replica is left out and healed; nothing acknowledged is lost", () => {
+    // The state beside the WAL (`stateFiles.ts`) is read back at every restart; each file is
+    // checksummed. One bit flipped in a follower's snapshot file, or in its spec file, while it is
+    // down: the restart leaves that replica out, and the heal rebuilds it elsewhere.
+    for (const [seed, suffix] of [
+      [41, ".snap."],
+      [42, ".json"],
+    ] as const) {
+      const { c, pid, acked } = setup(
+        seed,
+        {},
+        { nodes: 6, heal: true, failureDetectMs: 1500, timing: { compactEntries: 100 } },
+      )
+      const leader = c.leaderOf(pid)!
+      const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+      const disk = c.node(victim).options.disk!
+      let damaged = ""
+      c.sim.schedule(2000, () => {
+        c.killNode(victim)
+        damaged = disk.list(`state/${pid}`).find((f) => f.includes(suffix))!
+        disk.corrupt(damaged, 20, 3)
+      })
+      c.sim.schedule(2500, () => c.restartNode(victim))
+      c.runFor(25_000)
+      assert.ok(damaged !== "", `seed ${seed}: no ${suffix} file`)
+      assert.deepEqual(c.node(victim).unreadable, [pid], `seed ${seed}`)
+      const storage = c.replicasOf(pid).filter((x) => x.replica.spec.role === "storage")
+      assert.equal(storage.length, 3, `seed ${seed}: ${storage.length} storage replicas`)
+      assert.equal(
+        new Set(storage.map((x) => x.replica.summary().checksum)).size,
+        1,
+        `seed ${seed}: replicas differ`,
+      )
+      const have = new Set<string>()
+      for (const x of storage)
+        for (let i = 0; i < x.replica.tree.size; i++)
+          have.add((x.replica.tree.at(i)![1].item.id as { S: string }).S)
+      assert.deepEqual(
+        [...acked].filter((k) => !have.has(k)),
+        [],
+        `seed ${seed}: acknowledged writes lost`,
+      )
+      assert.ok(acked.size > 1500, `seed ${seed}: only ${acked.size} acknowledged`)
+    }
+  })
+
   it("the same check catches a node that acknowledges before its fsync (canary)", () => {
     const { run, res } = bothFollowersThenLeader(11, { canaryNoFsync: true })
     assert.ok(run.acked.size > 300)

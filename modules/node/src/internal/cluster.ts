@@ -113,6 +113,12 @@ export interface ClusterConfig {
     readonly sectorBytes?: number
     /** Test canary: WAL appends are never fsynced (acknowledged writes can be lost: the checks must catch it). */
     readonly canaryNoFsync?: boolean
+    /**
+     * Keep replicas' specs, split bases and snapshots as files beside the WALs, and restart from
+     * the disk alone, as a new process opening a data directory does (`StorageNode.reopen`).
+     * Default true; false keeps them as objects that survive a crash whole.
+     */
+    readonly stateFiles?: boolean
   }
 }
 
@@ -424,7 +430,11 @@ export const buildStorage = (
         ...(background === undefined ? {} : { background }),
         ...(archive === undefined ? {} : { archive }),
         ...(disk === undefined ? {} : { disk, canaryNoFsync: dc?.canaryNoFsync === true }),
-        ...(config.walDir === undefined ? {} : { stateFiles: true }),
+        // Real files, and the simulated disk unless told otherwise: what the WAL does not hold is
+        // kept as files beside it, and a restart reads it back from there.
+        ...(config.walDir !== undefined || (dc !== undefined && dc.stateFiles !== false)
+          ? { stateFiles: true }
+          : {}),
       }),
     )
   }

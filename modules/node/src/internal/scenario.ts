@@ -91,6 +91,8 @@ export interface ScenarioReport {
     readonly corrupt: number
     /** Replicas given up after a failed fsync. */
     readonly fsyncFailures: number
+    /** Replicas left out of a restart because their state files did not check. */
+    readonly unreadable: number
   }
   /** With the scrubber on: what it was given to find, and what it reported. */
   readonly scrub?: {
@@ -535,6 +537,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
             tornBytes: recoveries.reduce((a, r) => a + r.tornBytes, 0),
             corrupt: recoveries.filter((r) => r.corrupt).length,
             fsyncFailures: [...c.nodes.values()].reduce((a, n) => a + n.counters.walFsyncFailures, 0),
+            unreadable: [...c.nodes.values()].reduce((a, n) => a + n.unreadable.length, 0),
           },
         }),
     archiveMismatch,

@@ -10,10 +10,13 @@
  *
  * A snapshot file is written before the WAL rewrite that puts its marker in the log, and older
  * ones are removed only after it: a crash between the two leaves the snapshot the log still
- * names. The B-tree checkpoint inside `.base` and `.snap` files checksums its pages
- * (`decodeSnapshot` throws on damage); the JSON file is checked by parsing.
+ * names. Every file is framed: `"PSF1"`, u32 payload length, u32 CRC-32C of the payload, the
+ * payload (little-endian). A file that does not check (bit rot, a misdirected write: the
+ * simulated disk does both) is taken as missing, so its replica is left out and healed, never
+ * opened on damaged state (a snapshot flag read as "no data" once emptied a replica's tree).
  */
 import type { BTreeView } from "@partita/btree"
+import { crc32c } from "@partita/paxos"
 import type { StoredItem } from "./codec.ts"
 import type { RequestIds } from "./dedupe.ts"
 import type { ReplicaSpec } from "./replica.ts"
@@ -39,17 +42,48 @@ export interface StoredReplicaState {
   readonly snapshots: ReadonlyMap<number, Uint8Array | null>
 }
 
+/** First bytes of every state file ("PSF1"). */
+const MAGIC = 0x31465350
+const HEADER_BYTES = 12
+
+/** The framed form of a state file's payload. */
+const frame = (payload: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(HEADER_BYTES + payload.length)
+  const v = new DataView(out.buffer)
+  v.setUint32(0, MAGIC, true)
+  v.setUint32(4, payload.length, true)
+  v.setUint32(8, crc32c(payload), true)
+  out.set(payload, HEADER_BYTES)
+  return out
+}
+
+/** A state file's payload, or undefined if the frame does not check. */
+const unframe = (bytes: Uint8Array): Uint8Array | undefined => {
+  if (bytes.length < HEADER_BYTES) return undefined
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const n = v.getUint32(4, true)
+  if (v.getUint32(0, true) !== MAGIC || bytes.length !== HEADER_BYTES + n) return undefined
+  const payload = bytes.subarray(HEADER_BYTES)
+  return crc32c(payload) === v.getUint32(8, true) ? payload : undefined
+}
+
 /** Reads and writes the state files of the replicas on one disk. */
 export class ReplicaStateFiles {
   constructor(readonly disk: WalDisk) {}
 
-  /** Writes `bytes` as `name`, atomically and durably. */
-  private writeAtomic(name: string, bytes: Uint8Array): void {
+  /** Writes `payload` (framed) as `name`, atomically and durably. */
+  private writeAtomic(name: string, payload: Uint8Array): void {
     const tmp = `${name}.tmp`
     if (this.disk.exists(tmp)) this.disk.remove(tmp)
-    this.disk.write(tmp, 0, bytes)
+    this.disk.write(tmp, 0, frame(payload))
     this.disk.fsync(tmp)
     this.disk.rename(tmp, name)
+  }
+
+  /** A state file's payload, or undefined when it is missing or does not check. */
+  private readChecked(name: string): Uint8Array | undefined {
+    if (!this.disk.exists(name)) return undefined
+    return unframe(this.disk.read(name))
   }
 
   /** Writes the replica's spec and vote hold. */
@@ -90,8 +124,10 @@ export class ReplicaStateFiles {
   }
 
   /**
-   * Every replica whose spec file is on the disk, with its base and snapshot files. A spec file
-   * that does not parse is reported in `damaged` (the replica is left out: its group rebuilds it).
+   * Every replica whose spec file is on the disk, with its base and snapshot files. A spec or
+   * base file that does not check is reported in `damaged` (the replica is left out: its group
+   * rebuilds it); a snapshot file that does not check is left out (the WAL's marker then names a
+   * snapshot that is missing, and the replica is left out when its log is read).
    */
   load(): { replicas: StoredReplicaState[]; damaged: string[] } {
     const replicas: StoredReplicaState[] = []
@@ -102,7 +138,9 @@ export class ReplicaStateFiles {
       const partitionId = f.slice(STATE_DIR.length, -".json".length)
       let parsed: { v?: unknown; spec?: ReplicaSpec; hold?: unknown }
       try {
-        parsed = JSON.parse(decoder.decode(this.disk.read(f)))
+        const payload = this.readChecked(f)
+        if (payload === undefined) throw new Error("damaged")
+        parsed = JSON.parse(decoder.decode(payload))
       } catch {
         damaged.push(partitionId)
         continue
@@ -118,15 +156,23 @@ export class ReplicaStateFiles {
       for (const s of this.disk.list(prefix)) {
         const index = Number(s.slice(prefix.length))
         if (!Number.isInteger(index)) continue
-        const bytes = this.disk.read(s)
-        if (bytes.length === 0) continue
+        const bytes = this.readChecked(s)
+        if (bytes === undefined || bytes.length === 0) continue
         snapshots.set(index, bytes[0] === 0 ? null : bytes.subarray(1))
+      }
+      let base: Uint8Array | undefined
+      if (this.disk.exists(baseName)) {
+        base = this.readChecked(baseName)
+        if (base === undefined) {
+          damaged.push(partitionId)
+          continue
+        }
       }
       replicas.push({
         partitionId,
         spec,
         hold: typeof parsed.hold === "number" ? parsed.hold : undefined,
-        base: this.disk.exists(baseName) ? this.disk.read(baseName) : undefined,
+        base,
         snapshots,
       })
     }

@@ -263,6 +263,16 @@ export class StorageNode implements ReplicaHost {
     if (disk === undefined) {
       disk = { spec: s, log: { hard: { promised: 0, commit: 0 }, entries: [], offset: 1 } }
       this.disks.set(s.partition.id, disk)
+      // State files an earlier incarnation left (its files could not be read at a restart): a
+      // stale base or snapshot must never be opened with this replica's log.
+      if (this.files !== undefined) {
+        try {
+          this.files.remove(s.partition.id)
+        } catch (e) {
+          if (!isDiskError(e)) throw e
+        }
+        this.savedSnapshot.delete(s.partition.id)
+      }
     }
     const fresh = disk.log.entries.length === 0 && disk.log.hard.promised === 0
     const r = new Replica(this, this.replicaId, s, disk.log, this.options.timing, hashSeed(s.partition.id))
@@ -317,7 +327,10 @@ export class StorageNode implements ReplicaHost {
    * a restart does after a crash. Call before the node's first tick. Returns the partitions whose
    * state could not be read (left out: their groups rebuild them).
    */
-  reopen(): string[] {
+  reopen(
+    /** Each WAL's length at its last fsync, where known (a restart in the same process). */
+    synced?: ReadonlyMap<string, number>,
+  ): string[] {
     const files = this.files
     if (files === undefined) return []
     const { replicas, damaged } = files.load()
@@ -340,6 +353,7 @@ export class StorageNode implements ReplicaHost {
           offset: 1,
           ...(base === undefined ? {} : { base }),
           ...(st.hold === undefined ? {} : { holdVotesThrough: st.hold }),
+          ...(synced?.has(pid) === true ? { walSyncedBytes: synced.get(pid)! } : {}),
         }
         const wal = this.walOf(pid)
         if (wal === undefined) continue
@@ -349,6 +363,13 @@ export class StorageNode implements ReplicaHost {
           continue
         }
         if (log.snapshot !== undefined) this.savedSnapshot.set(pid, log.snapshot.index)
+        // A recovery that found corruption holds the replica's votes until it is repaired; the
+        // log is rewritten clean, so the hold is kept in the spec file, or a second crash before
+        // the repair would forget it.
+        if ((log.repairThrough ?? 0) > (log.holdVotesThrough ?? 0)) {
+          log.holdVotesThrough = log.repairThrough
+          files.saveSpec(st.spec, log.holdVotesThrough)
+        }
         this.disks.set(pid, { spec: st.spec, log })
         opened.push({ pid, wal })
       } catch (e) {
@@ -457,6 +478,8 @@ export class StorageNode implements ReplicaHost {
     this.savedSnapshot.delete(partitionId)
   }
 
+  /** Partitions whose state files a restart could not read (left for their groups to heal). */
+  readonly unreadable: string[] = []
   /** What WAL recoveries found since the node was created (torn tails, corruption). */
   readonly walRecoveries: WalRecovery[] = []
   private crashAtNextWrite: DiskCrashMode | undefined
@@ -524,6 +547,20 @@ export class StorageNode implements ReplicaHost {
     if (this.up) return
     this.up = true
     this.runtime.transport.setUp(this.nodeId, true)
+    if (this.files !== undefined) {
+      // With state files, from the disk alone, as a new process would (`reopen`): the objects
+      // kept in memory are forgotten, all but each WAL's length at its last fsync, which the file
+      // system keeps. A replica whose files cannot be read is not hosted: it is healed.
+      const synced = new Map<string, number>()
+      for (const [pid, d] of this.disks)
+        if (!this.replicas.has(pid)) {
+          if (d.log.walSyncedBytes !== undefined) synced.set(pid, d.log.walSyncedBytes)
+          this.disks.delete(pid)
+        }
+      this.unreadable.push(...this.reopen(synced))
+      this.startTimers()
+      return
+    }
     for (const [, d] of [...this.disks]) {
       if (!this.replicas.has(d.spec.partition.id)) {
         const wal = this.walOf(d.spec.partition.id)

@@ -231,7 +231,10 @@ export class ReplicaWal {
     d.hard = rec.hardState
     d.offset = (snap?.index ?? 0) + 1
     d.entries = [...rec.entries]
-    d.repairThrough = rec.repairThrough > 0 ? rec.repairThrough : undefined
+    // A hold from an earlier recovery stays: the log was rewritten clean since, so a second
+    // crash before the repair finds no corruption, but what was lost is still lost.
+    const repair = Math.max(rec.repairThrough, d.repairThrough ?? 0)
+    d.repairThrough = repair > 0 ? repair : undefined
     const tornBytes = bytes.length - scan.validBytes
     const corrupt = scan.corruptAt >= 0
     // Continue from a clean file: a torn tail or a corrupt stretch must not stay inside the log.
