@@ -206,6 +206,31 @@ describe("partial disk faults", () => {
     }
   })
 
+  it("a replica that found corruption holds its votes through a second crash before its repair", () => {
+    // The first recovery rewrites the log clean, so the second finds no corruption: the hold
+    // must come from what the first one recorded (the spec file, or the durable object).
+    for (const stateFiles of [true, false]) {
+      const run = setup(51, { stateFiles })
+      const { c, pid } = run
+      const f = c.replicasOf(pid).find((x) => x.node !== c.leaderOf(pid))!.node
+      let held: boolean[] = []
+      c.sim.schedule(2000, () => {
+        c.killNode(f)
+        c.rotWal(f, 3, 100)
+        c.restartNode(f)
+        const first = c.node(f).replicas.get(pid)!.core.isRepairing()
+        c.killNode(f)
+        c.restartNode(f)
+        held = [first, c.node(f).replicas.get(pid)!.core.isRepairing()]
+      })
+      c.runFor(10_000)
+      assert.deepEqual(held, [true, true], `stateFiles ${stateFiles}`)
+      const res = finish(run)
+      assert.deepEqual(res.lost, [], `stateFiles ${stateFiles}: acknowledged writes lost`)
+      assert.equal(res.checksums, 1, `stateFiles ${stateFiles}: replicas differ`)
+    }
+  })
+
   it("a damaged state file (snapshot, spec) is found at the restart: the replica is left out and healed; nothing acknowledged is lost", () => {
     // The state beside the WAL (`stateFiles.ts`) is read back at every restart; each file is
     // checksummed. One bit flipped in a follower's snapshot file, or in its spec file, while it is
