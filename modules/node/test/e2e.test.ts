@@ -228,6 +228,18 @@ describe("the whole cluster under faults (seeded simulation)", () => {
     assert.ok(r.fsyncFailures > 0, "no replica was ever given up after a failed fsync")
   })
 
+  it("survives rotted state files: the replicas are left out of the restart and healed (PARTITA_STATEROT_SEEDS, default 40)", () => {
+    // Once per run a node is crashed, bits flip in 1-2 of its state files (spec, split base,
+    // snapshot), and it is restarted; the other faults go on as usual.
+    const r = diskFaultSweep(
+      11000,
+      Number(process.env.PARTITA_STATEROT_SEEDS ?? 40),
+      withFault("state-file-rot"),
+    )
+    assert.deepEqual(r.failures, [])
+    assert.ok(r.unreadable > 10, `only ${r.unreadable} replicas were left out of a restart`)
+  })
+
   it("survives misdirected writes: a WAL write lands elsewhere in its file, found at the next recovery (PARTITA_MISDIRECT_SEEDS, default 40)", () => {
     // Once per run, one node's next 1-2 disk writes land at another offset of their file; the
     // node is crashed and restarted later, so it recovers from the damaged file.

@@ -49,7 +49,9 @@ export interface ScenarioOptions {
  * every crash also loses or tears what was not fsynced. `wal-bit-rot` crashes a node, flips a few
  * random bits in each of its WAL files, and restarts it later (once per run: rot on two of a
  * partition's three logs at once can lose what only they held, as in any three-way replication).
- * `fsync-error` makes a node's next 1-2 fsyncs fail (one node per run): each replica hit stops, is
+ * `state-file-rot` (one node per run, sharing `wal-bit-rot`'s turn) crashes a node, flips bits in
+ * 1-2 of its state files (spec, split base, snapshot) and restarts it later: those replicas are
+ * left out of the restart and healed. `fsync-error` makes a node's next 1-2 fsyncs fail (one node per run): each replica hit stops, is
  * given up and replaced. `misdirected-write` sends a node's next 1-2 disk writes to another
  * offset of their file (one node per run), then crashes and restarts it so that it recovers from
  * the damaged file.
@@ -63,6 +65,7 @@ export type FaultKind =
   | "torn-write"
   | "lose-unsynced"
   | "wal-bit-rot"
+  | "state-file-rot"
   | "fsync-error"
   | "misdirected-write"
 
@@ -122,6 +125,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
       k === "torn-write" ||
       k === "lose-unsynced" ||
       k === "wal-bit-rot" ||
+      k === "state-file-rot" ||
       k === "fsync-error" ||
       k === "misdirected-write",
   )
@@ -256,6 +260,15 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         c.wipeNode(n)
         faults.push(`${c.sim.now}: wipe ${n}`)
         c.sim.schedule(lastMs, () => c.restartNode(n))
+      } else if (kind === "state-file-rot" && !rotted) {
+        // One node per run: 1-2 of its state files (a spec, a split base, a snapshot) rot while
+        // it is down; its restart leaves those replicas out and the heals rebuild them.
+        rotted = true
+        const n = nodeIds[prng.int(nodeIds.length)]!
+        c.killNode(n)
+        const hit = c.node(n).rotStateFiles(1 + prng.int(2), 1 + prng.int(3), (k) => prng.int(k))
+        faults.push(`${c.sim.now}: state files rotted on ${n}: ${hit.join(", ")}`)
+        c.sim.schedule(lastMs, () => c.restartNode(n))
       } else if (kind === "wal-bit-rot" && !rotted) {
         rotted = true
         const n = nodeIds[prng.int(nodeIds.length)]!
@@ -294,6 +307,7 @@ export const runScenario = (opts: ScenarioOptions): ScenarioReport => {
         kind === "crash-node" ||
         kind === "wipe-node" ||
         kind === "wal-bit-rot" ||
+        kind === "state-file-rot" ||
         kind === "fsync-error" ||
         kind === "misdirected-write"
       ) {

@@ -21,7 +21,7 @@ import {
   type ReplicaHost,
   type ReplicaSpec,
 } from "./replica.ts"
-import { ReplicaStateFiles } from "./stateFiles.ts"
+import { ReplicaStateFiles, STATE_DIR } from "./stateFiles.ts"
 import type { Runtime, TimerHandle } from "./runtime.ts"
 import {
   type DiskCrashMode,
@@ -527,6 +527,23 @@ export class StorageNode implements ReplicaHost {
       }
     }
     return n
+  }
+
+  /**
+   * Bit rot in this node's state files (simulation): `bits` random bits flipped in `files` of
+   * them, chosen by `pick` (an index into the sorted list); returns the names of the files hit.
+   * A restart finds them by their checksums and leaves those replicas out (`unreadable`).
+   */
+  rotStateFiles(files: number, bits: number, pick: (n: number) => number): string[] {
+    const disk = this.options.disk
+    if (disk === undefined) throw new Error(`rotStateFiles: node ${this.nodeId} has no disk`)
+    const all = disk.list(STATE_DIR).filter((f) => !f.endsWith(".tmp"))
+    const hit: string[] = []
+    for (let i = 0; i < files && all.length > 0; i++) {
+      const [f] = all.splice(pick(all.length), 1)
+      if (disk.rot(f!, bits).length > 0) hit.push(f!)
+    }
+    return hit
   }
 
   /** Releases the disk's open files, if it has any (the cluster stops). */
