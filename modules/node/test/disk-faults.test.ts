@@ -39,6 +39,31 @@ const setup = (seed: number, disk: NonNullable<ClusterConfig["disk"]>, config: C
   return { c, pid, acked }
 }
 
+/**
+ * After a heal: three storage replicas of `pid`, identical, holding every acknowledged write
+ * (and more than 1,500 were acknowledged).
+ */
+const healedWithEverything = (
+  c: SimCluster,
+  pid: string,
+  acked: ReadonlySet<string>,
+  label: string,
+): void => {
+  const storage = c.replicasOf(pid).filter((x) => x.replica.spec.role === "storage")
+  assert.equal(storage.length, 3, `${label}: ${storage.length} storage replicas`)
+  assert.equal(new Set(storage.map((x) => x.replica.summary().checksum)).size, 1, `${label}: replicas differ`)
+  const have = new Set<string>()
+  for (const x of storage)
+    for (let i = 0; i < x.replica.tree.size; i++)
+      have.add((x.replica.tree.at(i)![1].item.id as { S: string }).S)
+  assert.deepEqual(
+    [...acked].filter((k) => !have.has(k)),
+    [],
+    `${label}: acknowledged writes lost`,
+  )
+  assert.ok(acked.size > 1500, `${label}: only ${acked.size} acknowledged`)
+}
+
 /** Every node up again, then what a strong scan holds. */
 const finish = (run: Run): { lost: string[]; checksums: number; items: number } => {
   const { c, acked, pid } = run
@@ -186,23 +211,7 @@ describe("partial disk faults", () => {
         c.meta.heals.some((h) => h.partitionId === pid && h.failedNode === victim),
         `seed ${seed}: no heal of ${victim}: ${JSON.stringify(c.meta.heals)}`,
       )
-      const storage = c.replicasOf(pid).filter((x) => x.replica.spec.role === "storage")
-      assert.equal(storage.length, 3, `seed ${seed}: ${storage.length} storage replicas`)
-      assert.equal(
-        new Set(storage.map((x) => x.replica.summary().checksum)).size,
-        1,
-        `seed ${seed}: replicas differ`,
-      )
-      const have = new Set<string>()
-      for (const x of storage)
-        for (let i = 0; i < x.replica.tree.size; i++)
-          have.add((x.replica.tree.at(i)![1].item.id as { S: string }).S)
-      assert.deepEqual(
-        [...acked].filter((k) => !have.has(k)),
-        [],
-        `seed ${seed}: acknowledged writes lost`,
-      )
-      assert.ok(acked.size > 1500, `seed ${seed}: only ${acked.size} acknowledged`)
+      healedWithEverything(c, pid, acked, `seed ${seed}`)
     }
   })
 
@@ -257,23 +266,7 @@ describe("partial disk faults", () => {
       c.runFor(25_000)
       assert.ok(damaged !== "", `seed ${seed}: no ${suffix} file`)
       assert.deepEqual(c.node(victim).unreadable, [pid], `seed ${seed}`)
-      const storage = c.replicasOf(pid).filter((x) => x.replica.spec.role === "storage")
-      assert.equal(storage.length, 3, `seed ${seed}: ${storage.length} storage replicas`)
-      assert.equal(
-        new Set(storage.map((x) => x.replica.summary().checksum)).size,
-        1,
-        `seed ${seed}: replicas differ`,
-      )
-      const have = new Set<string>()
-      for (const x of storage)
-        for (let i = 0; i < x.replica.tree.size; i++)
-          have.add((x.replica.tree.at(i)![1].item.id as { S: string }).S)
-      assert.deepEqual(
-        [...acked].filter((k) => !have.has(k)),
-        [],
-        `seed ${seed}: acknowledged writes lost`,
-      )
-      assert.ok(acked.size > 1500, `seed ${seed}: only ${acked.size} acknowledged`)
+      healedWithEverything(c, pid, acked, `seed ${seed}`)
     }
   })
 

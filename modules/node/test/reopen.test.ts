@@ -50,6 +50,31 @@ const contents = async (db: Client, ids: Iterable<string>): Promise<Map<string, 
   return out
 }
 
+/** Creates the test table (on demand, keyed by a string `id`, `partitions` partitions). */
+const createTable = (db: Client, partitions?: number) =>
+  db.createTable({
+    TableName: TABLE,
+    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+    BillingMode: "PAY_PER_REQUEST",
+    ...(partitions === undefined ? {} : { Partitions: partitions }),
+  })
+
+/** Writes `n` = i to `ids[i mod ids.length]` for i in [from, to), one at a time, noting each in `expected`. */
+const putRange = async (
+  db: Client,
+  ids: ReadonlyArray<string>,
+  from: number,
+  to: number,
+  expected: Map<string, string>,
+): Promise<void> => {
+  for (let i = from; i < to; i++) {
+    const id = ids[i % ids.length]!
+    await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
+    expected.set(id, String(i))
+  }
+}
+
 describe("a data directory opened again", () => {
   it("gives back every acknowledged write after a restart, across compactions and a split, and takes new ones", async () => {
     const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
@@ -61,19 +86,9 @@ describe("a data directory opened again", () => {
       let mapBefore: string[]
       try {
         const db = new Client(c1.meta, c1.routers)
-        await db.createTable({
-          TableName: TABLE,
-          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-          BillingMode: "PAY_PER_REQUEST",
-          Partitions: 2,
-        })
+        await createTable(db, 2)
         await leadersUp(c1)
-        for (let i = 0; i < 300; i++) {
-          const id = ids[i % ids.length]!
-          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
-          expected.set(id, String(i))
-        }
+        await putRange(db, ids, 0, 300, expected)
         for (const id of ids.slice(0, 5)) {
           await db.deleteItem({ TableName: TABLE, Key: { id: { S: id } } })
           expected.delete(id)
@@ -83,11 +98,7 @@ describe("a data directory opened again", () => {
         for (let i = 0; i < 100 && c1.meta.pendingSplitCount() > 0; i++) await c1.sleep(100)
         assert.equal(c1.meta.pendingSplitCount(), 0, "the split was not adopted")
         await leadersUp(c1)
-        for (let i = 300; i < 400; i++) {
-          const id = ids[i % ids.length]!
-          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
-          expected.set(id, String(i))
-        }
+        await putRange(db, ids, 300, 400, expected)
         assert.deepEqual(await contents(db, ids), expected)
         mapBefore = c1.meta.partitionMap(TABLE)!.partitions.map((p) => `${p.id}@${p.epoch}`)
         assert.equal(mapBefore.length, 3)
@@ -119,11 +130,7 @@ describe("a data directory opened again", () => {
         assert.deepEqual((await db.listTables()).TableNames, [TABLE])
         await leadersUp(c2)
         assert.deepEqual(await contents(db, ids), expected)
-        for (let i = 400; i < 460; i++) {
-          const id = ids[i % ids.length]!
-          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
-          expected.set(id, String(i))
-        }
+        await putRange(db, ids, 400, 460, expected)
         assert.deepEqual(await contents(db, ids), expected)
         // Write stamps go on from the first life's (wall-clock based): its ids have left the
         // window, and only this life's router prefix is held. (With a clock that restarts at 0,
@@ -161,19 +168,9 @@ describe("a data directory opened again", () => {
       const c1 = await localClusterWithDataDir(dir, lossConfig)
       try {
         const db = new Client(c1.meta, c1.routers)
-        await db.createTable({
-          TableName: TABLE,
-          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-          BillingMode: "PAY_PER_REQUEST",
-          Partitions: 2,
-        })
+        await createTable(db, 2)
         await leadersUp(c1)
-        for (let i = 0; i < 120; i++) {
-          const id = ids[i % ids.length]!
-          await db.putItem({ TableName: TABLE, Item: { id: { S: id }, n: { N: String(i) } } })
-          expected.set(id, String(i))
-        }
+        await putRange(db, ids, 0, 120, expected)
       } finally {
         c1.stop()
       }
@@ -213,12 +210,7 @@ describe("a data directory opened again", () => {
     const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
     try {
       const c = await localClusterWithDataDir(dir, config)
-      await new Client(c.meta, c.routers).createTable({
-        TableName: TABLE,
-        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-      })
+      await createTable(new Client(c.meta, c.routers))
       c.stop()
       await assert.rejects(
         localClusterWithDataDir(dir, { ...config, nodes: 4 }),
