@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Client, type LocalCluster, localClusterWithDataDir } from "@partita/node"
@@ -201,6 +201,55 @@ describe("a data directory opened again", () => {
       } finally {
         c2.stop()
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("after a clean stop, finds rot in a WAL's last frame as corruption (the stop recorded the WAL lengths)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+    const ids = Array.from({ length: 20 }, (_, i) => `k${i}`)
+    const expected = new Map<string, string>()
+    try {
+      const c1 = await localClusterWithDataDir(dir, config)
+      let pid = ""
+      try {
+        const db = new Client(c1.meta, c1.routers)
+        await createTable(db, 1)
+        await leadersUp(c1)
+        await putRange(db, ids, 0, 50, expected)
+        pid = c1.meta.partitionMap(TABLE)!.partitions[0]!.id
+      } finally {
+        c1.stop()
+      }
+      // One bit of the last frame of sn1's log flips while the cluster is down.
+      const wal = join(dir, "nodes", "sn1", "wal", pid)
+      const bytes = readFileSync(wal)
+      bytes[bytes.length - 3]! ^= 0x10
+      writeFileSync(wal, bytes)
+      const c2 = await localClusterWithDataDir(dir, config)
+      try {
+        const rec = c2.nodes.get("sn1")!.walRecoveries
+        assert.equal(rec.length, 1)
+        // A torn write could not be there (every length was fsynced at the stop): corruption.
+        assert.equal(rec[0]!.corrupt, true, JSON.stringify(rec))
+        await leadersUp(c2)
+        assert.deepEqual(await contents(new Client(c2.meta, c2.routers), ids), expected)
+        let same = false
+        for (let i = 0; i < 50 && !same; i++) {
+          await c2.sleep(100)
+          same = new Set(c2.replicasOf(pid).map((x) => x.replica.summary().checksum)).size === 1
+        }
+        assert.ok(same, "the damaged replica was not repaired")
+      } finally {
+        c2.stop()
+      }
+      // The lengths are taken at the opening: a crash later must not read them.
+      assert.equal(
+        existsSync(join(dir, "nodes", "sn1", "state", "wal-lengths")),
+        true,
+        "the second stop records them again",
+      )
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -25,6 +25,9 @@ import type { WalDisk } from "./wal.ts"
 /** Directory of the state files on a node's disk. */
 export const STATE_DIR = "state/"
 
+/** The WALs' lengths at a clean shutdown (`saveWalLengths`). */
+const WAL_LENGTHS = `${STATE_DIR}wal-lengths`
+
 /** The starting state of a group as written to a `.base` file. */
 export interface BaseState {
   readonly tree: BTreeView<StoredItem>
@@ -111,6 +114,38 @@ export class ReplicaStateFiles {
     for (const f of this.disk.list(prefix)) {
       const index = Number(f.slice(prefix.length))
       if (Number.isInteger(index) && index !== keep) this.disk.remove(f)
+    }
+  }
+
+  /**
+   * Records each WAL's length, all of them fsynced (a clean shutdown): the next process to open
+   * the disk then knows what was durable, as a restart in the same process does (see `reopen`).
+   */
+  saveWalLengths(lengths: ReadonlyMap<string, number>): void {
+    const json = JSON.stringify({ v: 1, lengths: Object.fromEntries(lengths) })
+    this.writeAtomic(WAL_LENGTHS, new TextEncoder().encode(json))
+  }
+
+  /**
+   * The WAL lengths of the last clean shutdown, if any, and the file removed: once the logs are
+   * written again (or after a crash) they no longer say what was durable.
+   */
+  takeWalLengths(): Map<string, number> | undefined {
+    const payload = this.readChecked(WAL_LENGTHS)
+    if (this.disk.exists(WAL_LENGTHS)) this.disk.remove(WAL_LENGTHS)
+    if (payload === undefined) return undefined
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(payload)) as {
+        v?: number
+        lengths?: Record<string, unknown>
+      }
+      if (parsed.v !== 1 || typeof parsed.lengths !== "object" || parsed.lengths === null) return undefined
+      const out = new Map<string, number>()
+      for (const [pid, n] of Object.entries(parsed.lengths))
+        if (Number.isSafeInteger(n)) out.set(pid, n as number)
+      return out
+    } catch {
+      return undefined
     }
   }
 

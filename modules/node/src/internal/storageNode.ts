@@ -333,6 +333,8 @@ export class StorageNode implements ReplicaHost {
   ): string[] {
     const files = this.files
     if (files === undefined) return []
+    // A new process: the lengths a clean shutdown recorded, if it was one.
+    const known = synced ?? files.takeWalLengths()
     const { replicas, damaged } = files.load()
     // Every disk first, then the replicas: a parent that replays its split fence creates the
     // children (`onSplit`) unless their disks are known, and a fresh child would overwrite the
@@ -353,7 +355,7 @@ export class StorageNode implements ReplicaHost {
           offset: 1,
           ...(base === undefined ? {} : { base }),
           ...(st.hold === undefined ? {} : { holdVotesThrough: st.hold }),
-          ...(synced?.has(pid) === true ? { walSyncedBytes: synced.get(pid)! } : {}),
+          ...(known?.has(pid) === true ? { walSyncedBytes: known.get(pid)! } : {}),
         }
         const wal = this.walOf(pid)
         if (wal === undefined) continue
@@ -546,9 +548,29 @@ export class StorageNode implements ReplicaHost {
     return hit
   }
 
-  /** Releases the disk's open files, if it has any (the cluster stops). */
+  /**
+   * Releases the disk's open files, if it has any (the cluster stops). With state files, each
+   * replica's WAL is fsynced first and its length recorded, so the next process to open the
+   * disk can tell a damaged frame at the end of a log from a torn write (`reopen`).
+   */
   closeDisk(): void {
-    this.options.disk?.close?.()
+    const disk = this.options.disk
+    if (this.files !== undefined && disk !== undefined && this.up) {
+      try {
+        const lengths = new Map<string, number>()
+        for (const pid of this.replicas.keys()) {
+          const name = ReplicaWal.fileOf(pid)
+          if (!disk.exists(name)) continue
+          disk.fsync(name)
+          lengths.set(pid, disk.size(name))
+        }
+        this.files.saveWalLengths(lengths)
+      } catch (e) {
+        // Not recorded: the next process takes a bad last frame for a torn write, as after a crash.
+        if (!isDiskError(e)) throw e
+      }
+    }
+    disk?.close?.()
   }
 
   /** Crash and lose the disk (replaced hardware): the node comes back with no replicas. */
