@@ -255,6 +255,51 @@ describe("a data directory opened again", () => {
     }
   })
 
+  it("drops the replicas of a table whose creation was not recorded, and a table made again is new", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+    try {
+      const c1 = await localClusterWithDataDir(dir, config)
+      let orphan = ""
+      try {
+        const db = new Client(c1.meta, c1.routers)
+        await createTable(db, 1)
+        await leadersUp(c1)
+        await db.putItem({ TableName: TABLE, Item: { id: { S: "old" }, n: { N: "1" } } })
+        orphan = c1.meta.partitionMap(TABLE)!.partitions[0]!.id
+      } finally {
+        c1.stop()
+      }
+      // As if the process had been killed between the replicas' creation and the table's record:
+      // the metadata file without the table (the table's number was recorded first).
+      const file = join(dir, "metadata.json")
+      const state = JSON.parse(readFileSync(file, "utf8")) as { tables: unknown[] }
+      state.tables = []
+      writeFileSync(file, JSON.stringify(state))
+      const c2 = await localClusterWithDataDir(dir, config)
+      try {
+        for (const n of c2.nodes.values())
+          assert.equal(n.replicas.has(orphan), false, `${n.nodeId} hosts ${orphan}`)
+        for (const n of ["sn0", "sn1", "sn2"])
+          assert.deepEqual(
+            readdirSync(join(dir, "nodes", n, "state")).filter((f) => f.startsWith(`${orphan}.`)),
+            [],
+          )
+        const db = new Client(c2.meta, c2.routers)
+        await createTable(db, 1)
+        const fresh = c2.meta.partitionMap(TABLE)!.partitions[0]!.id
+        assert.notEqual(fresh, orphan)
+        await leadersUp(c2)
+        assert.deepEqual(await contents(db, ["old"]), new Map())
+        await db.putItem({ TableName: TABLE, Item: { id: { S: "new" }, n: { N: "2" } } })
+        assert.deepEqual(await contents(db, ["old", "new"]), new Map([["new", "2"]]))
+      } finally {
+        c2.stop()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it("refuses a directory made for other nodes, with a clear error", async () => {
     const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
     try {

@@ -375,6 +375,9 @@ export class MetadataService {
       window: { r: 0, w: 0 },
       max: odMax,
     }
+    // The table's number is kept before its replicas exist: a restart after a kill in between
+    // never gives those ids to another table (the replicas left behind are dropped then).
+    this.persist()
     const placed = this.place(st, map.partitions)
     if (Either.isLeft(placed)) return Either.left(placed.left)
     this.tables.set(name, st)
@@ -1153,6 +1156,22 @@ export class MetadataService {
       pendingSplits: [...this.pendingSplits].map(([table, ps]) => ({ ...ps, table, map: ps.map.toData() })),
       owedLogChildren: this.owedLogChildren,
     }
+  }
+
+  /**
+   * Partitions this service knows of: its tables' partitions, the children of splits under way,
+   * and owed log children. A replica of any other partition, found on a disk opened again, is
+   * left over from a table whose creation (or deletion) the process did not finish.
+   */
+  knownPartitionIds(): Set<string> {
+    const out = new Set<string>()
+    for (const st of this.tables.values()) for (const p of st.map.partitions) out.add(p.id)
+    for (const ps of this.pendingSplits.values()) {
+      out.add(ps.fence.left.id)
+      out.add(ps.fence.right.id)
+    }
+    for (const o of this.owedLogChildren) out.add(o.spec.partition.id)
+    return out
   }
 
   /**
