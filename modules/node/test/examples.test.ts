@@ -1,7 +1,10 @@
 import assert from "node:assert/strict"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { describe, it } from "node:test"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { customStore } from "../examples/custom-store.ts"
+import { countVisits } from "../examples/data-dir.ts"
 import { quickstart } from "../examples/quickstart.ts"
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
@@ -24,6 +27,18 @@ describe("README examples", () => {
     assert.ok(
       readme.includes(source("custom-store.ts").trim()),
       "README custom store differs from examples/custom-store.ts",
+    )
+  })
+  it("a data directory: each opening finds what the last one wrote", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "partita-example-"))
+    try {
+      assert.deepEqual([await countVisits(dir), await countVisits(dir), await countVisits(dir)], [1, 2, 3])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    assert.ok(
+      readme.includes(source("data-dir.ts").trim()),
+      "README data directory example differs from examples/data-dir.ts",
     )
   })
 })
