@@ -266,6 +266,7 @@ describe("partial disk faults", () => {
       c.runFor(25_000)
       assert.ok(damaged !== "", `seed ${seed}: no ${suffix} file`)
       assert.deepEqual(c.node(victim).unreadable, [pid], `seed ${seed}`)
+      assert.equal(c.metrics().nodes[victim]!.unreadableReplicas, 1)
       healedWithEverything(c, pid, acked, `seed ${seed}`)
     }
   })

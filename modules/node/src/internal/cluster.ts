@@ -272,7 +272,7 @@ export class Cluster {
           items: r.tree.size,
           bytes: r.bytes(),
         }
-      nodes[id] = { up: n.isUp, ...n.counters, partitions: parts }
+      nodes[id] = { up: n.isUp, ...n.counters, unreadableReplicas: n.unreadable.length, partitions: parts }
     }
     const routers: ClusterMetrics["routers"] = {}
     for (const r of this.routers) {
