@@ -458,11 +458,10 @@ export const buildStorage = (
   if (metadataFile !== undefined && existsSync(metadataFile)) {
     m.importState(JSON.parse(readFileSync(metadataFile, "utf8")) as MetadataState)
     for (const node of nodes.values()) reopened.push(...node.reopen().map((p) => `${node.nodeId}/${p}`))
-    // Replicas of partitions the metadata does not know (a table created or deleted when the
-    // process was killed): dropped, so that no leader of theirs publishes a route.
-    const known = m.knownPartitionIds()
+    // Replicas of tables the metadata does not have (created or deleted when the process was
+    // killed): dropped, so that no leader of theirs publishes a route.
     for (const node of nodes.values())
-      for (const pid of [...node.replicas.keys()]) if (!known.has(pid)) node.dropReplica(pid)
+      for (const pid of [...node.replicas.keys()]) if (!m.ownsPartitionId(pid)) node.dropReplica(pid)
   }
   for (const node of nodes.values())
     node.leaderListeners.push((r, leader) =>

@@ -1159,19 +1159,16 @@ export class MetadataService {
   }
 
   /**
-   * Partitions this service knows of: its tables' partitions, the children of splits under way,
-   * and owed log children. A replica of any other partition, found on a disk opened again, is
-   * left over from a table whose creation (or deletion) the process did not finish.
+   * Whether a partition id belongs to a table this service has (by the id's table prefix,
+   * `t<n>.`): a replica of another, found on a disk opened again, is left over from a table whose
+   * creation or deletion the process did not finish. (A split's retired parent belongs to its
+   * table and stays, as it does in a running cluster: a lagging parent member may still need its
+   * fence.)
    */
-  knownPartitionIds(): Set<string> {
-    const out = new Set<string>()
-    for (const st of this.tables.values()) for (const p of st.map.partitions) out.add(p.id)
-    for (const ps of this.pendingSplits.values()) {
-      out.add(ps.fence.left.id)
-      out.add(ps.fence.right.id)
-    }
-    for (const o of this.owedLogChildren) out.add(o.spec.partition.id)
-    return out
+  ownsPartitionId(pid: string): boolean {
+    const prefix = pid.slice(0, pid.indexOf(".") + 1)
+    for (const st of this.tables.values()) if (st.map.idPrefix === prefix) return true
+    return false
   }
 
   /**
