@@ -146,8 +146,10 @@ describe("the whole cluster under faults (seeded simulation)", () => {
   it("holds where a heal's caught-up storage learner waits for the failed member's removal before it votes", () => {
     // Seeds that take that path (the removal's guard holds only with the learner counted as a
     // holder of the data): the group then never has four voters of which the failed one is one.
+    // Which seeds do depends on the schedules: a change that moves them can need new ones (a
+    // sweep counting `learnersHeldBack` finds them).
     const stats = { learnersHeldBack: 0 }
-    assert.deepEqual(stressSweep([641, 680, 716, 766], false, stats), [])
+    assert.deepEqual(stressSweep([641, 766, 799, 839, 851, 860], false, stats), [])
     assert.ok(stats.learnersHeldBack >= 4, `${stats.learnersHeldBack} heals held their learner back`)
   })
 

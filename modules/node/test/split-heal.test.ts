@@ -104,6 +104,53 @@ describe("a split under load", () => {
   })
 })
 
+describe("a split's parent replicas", () => {
+  it("are dropped once every member's node holds both children, a lagging one included", () => {
+    const c = simCluster(23, { nodes: 3, routers: 1, heal: false })
+    table(c, 1)
+    const client = new CallbackClient(c.meta, c.routers)
+    let ok = 0
+    for (let i = 0; i < 200; i++)
+      c.sim.schedule(i * 5, () =>
+        client.putItem({ TableName: "events", Item: { id: { S: `e${i}` } } }, (r) => {
+          if (r.ok) ok++
+        }),
+      )
+    c.runFor(1500)
+    const parent = c.meta.partitionMap("events")!.partitions[0]!.id
+    const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
+    // One member is down through the split: it has not applied the fence, so the others keep
+    // their (retired) parent replicas for it.
+    c.killNode(down)
+    assert.ok(c.meta.split("events", parent), "split refused")
+    c.runFor(3000)
+    const children = c.meta.partitionMap("events")!.partitions.map((p) => p.id)
+    assert.equal(children.length, 2)
+    assert.equal(
+      c.replicasOf(parent).length,
+      2,
+      "the up members' parents went before the down one had its children",
+    )
+    assert.ok(c.replicasOf(parent).every((x) => x.replica.retired))
+    // Back, it learns the fence from them, makes its children, and the parents go everywhere.
+    c.restartNode(down)
+    c.runFor(4000)
+    assert.deepEqual(c.replicasOf(parent), [])
+    for (const n of c.nodes.values())
+      assert.equal(n.disks.has(parent), false, `${n.nodeId} keeps the parent's disk`)
+    for (const child of children) {
+      const reps = c.replicasOf(child)
+      assert.equal(reps.length, 3, `${child}: ${reps.length} replicas`)
+      assert.equal(
+        new Set(reps.map((x) => x.replica.summary().checksum)).size,
+        1,
+        `${child}: replicas differ`,
+      )
+    }
+    assert.equal(ok, 200)
+  })
+})
+
 describe("a failed storage replica", () => {
   it("is covered by a log replica within seconds of simulated time, then rebuilt", () => {
     const failureDetectMs = 1000

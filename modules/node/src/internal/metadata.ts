@@ -802,6 +802,19 @@ export class MetadataService {
           }
         }
         this.pendingSplits.delete(table)
+        // The parent's replicas go once every member's node holds both children (`dropParents`).
+        const members = [
+          ...new Set(
+            (this.childGroup(ps.fence.left.id)?.members ?? [])
+              .map((m) => this.dir.nodeOf(m.id))
+              .filter((n): n is string => n !== undefined),
+          ),
+        ]
+        this.retiredParents.push({
+          pid: ps.pid,
+          children: [ps.fence.left.id, ps.fence.right.id],
+          nodes: members,
+        })
         this.counters.splits++
         this.emit({
           type: "split",
@@ -1103,9 +1116,48 @@ export class MetadataService {
     this.throughputSplits()
     this.autoSplits(now)
     this.progressSplits(now)
+    this.dropParents()
     this.progressOwedLogChildren()
     this.progressHeals(now)
     this.persist()
+  }
+
+  /**
+   * Adopted splits whose parent replicas may still be hosted: dropped once every node of the
+   * parent's group at the fence holds both children (it made them, from its parent replica or,
+   * for a log member, from this service). Until then a lagging parent member still needs the
+   * fence from the others, or its node never makes the children (dropping the retired ones as
+   * soon as the up ones had all retired left a child with one replica: stress seed 627). A
+   * member whose node lost its disk never will: those parents stay.
+   */
+  private readonly retiredParents: Array<{ pid: string; children: [string, string]; nodes: string[] }> = []
+
+  private dropParents(): void {
+    if (this.retiredParents.length === 0) return
+    const keep: typeof this.retiredParents = []
+    for (const rp of this.retiredParents) {
+      // (No group known: the parents stay.)
+      const done =
+        rp.nodes.length > 0 &&
+        rp.nodes.every((id) => {
+          const n = this.nodes.get(id)
+          return n !== undefined && rp.children.every((c) => n.disks.has(c))
+        })
+      if (!done) {
+        keep.push(rp)
+        continue
+      }
+      // Up nodes drop it now; a down one, when it is back (the entry stays until then).
+      let left = false
+      for (const n of this.nodes.values()) {
+        if (!n.disks.has(rp.pid) && !n.replicas.has(rp.pid)) continue
+        if (n.isUp) n.dropReplica(rp.pid)
+        else left = true
+      }
+      if (left) keep.push(rp)
+    }
+    this.retiredParents.length = 0
+    this.retiredParents.push(...keep)
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1155,6 +1207,7 @@ export class MetadataService {
         .map((h) => ({ ...h, event: h.event === undefined ? -1 : this.heals.indexOf(h.event) })),
       pendingSplits: [...this.pendingSplits].map(([table, ps]) => ({ ...ps, table, map: ps.map.toData() })),
       owedLogChildren: this.owedLogChildren,
+      retiredParents: this.retiredParents,
     }
   }
 
@@ -1215,6 +1268,8 @@ export class MetadataService {
       })
     this.owedLogChildren.length = 0
     this.owedLogChildren.push(...state.owedLogChildren)
+    this.retiredParents.length = 0
+    this.retiredParents.push(...(state.retiredParents ?? []).map((r) => ({ ...r, nodes: [...r.nodes] })))
     this.persisted = JSON.stringify(this.exportState())
   }
 
@@ -1757,6 +1812,8 @@ export interface MetadataState {
     readonly reason: "size" | "consumption" | "throughput"
   }>
   readonly owedLogChildren: ReadonlyArray<{ table: string; node: string; spec: ReplicaSpec }>
+  /** Adopted splits whose parent replicas may still be hosted (absent in older files). */
+  readonly retiredParents?: ReadonlyArray<{ pid: string; children: [string, string]; nodes: string[] }>
 }
 
 /** A heal in progress (see `MetadataService.progressHeals`). */
