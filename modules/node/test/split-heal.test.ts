@@ -151,6 +151,25 @@ describe("a split's parent replicas", () => {
   })
 })
 
+describe("a deleted table", () => {
+  it("leaves no replica behind, a split's kept parents included", () => {
+    const c = simCluster(24, { nodes: 3, routers: 1, heal: false })
+    table(c, 1)
+    c.runFor(500)
+    const parent = c.meta.partitionMap("events")!.partitions[0]!.id
+    const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
+    c.killNode(down)
+    assert.ok(c.meta.split("events", parent), "split refused")
+    c.runFor(3000)
+    assert.ok(c.replicasOf(parent).length > 0, "the parents went before the down member had its children")
+    assert.equal(c.meta.deleteTable("events")._tag, "Right")
+    c.restartNode(down)
+    c.runFor(1000)
+    for (const n of c.nodes.values())
+      assert.deepEqual([...n.replicas.keys(), ...n.disks.keys()], [], n.nodeId)
+  })
+})
+
 describe("a failed storage replica", () => {
   it("is covered by a log replica within seconds of simulated time, then rebuilt", () => {
     const failureDetectMs = 1000

@@ -477,6 +477,13 @@ export class MetadataService {
         m: { type: "source", ops },
       })
     for (const p of st.map.partitions) for (const n of this.nodes.values()) n.dropReplica(p.id)
+    // And the parents of its splits still hosted.
+    const prefix = st.map.idPrefix
+    for (const rp of this.retiredParents.filter((x) => x.pid.startsWith(prefix)))
+      for (const n of this.nodes.values()) n.dropReplica(rp.pid)
+    const rest = this.retiredParents.filter((x) => !x.pid.startsWith(prefix))
+    this.retiredParents.length = 0
+    this.retiredParents.push(...rest)
     return Either.right({ ...this.describe(st), TableStatus: "DELETING" })
   }
 
