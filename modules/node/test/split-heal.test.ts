@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, simCluster } from "@partita/node"
-import { onDemandTable } from "./support.ts"
+import { onDemandTable, schedulePuts } from "./support.ts"
 
 const table = (c: ReturnType<typeof simCluster>, partitions: number) => {
   onDemandTable(c, "events", partitions)
@@ -108,14 +108,15 @@ describe("a split's parent replicas", () => {
   it("are dropped once every member's node holds both children, a lagging one included", () => {
     const c = simCluster(23, { nodes: 3, routers: 1, heal: false })
     table(c, 1)
-    const client = new CallbackClient(c.meta, c.routers)
-    let ok = 0
-    for (let i = 0; i < 200; i++)
-      c.sim.schedule(i * 5, () =>
-        client.putItem({ TableName: "events", Item: { id: { S: `e${i}` } } }, (r) => {
-          if (r.ok) ok++
-        }),
-      )
+    const puts = { ok: 0 }
+    schedulePuts(
+      c,
+      new CallbackClient(c.meta, c.routers),
+      200,
+      5,
+      (i) => ({ TableName: "events", Item: { id: { S: `e${i}` } } }),
+      puts,
+    )
     c.runFor(1500)
     const parent = c.meta.partitionMap("events")!.partitions[0]!.id
     const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
@@ -147,7 +148,7 @@ describe("a split's parent replicas", () => {
         `${child}: replicas differ`,
       )
     }
-    assert.equal(ok, 200)
+    assert.equal(puts.ok, 200)
   })
 })
 
