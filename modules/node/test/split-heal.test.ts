@@ -104,6 +104,16 @@ describe("a split under load", () => {
   })
 })
 
+/** Kills a follower of the table's first partition, splits it, runs 3 s; the parent and the node. */
+const splitWithAFollowerDown = (c: ReturnType<typeof simCluster>): { parent: string; down: string } => {
+  const parent = c.meta.partitionMap("events")!.partitions[0]!.id
+  const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
+  c.killNode(down)
+  assert.ok(c.meta.split("events", parent), "split refused")
+  c.runFor(3000)
+  return { parent, down }
+}
+
 describe("a split's parent replicas", () => {
   it("are dropped once every member's node holds both children, a lagging one included", () => {
     const c = simCluster(23, { nodes: 3, routers: 1, heal: false })
@@ -118,13 +128,9 @@ describe("a split's parent replicas", () => {
       puts,
     )
     c.runFor(1500)
-    const parent = c.meta.partitionMap("events")!.partitions[0]!.id
-    const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
     // One member is down through the split: it has not applied the fence, so the others keep
     // their (retired) parent replicas for it.
-    c.killNode(down)
-    assert.ok(c.meta.split("events", parent), "split refused")
-    c.runFor(3000)
+    const { parent, down } = splitWithAFollowerDown(c)
     const children = c.meta.partitionMap("events")!.partitions.map((p) => p.id)
     assert.equal(children.length, 2)
     assert.equal(
@@ -157,11 +163,7 @@ describe("a deleted table", () => {
     const c = simCluster(24, { nodes: 3, routers: 1, heal: false })
     table(c, 1)
     c.runFor(500)
-    const parent = c.meta.partitionMap("events")!.partitions[0]!.id
-    const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
-    c.killNode(down)
-    assert.ok(c.meta.split("events", parent), "split refused")
-    c.runFor(3000)
+    const { parent, down } = splitWithAFollowerDown(c)
     assert.ok(c.replicasOf(parent).length > 0, "the parents went before the down member had its children")
     assert.equal(c.meta.deleteTable("events")._tag, "Right")
     c.restartNode(down)
