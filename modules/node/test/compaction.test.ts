@@ -10,7 +10,7 @@ import {
 } from "@partita/node"
 import { ObjectStore, rebuildFromArchive } from "@partita/paxos"
 import { Effect } from "effect"
-import { onDemandTable, schedulePuts } from "./support.ts"
+import { followerOf, onDemandTable, schedulePuts } from "./support.ts"
 
 /** Put `i` writes item `<prefix><i mod keys>` of `table`, with `n` = i. */
 const numbered =
@@ -26,7 +26,7 @@ describe("log compaction", () => {
     const pid = onDemandTable(c, "compact")
     const client = new CallbackClient(c.meta, c.routers)
     const leader = c.leaderOf(pid)!
-    const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+    const lagging = followerOf(c, pid)
     c.killNode(lagging)
     const puts = { ok: 0 }
     schedulePuts(c, client, 600, 5, numbered("compact", "k", 150), puts)
@@ -94,8 +94,7 @@ describe("log compaction", () => {
     }
     assert.equal(sums.size, 1)
     // Writes go on from the snapshot, and a restarted replica recovers from it.
-    const leader = c.leaderOf(pid)!
-    const other = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+    const other = followerOf(c, pid)
     c.killNode(other)
     schedulePuts(c, client, 20, 5, (i) => ({ TableName: "idle", Item: { id: { S: `z${i}` } } }), puts)
     c.runFor(500)

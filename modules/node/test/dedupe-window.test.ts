@@ -7,7 +7,7 @@ import {
   REQUEST_DEADLINE_MS_DEFAULT,
   simCluster,
 } from "@partita/node"
-import { onDemandTable, schedulePuts } from "./support.ts"
+import { followerOf, onDemandTable, schedulePuts } from "./support.ts"
 
 describe("the request-id window", () => {
   it("outlasts the routers' retries by default", () => {
@@ -25,8 +25,7 @@ describe("the request-id window", () => {
     })
     const pid = onDemandTable(c, "window")
     const client = new CallbackClient(c.meta, c.routers)
-    const leader = c.leaderOf(pid)!
-    const lagging = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+    const lagging = followerOf(c, pid)
     // One follower misses most of it and catches up from a snapshot (which carries the stamps).
     c.killNode(lagging)
     const puts = { ok: 0 }

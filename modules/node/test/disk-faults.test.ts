@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, type ClusterConfig, type SimCluster, simCluster } from "@partita/node"
-import { onDemandTable } from "./support.ts"
+import { followerOf, onDemandTable } from "./support.ts"
 
 /**
  * Partial disk faults on the nodes' simulated disks (`ClusterConfig.disk`): a power loss in the
@@ -201,8 +201,7 @@ describe("partial disk faults", () => {
     for (const seed of [31, 32, 33]) {
       // Six nodes and healing on: the replica given up is replaced.
       const { c, pid, acked } = setup(seed, {}, { nodes: 6, heal: true, failureDetectMs: 1500 })
-      const leader = c.leaderOf(pid)!
-      const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+      const victim = followerOf(c, pid)
       c.sim.schedule(2000, () => c.failNextFsync(victim, 1))
       c.runFor(25_000)
       const node = c.node(victim)
@@ -221,7 +220,7 @@ describe("partial disk faults", () => {
     for (const stateFiles of [true, false]) {
       const run = setup(51, { stateFiles })
       const { c, pid } = run
-      const f = c.replicasOf(pid).find((x) => x.node !== c.leaderOf(pid))!.node
+      const f = followerOf(c, pid)
       let held: boolean[] = []
       c.sim.schedule(2000, () => {
         c.killNode(f)
@@ -253,8 +252,7 @@ describe("partial disk faults", () => {
         {},
         { nodes: 6, heal: true, failureDetectMs: 1500, timing: { compactEntries: 100 } },
       )
-      const leader = c.leaderOf(pid)!
-      const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+      const victim = followerOf(c, pid)
       const disk = c.node(victim).options.disk!
       let damaged = ""
       c.sim.schedule(2000, () => {

@@ -75,12 +75,46 @@ const putRange = async (
   }
 }
 
+/** Runs `body` with a new temporary data directory, removed afterwards. */
+const withDataDir = async (body: (dir: string) => Promise<void>): Promise<void> => {
+  const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
+  try {
+    await body(dir)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A first life of `dir`: the table with `partitions` partitions, `n` = i written to
+ * `ids[i mod ids.length]` for i in [0, n) (noted in `expected`), then a clean stop. Returns the
+ * table's first partition id.
+ */
+const firstLife = async (
+  dir: string,
+  cfg: Parameters<typeof localClusterWithDataDir>[1],
+  partitions: number,
+  ids: ReadonlyArray<string>,
+  n: number,
+  expected: Map<string, string>,
+): Promise<string> => {
+  const c = await localClusterWithDataDir(dir, cfg)
+  try {
+    const db = new Client(c.meta, c.routers)
+    await createTable(db, partitions)
+    await leadersUp(c)
+    await putRange(db, ids, 0, n, expected)
+    return c.meta.partitionMap(TABLE)!.partitions[0]!.id
+  } finally {
+    c.stop()
+  }
+}
+
 describe("a data directory opened again", () => {
   it("gives back every acknowledged write after a restart, across compactions and a split, and takes new ones", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
-    const expected = new Map<string, string>()
-    const ids = Array.from({ length: 60 }, (_, i) => `k${i}`)
-    try {
+    await withDataDir(async (dir) => {
+      const expected = new Map<string, string>()
+      const ids = Array.from({ length: 60 }, (_, i) => `k${i}`)
       // First life: a table of two partitions, writes (overwrites and deletes), compactions, a split.
       const c1 = await localClusterWithDataDir(dir, config)
       let mapBefore: string[]
@@ -154,26 +188,15 @@ describe("a data directory opened again", () => {
       } finally {
         c3.stop()
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it("rebuilds a node whose files were lost while the cluster was down", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
-    const ids = Array.from({ length: 30 }, (_, i) => `k${i}`)
-    const expected = new Map<string, string>()
-    const lossConfig = { ...config, nodes: 4, failureDetectMs: 1000 }
-    try {
-      const c1 = await localClusterWithDataDir(dir, lossConfig)
-      try {
-        const db = new Client(c1.meta, c1.routers)
-        await createTable(db, 2)
-        await leadersUp(c1)
-        await putRange(db, ids, 0, 120, expected)
-      } finally {
-        c1.stop()
-      }
+    await withDataDir(async (dir) => {
+      const ids = Array.from({ length: 30 }, (_, i) => `k${i}`)
+      const expected = new Map<string, string>()
+      const lossConfig = { ...config, nodes: 4, failureDetectMs: 1000 }
+      await firstLife(dir, lossConfig, 2, ids, 120, expected)
       // A node that hosted replicas loses its disk while the cluster is down.
       const lost = ["sn0", "sn1", "sn2", "sn3"].find(
         (n) => readdirSync(join(dir, "nodes", n, "state")).length > 0,
@@ -201,27 +224,14 @@ describe("a data directory opened again", () => {
       } finally {
         c2.stop()
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it("after a clean stop, finds rot in a WAL's last frame as corruption (the stop recorded the WAL lengths)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
-    const ids = Array.from({ length: 20 }, (_, i) => `k${i}`)
-    const expected = new Map<string, string>()
-    try {
-      const c1 = await localClusterWithDataDir(dir, config)
-      let pid = ""
-      try {
-        const db = new Client(c1.meta, c1.routers)
-        await createTable(db, 1)
-        await leadersUp(c1)
-        await putRange(db, ids, 0, 50, expected)
-        pid = c1.meta.partitionMap(TABLE)!.partitions[0]!.id
-      } finally {
-        c1.stop()
-      }
+    await withDataDir(async (dir) => {
+      const ids = Array.from({ length: 20 }, (_, i) => `k${i}`)
+      const expected = new Map<string, string>()
+      const pid = await firstLife(dir, config, 1, ids, 50, expected)
       // One bit of the last frame of sn1's log flips while the cluster is down.
       const wal = join(dir, "nodes", "sn1", "wal", pid)
       const bytes = readFileSync(wal)
@@ -250,25 +260,12 @@ describe("a data directory opened again", () => {
         true,
         "the second stop records them again",
       )
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it("drops the replicas of a table whose creation was not recorded, and a table made again is new", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
-    try {
-      const c1 = await localClusterWithDataDir(dir, config)
-      let orphan = ""
-      try {
-        const db = new Client(c1.meta, c1.routers)
-        await createTable(db, 1)
-        await leadersUp(c1)
-        await db.putItem({ TableName: TABLE, Item: { id: { S: "old" }, n: { N: "1" } } })
-        orphan = c1.meta.partitionMap(TABLE)!.partitions[0]!.id
-      } finally {
-        c1.stop()
-      }
+    await withDataDir(async (dir) => {
+      const orphan = await firstLife(dir, config, 1, ["old"], 1, new Map())
       // As if the process had been killed between the replicas' creation and the table's record:
       // the metadata file without the table (the table's number was recorded first).
       const file = join(dir, "metadata.json")
@@ -295,14 +292,11 @@ describe("a data directory opened again", () => {
       } finally {
         c2.stop()
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it("refuses a directory made for other nodes, with a clear error", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "partita-reopen-"))
-    try {
+    await withDataDir(async (dir) => {
       const c = await localClusterWithDataDir(dir, config)
       await createTable(new Client(c.meta, c.routers))
       c.stop()
@@ -310,8 +304,6 @@ describe("a data directory opened again", () => {
         localClusterWithDataDir(dir, { ...config, nodes: 4 }),
         /metadata state is for nodes/,
       )
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 })

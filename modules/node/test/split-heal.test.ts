@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { CallbackClient, simCluster } from "@partita/node"
-import { onDemandTable, schedulePuts } from "./support.ts"
+import { followerOf, onDemandTable, schedulePuts } from "./support.ts"
 
 const table = (c: ReturnType<typeof simCluster>, partitions: number) => {
   onDemandTable(c, "events", partitions)
@@ -107,7 +107,7 @@ describe("a split under load", () => {
 /** Kills a follower of the table's first partition, splits it, runs 3 s; the parent and the node. */
 const splitWithAFollowerDown = (c: ReturnType<typeof simCluster>): { parent: string; down: string } => {
   const parent = c.meta.partitionMap("events")!.partitions[0]!.id
-  const down = c.replicasOf(parent).find((x) => x.node !== c.leaderOf(parent))!.node
+  const down = followerOf(c, parent)
   c.killNode(down)
   assert.ok(c.meta.split("events", parent), "split refused")
   c.runFor(3000)
@@ -191,8 +191,7 @@ describe("a failed storage replica", () => {
       )
     c.runFor(2000)
     const pid = c.meta.partitionMap("events")!.partitions[0]!.id
-    const leader = c.leaderOf(pid)!
-    const victim = c.replicasOf(pid).find((x) => x.node !== leader)!.node
+    const victim = followerOf(c, pid)
     const killedAt = c.sim.now
     c.killNode(victim)
     // Every 50 ms: the configuration as the leader has it (members as `<role>` or `<role>~` for a

@@ -67,3 +67,7 @@ export const schedulePuts = (
       }),
     )
 }
+
+/** A node that hosts a replica of `pid` and is not its leader (a follower's node). */
+export const followerOf = (c: Cluster, pid: string): string =>
+  c.replicasOf(pid).find((x) => x.node !== c.leaderOf(pid))!.node
