@@ -143,7 +143,38 @@ describe("putItem / getItem / deleteItem", () => {
       putItem(t, { Item: { pk: S("a"), sk: N("1"), v: N("2") }, ...cond }),
       "ConditionalCheckFailedException",
     )
-    assert.deepEqual((e as { item?: Item }).item, { pk: S("a"), sk: N("1"), v: N("1") })
+    // As DynamoDB: the item comes back only with ReturnValuesOnConditionCheckFailure = ALL_OLD.
+    assert.equal((e as { item?: Item }).item, undefined)
+    const withOld = fails(
+      putItem(t, {
+        Item: { pk: S("a"), sk: N("1"), v: N("2") },
+        ...cond,
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+      "ConditionalCheckFailedException",
+    )
+    assert.deepEqual((withOld as { item?: Item }).item, { pk: S("a"), sk: N("1"), v: N("1") })
+    for (const op of ["delete", "update"] as const) {
+      const input = {
+        Key: { pk: S("a"), sk: N("1") },
+        ConditionExpression: "v = :two",
+        ExpressionAttributeValues: { ":two": N("2") },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+      }
+      const err = fails(
+        op === "delete" ? deleteItem(t, input) : updateItem(t, input),
+        "ConditionalCheckFailedException",
+      )
+      assert.deepEqual((err as { item?: Item }).item?.v, N("1"), op)
+    }
+    const bad = fails(
+      putItem(t, {
+        Item: { pk: S("b"), sk: N("1") },
+        ReturnValuesOnConditionCheckFailure: "ALL_NEW" as never,
+      }),
+      "ValidationException",
+    )
+    assert.match(bad.message, /returnValuesOnConditionCheckFailure/)
     assert.deepEqual(ok(getItem(t, { Key: { pk: S("a"), sk: N("1") } })).Item?.v, N("1"))
   })
   it("returns the old item with ALL_OLD and rejects ALL_NEW on put", () => {

@@ -36,7 +36,34 @@ export {
 } from "./internal/realtime.ts"
 
 /** The typed client: Promise functions, callback core, and the Effect service. */
-export { CallbackClient, Client, DynamoDB, type DynamoDBService, makeDynamoDB } from "./internal/client.ts"
+export {
+  CallbackClient,
+  Client,
+  DynamoDB,
+  type DynamoDBService,
+  LIST_TABLES_LIMIT_MAX,
+  makeDynamoDB,
+} from "./internal/client.ts"
+
+/** DynamoDB's wire protocol over TCP: a server for a cluster, and the client of another process. */
+export {
+  answerWire,
+  type DynamoDBServer,
+  type DynamoDBServerCounters,
+  type DynamoDBServerOptions,
+  REQUEST_BYTES_MAX,
+  ServerStartError,
+  serveDynamoDB,
+  serveDynamoDBScoped,
+  type WireAnswer,
+} from "./internal/server.ts"
+export {
+  makeRemoteDynamoDB,
+  RemoteClient,
+  type RemoteClientOptions,
+  remoteDynamoDBLayer,
+} from "./internal/remote.ts"
+export { OPERATIONS, type Operation, TARGET_PREFIX } from "./internal/wire.ts"
 
 /** DynamoDB's request and response shapes. */
 export type {
@@ -50,6 +77,8 @@ export type {
   GetItemRequest,
   GetItemResponse,
   KeySchemaElement,
+  ListTablesRequest,
+  ListTablesResponse,
   PageResponse,
   PutItemRequest,
   QueryRequest,

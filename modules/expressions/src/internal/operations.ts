@@ -101,6 +101,8 @@ export interface PutItemInput extends ExpressionParameters {
   readonly Item: Item
   readonly ConditionExpression?: string | undefined
   readonly ReturnValues?: "NONE" | "ALL_OLD" | undefined
+  /** `ALL_OLD`: a failed condition's error carries the item as it was (`NONE` by default). */
+  readonly ReturnValuesOnConditionCheckFailure?: "NONE" | "ALL_OLD" | undefined
 }
 
 /** DeleteItem request. */
@@ -108,6 +110,8 @@ export interface DeleteItemInput extends ExpressionParameters {
   readonly Key: Item
   readonly ConditionExpression?: string | undefined
   readonly ReturnValues?: "NONE" | "ALL_OLD" | undefined
+  /** `ALL_OLD`: a failed condition's error carries the item as it was (`NONE` by default). */
+  readonly ReturnValuesOnConditionCheckFailure?: "NONE" | "ALL_OLD" | undefined
 }
 
 /** UpdateItem request. */
@@ -116,6 +120,8 @@ export interface UpdateItemInput extends ExpressionParameters {
   readonly UpdateExpression?: string | undefined
   readonly ConditionExpression?: string | undefined
   readonly ReturnValues?: ReturnValues | undefined
+  /** `ALL_OLD`: a failed condition's error carries the item as it was (`NONE` by default). */
+  readonly ReturnValuesOnConditionCheckFailure?: "NONE" | "ALL_OLD" | undefined
 }
 
 /** Query request. */
@@ -187,8 +193,12 @@ const attempt = <A>(body: () => A): Either.Either<A, OperationError> => {
   }
 }
 
-const conditionFailed = (item: Item | undefined): never => {
-  throw new ConditionalCheckFailedException({ message: "The conditional request failed", item })
+/** The condition failed: the error carries the item as it was only when the request asked for it. */
+const conditionFailed = (item: Item | undefined, rv: string | undefined): never => {
+  throw new ConditionalCheckFailedException({
+    message: "The conditional request failed",
+    ...(rv === "ALL_OLD" && item !== undefined ? { item } : {}),
+  })
 }
 
 /** Rejects placeholder maps sent without any expression to use them. */
@@ -269,13 +279,20 @@ const validatePutItem = (raw: Item, schema: TableKeySchema): Item => {
   return out
 }
 
-const checkReturnValues = (rv: string | undefined, allowed: ReadonlyArray<string>): void => {
+const checkReturnValues = (
+  rv: string | undefined,
+  allowed: ReadonlyArray<string>,
+  field = "returnValues",
+): void => {
   if (rv !== undefined && !allowed.includes(rv)) {
     invalid(
-      `1 validation error detected: Value '${textOf(rv)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`,
+      `1 validation error detected: Value '${textOf(rv)}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(", ")}]`,
     )
   }
 }
+
+const checkOnConditionFailure = (rv: string | undefined): void =>
+  checkReturnValues(rv, ["NONE", "ALL_OLD"], "returnValuesOnConditionCheckFailure")
 
 /** PutItem decided but not applied: validation, condition, the image to install. */
 export const planPutItem = (
@@ -286,6 +303,7 @@ export const planPutItem = (
   attempt(() => {
     const cache = options.cache ?? defaultExpressionCache
     checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD"])
+    checkOnConditionFailure(input.ReturnValuesOnConditionCheckFailure)
     const item = validatePutItem(input.Item, store.keySchema)
     checkMapsNeedExpressions(input, input.ConditionExpression !== undefined)
     const b = new Binder(input.ExpressionAttributeNames, input.ExpressionAttributeValues)
@@ -298,7 +316,8 @@ export const planPutItem = (
       return { consumedBytes: Math.max(newSize, oldSize), oldItem: undefined, write: { key, image: item } }
     }
     const old = store.get(key)
-    if (cond !== undefined && !cond(old ?? EMPTY)) conditionFailed(old)
+    if (cond !== undefined && !cond(old ?? EMPTY))
+      conditionFailed(old, input.ReturnValuesOnConditionCheckFailure)
     return {
       Attributes: input.ReturnValues === "ALL_OLD" ? old : undefined,
       consumedBytes: Math.max(newSize, old === undefined ? 0 : itemSize(old)),
@@ -333,6 +352,7 @@ export const planDeleteItem = (
   attempt(() => {
     const cache = options.cache ?? defaultExpressionCache
     checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD"])
+    checkOnConditionFailure(input.ReturnValuesOnConditionCheckFailure)
     const key = validateKey(input.Key, store.keySchema)
     checkMapsNeedExpressions(input, input.ConditionExpression !== undefined)
     const b = new Binder(input.ExpressionAttributeNames, input.ExpressionAttributeValues)
@@ -342,7 +362,8 @@ export const planDeleteItem = (
       return { consumedBytes: store.itemSize(key) ?? 0, oldItem: undefined, write: { key, image: undefined } }
     }
     const old = store.get(key)
-    if (cond !== undefined && !cond(old ?? EMPTY)) conditionFailed(old)
+    if (cond !== undefined && !cond(old ?? EMPTY))
+      conditionFailed(old, input.ReturnValuesOnConditionCheckFailure)
     return {
       Attributes: input.ReturnValues === "ALL_OLD" ? old : undefined,
       consumedBytes: old === undefined ? 0 : itemSize(old),
@@ -368,6 +389,7 @@ export const planUpdateItem = (
     const cache = options.cache ?? defaultExpressionCache
     const schema = store.keySchema
     checkReturnValues(input.ReturnValues, ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
+    checkOnConditionFailure(input.ReturnValuesOnConditionCheckFailure)
     const key = validateKey(input.Key, schema)
     checkMapsNeedExpressions(
       input,
@@ -391,7 +413,8 @@ export const planUpdateItem = (
       }
     }
     const old = store.get(key)
-    if (cond !== undefined && !cond(old ?? EMPTY)) conditionFailed(old)
+    if (cond !== undefined && !cond(old ?? EMPTY))
+      conditionFailed(old, input.ReturnValuesOnConditionCheckFailure)
     const base = old ?? key
     const next = update === undefined ? base : applyUpdate(update, base)
     const size = itemSize(next)

@@ -15,6 +15,8 @@ import type {
   DeleteItemRequest,
   GetItemRequest,
   GetItemResponse,
+  ListTablesRequest,
+  ListTablesResponse,
   PageResponse,
   PutItemRequest,
   QueryRequest,
@@ -67,6 +69,37 @@ const updateTableOf = (meta: MetadataService, i: UpdateTableRequest) => {
       }),
     )
   return meta.updateThroughput(i.TableName, pt.ReadCapacityUnits as number, pt.WriteCapacityUnits as number)
+}
+
+/** ListTables' page size, at most and by default (DynamoDB's). */
+export const LIST_TABLES_LIMIT_MAX = 100
+
+/** One page of ListTables: names in order after `ExclusiveStartTableName`, `Limit` (1 to 100) of them. */
+const listTablesOf = (
+  meta: MetadataService,
+  i: ListTablesRequest | undefined,
+): Either.Either<ListTablesResponse, ValidationException> => {
+  const input: Record<string, unknown> = isRecord(i) ? i : {}
+  const limit = input.Limit ?? LIST_TABLES_LIMIT_MAX
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > LIST_TABLES_LIMIT_MAX)
+    return Either.left(
+      new ValidationException({
+        message: `ListTables: Limit must be an integer from 1 to ${LIST_TABLES_LIMIT_MAX}, got ${JSON.stringify(limit)}`,
+      }),
+    )
+  const start = input.ExclusiveStartTableName
+  if (start !== undefined && typeof start !== "string")
+    return Either.left(
+      new ValidationException({ message: "ListTables: ExclusiveStartTableName must be a table name" }),
+    )
+  const names = [...meta.listTables()].sort()
+  const from = start === undefined ? 0 : names.findIndex((n) => n > start)
+  const page = from < 0 ? [] : names.slice(from, from + limit)
+  return Either.right(
+    from >= 0 && from + limit < names.length
+      ? { TableNames: page, LastEvaluatedTableName: page[page.length - 1] }
+      : { TableNames: page },
+  )
 }
 
 /**
@@ -298,8 +331,9 @@ export class Client {
   describeTable(i: { TableName: string }): Promise<{ Table: TableDescription }> {
     return fromEither(Either.map(this.cb.meta.describeTable(i.TableName), (d) => ({ Table: d })))
   }
-  listTables(): Promise<{ TableNames: string[] }> {
-    return Promise.resolve({ TableNames: this.cb.meta.listTables() })
+  /** ListTables, one page (all tables, up to 100, without arguments). */
+  listTables(i?: ListTablesRequest): Promise<ListTablesResponse> {
+    return fromEither(listTablesOf(this.cb.meta, i))
   }
   deleteTable(i: { TableName: string }): Promise<{ TableDescription: TableDescription }> {
     return fromEither(Either.map(this.cb.meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })))
@@ -346,7 +380,7 @@ export interface DynamoDBService {
   readonly describeTable: (i: {
     TableName: string
   }) => Effect.Effect<{ Table: TableDescription }, DynamoDBError>
-  readonly listTables: () => Effect.Effect<{ TableNames: string[] }>
+  readonly listTables: (i?: ListTablesRequest) => Effect.Effect<ListTablesResponse, DynamoDBError>
   readonly deleteTable: (i: {
     TableName: string
   }) => Effect.Effect<{ TableDescription: TableDescription }, DynamoDBError>
@@ -380,7 +414,7 @@ export const makeDynamoDB = (
   return {
     createTable: (i) => Effect.map(meta.createTable(i), (d) => ({ TableDescription: d })),
     describeTable: (i) => Effect.map(meta.describeTable(i.TableName), (d) => ({ Table: d })),
-    listTables: () => Effect.sync(() => ({ TableNames: meta.listTables() })),
+    listTables: (i) => Effect.suspend(() => listTablesOf(meta, i)),
     deleteTable: (i) => Effect.map(meta.deleteTable(i.TableName), (d) => ({ TableDescription: d })),
     updateTable: (i) => Effect.map(updateTableOf(meta, i), (d) => ({ TableDescription: d })),
     getItem: (i) => eff((cb) => c.getItem(i, cb)),

@@ -173,6 +173,19 @@ export interface UpdateTableRequest {
   readonly ProvisionedThroughput: { readonly ReadCapacityUnits: number; readonly WriteCapacityUnits: number }
 }
 
+/** ListTables request: a page of table names in order. */
+export interface ListTablesRequest {
+  /** Names after this one. */
+  readonly ExclusiveStartTableName?: string | undefined
+  /** Names per page, 1 to 100 (default 100). */
+  readonly Limit?: number | undefined
+}
+/** ListTables response; `LastEvaluatedTableName` is set when more names follow. */
+export interface ListTablesResponse {
+  readonly TableNames: string[]
+  readonly LastEvaluatedTableName?: string | undefined
+}
+
 /** DynamoDB's batch limits. */
 export const BATCH_GET_KEYS_MAX = 100
 export const BATCH_WRITE_ITEMS_MAX = 25
