@@ -7,6 +7,7 @@
  *   partita record <workload.json> <out.jsonl.gz>
  *   partita report <run-dir|report.json>
  *   partita check-history --model register|kv <file>
+ *   partita serve [--data DIR] [--port N] [--host ADDR] [--nodes N] [--routers N]
  * Exit codes: 0 success; 1 a check failed (a suite check, a history not linearizable); 2 bad usage or input.
  */
 import { existsSync, readFileSync } from "node:fs"
@@ -23,7 +24,8 @@ const USAGE = `usage:
   partita replay <trace> [--speed N|max] [--quick]                   replay a trace (.jsonl.gz or .csv)
   partita record <workload.json> <out.jsonl.gz>                      generate a trace from a workload file
   partita report <run-dir|report.json>                               validate and re-render a report
-  partita check-history --model register|kv <file>                  check a history for linearizability`
+  partita check-history --model register|kv <file>                  check a history for linearizability
+  partita serve [--data DIR] [--port N] [--host ADDR] [--nodes N]    serve DynamoDB's API over TCP (default 127.0.0.1:8000)`
 
 /** Parsed flags: --name value, --flag, and positionals. */
 function parseArgs(argv: string[]): { pos: string[]; flags: Map<string, string | true> } {
@@ -34,7 +36,10 @@ function parseArgs(argv: string[]): { pos: string[]; flags: Map<string, string |
     if (a.startsWith("--")) {
       const [k, v] = a.slice(2).split("=", 2) as [string, string | undefined]
       if (v !== undefined) flags.set(k, v)
-      else if (["seed", "results", "speed", "model"].includes(k) && i + 1 < argv.length)
+      else if (
+        ["seed", "results", "speed", "model", "data", "port", "host", "nodes", "routers"].includes(k) &&
+        i + 1 < argv.length
+      )
         flags.set(k, argv[++i]!)
       else flags.set(k, true)
     } else pos.push(a)
@@ -115,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
       for (const c of r.checks) console.log(`  ${c.pass ? "pass" : "FAIL"}  ${c.name}: ${c.detail}`)
       console.log(`re-rendered ${paths.md} and ${paths.html}`)
       return r.checks.some((c) => !c.pass) ? 1 : 0
+    }
+    case "serve": {
+      const { serveMain } = await import("./serve.ts")
+      return serveMain(flags)
     }
     case "check-history": {
       const { checkHistoryMain } = await import("./check-history.ts")

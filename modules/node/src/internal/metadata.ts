@@ -367,7 +367,8 @@ export class MetadataService {
       attributes: input.AttributeDefinitions,
       map,
       placement: new Map(),
-      created: this.runtime.now(),
+      // DynamoDB gives epoch seconds (real time); the simulation its own seconds.
+      created: (this.runtime.continuingNow?.() ?? this.runtime.now()) / 1000,
       peak: {
         r: Math.floor((provisioned.rcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),
         w: Math.floor((provisioned.wcu * MILLI_PER_UNIT) / ON_DEMAND_PEAK_MULTIPLE),

@@ -60,6 +60,7 @@ export interface TableDescription {
   readonly AttributeDefinitions: ReadonlyArray<AttributeDefinition>
   readonly BillingModeSummary: { readonly BillingMode: "PROVISIONED" | "PAY_PER_REQUEST" }
   readonly ProvisionedThroughput: { readonly ReadCapacityUnits: number; readonly WriteCapacityUnits: number }
+  /** When the table was created, epoch seconds (on the simulation, its virtual seconds). */
   readonly CreationDateTime: number
   /** Partita: number of partitions. */
   readonly PartitionCount: number
