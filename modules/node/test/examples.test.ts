@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { customStore } from "../examples/custom-store.ts"
 import { countVisits } from "../examples/data-dir.ts"
+import { overTcp } from "../examples/over-tcp.ts"
 import { quickstart } from "../examples/quickstart.ts"
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
@@ -39,6 +40,16 @@ describe("README examples", () => {
     assert.ok(
       readme.includes(source("data-dir.ts").trim()),
       "README data directory example differs from examples/data-dir.ts",
+    )
+  })
+  it("over TCP: a server and a remote client", async () => {
+    assert.deepEqual(await overTcp(), {
+      data: { B: new Uint8Array([0xca, 0xfe]) },
+      refused: "ResourceNotFoundException",
+    })
+    assert.ok(
+      readme.includes(source("over-tcp.ts").trim()),
+      "README over-TCP example differs from examples/over-tcp.ts",
     )
   })
 })
